@@ -1,0 +1,9 @@
+using Platform.Hosting;
+using Platform.Aggregator.Extensions;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddAggregatorServices();
+
+var app = builder.Build();
+app.MapPlatformHealth();
+app.Run();

@@ -1,0 +1,9 @@
+using Platform.Hosting;
+using Platform.Generator.Extensions;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddGeneratorServices();
+
+var app = builder.Build();
+app.MapPlatformHealth();
+app.Run();

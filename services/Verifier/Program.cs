@@ -1,0 +1,9 @@
+using Platform.Hosting;
+using Platform.Verifier.Extensions;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddVerifierServices();
+
+var app = builder.Build();
+app.MapPlatformHealth();
+app.Run();

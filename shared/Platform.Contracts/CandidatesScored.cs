@@ -1,0 +1,13 @@
+namespace Platform.Contracts;
+
+/// <summary>Published by the Verifier with the step scores of a request.</summary>
+public record CandidatesScored
+{
+    public Guid RequestId { get; init; }
+    public Guid RunId { get; init; }
+    public int Round { get; init; }
+    public string Kind { get; init; } = "";
+    public IReadOnlyList<CandidateScores> Scores { get; init; } = [];
+    public ComputeUsage Usage { get; init; } = new();
+    public string? Error { get; init; }
+}

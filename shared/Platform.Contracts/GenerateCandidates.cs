@@ -1,0 +1,28 @@
+namespace Platform.Contracts;
+
+/// <summary>Command sent to the Generator: sample continuations of each prefix.</summary>
+public record GenerateCandidates
+{
+    /// <summary>Deterministic id of (run, round, kind): a redelivery carries the same id.</summary>
+    public Guid RequestId { get; init; }
+    public Guid RunId { get; init; }
+    public int Round { get; init; }
+
+    /// <summary>What the request is for: "generate", "expand", "lookahead", "rollout", "probe".</summary>
+    public string Kind { get; init; } = "generate";
+
+    public string Model { get; init; } = "";
+
+    /// <summary>The problem statement; the Generator formats it with the model's prompt template.</summary>
+    public string Problem { get; init; } = "";
+
+    public IReadOnlyList<GenerationPrefix> Prefixes { get; init; } = [];
+
+    /// <summary>Samples per prefix.</summary>
+    public int SamplesPerPrefix { get; init; } = 1;
+
+    /// <summary>"full": sample to the end of the answer; "step": stop after one reasoning step.</summary>
+    public string Mode { get; init; } = "full";
+
+    public SamplingSettings Sampling { get; init; } = new();
+}

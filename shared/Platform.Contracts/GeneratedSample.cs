@@ -1,0 +1,17 @@
+namespace Platform.Contracts;
+
+/// <summary>One continuation produced by the Generator.</summary>
+public record GeneratedSample
+{
+    /// <summary>The <see cref="GenerationPrefix.Key"/> this continues.</summary>
+    public string PrefixKey { get; init; } = "";
+    public int SampleIndex { get; init; }
+
+    /// <summary>The newly generated text only (not the prefix).</summary>
+    public string Text { get; init; } = "";
+
+    public int TokenCount { get; init; }
+
+    /// <summary>"eos" (end of answer), "step" (step delimiter reached), "length" (token cap).</summary>
+    public string FinishReason { get; init; } = "";
+}

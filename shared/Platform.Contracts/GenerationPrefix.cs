@@ -1,0 +1,11 @@
+namespace Platform.Contracts;
+
+/// <summary>A partial solution to continue (empty text for a fresh sample).</summary>
+public record GenerationPrefix
+{
+    /// <summary>The caller's name for this prefix (a search-tree node id); echoed in the reply.</summary>
+    public string Key { get; init; } = "";
+
+    /// <summary>Solution text generated so far, appended after the prompt.</summary>
+    public string Text { get; init; } = "";
+}

@@ -1,0 +1,19 @@
+namespace Platform.Contracts;
+
+/// <summary>One problem of a submitted batch, as the user brought it.</summary>
+public record ProblemSubmission
+{
+    /// <summary>The problem statement shown to the generator.</summary>
+    public string Text { get; init; } = "";
+
+    /// <summary>The reference answer used for grading; null when the problem is ungraded.</summary>
+    public string? ReferenceAnswer { get; init; }
+
+    /// <summary>A human difficulty label from the source data set ("3", "Level 2"), if any.</summary>
+    public string? Level { get; init; }
+
+    public string? Subject { get; init; }
+
+    /// <summary>The source's own identifier (MATH-500 unique_id, a line number).</summary>
+    public string? ExternalId { get; init; }
+}

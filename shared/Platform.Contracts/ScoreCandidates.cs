@@ -1,0 +1,13 @@
+namespace Platform.Contracts;
+
+/// <summary>Command sent to the Verifier: score every step of every candidate with the PRM.</summary>
+public record ScoreCandidates
+{
+    public Guid RequestId { get; init; }
+    public Guid RunId { get; init; }
+    public int Round { get; init; }
+    public string Kind { get; init; } = "score";
+    public string Model { get; init; } = "";
+    public string Problem { get; init; } = "";
+    public IReadOnlyList<CandidateToScore> Candidates { get; init; } = [];
+}

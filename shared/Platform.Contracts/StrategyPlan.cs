@@ -1,0 +1,29 @@
+namespace Platform.Contracts;
+
+/// <summary>How one problem is to be solved, and with how much compute.</summary>
+public record StrategyPlan
+{
+    /// <summary>greedy, self-consistency, best-of-n, weighted-best-of-n, beam-search, lookahead, dvts, mcts, budget-forcing.</summary>
+    public string Strategy { get; init; } = "greedy";
+
+    /// <summary>Number of samples (or the search budget in samples).</summary>
+    public int N { get; init; } = 1;
+
+    /// <summary>PRM step aggregation: last, min, prod or mean.</summary>
+    public string Aggregation { get; init; } = "last";
+
+    public int BeamWidth { get; init; }
+    public int Lookahead { get; init; }
+    public int MaxRounds { get; init; }
+    public int Iterations { get; init; }
+    public double ExplorationConstant { get; init; }
+
+    public double Temperature { get; init; }
+    public double TopP { get; init; } = 1.0;
+    public int TopK { get; init; }
+    public int MaxNewTokens { get; init; }
+
+    public string GeneratorModel { get; init; } = "";
+    public string VerifierModel { get; init; } = "";
+    public int Seed { get; init; }
+}

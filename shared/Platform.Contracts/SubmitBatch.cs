@@ -1,0 +1,33 @@
+namespace Platform.Contracts;
+
+/// <summary>Command sent to the Router: plan and run every problem of the batch.</summary>
+public record SubmitBatch
+{
+    public Guid BatchId { get; init; }
+    public string? Name { get; init; }
+
+    /// <summary>Where the problems came from (a file name, "http", "cli").</summary>
+    public string? Source { get; init; }
+
+    public IReadOnlyList<ProblemSubmission> Problems { get; init; } = [];
+
+    /// <summary>One fixed strategy for every problem; null lets the Router's policy choose per problem.</summary>
+    public string? Strategy { get; init; }
+
+    /// <summary>Samples (or search budget) per problem when <see cref="Strategy"/> is fixed.</summary>
+    public int? N { get; init; }
+
+    /// <summary>PRM step aggregation: last, min, prod or mean.</summary>
+    public string? Aggregation { get; init; }
+
+    public int? BeamWidth { get; init; }
+    public int? Lookahead { get; init; }
+    public int? Iterations { get; init; }
+
+    /// <summary>Total generated-token budget for the batch, split across problems by the Router.</summary>
+    public long? TokenBudget { get; init; }
+
+    public string? GeneratorModel { get; init; }
+    public string? VerifierModel { get; init; }
+    public int? Seed { get; init; }
+}

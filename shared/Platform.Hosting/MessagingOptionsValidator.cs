@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+
+namespace Platform.Hosting;
+
+/// <summary>Fails start-up with the name of the missing or wrong setting.</summary>
+public sealed class MessagingOptionsValidator : IValidateOptions<MessagingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MessagingOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Transport == MessagingTransport.RabbitMq)
+        {
+            var rabbit = options.RabbitMq;
+            const string prefix = MessagingOptions.Section + ":RabbitMq:";
+            const string why = " is required when Messaging:Transport is RabbitMq (environment variable Messaging__RabbitMq__{0})";
+            if (string.IsNullOrWhiteSpace(rabbit.Host))
+            {
+                failures.Add(prefix + "Host" + string.Format(why, "Host"));
+            }
+
+            if (string.IsNullOrWhiteSpace(rabbit.Username))
+            {
+                failures.Add(prefix + "Username" + string.Format(why, "Username"));
+            }
+
+            if (rabbit.Password is null)
+            {
+                failures.Add(prefix + "Password" + string.Format(why, "Password"));
+            }
+
+            if (rabbit.Port is < 1 or > 65535)
+            {
+                failures.Add($"{prefix}Port must be between 1 and 65535 (was {rabbit.Port})");
+            }
+        }
+
+        if (options.PrefetchCount is < 1 or > 10_000)
+        {
+            failures.Add($"{MessagingOptions.Section}:PrefetchCount must be between 1 and 10000 (was {options.PrefetchCount})");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

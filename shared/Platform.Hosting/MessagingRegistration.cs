@@ -1,0 +1,83 @@
+using System.Reflection;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Hosting;
+
+public static class MessagingRegistration
+{
+    /// <summary>
+    /// The one messaging set-up of every service: transport from <c>Messaging:Transport</c>
+    /// (RabbitMq or InMemory), broker address and credentials from configuration, kebab-case endpoint
+    /// names, the consumers (and their definitions) found in <paramref name="consumerAssemblies"/>,
+    /// the bus health check, and a log line once the host is ready.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformMessaging(
+        this IHostApplicationBuilder builder,
+        string serviceName,
+        Assembly[] consumerAssemblies,
+        Action<IBusRegistrationConfigurator>? configure = null)
+    {
+        builder.Services.AddOptions<MessagingOptions>()
+            .BindConfiguration(MessagingOptions.Section)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>();
+
+        // The transport decides which registration runs, so it is read here; everything else is read
+        // (validated) from IOptions when the bus is built.
+        var transport = builder.Configuration.GetSection(MessagingOptions.Section).GetValue(nameof(MessagingOptions.Transport), MessagingTransport.RabbitMq);
+
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            if (consumerAssemblies.Length > 0)
+            {
+                x.AddConsumers(consumerAssemblies);
+            }
+
+            configure?.Invoke(x);
+
+            if (transport == MessagingTransport.InMemory)
+            {
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.ConcurrentMessageLimit = context.GetRequiredService<IOptions<MessagingOptions>>().Value.PrefetchCount;
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+            else
+            {
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    var options = context.GetRequiredService<IOptions<MessagingOptions>>().Value;
+                    var rabbit = options.RabbitMq;
+                    cfg.Host(rabbit.Host!, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
+                    {
+                        h.Username(rabbit.Username!);
+                        h.Password(rabbit.Password!);
+                    });
+                    cfg.PrefetchCount = options.PrefetchCount;
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+        });
+
+        // Start-up waits for the broker connection, so a host that logs "ready" is really connected.
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton(new ServiceIdentity(serviceName));
+        builder.Services.AddHostedService<ReadinessReporter>();
+        return builder;
+    }
+}
+
+/// <summary>The name a host reports itself under (logs, health).</summary>
+public sealed record ServiceIdentity(string Name);

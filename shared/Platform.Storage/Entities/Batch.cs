@@ -1,0 +1,34 @@
+namespace Platform.Storage.Entities;
+
+/// <summary>A submitted batch of problems.</summary>
+public class Batch
+{
+    public Guid Id { get; set; }
+    public string? Name { get; set; }
+    public string? Source { get; set; }
+
+    /// <summary>One of <see cref="BatchStatus"/>.</summary>
+    public string Status { get; set; } = BatchStatus.Accepted;
+
+    /// <summary>The fixed strategy the batch asked for, or null for the Router's policy.</summary>
+    public string? RequestedStrategy { get; set; }
+
+    /// <summary>The submission's settings (N, aggregation, budget, models) as JSON.</summary>
+    public string SettingsJson { get; set; } = "{}";
+
+    public int ProblemCount { get; set; }
+    public long? TokenBudget { get; set; }
+    public string? RejectionReason { get; set; }
+    public DateTimeOffset SubmittedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public List<Problem> Problems { get; set; } = [];
+    public List<Run> Runs { get; set; } = [];
+}
+
+public static class BatchStatus
+{
+    public const string Accepted = "accepted";
+    public const string Rejected = "rejected";
+    public const string Completed = "completed";
+}

@@ -1,0 +1,20 @@
+namespace Platform.Storage.Entities;
+
+/// <summary>Exact compute of one request; RequestId is its business key.</summary>
+public class ComputeUsageRecord
+{
+    public Guid Id { get; set; }
+    public Guid RequestId { get; set; }
+    public Guid BatchId { get; set; }
+    public Guid RunId { get; set; }
+    public int Round { get; set; }
+    public string Kind { get; set; } = "";
+    public string Model { get; set; } = "";
+    public long PromptTokens { get; set; }
+    public long CachedPromptTokens { get; set; }
+    public long GeneratedTokens { get; set; }
+    public long ScoredTokens { get; set; }
+    public double Flops { get; set; }
+    public double DeviceMilliseconds { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+}

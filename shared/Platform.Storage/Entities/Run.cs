@@ -1,0 +1,44 @@
+namespace Platform.Storage.Entities;
+
+/// <summary>One strategy applied to one problem; (ProblemId, PlanKey) is its business key.</summary>
+public class Run
+{
+    public Guid Id { get; set; }
+    public Guid BatchId { get; set; }
+    public Guid ProblemId { get; set; }
+
+    /// <summary>Names the plan within the problem ("main", or "beam-search:16" in a sweep).</summary>
+    public string PlanKey { get; set; } = "main";
+
+    public string Strategy { get; set; } = "";
+    public int N { get; set; }
+    public string PlanJson { get; set; } = "{}";
+
+    public int DifficultyBin { get; set; }
+    public double DifficultyScore { get; set; }
+    public string DifficultySource { get; set; } = "";
+
+    /// <summary>One of <see cref="RunStatus"/>.</summary>
+    public string Status { get; set; } = RunStatus.Planned;
+
+    /// <summary>The last round the run has started.</summary>
+    public int CurrentRound { get; set; }
+
+    public string? Answer { get; set; }
+    public bool? Correct { get; set; }
+    public string? FailureReason { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public Problem? Problem { get; set; }
+    public Batch? Batch { get; set; }
+}
+
+public static class RunStatus
+{
+    public const string Planned = "planned";
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Platform.Hosting;
+using Platform.Router.Extensions;
+
+namespace Platform.UnitTests;
+
+/// <summary>A service configured without a broker or a database fails at start, naming the setting.</summary>
+public sealed class StartupValidationTests
+{
+    private static async Task<OptionsValidationException> StartRouterWith(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddRouterServices();
+        using var host = builder.Build();
+        return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+    }
+
+    [Fact]
+    public async Task Missing_broker_address_names_the_setting()
+    {
+        var error = await StartRouterWith(new()
+        {
+            ["Messaging:Transport"] = "RabbitMq",
+            ["Messaging:RabbitMq:Username"] = "u",
+            ["Messaging:RabbitMq:Password"] = "p",
+            ["ConnectionStrings:Platform"] = "Host=db;Database=ttc",
+        });
+        Assert.Contains("Messaging:RabbitMq:Host", error.Message);
+        Assert.DoesNotContain("Username", error.Message);
+    }
+
+    [Fact]
+    public async Task Missing_broker_credentials_name_the_settings()
+    {
+        var error = await StartRouterWith(new()
+        {
+            ["Messaging:RabbitMq:Host"] = "broker",
+            ["ConnectionStrings:Platform"] = "Host=db;Database=ttc",
+        });
+        Assert.Contains("Messaging:RabbitMq:Username", error.Message);
+        Assert.Contains("Messaging:RabbitMq:Password", error.Message);
+    }
+
+    [Fact]
+    public async Task Missing_connection_string_names_the_setting()
+    {
+        var error = await StartRouterWith(new()
+        {
+            ["Messaging:Transport"] = "InMemory",
+        });
+        Assert.Contains("ConnectionStrings:Platform", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0, "Messaging:RabbitMq:Port")]
+    [InlineData(70000, "Messaging:RabbitMq:Port")]
+    public void Out_of_range_port_names_the_setting(int port, string setting)
+    {
+        var result = new MessagingOptionsValidator().Validate(null, new MessagingOptions
+        {
+            RabbitMq = new RabbitMqOptions { Host = "h", Username = "u", Password = "p", Port = port },
+        });
+        Assert.True(result.Failed);
+        Assert.Contains(setting, result.FailureMessage);
+    }
+
+    [Fact]
+    public void In_memory_transport_needs_no_broker()
+    {
+        var result = new MessagingOptionsValidator().Validate(null, new MessagingOptions { Transport = MessagingTransport.InMemory });
+        Assert.True(result.Succeeded);
+    }
+}
