@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Platform.Inference.Tokenization;
+
+namespace Platform.Inference.Models;
+
+/// <summary>
+/// A model on disk: <c>model.onnx</c> with the project's <c>model.json</c>, or a Hugging Face Optimum
+/// export (<c>config.json</c>, <c>model.onnx</c> or <c>decoder_model_merged.onnx</c>, tokenizer files).
+/// Every problem is reported with the file it concerns.
+/// </summary>
+public sealed class ModelDirectory
+{
+    private ModelDirectory(string path, ModelManifest manifest, ITokenizer tokenizer)
+    {
+        Path = path;
+        Manifest = manifest;
+        Tokenizer = tokenizer;
+    }
+
+    public string Path { get; }
+    public ModelManifest Manifest { get; }
+    public ITokenizer Tokenizer { get; }
+    public string OnnxPath => System.IO.Path.Combine(Path, Manifest.Onnx.File);
+    public string Name => Manifest.Name;
+
+    public static ModelDirectory Load(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            throw new DirectoryNotFoundException($"model directory {path} does not exist");
+        }
+
+        var manifestPath = System.IO.Path.Combine(path, ModelManifest.FileName);
+        var configPath = System.IO.Path.Combine(path, "config.json");
+        var manifest = File.Exists(manifestPath) ? ReadManifest(manifestPath)
+            : File.Exists(configPath) ? OptimumManifest.FromConfig(path, configPath)
+            : throw new FileNotFoundException($"{path} has neither {ModelManifest.FileName} nor config.json", manifestPath);
+
+        var onnx = System.IO.Path.Combine(path, manifest.Onnx.File);
+        if (!File.Exists(onnx))
+        {
+            throw new FileNotFoundException($"{onnx} is missing (named by {manifestPath})", onnx);
+        }
+
+        if (manifest.Onnx.Sha256 is { } expected)
+        {
+            var actual = Sha256(onnx);
+            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException($"{onnx} does not match the sha256 in {manifestPath} (expected {expected}, file has {actual}): the file is corrupt or was replaced");
+            }
+        }
+
+        var tokenizer = CreateTokenizer(path, manifest, manifestPath);
+        if (tokenizer.VocabularySize > manifest.Architecture.VocabSize)
+        {
+            throw new InvalidDataException($"{manifestPath}: the tokenizer has {tokenizer.VocabularySize} tokens but architecture.vocab_size is {manifest.Architecture.VocabSize}");
+        }
+
+        return new ModelDirectory(path, manifest, tokenizer);
+    }
+
+    private static ModelManifest ReadManifest(string manifestPath)
+    {
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(manifestPath), ModelManifest.Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{manifestPath} is not a valid model manifest: {e.Message}", e);
+        }
+
+        if (manifest is null || manifest.Format != ModelManifest.CurrentFormat)
+        {
+            throw new InvalidDataException($"{manifestPath}: format must be \"{ModelManifest.CurrentFormat}\" (was \"{manifest?.Format}\")");
+        }
+
+        var a = manifest.Architecture;
+        if (a.Layers < 1 || a.Heads < 1 || a.HeadDim < 1 || a.VocabSize < 1 || a.Context < 1)
+        {
+            throw new InvalidDataException($"{manifestPath}: architecture needs positive layers, heads, head_dim, vocab_size and context");
+        }
+
+        if (manifest.Kind is not ("decoder" or "prm"))
+        {
+            throw new InvalidDataException($"{manifestPath}: kind must be \"decoder\" or \"prm\" (was \"{manifest.Kind}\")");
+        }
+
+        return manifest;
+    }
+
+    private static ITokenizer CreateTokenizer(string path, ModelManifest manifest, string manifestPath)
+    {
+        var t = manifest.Tokenizer;
+        var s = manifest.SpecialTokens;
+        string Need(string? file, string field)
+        {
+            if (file is null)
+            {
+                throw new InvalidDataException($"{manifestPath}: tokenizer.{field} is required for tokenizer type \"{t.Type}\"");
+            }
+
+            var full = System.IO.Path.Combine(path, file);
+            return File.Exists(full) ? full : throw new FileNotFoundException($"{full} is missing (tokenizer.{field} in {manifestPath})", full);
+        }
+
+        try
+        {
+            return t.Type switch
+            {
+                "char" => new CharTokenizer(t.Vocabulary ?? throw new InvalidDataException($"{manifestPath}: tokenizer.vocabulary is required for a char tokenizer")),
+                "bpe" => HuggingFaceBpeTokenizer.FromFiles(Need(t.VocabFile, "vocab_file"), Need(t.MergesFile, "merges_file"), s.Pad, s.Bos, s.Eos),
+                "tokenizer.json" => HuggingFaceBpeTokenizer.FromTokenizerJson(Need(t.TokenizerFile, "tokenizer_file"), s.Pad, s.Bos, s.Eos),
+                _ => throw new InvalidDataException($"{manifestPath}: tokenizer.type \"{t.Type}\" is not one of char, bpe, tokenizer.json"),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{manifestPath}: tokenizer: {e.Message}", e);
+        }
+    }
+
+    public static string Sha256(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

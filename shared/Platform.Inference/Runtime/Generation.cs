@@ -1,0 +1,43 @@
+namespace Platform.Inference.Runtime;
+
+/// <summary>One prompt to continue, N times.</summary>
+public sealed record GenerationRequest
+{
+    /// <summary>The full prompt text (the model's template already applied, prefix included).</summary>
+    public string Prompt { get; init; } = "";
+
+    public int Samples { get; init; } = 1;
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Generation of a sample stops once its text contains one of these (kept in the text).</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+}
+
+public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishReason);
+
+/// <summary>Exact compute of one request.</summary>
+public sealed record InferenceUsage
+{
+    public long PromptTokens { get; init; }
+
+    /// <summary>Prompt tokens that samples took from a shared KV cache instead of computing.</summary>
+    public long CachedPromptTokens { get; init; }
+
+    public long GeneratedTokens { get; init; }
+    public long ScoredTokens { get; init; }
+
+    /// <summary>2 x parameters per computed token plus 4 x layers x d_model per attended position.</summary>
+    public double Flops { get; init; }
+
+    /// <summary>Wall time of the batch this request ran in, shared out in proportion to FLOPs.</summary>
+    public double WallMilliseconds { get; init; }
+}
+
+public sealed record GenerationResult(IReadOnlyList<GeneratedSequence> Samples, InferenceUsage Usage, string? Error = null);
+
+public static class FinishReasons
+{
+    public const string Eos = "eos";
+    public const string Stop = "stop";
+    public const string Length = "length";
+}

@@ -1,0 +1,76 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Platform.Inference.Runtime;
+
+/// <summary>Bound from the <c>Inference</c> section.</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary>"cpu" (default) or "cuda".</summary>
+    public string ExecutionProvider { get; set; } = "cpu";
+
+    public int DeviceId { get; set; }
+
+    /// <summary>Threads per operator; 0 lets ONNX Runtime choose (one per core).</summary>
+    public int IntraOpThreads { get; set; }
+}
+
+public static class Sessions
+{
+    /// <summary>
+    /// An <see cref="InferenceSession"/> on the configured execution provider. Asking for CUDA where
+    /// this build has no CUDA provider is an error, never a silent fall back to the CPU.
+    /// </summary>
+    public static InferenceSession Create(string onnxPath, InferenceOptions options)
+    {
+        var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        try
+        {
+            if (options.IntraOpThreads > 0)
+            {
+                so.IntraOpNumThreads = options.IntraOpThreads;
+            }
+
+            switch (options.ExecutionProvider.ToLowerInvariant())
+            {
+                case "cpu":
+                    break;
+                case "cuda":
+                    var available = OrtEnv.Instance().GetAvailableProviders();
+                    if (!available.Contains("CUDAExecutionProvider"))
+                    {
+                        throw new InvalidOperationException(
+                            $"Inference:ExecutionProvider is 'cuda' but this build of ONNX Runtime has no CUDA provider (available: {string.Join(", ", available)}). " +
+                            "Build with -p:UseOnnxRuntimeGpu=true (package Microsoft.ML.OnnxRuntime.Gpu, see docs/decisions/0005-onnxruntime-gpu.md) on a machine with CUDA 12 and cuDNN 9.");
+                    }
+
+                    try
+                    {
+                        so.AppendExecutionProvider_CUDA(options.DeviceId);
+                    }
+                    catch (OnnxRuntimeException e)
+                    {
+                        throw new InvalidOperationException($"Inference:ExecutionProvider is 'cuda' but the CUDA provider could not start on device {options.DeviceId}: {e.Message}", e);
+                    }
+
+                    break;
+                default:
+                    throw new ArgumentException($"Inference:ExecutionProvider must be 'cpu' or 'cuda' (was '{options.ExecutionProvider}')");
+            }
+
+            try
+            {
+                return new InferenceSession(onnxPath, so);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new InvalidDataException($"{onnxPath} could not be loaded by ONNX Runtime: {e.Message}", e);
+            }
+        }
+        finally
+        {
+            so.Dispose();
+        }
+    }
+}

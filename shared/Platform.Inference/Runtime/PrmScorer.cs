@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Platform.Inference.Models;
+
+namespace Platform.Inference.Runtime;
+
+/// <summary>A (partial) solution for the PRM: the prompt and the solution text after it.</summary>
+public sealed record ScoreRequest(string Prompt, string Solution);
+
+/// <summary>The PRM's score of each step of one solution.</summary>
+public sealed record StepScores(IReadOnlyList<double> Scores, InferenceUsage Usage, string? Error = null);
+
+/// <summary>
+/// Batched process-reward scoring: every solution is one row; the score of a step is read at the
+/// last token of its step delimiter (or at the last token of an unfinished final step).
+/// </summary>
+public sealed class PrmScorer : IDisposable
+{
+    private const int MaxRows = 64;
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string _output;
+    private readonly bool _sigmoid;
+
+    private PrmScorer(ModelDirectory model, InferenceSession session)
+    {
+        Model = model;
+        _session = session;
+        var verifier = model.Manifest.Verifier ?? new VerifierInfo();
+        _output = verifier.Output;
+        _sigmoid = verifier.Transform == "sigmoid";
+        var manifestPath = Path.Combine(model.Path, ModelManifest.FileName);
+        foreach (var input in new[] { "input_ids", "attention_mask" })
+        {
+            if (!session.InputMetadata.ContainsKey(input))
+            {
+                throw new InvalidDataException($"{model.OnnxPath} has no input '{input}' (a PRM takes input_ids and attention_mask)");
+            }
+        }
+
+        if (!session.OutputMetadata.ContainsKey(_output))
+        {
+            throw new InvalidDataException($"{model.OnnxPath} has no output '{_output}' named by verifier.output in {manifestPath}");
+        }
+    }
+
+    public ModelDirectory Model { get; }
+
+    public static PrmScorer Open(ModelDirectory model, InferenceOptions options)
+    {
+        if (model.Manifest.Kind != "prm")
+        {
+            throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: kind is \"{model.Manifest.Kind}\", a verifier needs \"prm\"");
+        }
+
+        var session = Sessions.Create(model.OnnxPath, options);
+        try
+        {
+            return new PrmScorer(model, session);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Token ids of prompt + solution and the index of the token that closes each step.</summary>
+    public (int[] Ids, int[] StepEnds) Encode(ScoreRequest request)
+    {
+        var tokenizer = Model.Tokenizer;
+        var prompt = tokenizer.Encode(request.Prompt);
+        var solution = tokenizer.Encode(request.Solution);
+        var prefix = Model.Manifest.AddBos && tokenizer.BosId is { } bos ? 1 : 0;
+        var ids = new int[prefix + prompt.Length + solution.Length];
+        if (prefix == 1)
+        {
+            ids[0] = tokenizer.BosId!.Value;
+        }
+
+        prompt.CopyTo(ids, prefix);
+        solution.CopyTo(ids, prefix + prompt.Length);
+
+        var ends = StepEnds(tokenizer, solution, Model.Manifest.StepDelimiter).Select(e => prefix + prompt.Length + e).ToArray();
+        return (ids, ends);
+    }
+
+    /// <summary>
+    /// Indices (within <paramref name="solution"/>) of the token that closes each step: the token
+    /// completing a delimiter after non-blank text, and the last token of an unfinished final step.
+    /// Training uses the same positions as scoring.
+    /// </summary>
+    public static List<int> StepEnds(Tokenization.ITokenizer tokenizer, IReadOnlyList<int> solution, string delimiter)
+    {
+        var ends = new List<int>();
+        var step = new System.Text.StringBuilder();
+        for (var j = 0; j < solution.Count; j++)
+        {
+            step.Append(tokenizer.TokenText(solution[j]));
+            var text = step.ToString();
+            var at = text.IndexOf(delimiter, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                if (text[..at].Trim().Length > 0)
+                {
+                    ends.Add(j);
+                }
+
+                step.Clear().Append(text[(at + delimiter.Length)..]);
+            }
+        }
+
+        if (step.ToString().Trim().Length > 0)
+        {
+            ends.Add(solution.Count - 1);
+        }
+
+        return ends;
+    }
+
+    public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var manifest = Model.Manifest;
+        var context = manifest.Architecture.Context;
+        var encoded = new (int[] Ids, int[] StepEnds)[requests.Count];
+        var errors = new string?[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            try
+            {
+                encoded[i] = Encode(requests[i]);
+                if (encoded[i].Ids.Length > context)
+                {
+                    errors[i] = $"prompt and solution are {encoded[i].Ids.Length} tokens; the verifier's context is {context}";
+                }
+            }
+            catch (ArgumentException e)
+            {
+                errors[i] = e.Message;
+            }
+        }
+
+        var scores = new double[requests.Count][];
+        var flops = new double[requests.Count];
+        var order = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).OrderBy(i => encoded[i].Ids.Length).ToList();
+        foreach (var chunk in order.Chunk(MaxRows))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var width = chunk.Max(i => encoded[i].Ids.Length);
+            var ids = new long[chunk.Length * width];
+            var mask = new long[chunk.Length * width];
+            for (var r = 0; r < chunk.Length; r++)
+            {
+                var row = encoded[chunk[r]].Ids;
+                for (var j = 0; j < width; j++)
+                {
+                    ids[r * width + j] = j < row.Length ? row[j] : Model.Tokenizer.PadId;
+                    mask[r * width + j] = j < row.Length ? 1 : 0;
+                }
+
+                for (var j = 1; j <= row.Length; j++)
+                {
+                    flops[chunk[r]] += manifest.FlopsPerToken + (double)manifest.AttentionFlopsPerPosition * j;
+                }
+            }
+
+            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [chunk.Length, width]);
+            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [chunk.Length, width]);
+            using var output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [chunk.Length, width]);
+            _session.Run(_runOptions, ["input_ids", "attention_mask"], [idsValue, maskValue], [_output], [output]);
+            var values = output.GetTensorDataAsSpan<float>();
+            for (var r = 0; r < chunk.Length; r++)
+            {
+                var ends = encoded[chunk[r]].StepEnds;
+                var row = new double[ends.Length];
+                for (var s = 0; s < ends.Length; s++)
+                {
+                    double v = values[r * width + ends[s]];
+                    row[s] = _sigmoid ? 1.0 / (1.0 + Math.Exp(-v)) : v;
+                }
+
+                scores[chunk[r]] = row;
+            }
+        }
+
+        var totalFlops = flops.Sum();
+        var wall = clock.Elapsed.TotalMilliseconds;
+        return Enumerable.Range(0, requests.Count).Select(i => errors[i] is { } error
+            ? new StepScores([], new InferenceUsage(), error)
+            : new StepScores(scores[i], new InferenceUsage
+            {
+                ScoredTokens = encoded[i].Ids.Length,
+                Flops = flops[i],
+                WallMilliseconds = totalFlops > 0 ? wall * flops[i] / totalFlops : 0,
+            })).ToList();
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+}

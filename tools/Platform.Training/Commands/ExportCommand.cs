@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Text.Json;
+using Platform.Training.Data;
+using Platform.Training.Model;
+using Platform.Training.Onnx;
+
+namespace Platform.Training.Commands;
+
+/// <summary><c>ttc-train export</c>: write a trained run as an ONNX model folder and check parity.</summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var run = new Option<DirectoryInfo>("--run") { Description = "Training run folder", Required = true };
+        var name = new Option<string>("--name") { Description = "Model name (gen-small, gen-large, prm)", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Model folder to write", Required = true };
+        var command = new Command("export", "Export a run to ONNX (model.onnx + model.json) and check ONNX Runtime against TorchSharp");
+        command.Options.Add(run);
+        command.Options.Add(name);
+        command.Options.Add(output);
+        command.SetAction(parse =>
+        {
+            var folder = new RunFolder(parse.GetValue(run)!);
+            using var model = folder.Load();
+            var target = parse.GetValue(output)!.FullName;
+            var provenance = new Dictionary<string, JsonElement>
+            {
+                ["run"] = JsonSerializer.SerializeToElement(folder.Info, RunFolder.Json),
+            };
+            var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance);
+            var (full, incremental) = Check(model, Path.Combine(target, "model.onnx"));
+            Console.WriteLine($"exported {manifest.Name}: {manifest.Parameters:N0} parameters, {new FileInfo(Path.Combine(target, "model.onnx")).Length / 1e6:F1} MB; " +
+                $"parity max |Δ| full-sequence {full:E2}{(incremental is { } inc ? $", prefill + 8 cached steps {inc:E2}" : "")}");
+            return full <= 1e-4 && (incremental ?? 0) <= 1e-4 ? 0 : 1;
+        });
+        return command;
+    }
+
+    /// <summary>Parity on fixed inputs: a left-padded batch of four, and (for generators) a prefill plus 8 cached steps.</summary>
+    public static (double Full, double? Incremental) Check(Gpt model, string onnxPath)
+    {
+        var tokenizer = TaskText.Tokenizer;
+        int[][] batch =
+        [
+            [.. TaskText.PromptIds("(37+48)*3-19"), .. tokenizer.Encode("37+48=85\n85*3=255\n")],
+            [.. TaskText.PromptIds("5-3")],
+            [.. TaskText.PromptIds("715-(511+11)+409"), .. tokenizer.Encode("511+11=522\n")],
+            [.. TaskText.PromptIds("2*9")],
+        ];
+        var full = Parity.FullSequence(model, onnxPath, batch);
+        double? incremental = model.Config.ScoreHead ? null
+            : Parity.Incremental(model, onnxPath, TaskText.PromptIds("(37+48)*3-19"), tokenizer.Encode("37+48=85"));
+        return (full, incremental);
+    }
+}

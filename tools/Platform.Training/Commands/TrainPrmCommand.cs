@@ -1,0 +1,115 @@
+using System.CommandLine;
+using Platform.Inference.Runtime;
+using Platform.Reasoning.Arithmetic;
+using Platform.Training.Data;
+using Platform.Training.Model;
+using static TorchSharp.torch;
+
+namespace Platform.Training.Commands;
+
+/// <summary>
+/// <c>ttc-train prm</c>: a process reward model: the generator's backbone (weights copied from a
+/// generator run) with a per-position score head, trained with binary cross-entropy against the
+/// Monte-Carlo step labels at the token closing each step.
+/// </summary>
+public static class TrainPrmCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<FileInfo>("--data") { Description = "JSONL from prm-data", Required = true };
+        var init = new Option<DirectoryInfo?>("--init") { Description = "Generator run whose backbone starts the PRM" };
+        var size = new Option<string>("--size") { DefaultValueFactory = _ => "small" };
+        var steps = new Option<int>("--steps") { Required = true };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 5e-4 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 3 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var output = new Option<DirectoryInfo>("--out") { Required = true };
+        var command = new Command("prm", "Train a process reward model on Monte-Carlo step labels");
+        foreach (var o in new Option[] { data, init, size, steps, batch, lr, seed, threads, output })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse =>
+        {
+            var settings = new TrainSettings
+            {
+                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
+                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ValidateEvery = 500,
+            };
+            set_num_threads(settings.Threads);
+            manual_seed(settings.Seed);
+            var examples = PrmExample.ReadAll(parse.GetValue(data)!.FullName).Select(Encode).ToList();
+
+            // Validation: the examples of every 20th problem.
+            var problems = examples.Select(e => e.Problem).Distinct().ToList();
+            var validationProblems = problems.Where((_, i) => i % 20 == 0).ToHashSet();
+            var train = examples.Where(e => !validationProblems.Contains(e.Problem)).ToList();
+            var validation = examples.Where(e => validationProblems.Contains(e.Problem)).OrderBy(e => e.Ids.Length).Chunk(64).ToList();
+
+            var config = GptConfig.Named(parse.GetValue(size)!, TaskText.Tokenizer.VocabularySize) with { ScoreHead = true };
+            using var model = new Gpt(config);
+            string? initializedFrom = null;
+            if (parse.GetValue(init) is { } initRun)
+            {
+                var source = new RunFolder(initRun);
+                model.load(source.Weights, strict: false, skip: ["head.weight", "head.bias"]);
+                initializedFrom = initRun.FullName;
+            }
+
+            var random = new Random(settings.Seed);
+            var buckets = new LengthBuckets<Encoded>(() => train[random.Next(train.Count)], e => e.Ids.Length, settings.BatchSize, 64, settings.Seed);
+            Console.WriteLine($"training {config.Parameters:N0}-parameter PRM on {train.Count} solutions ({validation.Sum(v => v.Length)} for validation), init {initializedFrom ?? "random"}");
+            var run = new RunFolder(parse.GetValue(output)!);
+            var summary = TrainingLoop.Run(model, settings, () => Batch(buckets.NextBatch()), Loss,
+                () => validation.Average(chunk =>
+                {
+                    using var scope = NewDisposeScope();
+                    return (double)Loss(model, Batch(chunk)).item<float>();
+                }), run.Curve, Console.Out);
+            run.Save(model, new RunInfo("prm", config, settings, summary, 0, null, initializedFrom, parse.GetValue(data)!.FullName));
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record Encoded(string Problem, int[] Ids, int[] Positions, float[] Labels);
+
+    private static Encoded Encode(PrmExample e)
+    {
+        var (ids, start) = TaskText.Sequence(e.Problem, e.Solution, withEos: false);
+        var ends = PrmScorer.StepEnds(TaskText.Tokenizer, ids[start..], ArithmeticFormat.StepDelimiter.ToString());
+        if (ends.Count != e.Labels.Length)
+        {
+            throw new InvalidDataException($"'{e.Problem}': {ends.Count} step ends but {e.Labels.Length} labels");
+        }
+
+        return new Encoded(e.Problem, ids, ends.Select(x => start + x).ToArray(), e.Labels.Select(l => (float)l).ToArray());
+    }
+
+    private static TrainBatch Batch(IReadOnlyList<Encoded> rows)
+    {
+        var width = rows.Max(r => r.Ids.Length);
+        var target = new float[rows.Count * width];
+        var weight = new float[rows.Count * width];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            for (var k = 0; k < rows[r].Positions.Length; k++)
+            {
+                target[r * width + rows[r].Positions[k]] = rows[r].Labels[k];
+                weight[r * width + rows[r].Positions[k]] = 1;
+            }
+        }
+
+        return new TrainBatch(Tensors.Padded(rows.Select(r => r.Ids).ToList(), TaskText.Tokenizer.PadId, width),
+            Tensors.Floats(target, [rows.Count, width]), Tensors.Floats(weight, [rows.Count, width]), rows.Sum(r => (long)r.Ids.Length));
+    }
+
+    private static Tensor Loss(Gpt model, TrainBatch batch)
+    {
+        var scores = model.Forward(batch.Input);
+        var total = nn.functional.binary_cross_entropy_with_logits(scores, batch.Target, batch.Weight, reduction: nn.Reduction.Sum);
+        return total / batch.Weight!.sum();
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Platform.Training.Model;
+
+public sealed record RunInfo(
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("config")] GptConfig Config,
+    [property: JsonPropertyName("settings")] TrainSettings Settings,
+    [property: JsonPropertyName("summary")] TrainingSummary Summary,
+    [property: JsonPropertyName("heldout_problems_skipped")] long HeldOutSkipped,
+    [property: JsonPropertyName("heldout_file")] string? HeldOutFile,
+    [property: JsonPropertyName("initialized_from")] string? InitializedFrom = null,
+    [property: JsonPropertyName("data")] string? Data = null);
+
+/// <summary>A training run's folder: weights, curve and the record of how it was made.</summary>
+public sealed class RunFolder
+{
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public RunFolder(DirectoryInfo directory)
+    {
+        Directory = directory;
+        directory.Create();
+    }
+
+    public DirectoryInfo Directory { get; }
+    public string Weights => Path.Combine(Directory.FullName, "weights.dat");
+    public string Curve => Path.Combine(Directory.FullName, "curve.jsonl");
+    public string InfoPath => Path.Combine(Directory.FullName, "run.json");
+
+    public void Save(Gpt model, RunInfo info)
+    {
+        model.save(Weights);
+        File.WriteAllText(InfoPath, JsonSerializer.Serialize(info, Json));
+    }
+
+    public RunInfo Info => JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(InfoPath), Json)
+        ?? throw new InvalidDataException($"{InfoPath} is empty");
+
+    public Gpt Load()
+    {
+        var model = new Gpt(Info.Config);
+        model.load(Weights);
+        model.eval();
+        return model;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using Platform.Inference.Models;
+using Platform.Reasoning.Arithmetic;
+using Platform.Training.Data;
+using Platform.Training.Model;
+
+namespace Platform.Training.Onnx;
+
+/// <summary>Writes a model folder: model.onnx and its model.json.</summary>
+public static class ModelExport
+{
+    public static ModelManifest Write(Gpt model, string name, string directory, Dictionary<string, JsonElement>? training = null)
+    {
+        Directory.CreateDirectory(directory);
+        var onnxPath = Path.Combine(directory, "model.onnx");
+        OnnxExporter.Write(OnnxExporter.Export(model, name), onnxPath);
+        var manifest = Manifest(model.Config, name, ModelDirectory.Sha256(onnxPath), training);
+        File.WriteAllText(Path.Combine(directory, ModelManifest.FileName), JsonSerializer.Serialize(manifest, ModelManifest.Json));
+        return manifest;
+    }
+
+    public static ModelManifest Manifest(GptConfig c, string name, string sha256, Dictionary<string, JsonElement>? training) => new()
+    {
+        Name = name,
+        Kind = c.ScoreHead ? "prm" : "decoder",
+        Onnx = new OnnxFile { File = "model.onnx", Sha256 = sha256, Opset = OnnxExporter.Opset },
+        Architecture = new ArchitectureInfo
+        {
+            Type = "gpt2-preln", Layers = c.Layers, Heads = c.Heads, KvHeads = c.Heads, HeadDim = c.HeadDim, DModel = c.DModel,
+            DFf = c.DFF, Context = c.Context, VocabSize = c.VocabSize,
+        },
+        Parameters = c.Parameters,
+        FlopsPerToken = 2 * c.Parameters,
+        AttentionFlopsPerPosition = 4L * c.Layers * c.DModel,
+        Tokenizer = new TokenizerInfo { Type = "char", Vocabulary = [.. TaskText.Tokenizer.Tokens] },
+        SpecialTokens = new SpecialTokens { Pad = TaskText.Tokenizer.PadId, Bos = TaskText.Tokenizer.BosId, Eos = TaskText.Tokenizer.EosId },
+        PromptTemplate = ArithmeticFormat.PromptTemplate,
+        AddBos = true,
+        StepDelimiter = ArithmeticFormat.StepDelimiter.ToString(),
+        Answer = new AnswerInfo { Prefix = ArithmeticFormat.AnswerPrefix, Format = "arithmetic" },
+        Verifier = c.ScoreHead ? new VerifierInfo { Output = "scores", ReadAt = "step_delimiter", Transform = "probability" } : null,
+        Training = training,
+    };
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Platform.Training.Commands;
+
+var root = new RootCommand("ttc-train: train, export and measure the project's own models");
+root.Subcommands.Add(TrainGeneratorCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
+root.Subcommands.Add(PrmDataCommand.Create());
+root.Subcommands.Add(TrainPrmCommand.Create());
+return await root.Parse(args).InvokeAsync();
