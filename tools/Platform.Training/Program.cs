@@ -7,4 +7,5 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(PrmDataCommand.Create());
 root.Subcommands.Add(TrainPrmCommand.Create());
+root.Subcommands.Add(CardCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -14,19 +14,25 @@ public static class ExportCommand
         var run = new Option<DirectoryInfo>("--run") { Description = "Training run folder", Required = true };
         var name = new Option<string>("--name") { Description = "Model name (gen-small, gen-large, prm)", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Model folder to write", Required = true };
+        var step = new Option<int?>("--checkpoint") { Description = "Export the weights saved at this step instead of the final ones" };
         var command = new Command("export", "Export a run to ONNX (model.onnx + model.json) and check ONNX Runtime against TorchSharp");
         command.Options.Add(run);
         command.Options.Add(name);
         command.Options.Add(output);
+        command.Options.Add(step);
         command.SetAction(parse =>
         {
             var folder = new RunFolder(parse.GetValue(run)!);
-            using var model = folder.Load();
+            using var model = folder.Load(parse.GetValue(step));
             var target = parse.GetValue(output)!.FullName;
             var provenance = new Dictionary<string, JsonElement>
             {
                 ["run"] = JsonSerializer.SerializeToElement(folder.Info, RunFolder.Json),
             };
+            if (parse.GetValue(step) is { } checkpoint)
+            {
+                provenance["checkpoint_step"] = JsonSerializer.SerializeToElement(checkpoint);
+            }
             var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance);
             var (full, incremental) = Check(model, Path.Combine(target, "model.onnx"));
             Console.WriteLine($"exported {manifest.Name}: {manifest.Parameters:N0} parameters, {new FileInfo(Path.Combine(target, "model.onnx")).Length / 1e6:F1} MB; " +

@@ -18,11 +18,12 @@ public static class TrainGeneratorCommand
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var checkpoints = new Option<int>("--checkpoint-every") { Description = "Also save the weights every N steps", DefaultValueFactory = _ => 0 };
         var heldout = new Option<string?>("--heldout") { Description = "JSONL of evaluation problems never trained on" };
         var output = new Option<DirectoryInfo>("--out") { Required = true };
 
         var command = new Command("gen", "Train a generator with loss on solution tokens only");
-        foreach (var o in new Option[] { size, steps, batch, lr, seed, threads, heldout, output })
+        foreach (var o in new Option[] { size, steps, batch, lr, seed, threads, checkpoints, heldout, output })
         {
             command.Options.Add(o);
         }
@@ -32,7 +33,7 @@ public static class TrainGeneratorCommand
             var settings = new TrainSettings
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
-                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
+                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), CheckpointEvery = parse.GetValue(checkpoints),
             };
             var run = new RunFolder(parse.GetValue(output)!);
             var config = GptConfig.Named(parse.GetValue(size)!, TaskText.Tokenizer.VocabularySize);
@@ -69,7 +70,7 @@ public static class TrainGeneratorCommand
                 using var scope = NewDisposeScope();
                 return (double)LmLoss(model, LmBatch(chunk)).item<float>();
             }),
-            run.Curve, Console.Out);
+            run.Curve, Console.Out, step => run.SaveCheckpoint(model, step));
 
         run.Save(model, new RunInfo("generator", config, settings, summary, stream.Skipped, heldoutPath));
         return summary;

@@ -29,6 +29,14 @@ public sealed class RunFolder
     public string Curve => Path.Combine(Directory.FullName, "curve.jsonl");
     public string InfoPath => Path.Combine(Directory.FullName, "run.json");
 
+    public string Checkpoint(int step) => Path.Combine(Directory.FullName, "checkpoints", $"step-{step}.dat");
+
+    public void SaveCheckpoint(Gpt model, int step)
+    {
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Checkpoint(step))!);
+        model.save(Checkpoint(step));
+    }
+
     public void Save(Gpt model, RunInfo info)
     {
         model.save(Weights);
@@ -38,10 +46,11 @@ public sealed class RunFolder
     public RunInfo Info => JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(InfoPath), Json)
         ?? throw new InvalidDataException($"{InfoPath} is empty");
 
-    public Gpt Load()
+    /// <summary>The final weights, or those saved at <paramref name="step"/>.</summary>
+    public Gpt Load(int? step = null)
     {
         var model = new Gpt(Info.Config);
-        model.load(Weights);
+        model.load(step is { } s ? Checkpoint(s) : Weights);
         model.eval();
         return model;
     }

@@ -21,6 +21,9 @@ public sealed record TrainSettings
     public int Seed { get; init; } = 1;
     public int LogEvery { get; init; } = 100;
     public int ValidateEvery { get; init; } = 1000;
+
+    /// <summary>Save the weights every this many steps (0: only at the end).</summary>
+    public int CheckpointEvery { get; init; }
 }
 
 /// <summary>One training batch: model input, targets, optional per-position weights, and how many real tokens it holds.</summary>
@@ -38,7 +41,8 @@ public static class TrainingLoop
         Func<Gpt, TrainBatch, Tensor> loss,
         Func<double>? validate,
         string curvePath,
-        TextWriter log)
+        TextWriter log,
+        Action<int>? checkpoint = null)
     {
         var optimizer = optim.AdamW(model.parameters(), s.LearningRate, 0.9, 0.98, 1e-8, s.WeightDecay);
         using var curve = new StreamWriter(curvePath);
@@ -111,6 +115,11 @@ public static class TrainingLoop
                 lossCount = 0;
                 tokensSinceLog = 0;
                 sinceLog.Restart();
+            }
+
+            if (checkpoint is not null && s.CheckpointEvery > 0 && step % s.CheckpointEvery == 0 && step < s.Steps)
+            {
+                checkpoint(step);
             }
         }
 

@@ -1,8 +1,9 @@
 using Google.Protobuf;
 using Platform.Training.Model;
-using Platform.Training.Onnx.Proto;
-using static Platform.Training.Onnx.GraphBuilder;
-using DataType = Platform.Training.Onnx.Proto.TensorProto.Types.DataType;
+using Platform.Inference.Onnx.Proto;
+using Platform.Inference.Onnx;
+using static Platform.Inference.Onnx.GraphBuilder;
+using DataType = Platform.Inference.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Platform.Training.Onnx;
 
@@ -146,6 +147,34 @@ public static class OnnxExporter
     {
         using var file = File.Create(path);
         model.WriteTo(file);
+    }
+
+    /// <summary>Weights the exporter wrote transposed (MatMul takes [in, out]; a Linear keeps [out, in]).</summary>
+    public static bool IsTransposed(string parameter) =>
+        parameter.EndsWith("attn_in.weight", StringComparison.Ordinal) || parameter.EndsWith("attn_out.weight", StringComparison.Ordinal) ||
+        parameter.EndsWith("mlp_in.weight", StringComparison.Ordinal) || parameter.EndsWith("mlp_out.weight", StringComparison.Ordinal) ||
+        parameter == "head.weight";
+
+    /// <summary>Copies an exported model's initializers back into a module of the same shape.</summary>
+    public static void LoadInto(Gpt model, string onnxPath)
+    {
+        var initializers = ReadInitializers(onnxPath);
+        using var _ = TorchSharp.torch.no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (!initializers.TryGetValue(name, out var w))
+            {
+                throw new InvalidDataException($"{onnxPath} has no initializer '{name}'");
+            }
+
+            var shape = IsTransposed(name) ? new[] { w.Shape[1], w.Shape[0] } : w.Shape;
+            using var source = TorchSharp.torch.tensor(w.Data, w.Shape);
+            parameter.copy_(IsTransposed(name) ? source.t() : source);
+            if (!parameter.shape.SequenceEqual(shape))
+            {
+                throw new InvalidDataException($"{onnxPath}: initializer '{name}' has shape [{string.Join(", ", w.Shape)}]");
+            }
+        }
     }
 
     /// <summary>The float initializers of an ONNX file by name, with their shapes (used to load exported weights back).</summary>

@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using Platform.Training.Onnx.Proto;
+using Platform.Inference.Onnx.Proto;
 
-namespace Platform.Training.Onnx;
+namespace Platform.Inference.Onnx;
 
 /// <summary>Small helper for writing ONNX graphs node by node with unique names.</summary>
 public sealed class GraphBuilder(string name)

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Platform.Benchmarks;
+using Platform.Inference.Models;
+using Platform.Inference.Runtime;
+using Platform.Reasoning.Arithmetic;
+
+var model = new Option<string[]>("--model") { Description = "Model folders", DefaultValueFactory = _ => ["models/gen-small"], AllowMultipleArgumentsPerToken = true };
+var samples = new Option<int>("--samples") { DefaultValueFactory = _ => 16 };
+var problem = new Option<string>("--problem") { DefaultValueFactory = _ => "(122+713-406)*2+132-(47-12)" };
+var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.8 };
+var maxTokens = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 96 };
+var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5 };
+var matmul = new Option<int>("--matmul-size") { DefaultValueFactory = _ => 1024 };
+
+var generation = new Command("generation", "Tokens/s for N samples of one prompt: no cache, cache one at a time, batched shared prefix; and the MatMul peak");
+foreach (var o in new Option[] { model, samples, problem, temperature, maxTokens, repeats, matmul })
+{
+    generation.Options.Add(o);
+}
+
+generation.SetAction(parse =>
+{
+    var options = new InferenceOptions();
+    Console.WriteLine($"machine: {Machine.Describe()}");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, default threads");
+    var peak = MatMulPeak.GigaflopsPerSecond(parse.GetValue(matmul), 10, options);
+    Console.WriteLine($"MatMul peak ({parse.GetValue(matmul)}^3, ONNX Runtime, best of 10): {peak:F1} GFLOP/s");
+    foreach (var path in parse.GetValue(model)!)
+    {
+        using var session = DecoderSession.Open(ModelDirectory.Load(path), options);
+        var results = GenerationBenchmark.Run(session, ArithmeticFormat.Prompt(parse.GetValue(problem)!), parse.GetValue(samples),
+            parse.GetValue(temperature), parse.GetValue(maxTokens), parse.GetValue(repeats));
+        Console.WriteLine();
+        Console.WriteLine(GenerationBenchmark.Markdown(session.Model.Name, results, peak));
+    }
+
+    return 0;
+});
+
+var size = new Option<int>("--size") { DefaultValueFactory = _ => 4096 };
+var output = new Option<string>("--out") { Required = true };
+var matmulModel = new Command("matmul-model", "Write the one-MatMul ONNX graph used for the peak (for the GPU script)");
+matmulModel.Options.Add(size);
+matmulModel.Options.Add(output);
+matmulModel.SetAction(parse => MatMulPeak.WriteModel(parse.GetValue(size), parse.GetValue(output)!));
+
+var root = new RootCommand("ttc-bench: measured benchmarks of the platform");
+root.Subcommands.Add(generation);
+root.Subcommands.Add(matmulModel);
+return await root.Parse(args).InvokeAsync();

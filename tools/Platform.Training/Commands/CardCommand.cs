@@ -1,0 +1,36 @@
+using System.CommandLine;
+using System.Text.Json;
+using Platform.Inference.Models;
+using Platform.Training.Evaluation;
+
+namespace Platform.Training.Commands;
+
+/// <summary><c>ttc-train card</c>: write MODEL_CARD.md into a model folder from measured reports.</summary>
+public static class CardCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Required = true };
+        var eval = new Option<FileInfo>("--eval") { Description = "Report from `evaluate --out`", Required = true };
+        var baseline = new Option<FileInfo?>("--baseline") { Description = "Report of the model to compare greedy accuracy with" };
+        var reproduce = new Option<string>("--reproduce") { Description = "The command that made the model", Required = true };
+        var heldout = new Option<string>("--heldout") { DefaultValueFactory = _ => "data/arith/heldout.jsonl" };
+        var command = new Command("card", "Write MODEL_CARD.md for a model folder");
+        foreach (var o in new Option[] { model, eval, baseline, reproduce, heldout })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse =>
+        {
+            EvaluationReport Read(FileInfo f) => JsonSerializer.Deserialize<EvaluationReport>(File.ReadAllText(f.FullName), ModelManifest.Json)!;
+            var directory = ModelDirectory.Load(parse.GetValue(model)!.FullName);
+            var text = ModelCard.Write(directory, Read(parse.GetValue(eval)!), parse.GetValue(baseline) is { } b ? Read(b) : null,
+                parse.GetValue(reproduce)!, parse.GetValue(heldout)!);
+            File.WriteAllText(Path.Combine(directory.Path, "MODEL_CARD.md"), text);
+            Console.WriteLine(text);
+            return 0;
+        });
+        return command;
+    }
+}
