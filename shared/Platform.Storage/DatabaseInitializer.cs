@@ -17,6 +17,8 @@ public static class DatabaseInitializer
         else
         {
             await db.Database.EnsureCreatedAsync(cancellationToken);
+            // Write-ahead logging lets readers (progress polling) run beside the writers of the embedded host.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
     }
 }

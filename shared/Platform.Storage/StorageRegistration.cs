@@ -16,6 +16,11 @@ public static class StorageRegistration
     /// </summary>
     public static IHostApplicationBuilder AddPlatformStorage(this IHostApplicationBuilder builder)
     {
+        if (builder.Services.Any(d => d.ServiceType == typeof(PlatformDbContext)))
+        {
+            return builder; // the embedded host adds Router and Aggregator to one container
+        }
+
         builder.Services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.Section)
             .PostConfigure(o => o.ConnectionString ??= builder.Configuration.GetConnectionString(StorageOptions.ConnectionStringName))

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Options;
 using Platform.Hosting;
+using Platform.Inference.Models;
+using Platform.Inference;
 
 namespace Platform.Generator.Extensions;
 
@@ -7,7 +10,20 @@ public static class GeneratorServiceExtensions
     /// <summary>The Generator: a stateless worker that samples solutions and next steps from an ONNX language model.</summary>
     public static IHostApplicationBuilder AddGeneratorServices(this IHostApplicationBuilder builder)
     {
+        builder.AddGeneratorComponents();
         builder.AddPlatformMessaging("generator", [typeof(GeneratorServiceExtensions).Assembly]);
+        return builder;
+    }
+
+    /// <summary>Everything but the bus, so the embedded host can combine services on one bus.</summary>
+    public static IHostApplicationBuilder AddGeneratorComponents(this IHostApplicationBuilder builder)
+    {
+        builder.AddPlatformInference();
+        builder.Services.AddOptions<GeneratorOptions>().BindConfiguration(GeneratorOptions.Section)
+            .Validate(o => o.BatchWindowMilliseconds is >= 0 and <= 1000, "Generator:BatchWindowMilliseconds must be within 0..1000")
+            .Validate(o => o.MaxBatchSequences is >= 1 and <= 65536, "Generator:MaxBatchSequences must be within 1..65536")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new GenerationService(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
         return builder;
     }
 }

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Options;
 using Platform.Hosting;
+using Platform.Inference;
+using Platform.Inference.Models;
 
 namespace Platform.Verifier.Extensions;
 
@@ -7,7 +10,20 @@ public static class VerifierServiceExtensions
     /// <summary>The Verifier: a stateless worker that scores every step of a candidate with an ONNX process reward model.</summary>
     public static IHostApplicationBuilder AddVerifierServices(this IHostApplicationBuilder builder)
     {
+        builder.AddVerifierComponents();
         builder.AddPlatformMessaging("verifier", [typeof(VerifierServiceExtensions).Assembly]);
+        return builder;
+    }
+
+    /// <summary>Everything but the bus, so the embedded host can combine services on one bus.</summary>
+    public static IHostApplicationBuilder AddVerifierComponents(this IHostApplicationBuilder builder)
+    {
+        builder.AddPlatformInference();
+        builder.Services.AddOptions<VerifierOptions>().BindConfiguration(VerifierOptions.Section)
+            .Validate(o => o.BatchWindowMilliseconds is >= 0 and <= 1000, "Verifier:BatchWindowMilliseconds must be within 0..1000")
+            .Validate(o => o.MaxBatchSolutions is >= 1 and <= 65536, "Verifier:MaxBatchSolutions must be within 1..65536")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new ScoringService(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<IOptions<VerifierOptions>>().Value));
         return builder;
     }
 }

@@ -19,6 +19,9 @@ public class RunRound
     /// <summary>"pending" until the reply is recorded, then "done".</summary>
     public string Status { get; set; } = RoundStatus.Pending;
 
+    /// <summary>The request as sent (JSON), so it can be sent again unchanged after a crash or by the watchdog.</summary>
+    public string? RequestJson { get; set; }
+
     /// <summary>Controller state after this round (search frontier, tree), as JSON; lets a restarted Aggregator resume.</summary>
     public string? StateJson { get; set; }
 

@@ -467,6 +467,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("request_id");
 
+                    b.Property<string>("RequestJson")
+                        .HasColumnType("text")
+                        .HasColumnName("request_json");
+
                     b.Property<Guid>("RunId")
                         .HasColumnType("uuid")
                         .HasColumnName("run_id");

@@ -1,0 +1,58 @@
+using MassTransit;
+using Platform.Aggregator.Runs;
+using Platform.Contracts;
+
+namespace Platform.Aggregator.Consumers;
+
+/// <summary>Starts a planned run: records round 0 and sends its generation request.</summary>
+public sealed class RunPlannedConsumer(RunDriver driver) : IConsumer<RunPlanned>
+{
+    public Task Consume(ConsumeContext<RunPlanned> context) => driver.Start(context, context.Message);
+}
+
+/// <summary>Stores a round's samples, then scores them or completes the run.</summary>
+public sealed class CandidatesGeneratedConsumer(RunDriver driver) : IConsumer<CandidatesGenerated>
+{
+    public Task Consume(ConsumeContext<CandidatesGenerated> context) => driver.OnGenerated(context, context.Message);
+}
+
+/// <summary>Stores step scores and completes the run with its selected, graded answer.</summary>
+public sealed class CandidatesScoredConsumer(RunDriver driver) : IConsumer<CandidatesScored>
+{
+    public Task Consume(ConsumeContext<CandidatesScored> context) => driver.OnScored(context, context.Message);
+}
+
+/// <summary>
+/// A request or reply that failed after its retries (the message is in its <c>_error</c> queue): the
+/// run is marked failed with the reason, so the batch still completes.
+/// </summary>
+public sealed class RunFaultConsumer(RunDriver driver) :
+    IConsumer<Fault<GenerateCandidates>>, IConsumer<Fault<ScoreCandidates>>, IConsumer<Fault<RunPlanned>>,
+    IConsumer<Fault<CandidatesGenerated>>, IConsumer<Fault<CandidatesScored>>
+{
+    public Task Consume(ConsumeContext<Fault<GenerateCandidates>> context) =>
+        driver.Fail(context, context.Message.Message.RunId, Reason("generator", context.Message));
+
+    public Task Consume(ConsumeContext<Fault<ScoreCandidates>> context) =>
+        driver.Fail(context, context.Message.Message.RunId, Reason("verifier", context.Message));
+
+    public Task Consume(ConsumeContext<Fault<RunPlanned>> context) =>
+        driver.Fail(context, context.Message.Message.RunId, Reason("aggregator (starting the run)", context.Message));
+
+    public Task Consume(ConsumeContext<Fault<CandidatesGenerated>> context) =>
+        driver.Fail(context, context.Message.Message.RunId, Reason("aggregator (storing samples)", context.Message));
+
+    public Task Consume(ConsumeContext<Fault<CandidatesScored>> context) =>
+        driver.Fail(context, context.Message.Message.RunId, Reason("aggregator (storing scores)", context.Message));
+
+    private static string Reason(string where, Fault fault) =>
+        $"{where} failed after retries: {string.Join("; ", fault.Exceptions.Select(e => $"{e.ExceptionType}: {e.Message}"))}";
+}
+
+/// <summary>When a run ends, checks whether its batch has ended too, and if so completes it once.</summary>
+public sealed class BatchProgressConsumer(BatchCompletion completion) : IConsumer<RunCompleted>, IConsumer<RunFailed>
+{
+    public Task Consume(ConsumeContext<RunCompleted> context) => completion.Check(context, context.Message.BatchId);
+
+    public Task Consume(ConsumeContext<RunFailed> context) => completion.Check(context, context.Message.BatchId);
+}

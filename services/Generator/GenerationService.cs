@@ -1,0 +1,116 @@
+using Platform.Contracts;
+using Platform.Inference.Models;
+using Platform.Inference.Runtime;
+
+namespace Platform.Generator;
+
+/// <summary>Bound from the <c>Generator</c> section.</summary>
+public sealed class GeneratorOptions
+{
+    public const string Section = "Generator";
+
+    /// <summary>How long the first waiting request holds the batch open for others (milliseconds).</summary>
+    public int BatchWindowMilliseconds { get; set; } = 5;
+
+    /// <summary>Most sequences decoded in one batch.</summary>
+    public int MaxBatchSequences { get; set; } = 512;
+
+    /// <summary>Most samples one request may ask for (samples per prefix x prefixes).</summary>
+    public int MaxSamplesPerRequest { get; set; } = 4096;
+}
+
+/// <summary>Turns a <see cref="GenerateCandidates"/> command into runtime requests, batched with others.</summary>
+public sealed class GenerationService : IAsyncDisposable
+{
+    private readonly ModelCatalog _catalog;
+    private readonly GeneratorOptions _options;
+    private readonly BatchScheduler<GenerationRequest, GenerationResult> _scheduler;
+
+    public GenerationService(ModelCatalog catalog, GeneratorOptions options)
+    {
+        _catalog = catalog;
+        _options = options;
+        _scheduler = new BatchScheduler<GenerationRequest, GenerationResult>(
+            (model, requests, ct) => catalog.Decoder(model).Generate(requests, ct),
+            r => r.Samples, TimeSpan.FromMilliseconds(options.BatchWindowMilliseconds), options.MaxBatchSequences);
+    }
+
+    public long Batches => _scheduler.Batches;
+
+    public async Task<CandidatesGenerated> Generate(GenerateCandidates command, CancellationToken cancellationToken)
+    {
+        CandidatesGenerated Failed(string error) => new()
+        {
+            RequestId = command.RequestId, RunId = command.RunId, Round = command.Round, Kind = command.Kind, Error = error,
+            Usage = new ComputeUsage { Model = command.Model },
+        };
+
+        var total = (long)command.SamplesPerPrefix * command.Prefixes.Count;
+        if (command.Prefixes.Count == 0 || command.SamplesPerPrefix < 1 || total > _options.MaxSamplesPerRequest)
+        {
+            return Failed($"samples per prefix x prefixes must be between 1 and {_options.MaxSamplesPerRequest} (was {command.SamplesPerPrefix} x {command.Prefixes.Count})");
+        }
+
+        if (command.Mode is not ("full" or "step"))
+        {
+            return Failed($"mode must be 'full' or 'step' (was '{command.Mode}')");
+        }
+
+        DecoderSession session;
+        try
+        {
+            session = _catalog.Decoder(command.Model);
+        }
+        catch (UnknownModelException e)
+        {
+            return Failed(e.Message);
+        }
+
+        var manifest = session.Model.Manifest;
+        var prompt = manifest.PromptTemplate.Replace("{problem}", command.Problem, StringComparison.Ordinal);
+        var stops = command.Mode == "step" ? new[] { manifest.StepDelimiter } : [];
+        var requests = command.Prefixes.Select((prefix, i) => new GenerationRequest
+        {
+            Prompt = prompt + prefix.Text,
+            Samples = command.SamplesPerPrefix,
+            StopStrings = stops,
+            Sampling = new SamplingOptions
+            {
+                Temperature = command.Sampling.Temperature, TopK = command.Sampling.TopK, TopP = command.Sampling.TopP,
+                MaxNewTokens = command.Sampling.MaxNewTokens, Seed = unchecked((ulong)command.Sampling.Seed * 1_000_003UL + (ulong)i),
+            },
+        }).ToList();
+
+        var results = await _scheduler.Submit(command.Model, requests, cancellationToken);
+        if (results.FirstOrDefault(r => r.Error is not null) is { } bad)
+        {
+            return Failed(bad.Error!);
+        }
+
+        var samples = new List<GeneratedSample>();
+        for (var i = 0; i < results.Count; i++)
+        {
+            samples.AddRange(results[i].Samples.Select((s, k) => new GeneratedSample
+            {
+                PrefixKey = command.Prefixes[i].Key, SampleIndex = k, Text = s.Text, TokenCount = s.Tokens.Length,
+                FinishReason = s.FinishReason == FinishReasons.Stop && command.Mode == "step" ? "step" : s.FinishReason,
+            }));
+        }
+
+        return new CandidatesGenerated
+        {
+            RequestId = command.RequestId, RunId = command.RunId, Round = command.Round, Kind = command.Kind, Samples = samples,
+            Usage = new ComputeUsage
+            {
+                Model = command.Model,
+                PromptTokens = results.Sum(r => r.Usage.PromptTokens),
+                CachedPromptTokens = results.Sum(r => r.Usage.CachedPromptTokens),
+                GeneratedTokens = results.Sum(r => r.Usage.GeneratedTokens),
+                Flops = results.Sum(r => r.Usage.Flops),
+                DeviceMilliseconds = results.Sum(r => r.Usage.WallMilliseconds),
+            },
+        };
+    }
+
+    public ValueTask DisposeAsync() => _scheduler.DisposeAsync();
+}

@@ -1,0 +1,145 @@
+using System.Text;
+using System.Text.Json;
+using Platform.Contracts;
+using Platform.Reasoning.Planning;
+using Platform.Reasoning.Selection;
+using Platform.Storage.Entities;
+
+namespace Platform.Router.Planning;
+
+/// <summary>What the Router decided about one submitted batch.</summary>
+public sealed record BatchDecision(Batch Batch, IReadOnlyList<(Run Run, Problem Problem, StrategyPlan? Plan)> Runs, BatchRejected? Rejection);
+
+/// <summary>
+/// Validates a batch, estimates each problem's difficulty and gives it a plan. A batch-level error
+/// (strategy, N, aggregation, no problems) rejects the whole batch; a problem-level error (empty or
+/// over-long text) fails that run only, with the reason stored.
+/// </summary>
+public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public BatchDecision Plan(SubmitBatch submit)
+    {
+        var now = clock.GetUtcNow();
+        var batch = new Batch
+        {
+            Id = submit.BatchId, Name = Truncate(submit.Name, 200), Source = Truncate(submit.Source, 400), RequestedStrategy = submit.Strategy,
+            SettingsJson = JsonSerializer.Serialize(submit with { Problems = [] }, Json), ProblemCount = submit.Problems.Count,
+            TokenBudget = submit.TokenBudget, SubmittedAt = now,
+        };
+
+        if (Reject(submit) is { } rejection)
+        {
+            batch.Status = BatchStatus.Rejected;
+            batch.RejectionReason = $"{rejection.Field}: {rejection.Reason}";
+            batch.CompletedAt = now;
+            return new BatchDecision(batch, [], rejection);
+        }
+
+        var request = new PlanRequest { Strategy = submit.Strategy, N = submit.N, Aggregation = submit.Aggregation, Seed = submit.Seed };
+        var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
+        var runs = new List<(Run, Problem, StrategyPlan?)>(submit.Problems.Count);
+        for (var i = 0; i < submit.Problems.Count; i++)
+        {
+            var p = submit.Problems[i];
+            var problem = new Problem
+            {
+                Id = Guid.NewGuid(), BatchId = batch.Id, Index = i, Text = p.Text ?? "", ReferenceAnswer = Truncate(p.ReferenceAnswer, 1000),
+                Level = Truncate(p.Level, 64), Subject = Truncate(p.Subject, 128), ExternalId = Truncate(p.ExternalId, 256),
+            };
+            var run = new Run { Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, PlanKey = "main", CreatedAt = now, UpdatedAt = now };
+            if (ProblemError(problem.Text) is { } error)
+            {
+                run.Strategy = submit.Strategy ?? "none";
+                run.Status = RunStatus.Failed;
+                run.FailureReason = error;
+                run.CompletedAt = now;
+                runs.Add((run, problem, null));
+                continue;
+            }
+
+            var difficulty = DifficultyHeuristic.Estimate(problem.Text);
+            var planned = DefaultPolicy.Plan(difficulty.Bin, request);
+            var plan = new StrategyPlan
+            {
+                Strategy = planned.Strategy, N = planned.N, Aggregation = planned.Aggregation, Temperature = planned.Temperature,
+                MaxNewTokens = options.MaxNewTokens, GeneratorModel = submit.GeneratorModel ?? options.DefaultGenerator,
+                VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
+                BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
+            };
+            run.Strategy = plan.Strategy;
+            run.N = plan.N;
+            run.PlanJson = JsonSerializer.Serialize(plan, Json);
+            run.DifficultyBin = difficulty.Bin;
+            run.DifficultyScore = difficulty.Score;
+            run.DifficultySource = "heuristic";
+            runs.Add((run, problem, plan));
+        }
+
+        return new BatchDecision(batch, runs, null);
+    }
+
+    private BatchRejected? Reject(SubmitBatch s)
+    {
+        BatchRejected R(string field, string reason) => new() { BatchId = s.BatchId, Field = field, Reason = reason };
+        if (s.BatchId == Guid.Empty)
+        {
+            return R("BatchId", "a batch needs a non-empty id");
+        }
+
+        if (s.Problems.Count == 0)
+        {
+            return R("Problems", "the batch has no problems");
+        }
+
+        if (s.Problems.Count > options.MaxProblemsPerBatch)
+        {
+            return R("Problems", $"the batch has {s.Problems.Count} problems; the limit is {options.MaxProblemsPerBatch} (Router:MaxProblemsPerBatch)");
+        }
+
+        if (Strategies.Check(s.Strategy) is { } strategy)
+        {
+            return R("Strategy", strategy);
+        }
+
+        if (s.N is { } n && (n < 1 || n > DefaultPolicy.MaxN))
+        {
+            return R("N", $"N must be between 1 and {DefaultPolicy.MaxN} (was {n})");
+        }
+
+        if (s.Aggregation is { } aggregation)
+        {
+            try
+            {
+                StepAggregations.Parse(aggregation);
+            }
+            catch (ArgumentException e)
+            {
+                return R("Aggregation", e.Message);
+            }
+        }
+
+        if (s.GeneratorModel is { Length: 0 } || s.VerifierModel is { Length: 0 })
+        {
+            return R(s.GeneratorModel is { Length: 0 } ? "GeneratorModel" : "VerifierModel", "a model name cannot be empty");
+        }
+
+        return null;
+    }
+
+    private string? ProblemError(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return "Text: the problem text is empty";
+        }
+
+        var bytes = Encoding.UTF8.GetByteCount(text);
+        return bytes > options.MaxProblemTextBytes
+            ? $"Text: the problem text is {bytes} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)"
+            : null;
+    }
+
+    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Platform.Inference.Models;
+using Platform.Inference.Runtime;
+
+namespace Platform.Inference;
+
+public static class InferenceRegistration
+{
+    /// <summary>
+    /// Options of the <c>Inference</c> section (execution provider, threads) and the <c>Models</c>
+    /// section (where models live), validated on start, and the <see cref="ModelCatalog"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformInference(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(d => d.ServiceType == typeof(ModelCatalog)))
+        {
+            return builder; // the embedded host adds Generator and Verifier to one container
+        }
+
+        builder.Services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section)
+            .Validate(o => o.ExecutionProvider.ToLowerInvariant() is "cpu" or "cuda", "Inference:ExecutionProvider must be 'cpu' or 'cuda'")
+            .Validate(o => o.IntraOpThreads >= 0, "Inference:IntraOpThreads must be >= 0")
+            .ValidateOnStart();
+        builder.Services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section)
+            .Validate(o => o.Directory is null || Directory.Exists(o.Directory), "Models:Directory must name an existing folder")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new ModelCatalog(
+            sp.GetRequiredService<IOptions<ModelsOptions>>().Value, sp.GetRequiredService<IOptions<InferenceOptions>>().Value));
+        return builder;
+    }
+}

@@ -1,0 +1,31 @@
+namespace Platform.Reasoning.Planning;
+
+/// <summary>The strategies the platform knows, and which of them the pipeline runs today.</summary>
+public static class Strategies
+{
+    public const string Greedy = "greedy";
+    public const string SelfConsistency = "self-consistency";
+    public const string BestOfN = "best-of-n";
+    public const string WeightedBestOfN = "weighted-best-of-n";
+    public const string BeamSearch = "beam-search";
+    public const string Lookahead = "lookahead";
+    public const string Dvts = "dvts";
+    public const string Mcts = "mcts";
+    public const string BudgetForcing = "budget-forcing";
+
+    public static readonly IReadOnlyList<string> All = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing];
+
+    /// <summary>Strategies whose run controller exists.</summary>
+    public static readonly IReadOnlyList<string> Available = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN];
+
+    public static bool UsesVerifier(string strategy) => strategy is BestOfN or WeightedBestOfN or BeamSearch or Lookahead or Dvts or Mcts;
+
+    /// <summary>Null when the strategy can run; otherwise why not.</summary>
+    public static string? Check(string? strategy) => strategy switch
+    {
+        null => null,
+        _ when Available.Contains(strategy) => null,
+        _ when All.Contains(strategy) => $"strategy '{strategy}' is known but not available in this version (available: {string.Join(", ", Available)})",
+        _ => $"unknown strategy '{strategy}' (known: {string.Join(", ", All)})",
+    };
+}

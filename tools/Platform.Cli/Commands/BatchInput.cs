@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Platform.Contracts;
+using Platform.Reasoning.Ingestion;
+
+namespace Platform.Cli.Commands;
+
+/// <summary>The options shared by `ttc eval` and `ttc submit`, and reading the problem file.</summary>
+public sealed class BatchInput
+{
+    public Argument<FileInfo> File { get; } = new("FILE") { Description = "JSONL problems: arithmetic, GSM8K or MATH-500" };
+    public Option<string> Format { get; } = new("--format") { Description = "auto, arithmetic, gsm8k or math500", DefaultValueFactory = _ => "auto" };
+    public Option<string?> Strategy { get; } = new("--strategy") { Description = "greedy, self-consistency, best-of-n, weighted-best-of-n (default: the Router's policy)" };
+    public Option<int?> N { get; } = new("--n") { Description = "Samples per problem (1..1024)" };
+    public Option<string?> Aggregation { get; } = new("--aggregation") { Description = "PRM step aggregation: last, min, prod, mean" };
+    public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first K problems" };
+    public Option<int?> Seed { get; } = new("--seed") { Description = "Sampling seed (default: from the batch id)" };
+    public Option<string?> Generator { get; } = new("--generator") { Description = "Generator model name (default gen-small)" };
+    public Option<string?> Verifier { get; } = new("--verifier") { Description = "Verifier model name (default prm)" };
+    public Option<string?> Name { get; } = new("--name") { Description = "A name for the batch" };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(File);
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name })
+        {
+            command.Options.Add(o);
+        }
+    }
+
+    /// <summary>The batch to submit; bad lines are reported on stderr with their number and skipped.</summary>
+    public SubmitBatch? Read(ParseResult parse, Guid batchId)
+    {
+        var file = parse.GetValue(File)!;
+        if (!file.Exists)
+        {
+            Console.Error.WriteLine($"error: {file.FullName} does not exist");
+            return null;
+        }
+
+        DatasetFormat format;
+        try
+        {
+            format = ProblemLines.ParseFormat(parse.GetValue(Format)!);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: --format: {e.Message}");
+            return null;
+        }
+
+        var (problems, errors, detected) = ProblemLines.Parse(System.IO.File.ReadLines(file.FullName), format);
+        foreach (var error in errors)
+        {
+            Console.Error.WriteLine($"{file.Name}: {error} (skipped)");
+        }
+
+        var limit = parse.GetValue(Limit) ?? int.MaxValue;
+        Console.Error.WriteLine($"{file.Name}: {Math.Min(limit, problems.Count)} problems ({detected}){(errors.Count > 0 ? $", {errors.Count} bad lines skipped" : "")}");
+        return new SubmitBatch
+        {
+            BatchId = batchId, Name = parse.GetValue(Name) ?? file.Name, Source = file.FullName,
+            Problems = problems.Take(limit).Select(p => new ProblemSubmission
+            {
+                Text = p.Text, ReferenceAnswer = p.ReferenceAnswer, Level = p.Level, Subject = p.Subject, ExternalId = p.ExternalId,
+            }).ToList(),
+            Strategy = parse.GetValue(Strategy), N = parse.GetValue(N), Aggregation = parse.GetValue(Aggregation), Seed = parse.GetValue(Seed),
+            GeneratorModel = parse.GetValue(Generator), VerifierModel = parse.GetValue(Verifier),
+        };
+    }
+}

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.Cli.Embedded;
+using Platform.Cli.Reports;
+using Platform.Storage;
+
+namespace Platform.Cli.Commands;
+
+/// <summary><c>ttc eval FILE</c>: the whole platform in one process (in-memory bus, SQLite), with a progress bar and a closing table.</summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var input = new BatchInput();
+        var json = new Option<FileInfo?>("--json") { Description = "Write the summary as JSON" };
+        var database = new Option<FileInfo?>("--db") { Description = "SQLite file to keep (default: a new temporary file)" };
+        var models = new Option<DirectoryInfo?>("--models") { Description = "Folder of models (default: the repository's models/)" };
+        var command = new Command("eval", "Run a batch on the embedded platform (one process, in-memory bus, SQLite)");
+        input.AddTo(command);
+        command.Options.Add(json);
+        command.Options.Add(database);
+        command.Options.Add(models);
+        command.SetAction(async (parse, ct) =>
+        {
+            var batchId = NewId.NextGuid();
+            var batch = input.Read(parse, batchId);
+            if (batch is null)
+            {
+                return 2;
+            }
+
+            var path = parse.GetValue(database)?.FullName ?? Path.Combine(Path.GetTempPath(), $"ttc-eval-{batchId:N}.db");
+            var settings = new Dictionary<string, string?>();
+            if (parse.GetValue(models) is { } folder)
+            {
+                settings["Models:Directory"] = folder.FullName;
+            }
+
+            using var host = EmbeddedPlatform.Build(path, settings);
+            await host.StartAsync(ct);
+            try
+            {
+                var report = await Run(host, batch, showProgress: !Console.IsErrorRedirected, ct);
+                Console.WriteLine(report.Table());
+                Console.WriteLine($"database: {path}");
+                if (parse.GetValue(json) is { } file)
+                {
+                    await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(report, BatchReport.Json), ct);
+                }
+
+                return report.Rejection is null ? 0 : 1;
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Submits the batch to an embedded host and waits for it to end, drawing progress on stderr.</summary>
+    public static async Task<BatchReport> Run(IHost host, Platform.Contracts.SubmitBatch batch, bool showProgress, CancellationToken ct)
+    {
+        await EmbeddedPlatform.Submit(host, batch, ct);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            await Task.Delay(200, ct);
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+            var report = await BatchReport.Load(db, batch.BatchId, ct);
+            if (report is not null && showProgress)
+            {
+                Progress.Draw(report.Ended, batch.Problems.Count, clock.Elapsed);
+            }
+
+            if (report is { Finished: true })
+            {
+                if (showProgress)
+                {
+                    Console.Error.WriteLine();
+                }
+
+                return report;
+            }
+        }
+    }
+}
+
+public static class Progress
+{
+    public static void Draw(int done, int total, TimeSpan elapsed)
+    {
+        const int width = 30;
+        var filled = total == 0 ? width : width * done / total;
+        Console.Error.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {done}/{total} runs  {elapsed.TotalSeconds:F0}s ");
+    }
+}

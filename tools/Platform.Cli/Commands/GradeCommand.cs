@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Reasoning.Answers;
+
+namespace Platform.Cli.Commands;
+
+/// <summary><c>ttc grade</c>: is a predicted answer equivalent to the reference?</summary>
+public static class GradeCommand
+{
+    public static Command Create()
+    {
+        var gold = new Option<string?>("--gold") { Description = "Reference answer (or a solution holding one)" };
+        var pred = new Option<string?>("--pred") { Description = "Predicted answer (or a solution holding one)" };
+        var cases = new Option<FileInfo?>("--cases") { Description = "JSONL lines {\"gold\": ..., \"pred\": ...}; writes each line back with \"equivalent\"" };
+        var command = new Command("grade", "Exit 0 when --pred is equivalent to --gold, 1 when not; or grade a file of cases");
+        command.Options.Add(gold);
+        command.Options.Add(pred);
+        command.Options.Add(cases);
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(cases) is { } file)
+            {
+                var line = 0;
+                var bad = 0;
+                foreach (var text in File.ReadLines(file.FullName))
+                {
+                    line++;
+                    if (string.IsNullOrWhiteSpace(text))
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        var node = JsonNode.Parse(text)!.AsObject();
+                        node["equivalent"] = Grade(Field(node, "gold"), Field(node, "pred"));
+                        Console.WriteLine(node.ToJsonString());
+                    }
+                    catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+                    {
+                        bad++;
+                        Console.Error.WriteLine($"{file.Name}: line {line}: {e.Message}");
+                    }
+                }
+
+                return bad == 0 ? 0 : 2;
+            }
+
+            if (parse.GetValue(gold) is not { } g || parse.GetValue(pred) is not { } p)
+            {
+                Console.Error.WriteLine("error: give --gold and --pred, or --cases FILE");
+                return 2;
+            }
+
+            return Grade(g, p) ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static string? Field(JsonObject node, string name) => node[name] switch
+    {
+        null => throw new FormatException($"missing field '{name}'"),
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v => v.ToJsonString(),
+        _ => throw new FormatException($"field '{name}' must be a string or a number"),
+    };
+
+    /// <summary>Extracts an answer first when the text holds one (\boxed, ####, A:, "the answer is").</summary>
+    public static bool Grade(string? gold, string? pred) =>
+        AnswerEquivalence.Equivalent(gold is null ? null : AnswerExtractor.Extract(gold) ?? gold, pred is null ? null : AnswerExtractor.Extract(pred) ?? pred);
+}

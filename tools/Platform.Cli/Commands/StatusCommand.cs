@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Platform.Cli.Reports;
+using Platform.Storage;
+
+namespace Platform.Cli.Commands;
+
+/// <summary><c>ttc status ID</c>: a batch's progress and, once it has ended, the same table as `ttc eval`.</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var id = new Argument<Guid>("ID") { Description = "Batch id printed by ttc submit" };
+        var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string; default: ConnectionStrings__Platform" };
+        var wait = new Option<bool>("--wait") { Description = "Keep polling until the batch ends" };
+        var json = new Option<FileInfo?>("--json");
+        var command = new Command("status", "Progress and results of a submitted batch");
+        command.Arguments.Add(id);
+        command.Options.Add(connection);
+        command.Options.Add(wait);
+        command.Options.Add(json);
+        command.SetAction(async (parse, ct) =>
+        {
+            var cs = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable("ConnectionStrings__Platform");
+            if (string.IsNullOrWhiteSpace(cs))
+            {
+                Console.Error.WriteLine("error: no connection string: pass --connection or set ConnectionStrings__Platform");
+                return 2;
+            }
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                await using var db = new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Postgres, cs));
+                var report = await BatchReport.Load(db, parse.GetValue(id), ct);
+                if (report is null)
+                {
+                    Console.Error.WriteLine($"batch {parse.GetValue(id)} is not in the database (yet)");
+                    if (!parse.GetValue(wait))
+                    {
+                        return 1;
+                    }
+                }
+                else if (report.Finished || !parse.GetValue(wait))
+                {
+                    Console.WriteLine($"batch {report.BatchId}: {report.Status}, {report.Ended}/{report.Problems} runs ended");
+                    Console.WriteLine(report.Table());
+                    if (parse.GetValue(json) is { } file)
+                    {
+                        await File.WriteAllTextAsync(file.FullName, System.Text.Json.JsonSerializer.Serialize(report, BatchReport.Json), ct);
+                    }
+
+                    return 0;
+                }
+                else
+                {
+                    Progress.Draw(report.Ended, report.Problems, clock.Elapsed);
+                }
+
+                await Task.Delay(500, ct);
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.Hosting;
+
+namespace Platform.Cli.Commands;
+
+/// <summary><c>ttc submit FILE</c>: send a batch to the distributed platform over RabbitMQ and print its id.</summary>
+public static class SubmitCommand
+{
+    public static Command Create()
+    {
+        var input = new BatchInput();
+        var command = new Command("submit", "Send a batch to the Router over RabbitMQ (Messaging__RabbitMq__Host, __Port, __Username, __Password)");
+        input.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var batchId = NewId.NextGuid();
+            var batch = input.Read(parse, batchId);
+            if (batch is null)
+            {
+                return 2;
+            }
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Configuration.AddEnvironmentVariables();
+            builder.AddPlatformMessaging("cli", []);
+            using var host = builder.Build();
+            try
+            {
+                await host.StartAsync(ct);
+            }
+            catch (Microsoft.Extensions.Options.OptionsValidationException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+
+            var endpoint = await host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
+            await endpoint.Send(batch, ct);
+            await host.StopAsync(CancellationToken.None);
+            Console.WriteLine(batchId);
+            return 0;
+        });
+        return command;
+    }
+}
