@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""GPU throughput of the project's exported ONNX graphs under ONNX Runtime's CUDA execution provider.
+"""GPU throughput of the project's exported ONNX graphs.
 
-Runs on a machine with Python, numpy and onnxruntime-gpu (no .NET needed). For each generator it
+Runs on a machine with Python and numpy (no .NET needed), with one of two executors:
+  --executor ort    ONNX Runtime with --provider (CUDAExecutionProvider needs onnxruntime-gpu);
+  --executor torch  the graph executed node by node with PyTorch on --device (onnx_torch_exec.py),
+                    for machines whose ONNX Runtime has no CUDA provider; its logits are first
+                    checked against ONNX Runtime on the CPU and the largest difference is printed. For each generator it
 measures N samples of one prompt three ways, as benchmarks/Platform.Benchmarks does on the CPU:
   (a) one at a time, recomputing the whole sequence every step (no KV cache),
   (b) one at a time with the KV cache,
@@ -16,6 +20,7 @@ The greedy text of the prompt is printed so it can be checked against the C# run
 import argparse, json, os, platform, subprocess, time
 import numpy as np
 import onnxruntime as ort
+import onnx_torch_exec
 
 
 def load(model_dir):
@@ -46,6 +51,9 @@ class Decoder:
         self.device = "cuda" if provider == "CUDAExecutionProvider" else "cpu"
         self.names = [f"past_key_values.{i}.{kind}" for i in range(self.layers) for kind in ("key", "value")]
         self.outs = ["logits"] + [f"present.{i}.{kind}" for i in range(self.layers) for kind in ("key", "value")]
+
+    def fork(self, present, n):
+        return [ort.OrtValue.ortvalue_from_numpy(np.repeat(p.numpy(), n, axis=0), self.device, 0) for p in present]
 
     def flops(self, attended):
         return self.m["flops_per_token"] + self.m["attention_flops_per_position"] * attended
@@ -83,7 +91,7 @@ class Decoder:
         L = len(prompt)
         logits, present = self.step(np.array([prompt], np.int64), np.ones((1, L), np.int64), np.arange(L, dtype=np.int64)[None], self.empty(1))
         flops = sum(self.flops(j) for j in range(1, L + 1))
-        past = [ort.OrtValue.ortvalue_from_numpy(np.repeat(p.numpy(), n, axis=0), self.device, 0) for p in present]
+        past = self.fork(present, n)
         tokens = self.sample(np.repeat(logits[:, -1], n, axis=0), rng, temperature)
         out = [tokens]
         for t in range(1, new_tokens):
@@ -104,6 +112,45 @@ class Decoder:
             flops += sum(self.flops(j) for j in range(1, n + 1))
             seq.append(int(self.sample(logits[:, -1], rng, temperature)[0]))
         return seq[len(prompt):], flops
+
+
+class TorchDecoder(Decoder):
+    """Same interface as Decoder, the graph run by onnx_torch_exec on a torch device."""
+
+    def __init__(self, manifest, path, device):
+        import torch
+        self.torch = torch
+        a = manifest["architecture"]
+        self.m, self.layers, self.heads, self.hd, self.vocab = manifest, a["layers"], a["heads"], a["head_dim"], a["vocab_size"]
+        self.graph = onnx_torch_exec.load(path).to(device)
+        self.dev = torch.device(device)
+        self.names = [f"past_key_values.{i}.{kind}" for i in range(self.layers) for kind in ("key", "value")]
+        self.outs = ["logits"] + [f"present.{i}.{kind}" for i in range(self.layers) for kind in ("key", "value")]
+
+    def step(self, ids, mask, positions, past):
+        t = self.torch
+        feeds = {"input_ids": t.from_numpy(ids).to(self.dev), "attention_mask": t.from_numpy(mask).to(self.dev),
+                 "position_ids": t.from_numpy(positions).to(self.dev)}
+        feeds.update(zip(self.names, past))
+        out = self.graph.run(feeds, self.outs)
+        return out[0].float().cpu().numpy(), out[1:]
+
+    def empty(self, batch):
+        return [self.torch.zeros((batch, self.heads, 0, self.hd), device=self.dev) for _ in self.names]
+
+    def fork(self, present, n):
+        return [p.repeat_interleave(n, dim=0) for p in present]
+
+
+def parity(manifest, path, device, prompt):
+    """Largest |Δlogit| between ONNX Runtime (CPU) and the torch executor on one prompt."""
+    ort_dec = Decoder(manifest, path, "CPUExecutionProvider")
+    torch_dec = TorchDecoder(manifest, path, device)
+    L = len(prompt)
+    args = (np.array([prompt], np.int64), np.ones((1, L), np.int64), np.arange(L, dtype=np.int64)[None])
+    a, _ = ort_dec.step(*args, ort_dec.empty(1))
+    b, _ = torch_dec.step(*args, torch_dec.empty(1))
+    return float(np.abs(a - b).max())
 
 
 def timed(fn, repeats):
@@ -136,17 +183,24 @@ def matmul_peak(path, size, provider, repeats=20):
     return 2.0 * size ** 3 / best / 1e9
 
 
-def prm_throughput(model_dir, provider, rows, repeats):
+def prm_throughput(model_dir, args, rows, repeats):
     manifest, path = load(model_dir)
-    s = session(path, provider)
     text = "Q: (37+48)*3-19\n37+48=85\n85*3=255\n255-19=236\nA: 236\n"
     ids = np.array([encode(manifest, text)] * rows, np.int64)
     mask = np.ones_like(ids)
-    s.run(["scores"], {"input_ids": ids, "attention_mask": mask})
+    if args.executor == "ort":
+        s = session(path, args.provider)
+        call = lambda: s.run(["scores"], {"input_ids": ids, "attention_mask": mask})[0]
+    else:
+        import torch
+        graph = onnx_torch_exec.load(path).to(args.device)
+        feeds = {"input_ids": torch.from_numpy(ids).to(args.device), "attention_mask": torch.from_numpy(mask).to(args.device)}
+        call = lambda: graph.run(feeds, ["scores"])[0].cpu().numpy()
+    call()
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        scores = s.run(["scores"], {"input_ids": ids, "attention_mask": mask})[0]
+        scores = call()
         best = min(best, time.perf_counter() - t0)
     return rows * ids.shape[1] / best, rows / best, scores[0, [i for i, c in enumerate(ids[0]) if c == manifest["tokenizer"]["vocabulary"].index("\n")][1:]]
 
@@ -155,7 +209,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", nargs="+", default=["models/gen-small"])
     ap.add_argument("--prm", default=None)
-    ap.add_argument("--provider", default="CUDAExecutionProvider")
+    ap.add_argument("--executor", choices=["ort", "torch"], default="ort")
+    ap.add_argument("--provider", default="CUDAExecutionProvider", help="ONNX Runtime provider (--executor ort)")
+    ap.add_argument("--device", default="cuda", help="torch device (--executor torch)")
     ap.add_argument("--problem", default="(122+713-406)*2+132-(47-12)")
     ap.add_argument("--samples", type=int, default=16)
     ap.add_argument("--large-batches", type=int, nargs="*", default=[64, 256, 1024])
@@ -166,13 +222,35 @@ def main():
     args = ap.parse_args()
 
     gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
-    print(f"machine: {gpu or 'no GPU'}; {platform.processor() or platform.machine()}, {os.cpu_count()} cores; onnxruntime {ort.__version__}, provider {args.provider}")
-    peak = matmul_peak(args.matmul, int(args.matmul.split("-")[-1].split(".")[0]), args.provider)
-    print(f"MatMul peak (ONNX Runtime, fp32): {peak:.0f} GFLOP/s")
+    size = int(args.matmul.split("-")[-1].split(".")[0])
+    if args.executor == "ort":
+        print(f"machine: {gpu or 'no GPU'}; {os.cpu_count()} cores; executor ONNX Runtime {ort.__version__}, provider {args.provider}")
+        peak = matmul_peak(args.matmul, size, args.provider)
+    else:
+        import torch
+        print(f"machine: {gpu or 'no GPU'}; {os.cpu_count()} cores; executor: ONNX graph run by torch {torch.__version__} on {args.device} (ONNX Runtime {ort.__version__} here has providers {ort.get_available_providers()})")
+        graph = onnx_torch_exec.load(args.matmul).to(args.device)
+        a = torch.rand((size, size), device=args.device)
+        graph.run({"a": a, "b": a})
+        best = float("inf")
+        for _ in range(20):
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            graph.run({"a": a, "b": a})
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - t0)
+        peak = 2.0 * size ** 3 / best / 1e9
+    print(f"MatMul peak ({size}^3, fp32, same executor): {peak:.0f} GFLOP/s")
     for model_dir in args.models:
         manifest, path = load(model_dir)
-        dec = Decoder(manifest, path, args.provider)
         prompt = encode(manifest, manifest["prompt_template"].replace("{problem}", args.problem))
+        if args.executor == "ort":
+            dec = Decoder(manifest, path, args.provider)
+        else:
+            print(f"{manifest['name']}: max |Δlogit| torch executor vs ONNX Runtime CPU on the prompt: {parity(manifest, path, args.device, prompt):.2e}")
+            dec = TorchDecoder(manifest, path, args.device)
         greedy, _ = dec.batched(prompt, 1, 40, 0.0, 0)
         vocab = manifest["tokenizer"]["vocabulary"]
         print(f"\n{manifest['name']}: greedy text: {''.join(vocab[t] if t > 2 else ('|' if t == 2 else '') for t in greedy[0])!r}")
@@ -194,7 +272,7 @@ def main():
         print(f"c/a = {(c[0] / c[1]) / (a[0] / (a[1] * n)):.1f}x, c/b = {(c[0] / c[1]) / (b[0] / (b[1] * n)):.1f}x")
     if args.prm:
         for rows in (64, 1024):
-            tps, sps, scores = prm_throughput(args.prm, args.provider, rows, args.repeats)
+            tps, sps, scores = prm_throughput(args.prm, args, rows, args.repeats)
             print(f"PRM, {rows} solutions per call: {sps:.0f} solutions/s, {tps:.0f} tokens/s; step scores of the sample: {np.round(scores, 3).tolist()}")
 
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Throughput of distributed mode (four processes over RabbitMQ + PostgreSQL, started by
+# scripts/up.sh) against `ttc eval` (one process) on the same problems with the same strategy.
+#   benchmarks/distributed.sh [N=200] [STRATEGY=weighted-best-of-n] [SAMPLES=16]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-200}; strategy=${2:-weighted-best-of-n}; samples=${3:-16}
+work=$(mktemp -d /tmp/ttc-distributed.XXXXXX)
+dotnet build Platform.sln -c Release -v q -nologo >/dev/null
+ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
+
+echo "embedded: ttc eval --limit $n --strategy $strategy --n $samples"
+start=$(date +%s.%N)
+ttc eval data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 --json "$work/embedded.json" --db "$work/embedded.db" >/dev/null 2>&1
+embedded=$(python3 -c "import json; print(json.load(open('$work/embedded.json'))['wall_seconds'])")
+echo "  batch wall time ${embedded} s (process wall $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s)"
+
+eval "$(scripts/services.sh start)"
+trap 'kill $up 2>/dev/null; wait $up 2>/dev/null; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
+export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
+export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
+scripts/up.sh >"$work/up.log" 2>&1 & up=$!
+for _ in $(seq 1 240); do grep -q "all four services are up" "$work/up.log" && break; sleep 0.5; done
+grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
+export Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
+export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
+echo "distributed: ttc submit --limit $n --strategy $strategy --n $samples (Router, Aggregator, Generator, Verifier as four processes)"
+id=$(ttc submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 2>/dev/null)
+ttc status "$id" --wait --json "$work/distributed.json" >/dev/null 2>&1
+distributed=$(python3 -c "import json; print(json.load(open('$work/distributed.json'))['wall_seconds'])")
+echo "  batch wall time ${distributed} s"
+python3 - "$work/embedded.json" "$work/distributed.json" <<'PY'
+import json, sys
+e, d = (json.load(open(p)) for p in sys.argv[1:])
+print(f"| mode | problems | accuracy | generated tokens | wall s | problems/s |")
+print(f"|---|---|---|---|---|---|")
+for name, r in (("embedded (ttc eval)", e), ("distributed (4 processes)", d)):
+    print(f"| {name} | {r['problems']} | {100*r['accuracy']:.1f}% | {r['generated_tokens']:,} | {r['wall_seconds']:.1f} | {r['problems']/r['wall_seconds']:.2f} |")
+print(f"distributed / embedded throughput = {e['wall_seconds']/d['wall_seconds']:.2f}x (goal >= 0.8x)")
+PY

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using TtcCli = Platform.Cli.Commands.Cli;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>`ttc eval` runs the whole platform in one process (in-memory bus, SQLite) and writes the summary JSON.</summary>
+public sealed class EmbeddedEvalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ttc-eval").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("greedy", 1)]
+    [InlineData("self-consistency", 4)]
+    [InlineData("best-of-n", 4)]
+    [InlineData("weighted-best-of-n", 4)]
+    public async Task Eval_on_a_small_file_writes_the_summary(string strategy, int n)
+    {
+        var input = Path.Combine(_dir, "problems.jsonl");
+        var lines = File.ReadLines(Repository.Path("data/arith/heldout.jsonl")).Take(12).ToList();
+        lines.Insert(3, "{ this line is broken");
+        await File.WriteAllLinesAsync(input, lines);
+        var json = Path.Combine(_dir, "out.json");
+
+        var code = await TtcCli.Build().Parse(["eval", input, "--strategy", strategy, "--n", n.ToString(), "--json", json, "--db", Path.Combine(_dir, "eval.db")]).InvokeAsync();
+
+        Assert.Equal(0, code);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var root = summary.RootElement;
+        Assert.Equal(12, root.GetProperty("problems").GetInt32());
+        Assert.Equal(strategy, root.GetProperty("strategy").GetString());
+        var correct = root.GetProperty("correct").GetInt32();
+        Assert.Equal(correct / 12.0, root.GetProperty("accuracy").GetDouble(), 6);
+        Assert.True(root.GetProperty("generated_tokens").GetInt64() > 0);
+        Assert.True(root.GetProperty("flops").GetDouble() > 0);
+        var levels = root.GetProperty("by_level").EnumerateObject().ToList();
+        Assert.Equal(12, levels.Sum(l => l.Value.GetProperty("problems").GetInt32()));
+        Assert.Equal(correct, levels.Sum(l => l.Value.GetProperty("correct").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Eval_refuses_a_bad_strategy_with_the_field_named()
+    {
+        var json = Path.Combine(_dir, "out.json");
+        var code = await TtcCli.Build().Parse(["eval", Repository.Path("data/arith/heldout.jsonl"), "--limit", "3", "--n", "5000", "--json", json, "--db", Path.Combine(_dir, "bad.db")]).InvokeAsync();
+        Assert.Equal(1, code);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.Contains("N:", summary.RootElement.GetProperty("rejection").GetString());
+    }
+}

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Platform.Aggregator.Extensions;
+using Platform.Contracts;
+using Platform.Generator.Extensions;
+using Platform.Hosting;
+using Platform.Router.Extensions;
+using Platform.Storage;
+using Platform.Verifier.Extensions;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>Events the observer host saw, by type.</summary>
+public sealed class Observed
+{
+    public ConcurrentBag<BatchCompleted> BatchesCompleted { get; } = [];
+    public ConcurrentBag<BatchRejected> BatchesRejected { get; } = [];
+    public ConcurrentBag<RunCompleted> RunsCompleted { get; } = [];
+
+    public async Task<T> WaitFor<T>(Func<IEnumerable<T>> source, Func<T, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (source().FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"no {typeof(T).Name} within {timeout}");
+    }
+}
+
+public sealed class ObserverConsumer(Observed observed) : IConsumer<BatchCompleted>, IConsumer<BatchRejected>, IConsumer<RunCompleted>
+{
+    public Task Consume(ConsumeContext<BatchCompleted> context)
+    {
+        observed.BatchesCompleted.Add(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<BatchRejected> context)
+    {
+        observed.BatchesRejected.Add(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<RunCompleted> context)
+    {
+        observed.RunsCompleted.Add(context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The four services, each its own host (own bus connection, own container) as in production, plus an observer.</summary>
+public sealed class PlatformHosts : IAsyncDisposable
+{
+    private readonly List<IHost> _hosts = [];
+
+    public Observed Observed { get; } = new();
+    public IHost Router => _hosts[0];
+    public string ConnectionString { get; private set; } = "";
+
+    /// <param name="workers">Generator and Verifier instances each (competing consumers on their queues).</param>
+    public static async Task<PlatformHosts> Start(Servers servers, Dictionary<string, string?>? extra = null, int workers = 1)
+    {
+        var hosts = new PlatformHosts { ConnectionString = await servers.CreateDatabaseAsync() };
+        var settings = servers.HostSettings(hosts.ConnectionString);
+        settings["Storage:MigrateOnStart"] = "true";
+        foreach (var (k, v) in extra ?? [])
+        {
+            settings[k] = v;
+        }
+
+        IHost Build(Action<IHostApplicationBuilder> add)
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddFilter("MassTransit", LogLevel.Error);
+            add(builder);
+            return builder.Build();
+        }
+
+        // Router first: it applies the migrations.
+        hosts._hosts.Add(Build(b => b.AddRouterServices()));
+        hosts._hosts.Add(Build(b => b.AddAggregatorServices()));
+        for (var i = 0; i < workers; i++)
+        {
+            hosts._hosts.Add(Build(b => b.AddGeneratorServices()));
+            hosts._hosts.Add(Build(b => b.AddVerifierServices()));
+        }
+
+        hosts._hosts.Add(Build(b =>
+        {
+            b.Services.AddSingleton(hosts.Observed);
+            b.AddPlatformMessaging("observer", [], x => x.AddConsumer<ObserverConsumer>().Endpoint(e => e.InstanceId = Guid.NewGuid().ToString("N")[..8]));
+        }));
+        foreach (var host in hosts._hosts)
+        {
+            await host.StartAsync();
+        }
+
+        return hosts;
+    }
+
+    public IEnumerable<IHost> Workers => _hosts.Skip(2).Take(_hosts.Count - 3);
+
+    public PlatformDbContext NewContext() => new(PlatformDbContextOptions.Create(StorageProvider.Postgres, ConnectionString));
+
+    public async Task Send<T>(T message, string queue)
+        where T : class
+    {
+        var endpoint = await Router.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(QueueNames.Address(queue));
+        await endpoint.Send(message);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in Enumerable.Reverse(_hosts))
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace Platform.Cli.Commands;
+
+/// <summary>The `ttc` command tree (Program.cs runs it; tests invoke it in-process).</summary>
+public static class Cli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("ttc: test-time compute platform command line");
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(SubmitCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(GradeCommand.Create());
+        root.Subcommands.Add(DatasetsCommand.Create());
+        root.Subcommands.Add(DbCommand.Create());
+        return root;
+    }
+}
