@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Platform.Aggregator.Runs;
+using Quartz;
 using Platform.Hosting;
 using Platform.Storage;
 
@@ -21,6 +23,19 @@ public static class AggregatorServiceExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RunDriver>();
         builder.Services.AddScoped<BatchCompletion>();
+        builder.Services.AddOptions<AggregatorOptions>().BindConfiguration(AggregatorOptions.Section)
+            .Validate(o => o.StallSeconds >= 1, "Aggregator:StallSeconds must be >= 1")
+            .Validate(o => o.WatchdogIntervalSeconds >= 1, "Aggregator:WatchdogIntervalSeconds must be >= 1")
+            .ValidateOnStart();
+        var interval = builder.Configuration.GetValue($"{AggregatorOptions.Section}:{nameof(AggregatorOptions.WatchdogIntervalSeconds)}", 30);
+        builder.Services.AddQuartz(q =>
+        {
+            var key = new JobKey("stalled-run-watchdog");
+            q.AddJob<StalledRunWatchdog>(j => j.WithIdentity(key));
+            q.AddTrigger(t => t.ForJob(key).StartAt(DateTimeOffset.UtcNow.AddSeconds(interval))
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(Math.Max(1, interval))).RepeatForever()));
+        });
+        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;
     }
 }

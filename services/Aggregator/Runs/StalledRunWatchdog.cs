@@ -1,0 +1,42 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Storage;
+using Platform.Storage.Entities;
+using Quartz;
+
+namespace Platform.Aggregator.Runs;
+
+/// <summary>
+/// Re-sends the pending request of every run that has made no progress for
+/// <see cref="AggregatorOptions.StallSeconds"/>, with the same RequestId, so a lost message cannot
+/// stall a batch. Replies to both sends are claimed once, so a late original reply does no harm.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class StalledRunWatchdog(
+    PlatformDbContext db, ISendEndpointProvider send, IOptions<AggregatorOptions> options, TimeProvider clock, ILogger<StalledRunWatchdog> logger) : IJob
+{
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var cutoff = now - TimeSpan.FromSeconds(options.Value.StallSeconds);
+        var stalled = await db.Runs.Where(r => r.Status == RunStatus.Running && r.UpdatedAt < cutoff)
+            .Join(db.RunRounds.Where(x => x.Status == RoundStatus.Pending), r => r.Id, x => x.RunId, (r, x) => new { Run = r, Round = x })
+            .ToListAsync(cancellationToken);
+        foreach (var group in stalled.GroupBy(s => s.Run.Id))
+        {
+            var latest = group.OrderByDescending(s => s.Round.Index).ThenByDescending(s => s.Round.CreatedAt).First();
+            if (latest.Round.RequestJson is not { } json)
+            {
+                continue;
+            }
+
+            await RunDriver.Resend(send, latest.Round.Kind, json);
+            latest.Run.UpdatedAt = now;
+            logger.LogWarning("run {RunId} made no progress since {Since}: request {RequestId} ({Kind}) sent again",
+                latest.Run.Id, cutoff, latest.Round.RequestId, latest.Round.Kind);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}
