@@ -74,6 +74,7 @@ public sealed class GenerationService : IAsyncDisposable
             Prompt = prompt + prefix.Text,
             Samples = command.SamplesPerPrefix,
             StopStrings = stops,
+            StopAfter = Math.Max(1, command.Steps),
             Sampling = new SamplingOptions
             {
                 Temperature = command.Sampling.Temperature, TopK = command.Sampling.TopK, TopP = command.Sampling.TopP,

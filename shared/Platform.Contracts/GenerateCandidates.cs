@@ -21,8 +21,11 @@ public record GenerateCandidates
     /// <summary>Samples per prefix.</summary>
     public int SamplesPerPrefix { get; init; } = 1;
 
-    /// <summary>"full": sample to the end of the answer; "step": stop after one reasoning step.</summary>
+    /// <summary>"full": sample to the end of the answer; "step": stop after <see cref="Steps"/> reasoning steps.</summary>
     public string Mode { get; init; } = "full";
+
+    /// <summary>In "step" mode, how many steps to write (1 for expansion, k for a lookahead rollout).</summary>
+    public int Steps { get; init; } = 1;
 
     public SamplingSettings Sampling { get; init; } = new();
 }

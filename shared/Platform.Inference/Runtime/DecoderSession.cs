@@ -128,6 +128,7 @@ public sealed class DecoderSession : IDisposable
         public readonly List<int> Tokens = [];
         public readonly StringBuilder Text = new();
         public string? Finish;
+        public int Stops;
     }
 
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default)
@@ -177,6 +178,11 @@ public sealed class DecoderSession : IDisposable
         if (request.Samples is < 1 or > 4096)
         {
             return $"samples must be between 1 and 4096 (was {request.Samples})";
+        }
+
+        if (request.StopAfter < 1)
+        {
+            return $"stop-after must be >= 1 (was {request.StopAfter})";
         }
 
         try
@@ -334,7 +340,7 @@ public sealed class DecoderSession : IDisposable
         {
             var from = Math.Max(0, before - stop.Length + 1);
             var at = row.Text.ToString(from, row.Text.Length - from).IndexOf(stop, StringComparison.Ordinal);
-            if (at >= 0)
+            if (at >= 0 && ++row.Stops >= request.StopAfter)
             {
                 row.Text.Length = from + at + stop.Length;
                 row.Finish = FinishReasons.Stop;

@@ -11,6 +11,9 @@ public sealed record GenerationRequest
 
     /// <summary>Generation of a sample stops once its text contains one of these (kept in the text).</summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>How many stop strings a sample writes before it stops (k for a k-step continuation).</summary>
+    public int StopAfter { get; init; } = 1;
 }
 
 public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishReason);

@@ -1,0 +1,140 @@
+using Platform.Reasoning.Answers;
+using Platform.Reasoning.Selection;
+
+namespace Platform.Reasoning.Search;
+
+public sealed record BeamSettings
+{
+    /// <summary>Budget: samples per round.</summary>
+    public int N { get; init; } = 16;
+
+    /// <summary>Beam width: expansions per kept node (default √N).</summary>
+    public int M { get; init; } = 4;
+
+    public int MaxRounds { get; init; } = 40;
+
+    /// <summary>k of lookahead search: each candidate is scored at the end of a k-step greedy rollout (0: plain beam search).</summary>
+    public int Lookahead { get; init; }
+
+    /// <summary>Diverse verifier tree search: N/M independent subtrees, each keeping its own best.</summary>
+    public bool Diverse { get; init; }
+
+    public void Validate()
+    {
+        if (N < 1 || M < 1 || M > N || N % M != 0)
+        {
+            throw new ArgumentException($"beam search needs 1 <= M <= N with N divisible by M (N={N}, M={M})");
+        }
+
+        if (MaxRounds < 1 || Lookahead < 0)
+        {
+            throw new ArgumentException($"rounds must be >= 1 and lookahead >= 0 (rounds={MaxRounds}, lookahead={Lookahead})");
+        }
+    }
+}
+
+/// <summary>
+/// PRM-guided beam search (Snell et al.): round 0 samples N first steps; every round scores the new
+/// steps, sets finished solutions aside, keeps the top N/M partial solutions and expands each M
+/// times; after at most R rounds (or once N solutions finished, or nothing is left to expand) the
+/// answer is picked by weighted best-of-N (last-step score summed per answer) over the finished
+/// solutions. Lookahead-k scores each candidate at the end of a k-step temperature-0 rollout.
+/// DVTS splits the N samples into N/M subtrees that each keep their single best node.
+/// All state is in this object and serialises to JSON, so a restarted Aggregator resumes.
+/// </summary>
+public sealed class BeamSearch
+{
+    public BeamSettings Settings { get; set; } = new();
+    public Dictionary<string, SearchNode> Nodes { get; set; } = [];
+    public List<string> Active { get; set; } = [];
+    public List<string> Fresh { get; set; } = [];
+    public List<string> Completed { get; set; } = [];
+    public int Round { get; set; }
+    public int NextId { get; set; }
+
+    public static (BeamSearch Search, SearchCommand First) Start(BeamSettings settings)
+    {
+        settings.Validate();
+        var search = new BeamSearch { Settings = settings };
+        search.Nodes[""] = new SearchNode { Key = "" };
+        return (search, new ExpandNodes([""], settings.N));
+    }
+
+    public SearchCommand OnExpanded(IReadOnlyList<Continuation> continuations)
+    {
+        Fresh = [];
+        foreach (var c in continuations.OrderBy(c => Active.IndexOf(c.NodeKey)).ThenBy(c => c.SampleIndex))
+        {
+            var parent = Nodes[c.NodeKey];
+            var node = new SearchNode
+            {
+                Key = $"n{NextId++}", Parent = parent.Key, Text = parent.Text + c.Text, Depth = parent.Depth + 1, Tokens = c.Tokens,
+                Finish = c.FinishReason, Terminal = SearchText.Ends(c.Text, c.FinishReason),
+                Group = Round == 0 ? c.SampleIndex / Settings.M : parent.Group,
+            };
+            node.Answer = node.Terminal ? AnswerExtractor.Extract(node.Text) : null;
+            parent.Children.Add(node.Key);
+            Nodes[node.Key] = node;
+            Fresh.Add(node.Key);
+        }
+
+        var open = Fresh.Where(k => !Nodes[k].Terminal).ToList();
+        return Settings.Lookahead > 0 && open.Count > 0 ? new RollOut(open, Settings.Lookahead, 0) : ScoreFresh();
+    }
+
+    public SearchCommand OnRolledOut(IReadOnlyList<Continuation> rollouts)
+    {
+        foreach (var r in rollouts)
+        {
+            Nodes[r.NodeKey].Rollout = r.Text;
+        }
+
+        return ScoreFresh();
+    }
+
+    private ScoreTexts ScoreFresh() => new(Fresh.Select(k => (k, Nodes[k].Text + (Nodes[k].Rollout ?? ""))).ToList());
+
+    /// <summary>Step scores of the texts asked for, by node key.</summary>
+    public SearchCommand OnScored(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
+    {
+        foreach (var key in Fresh)
+        {
+            var node = Nodes[key];
+            var steps = scores.TryGetValue(key, out var s) ? s : [];
+            node.Score = steps.Count > 0 ? steps[^1] : 0;
+            node.StepScores = steps.Take(node.Depth).ToList();
+        }
+
+        Completed.AddRange(Fresh.Where(k => Nodes[k].Terminal));
+        var candidates = Fresh.Where(k => !Nodes[k].Terminal).ToList();
+        Round++;
+        Active = Settings.Diverse
+            ? candidates.GroupBy(k => Nodes[k].Group).Select(g => Ranked(g).First()).ToList()
+            : Ranked(candidates).Take(Settings.N / Settings.M).ToList();
+
+        if (Active.Count == 0 || Round >= Settings.MaxRounds || (!Settings.Diverse && Completed.Count >= Settings.N))
+        {
+            return Finish();
+        }
+
+        return new ExpandNodes(Active, Settings.M);
+    }
+
+    /// <summary>Highest score first; ties keep creation order.</summary>
+    private IEnumerable<string> Ranked(IEnumerable<string> keys) =>
+        keys.OrderByDescending(k => Nodes[k].Score ?? 0).ThenBy(k => int.Parse(k[1..], System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Weighted best-of-N over finished solutions; without any, the best-scored partial one.</summary>
+    public FinishSearch Finish()
+    {
+        var pool = Completed.Count > 0 ? Completed : Ranked(Nodes.Keys.Where(k => k != "")).Take(1).ToList();
+        if (pool.Count == 0)
+        {
+            return new FinishSearch(null, null);
+        }
+
+        var chosen = AnswerSelection.Weighted(pool.Select(k => Nodes[k].Answer).ToList(), pool.Select(k => Nodes[k].Score ?? 0).ToList());
+        var key = pool[chosen ?? 0];
+        return new FinishSearch(key, Nodes[key].Answer);
+    }
+}
