@@ -6,6 +6,7 @@ using Platform.Hosting;
 using Platform.Reasoning.Answers;
 using Platform.Reasoning.Arithmetic;
 using Platform.Reasoning.Planning;
+using Platform.Reasoning.Search;
 using Platform.Reasoning.Selection;
 using Platform.Storage;
 using Platform.Storage.Entities;
@@ -41,6 +42,12 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
 
         var plan = planned.Plan;
+        if (SearchPlans.IsSearch(plan.Strategy))
+        {
+            await StartSearch(context, run, plan, planned.ProblemText);
+            return;
+        }
+
         var command = new GenerateCandidates
         {
             RequestId = RequestIds.For(run.Id, 0, GenerateKind), RunId = run.Id, Round = 0, Kind = GenerateKind, Model = plan.GeneratorModel,
@@ -89,6 +96,25 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
 
         var plan = Plan(run);
+        if (SearchPlans.IsSearch(plan.Strategy))
+        {
+            var controller = await Controller(run, plan, reply.RequestId, ct);
+            var continuations = reply.Samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason)).ToList();
+            var next = reply.Kind == ExpandKind ? SearchPlans.OnExpanded(controller, continuations) : SearchPlans.OnRolledOut(controller, continuations);
+            if (reply.Kind == ExpandKind)
+            {
+                var nodes = SearchPlans.Nodes(controller);
+                db.Candidates.AddRange(SearchPlans.Fresh(controller).Select(k => nodes[k]).Select(n => new Candidate
+                {
+                    Id = Guid.NewGuid(), RunId = run.Id, Key = n.Key, ParentKey = n.Parent, Round = reply.Round, Text = n.Text, StepCount = n.Depth,
+                    TokenCount = n.Tokens, FinishReason = n.Finish, ExtractedAnswer = n.Answer,
+                }));
+            }
+
+            await Dispatch(context, tx, run, plan, controller, next, reply.Round + 1);
+            return;
+        }
+
         var candidates = reply.Samples.OrderBy(s => s.SampleIndex).Select(s => new Candidate
         {
             Id = Guid.NewGuid(), RunId = run.Id, Key = SampleKey(reply.Round, s.SampleIndex), Round = reply.Round, Text = s.Text,
@@ -139,6 +165,27 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
 
         var plan = Plan(run);
+        if (SearchPlans.IsSearch(plan.Strategy))
+        {
+            var controller = await Controller(run, plan, reply.RequestId, ct);
+            var fresh = SearchPlans.Fresh(controller).ToList();
+            var next = SearchPlans.OnScored(controller, reply.Scores.ToDictionary(x => x.Key, x => x.StepScores));
+            var nodes = SearchPlans.Nodes(controller);
+            var stored = await db.Candidates.Where(c => c.RunId == run.Id && fresh.Contains(c.Key)).ToListAsync(ct);
+            foreach (var candidate in stored)
+            {
+                var node = nodes[candidate.Key];
+                candidate.Score = node.Score;
+                db.StepScores.AddRange(node.StepScores.Select((score, i) => new StepScore
+                {
+                    Id = Guid.NewGuid(), CandidateId = candidate.Id, StepIndex = i, Score = score, Model = reply.Usage.Model,
+                }));
+            }
+
+            await Dispatch(context, tx, run, plan, controller, next, reply.Round + 1);
+            return;
+        }
+
         var aggregation = StepAggregations.Parse(plan.Aggregation);
         var candidates = (await db.Candidates.Where(c => c.RunId == run.Id && c.Round == reply.Round).ToListAsync(ct))
             .OrderBy(c => SampleIndex(c.Key)).ToList();
@@ -157,6 +204,112 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
 
         await CompleteAndPublish(context, tx, run, plan, candidates, scores);
     }
+
+    public const string ExpandKind = "expand";
+    public const string RolloutKind = "rollout";
+
+    private async Task StartSearch(ConsumeContext context, Run run, StrategyPlan plan, string problem)
+    {
+        var ct = context.CancellationToken;
+        object controller;
+        SearchCommand first;
+        try
+        {
+            (controller, first) = SearchPlans.Start(new SearchParameters(plan.Strategy, plan.N, plan.BeamWidth, plan.MaxRounds, plan.Lookahead, plan.Iterations, plan.ExplorationConstant));
+        }
+        catch (ArgumentException e)
+        {
+            await using var failTx = await db.Database.BeginTransactionAsync(ct);
+            await FailAndPublish(context, failTx, run, $"search settings: {e.Message}");
+            return;
+        }
+
+        var (kind, message) = Message(run, plan, problem, controller, first, 0);
+        var (round, _) = await db.InsertOnceAsync(NewRound(run.Id, 0, kind, RequestIdOf(message), message, SearchPlans.Save(controller)),
+            r => r.RunId == run.Id && r.Index == 0 && r.Kind == kind, ct);
+        if (run.Status == RunStatus.Planned)
+        {
+            run.Status = RunStatus.Running;
+            run.UpdatedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(ct);
+        }
+
+        if (round.Status == RoundStatus.Pending && round.RequestJson is { } json)
+        {
+            await Resend(context, kind, json);
+        }
+    }
+
+    /// <summary>The controller as it was when the request of <paramref name="requestId"/> was sent.</summary>
+    private async Task<object> Controller(Run run, StrategyPlan plan, Guid requestId, CancellationToken ct)
+    {
+        var round = await db.RunRounds.AsNoTracking().SingleAsync(r => r.RequestId == requestId, ct);
+        return SearchPlans.Load(plan.Strategy, round.StateJson ?? throw new InvalidDataException($"round {round.Index} of run {run.Id} has no search state"));
+    }
+
+    /// <summary>Records the controller's next request (with its state) and sends it, or completes the run.</summary>
+    private async Task Dispatch(ConsumeContext context, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, Run run, StrategyPlan plan,
+        object controller, SearchCommand next, int index)
+    {
+        var ct = context.CancellationToken;
+        if (next is FinishSearch finish)
+        {
+            if (finish.Node is { } key && await db.Candidates.SingleOrDefaultAsync(c => c.RunId == run.Id && c.Key == key, ct) is { } chosen)
+            {
+                chosen.Selected = true;
+            }
+
+            await CompleteWith(context, tx, run, finish.Answer);
+            return;
+        }
+
+        var (kind, message) = Message(run, plan, run.Problem!.Text, controller, next, index);
+        db.RunRounds.Add(NewRound(run.Id, index, kind, RequestIdOf(message), message, SearchPlans.Save(controller)));
+        run.CurrentRound = index;
+        run.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        await Resend(context, kind, JsonSerializer.Serialize(message, message.GetType(), Json));
+    }
+
+    /// <summary>The message that carries a controller's request.</summary>
+    private static (string Kind, object Message) Message(Run run, StrategyPlan plan, string problem, object controller, SearchCommand command, int index)
+    {
+        var nodes = SearchPlans.Nodes(controller);
+        GenerationPrefix Prefix(string key) => new() { Key = key, Text = nodes[key].Text };
+        SamplingSettings Sampling(double temperature) => new()
+        {
+            Temperature = temperature, TopK = plan.TopK, TopP = plan.TopP, MaxNewTokens = plan.MaxNewTokens, Seed = unchecked(plan.Seed + index * 1_000_003),
+        };
+        return command switch
+        {
+            ExpandNodes e => (ExpandKind, new GenerateCandidates
+            {
+                RequestId = RequestIds.For(run.Id, index, ExpandKind), RunId = run.Id, Round = index, Kind = ExpandKind, Model = plan.GeneratorModel,
+                Problem = problem, Prefixes = e.Nodes.Select(Prefix).ToList(), SamplesPerPrefix = e.Samples, Mode = "step", Steps = 1,
+                Sampling = Sampling(plan.Temperature),
+            }),
+            RollOut r => (RolloutKind, new GenerateCandidates
+            {
+                RequestId = RequestIds.For(run.Id, index, RolloutKind), RunId = run.Id, Round = index, Kind = RolloutKind, Model = plan.GeneratorModel,
+                Problem = problem, Prefixes = r.Nodes.Select(Prefix).ToList(), SamplesPerPrefix = 1, Mode = r.Steps > 0 ? "step" : "full",
+                Steps = Math.Max(1, r.Steps), Sampling = Sampling(r.Temperature),
+            }),
+            ScoreTexts s => (ScoreKind, new ScoreCandidates
+            {
+                RequestId = RequestIds.For(run.Id, index, ScoreKind), RunId = run.Id, Round = index, Kind = ScoreKind, Model = plan.VerifierModel,
+                Problem = problem, Candidates = s.Items.Select(i => new CandidateToScore { Key = i.Key, Text = i.Text }).ToList(),
+            }),
+            _ => throw new ArgumentException($"unexpected search command {command.GetType().Name}"),
+        };
+    }
+
+    private static Guid RequestIdOf(object message) => message switch
+    {
+        GenerateCandidates g => g.RequestId,
+        ScoreCandidates s => s.RequestId,
+        _ => throw new ArgumentException("not a request"),
+    };
 
     /// <summary>Marks a run failed (unless it already ended) and publishes why; used for faults after retries.</summary>
     public async Task Fail(ConsumeContext context, Guid runId, string reason)
@@ -210,8 +363,15 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         var chosen = candidates[StrategySelection.Select(plan.Strategy, StepAggregations.Parse(plan.Aggregation),
             candidates.Select(c => c.ExtractedAnswer).ToList(), scores)];
         chosen.Selected = true;
-        run.Answer = chosen.ExtractedAnswer;
-        run.Correct = run.Problem!.ReferenceAnswer is { } reference ? AnswerEquivalence.Equivalent(reference, chosen.ExtractedAnswer) : null;
+        await CompleteWith(context, tx, run, chosen.ExtractedAnswer);
+    }
+
+    /// <summary>Grades and stores the run's answer, commits, and publishes RunCompleted.</summary>
+    private async Task CompleteWith(ConsumeContext context, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, Run run, string? answer)
+    {
+        var ct = context.CancellationToken;
+        run.Answer = answer;
+        run.Correct = run.Problem!.ReferenceAnswer is { } reference ? AnswerEquivalence.Equivalent(reference, answer) : null;
         run.Status = RunStatus.Completed;
         run.UpdatedAt = clock.GetUtcNow();
         run.CompletedAt = run.UpdatedAt;
@@ -283,10 +443,10 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             DeviceMilliseconds = usage.DeviceMilliseconds, RecordedAt = clock.GetUtcNow(),
         });
 
-    private RunRound NewRound<T>(Guid runId, int index, string kind, Guid requestId, T request) => new()
+    private RunRound NewRound(Guid runId, int index, string kind, Guid requestId, object request, string? state = null) => new()
     {
         Id = Guid.NewGuid(), RunId = runId, Index = index, Kind = kind, RequestId = requestId, Status = RoundStatus.Pending,
-        RequestJson = JsonSerializer.Serialize(request, Json), CreatedAt = clock.GetUtcNow(),
+        RequestJson = JsonSerializer.Serialize(request, request.GetType(), Json), StateJson = state, CreatedAt = clock.GetUtcNow(),
     };
 
     private static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, Json)!;

@@ -120,6 +120,21 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             }
         }
 
+        if (s.BeamWidth is { } m && (m < 1 || m > (s.N ?? 16) || (s.N ?? 16) % m != 0))
+        {
+            return R("BeamWidth", $"the beam width must be between 1 and N and divide N (N={s.N ?? 16}, beam width={m})");
+        }
+
+        if (s.Lookahead is { } k && (k < 0 || k > 16))
+        {
+            return R("Lookahead", $"lookahead must be between 0 and 16 steps (was {k})");
+        }
+
+        if (s.Iterations is { } iterations && (iterations < 1 || iterations > 10_000))
+        {
+            return R("Iterations", $"iterations must be between 1 and 10000 (was {iterations})");
+        }
+
         if (s.GeneratorModel is { Length: 0 } || s.VerifierModel is { Length: 0 })
         {
             return R(s.GeneratorModel is { Length: 0 } ? "GeneratorModel" : "VerifierModel", "a model name cannot be empty");

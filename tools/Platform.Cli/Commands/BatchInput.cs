@@ -9,7 +9,10 @@ public sealed class BatchInput
 {
     public Argument<FileInfo> File { get; } = new("FILE") { Description = "JSONL problems: arithmetic, GSM8K or MATH-500" };
     public Option<string> Format { get; } = new("--format") { Description = "auto, arithmetic, gsm8k or math500", DefaultValueFactory = _ => "auto" };
-    public Option<string?> Strategy { get; } = new("--strategy") { Description = "greedy, self-consistency, best-of-n, weighted-best-of-n (default: the Router's policy)" };
+    public Option<string?> Strategy { get; } = new("--strategy")
+    {
+        Description = "greedy, self-consistency, best-of-n, weighted-best-of-n, beam-search, lookahead, dvts, mcts (default: the Router's policy)",
+    };
     public Option<int?> N { get; } = new("--n") { Description = "Samples per problem (1..1024)" };
     public Option<string?> Aggregation { get; } = new("--aggregation") { Description = "PRM step aggregation: last, min, prod, mean" };
     public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first K problems" };
@@ -17,11 +20,14 @@ public sealed class BatchInput
     public Option<string?> Generator { get; } = new("--generator") { Description = "Generator model name (default gen-small)" };
     public Option<string?> Verifier { get; } = new("--verifier") { Description = "Verifier model name (default prm)" };
     public Option<string?> Name { get; } = new("--name") { Description = "A name for the batch" };
+    public Option<int?> BeamWidth { get; } = new("--beam-width") { Description = "Beam width M for beam-search, lookahead, dvts (default √N); branching of mcts" };
+    public Option<int?> Lookahead { get; } = new("--lookahead") { Description = "k of lookahead search (default 1)" };
+    public Option<int?> Iterations { get; } = new("--iterations") { Description = "MCTS iterations (default N / branching)" };
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations })
         {
             command.Options.Add(o);
         }
@@ -65,6 +71,7 @@ public sealed class BatchInput
             }).ToList(),
             Strategy = parse.GetValue(Strategy), N = parse.GetValue(N), Aggregation = parse.GetValue(Aggregation), Seed = parse.GetValue(Seed),
             GeneratorModel = parse.GetValue(Generator), VerifierModel = parse.GetValue(Verifier),
+            BeamWidth = parse.GetValue(BeamWidth), Lookahead = parse.GetValue(Lookahead), Iterations = parse.GetValue(Iterations),
         };
     }
 }
