@@ -15,10 +15,10 @@ train() { dotnet tools/Platform.Training/bin/Release/net10.0/ttc-train.dll "$@";
 HELD=data/arith/heldout.jsonl
 mkdir -p runs
 
-GEN_SMALL="ttc-train gen --size small --steps 3500 --lr 1e-3 --seed 1 --checkpoint-every 500 --heldout $HELD --out runs/gen-small"
+GEN_SMALL="ttc-train gen --size small --steps 5000 --lr 1e-3 --seed 1 --checkpoint-every 250 --heldout $HELD --out runs/gen-small"
 PRM_DATA="ttc-train prm-data --model models/gen-small --problems 6000 --samples 4 --rollouts 8 --temperature 0.8 --seed 2 --heldout $HELD --out runs/prm-data.jsonl"
 PRM="ttc-train prm --data runs/prm-data.jsonl --init runs/gen-small --steps 4000 --lr 5e-4 --seed 3 --out runs/prm"
-GEN_LARGE="ttc-train gen --size large --steps 10000 --lr 8e-4 --seed 1 --checkpoint-every 2000 --heldout $HELD --out runs/gen-large"
+GEN_LARGE="ttc-train gen --size large --steps 6000 --lr 8e-4 --seed 1 --checkpoint-every 1000 --heldout $HELD --out runs/gen-large"
 
 if want data; then ttc datasets arith --count 600 --seed 424242 --out "$HELD"; fi
 if want gen-small; then

@@ -69,12 +69,29 @@ public sealed class GenerationService : IAsyncDisposable
         var manifest = session.Model.Manifest;
         var prompt = manifest.PromptTemplate.Replace("{problem}", command.Problem, StringComparison.Ordinal);
         var stops = command.Mode == "step" ? new[] { manifest.StepDelimiter } : [];
+        BudgetForcing? forcing = null;
+        if (command.BudgetForcing is { } f)
+        {
+            if (manifest.EndOfThinking is not { Length: > 0 } marker)
+            {
+                return Failed($"model '{command.Model}' names no end-of-thinking marker (end_of_thinking in model.json), so it cannot be budget-forced");
+            }
+
+            var prefix = manifest.Answer.Prefix ?? "";
+            forcing = new BudgetForcing
+            {
+                EndOfThinking = marker, MinThinkingTokens = f.MinThinkingTokens, MaxThinkingTokens = f.MaxThinkingTokens, MaxWaits = f.MaxWaits,
+                Continuation = f.Continuation, AnswerPrefix = prefix.StartsWith(marker, StringComparison.Ordinal) ? prefix[marker.Length..] : "",
+            };
+        }
+
         var requests = command.Prefixes.Select((prefix, i) => new GenerationRequest
         {
             Prompt = prompt + prefix.Text,
             Samples = command.SamplesPerPrefix,
             StopStrings = stops,
             StopAfter = Math.Max(1, command.Steps),
+            BudgetForcing = forcing,
             Sampling = new SamplingOptions
             {
                 Temperature = command.Sampling.Temperature, TopK = command.Sampling.TopK, TopP = command.Sampling.TopP,

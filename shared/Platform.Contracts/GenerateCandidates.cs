@@ -28,4 +28,7 @@ public record GenerateCandidates
     public int Steps { get; init; } = 1;
 
     public SamplingSettings Sampling { get; init; } = new();
+
+    /// <summary>When set, the Generator applies budget forcing (the model must name an end-of-thinking marker).</summary>
+    public BudgetForcingSettings? BudgetForcing { get; init; }
 }

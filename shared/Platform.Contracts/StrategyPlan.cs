@@ -25,5 +25,8 @@ public record StrategyPlan
 
     public string GeneratorModel { get; init; } = "";
     public string VerifierModel { get; init; } = "";
+
+    /// <summary>For the budget-forcing strategy.</summary>
+    public BudgetForcingSettings? BudgetForcing { get; init; }
     public int Seed { get; init; }
 }

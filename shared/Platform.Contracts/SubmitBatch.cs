@@ -24,6 +24,9 @@ public record SubmitBatch
     public int? Lookahead { get; init; }
     public int? Iterations { get; init; }
 
+    /// <summary>Budget forcing bounds (strategy budget-forcing).</summary>
+    public BudgetForcingSettings? BudgetForcing { get; init; }
+
     /// <summary>Total generated-token budget for the batch, split across problems by the Router.</summary>
     public long? TokenBudget { get; init; }
 

@@ -63,6 +63,7 @@ public sealed class ObserverConsumer(Observed observed) : IConsumer<BatchComplet
 public sealed class PlatformHosts : IAsyncDisposable
 {
     private readonly List<IHost> _hosts = [];
+    private Func<Action<IHostApplicationBuilder>, IHost>? _build;
 
     public Observed Observed { get; } = new();
     public IHost Router => _hosts[0];
@@ -89,6 +90,8 @@ public sealed class PlatformHosts : IAsyncDisposable
             return builder.Build();
         }
 
+        hosts._build = Build;
+
         // Router first: it applies the migrations.
         hosts._hosts.Add(Build(b => b.AddRouterServices()));
         hosts._hosts.Add(Build(b => b.AddAggregatorServices()));
@@ -109,6 +112,19 @@ public sealed class PlatformHosts : IAsyncDisposable
         }
 
         return hosts;
+    }
+
+    /// <summary>Stops the Aggregator (its queues keep collecting replies) until <see cref="StartAggregator"/>.</summary>
+    public async Task StopAggregator()
+    {
+        await _hosts[1].StopAsync();
+        _hosts[1].Dispose();
+    }
+
+    public async Task StartAggregator()
+    {
+        _hosts[1] = _build!(b => b.AddAggregatorServices());
+        await _hosts[1].StartAsync();
     }
 
     public IEnumerable<IHost> Workers => _hosts.Skip(2).Take(_hosts.Count - 3);

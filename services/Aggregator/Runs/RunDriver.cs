@@ -52,12 +52,13 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         {
             RequestId = RequestIds.For(run.Id, 0, GenerateKind), RunId = run.Id, Round = 0, Kind = GenerateKind, Model = plan.GeneratorModel,
             Problem = planned.ProblemText, Prefixes = [new GenerationPrefix { Key = "", Text = "" }],
-            SamplesPerPrefix = plan.Strategy == Strategies.Greedy ? 1 : plan.N, Mode = "full",
+            SamplesPerPrefix = plan.Strategy is Strategies.Greedy or Strategies.BudgetForcing ? 1 : plan.N, Mode = "full",
             Sampling = new SamplingSettings
             {
                 Temperature = plan.Strategy == Strategies.Greedy ? 0 : plan.Temperature, TopK = plan.TopK, TopP = plan.TopP,
                 MaxNewTokens = plan.MaxNewTokens, Seed = plan.Seed,
             },
+            BudgetForcing = plan.BudgetForcing,
         };
 
         // The unique (run, round, kind) key makes a redelivered RunPlanned find the round it created.

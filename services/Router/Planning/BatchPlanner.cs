@@ -67,6 +67,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
                 MaxNewTokens = options.MaxNewTokens, GeneratorModel = submit.GeneratorModel ?? options.DefaultGenerator,
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
+                BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
             run.Strategy = plan.Strategy;
             run.N = plan.N;
@@ -123,6 +124,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
         if (s.BeamWidth is { } m && (m < 1 || m > (s.N ?? 16) || (s.N ?? 16) % m != 0))
         {
             return R("BeamWidth", $"the beam width must be between 1 and N and divide N (N={s.N ?? 16}, beam width={m})");
+        }
+
+        if (s.BudgetForcing is { } f && (f.MinThinkingTokens < 0 || f.MaxThinkingTokens < Math.Max(1, f.MinThinkingTokens) || f.MaxWaits is < 0 or > 64))
+        {
+            return R("BudgetForcing", $"need 0 <= min <= max thinking tokens, max >= 1 and 0..64 waits (min={f.MinThinkingTokens}, max={f.MaxThinkingTokens}, waits={f.MaxWaits})");
         }
 
         if (s.Lookahead is { } k && (k < 0 || k > 16))

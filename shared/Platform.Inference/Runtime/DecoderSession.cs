@@ -129,6 +129,19 @@ public sealed class DecoderSession : IDisposable
         public readonly StringBuilder Text = new();
         public string? Finish;
         public int Stops;
+
+        /// <summary>Position of the next token fed to the model.</summary>
+        public int Position = promptLength;
+
+        // budget forcing
+        public readonly Queue<int> Forced = new();
+        public bool Thinking = true;
+        public int ThinkingTokens;
+        public int Waits;
+        public int Suppressed;
+
+        /// <summary>Already-fed positions to hide from attention at the next step (a taken-back marker).</summary>
+        public int MaskBack;
     }
 
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default)
@@ -160,12 +173,12 @@ public sealed class DecoderSession : IDisposable
             }
 
             var samples = done.Where(r => r.Request == i).OrderBy(r => r.Sample)
-                .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!)).ToList();
+                .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits)).ToList();
             return new GenerationResult(samples, new InferenceUsage
             {
                 PromptTokens = prompts[i].Length,
                 CachedPromptTokens = (long)(requests[i].Samples - 1) * prompts[i].Length,
-                GeneratedTokens = samples.Sum(s => (long)s.Tokens.Length),
+                GeneratedTokens = samples.Sum(s => (long)s.Tokens.Length + s.Suppressed),
                 Flops = flops[i],
                 WallMilliseconds = totalFlops > 0 ? wall * flops[i] / totalFlops : wall / valid.Length,
             });
@@ -178,6 +191,29 @@ public sealed class DecoderSession : IDisposable
         if (request.Samples is < 1 or > 4096)
         {
             return $"samples must be between 1 and 4096 (was {request.Samples})";
+        }
+
+        if (request.BudgetForcing is { } f)
+        {
+            if (f.EndOfThinking.Length == 0)
+            {
+                return $"budget forcing needs an end-of-thinking marker; model '{Model.Name}' names none (end_of_thinking in model.json)";
+            }
+
+            if (f.MinThinkingTokens < 0 || f.MaxThinkingTokens < f.MinThinkingTokens || f.MaxWaits < 0)
+            {
+                return $"budget forcing needs 0 <= min <= max thinking tokens and waits >= 0 (min={f.MinThinkingTokens}, max={f.MaxThinkingTokens}, waits={f.MaxWaits})";
+            }
+
+            try
+            {
+                // The continuation is only ever written when an early stop can be taken back.
+                Tokenizer.Encode((f.MinThinkingTokens > 0 && f.MaxWaits > 0 ? f.Continuation : "") + f.EndOfThinking + f.AnswerPrefix);
+            }
+            catch (ArgumentException e)
+            {
+                return $"budget forcing: {e.Message}";
+            }
         }
 
         if (request.StopAfter < 1)
@@ -258,7 +294,7 @@ public sealed class DecoderSession : IDisposable
                 var row = new Row(valid[k], s, prompts[valid[k]].Length, SampleRandom.For(request.Sampling.Seed, s));
                 live.Add(row);
                 sources.Add(k);
-                Accept(row, Sampler.Next(lastLogits.AsSpan(k * _vocab, _vocab), request.Sampling, ref row.Random, scratch), request);
+                Accept(row, Choose(row, lastLogits.AsSpan(k * _vocab, _vocab), request, scratch), request);
             }
         }
 
@@ -298,7 +334,13 @@ public sealed class DecoderSession : IDisposable
             {
                 var row = live[i];
                 ids[i] = row.Tokens[^1];
-                positions[i] = row.PromptLength + row.Tokens.Count - 1;
+                positions[i] = row.Position++;
+                for (var back = 1; back <= row.MaskBack; back++)
+                {
+                    mask[i * length + length - back] = 0; // hide the taken-back marker's cached positions
+                }
+
+                row.MaskBack = 0;
                 Array.Copy(mask, i * length, grown, i * (length + 1), length);
                 grown[i * (length + 1) + length] = 1;
                 flops[row.Request] += TokenFlops(positions[i] + 1);
@@ -315,7 +357,7 @@ public sealed class DecoderSession : IDisposable
                 {
                     var row = live[i];
                     var request = requests[row.Request];
-                    Accept(row, Sampler.Next(all.Slice(i * _vocab, _vocab), request.Sampling, ref row.Random, scratch), request);
+                    Accept(row, Choose(row, all.Slice(i * _vocab, _vocab), request, scratch), request);
                 }
             }
 
@@ -324,18 +366,63 @@ public sealed class DecoderSession : IDisposable
         }
     }
 
-    /// <summary>Records a sampled token and decides whether the sample is finished.</summary>
+    /// <summary>The next token of a row: a forced one when budget forcing queued any, else a sample.</summary>
+    private static int Choose(Row row, ReadOnlySpan<float> logits, GenerationRequest request, Span<float> scratch) =>
+        row.Forced.Count > 0 ? row.Forced.Dequeue() : Sampler.Next(logits, request.Sampling, ref row.Random, scratch);
+
+    /// <summary>Records a token and decides whether the sample is finished (or, with budget forcing, must think on).</summary>
     private void Accept(Row row, int token, GenerationRequest request)
     {
+        var forcing = request.BudgetForcing;
         row.Tokens.Add(token);
+        if (forcing is not null && row.Thinking)
+        {
+            row.ThinkingTokens++;
+        }
+
         if (token == Tokenizer.EosId)
         {
+            if (forcing is not null && row.Thinking && TakeBack(row, request, forcing, 1))
+            {
+                return;
+            }
+
             row.Finish = FinishReasons.Eos;
             return;
         }
 
         var before = row.Text.Length;
         row.Text.Append(Tokenizer.TokenText(token));
+        if (forcing is not null && row.Thinking)
+        {
+            if (EndsWith(row.Text, forcing.EndOfThinking))
+            {
+                // The tokens that wrote the marker (one for a special token, several for characters).
+                var k = 0;
+                var length = 0;
+                while (length < forcing.EndOfThinking.Length && k < row.Tokens.Count)
+                {
+                    length += Tokenizer.TokenText(row.Tokens[^(++k)]).Length;
+                }
+
+                if (TakeBack(row, request, forcing, k))
+                {
+                    return;
+                }
+
+                row.Thinking = false;
+            }
+            else if (row.ThinkingTokens >= forcing.MaxThinkingTokens)
+            {
+                foreach (var t in Tokenizer.Encode(forcing.EndOfThinking + forcing.AnswerPrefix))
+                {
+                    row.Forced.Enqueue(t);
+                }
+
+                row.Thinking = false;
+            }
+        }
+
         foreach (var stop in request.StopStrings)
         {
             var from = Math.Max(0, before - stop.Length + 1);
@@ -348,10 +435,66 @@ public sealed class DecoderSession : IDisposable
             }
         }
 
-        if (row.Tokens.Count >= request.Sampling.MaxNewTokens || row.PromptLength + row.Tokens.Count >= _context)
+        if (row.Tokens.Count >= request.Sampling.MaxNewTokens || row.Position + row.Forced.Count >= _context)
         {
             row.Finish = FinishReasons.Length;
         }
+    }
+
+    /// <summary>
+    /// Budget forcing: the sample tried to stop thinking too early. Its last <paramref name="k"/> tokens
+    /// are taken back (the fed ones are hidden from attention, positions rewind), and the continuation
+    /// is written instead. False when thinking may end (enough tokens, or no waits left).
+    /// </summary>
+    private bool TakeBack(Row row, GenerationRequest request, BudgetForcing forcing, int k)
+    {
+        if (row.ThinkingTokens - k >= forcing.MinThinkingTokens || row.Waits >= forcing.MaxWaits)
+        {
+            return false;
+        }
+
+        var removed = 0;
+        for (var j = 0; j < k; j++)
+        {
+            removed += Tokenizer.TokenText(row.Tokens[^1]).Length;
+            row.Tokens.RemoveAt(row.Tokens.Count - 1);
+        }
+
+        row.Text.Length = Math.Max(0, row.Text.Length - removed);
+        row.MaskBack = k - 1; // the last taken-back token was sampled but never fed
+        row.Position -= k - 1;
+        row.ThinkingTokens -= k;
+        row.Suppressed += k;
+        row.Waits++;
+        foreach (var t in Tokenizer.Encode(forcing.Continuation))
+        {
+            row.Forced.Enqueue(t);
+        }
+
+        if (row.Forced.Count > 0)
+        {
+            Accept(row, row.Forced.Dequeue(), request);
+        }
+
+        return true;
+    }
+
+    private static bool EndsWith(System.Text.StringBuilder text, string marker)
+    {
+        if (marker.Length == 0 || text.Length < marker.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < marker.Length; i++)
+        {
+            if (text[text.Length - marker.Length + i] != marker[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int LeadingPadding(long[] mask, int row, int length)
@@ -434,6 +577,11 @@ public sealed class DecoderSession : IDisposable
     public GenerationResult GenerateWithoutCache(GenerationRequest request, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        if (request.BudgetForcing is not null)
+        {
+            return new GenerationResult([], new InferenceUsage(), "budget forcing needs the cached decoder (Generate)");
+        }
+
         if (Validate(request, out var prompt) is { } error)
         {
             return new GenerationResult([], new InferenceUsage(), error);

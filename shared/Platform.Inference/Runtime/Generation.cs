@@ -14,9 +14,30 @@ public sealed record GenerationRequest
 
     /// <summary>How many stop strings a sample writes before it stops (k for a k-step continuation).</summary>
     public int StopAfter { get; init; } = 1;
+
+    /// <summary>s1 budget forcing, when the model's manifest names an end-of-thinking marker.</summary>
+    public BudgetForcing? BudgetForcing { get; init; }
 }
 
-public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishReason);
+/// <summary>
+/// Budget forcing (Muennighoff et al., s1): while the sample is thinking (before it writes
+/// <see cref="EndOfThinking"/>), an attempt to stop before <see cref="MinThinkingTokens"/> is undone
+/// and <see cref="Continuation"/> appended instead, at most <see cref="MaxWaits"/> times; at
+/// <see cref="MaxThinkingTokens"/> the marker and <see cref="AnswerPrefix"/> are forced.
+/// </summary>
+public sealed record BudgetForcing
+{
+    public string EndOfThinking { get; init; } = "";
+    public int MinThinkingTokens { get; init; }
+    public int MaxThinkingTokens { get; init; } = int.MaxValue;
+    public int MaxWaits { get; init; } = 1;
+    public string Continuation { get; init; } = "Wait";
+    public string AnswerPrefix { get; init; } = "";
+}
+
+/// <param name="Suppressed">Tokens the model wrote that budget forcing took back (computed, not in the text).</param>
+/// <param name="Waits">Times the continuation was appended.</param>
+public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishReason, int Suppressed = 0, int Waits = 0);
 
 /// <summary>Exact compute of one request.</summary>
 public sealed record InferenceUsage

@@ -30,8 +30,9 @@ public static class DefaultPolicy
         var aggregation = request.Aggregation ?? "last";
         if (request.Strategy is { } fixedStrategy)
         {
-            var n = fixedStrategy == Strategies.Greedy ? 1 : request.N ?? 16;
-            return new PlannedStrategy(fixedStrategy, n, aggregation, fixedStrategy == Strategies.Greedy ? 0 : SamplingTemperature);
+            var single = fixedStrategy is Strategies.Greedy or Strategies.BudgetForcing;
+            var n = single ? 1 : request.N ?? 16;
+            return new PlannedStrategy(fixedStrategy, n, aggregation, single ? 0 : SamplingTemperature);
         }
 
         var budget = request.N ?? BudgetByBin[Math.Clamp(bin, 1, 5) - 1];

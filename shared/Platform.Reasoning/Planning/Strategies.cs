@@ -16,7 +16,7 @@ public static class Strategies
     public static readonly IReadOnlyList<string> All = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing];
 
     /// <summary>Strategies whose run controller exists.</summary>
-    public static readonly IReadOnlyList<string> Available = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts];
+    public static readonly IReadOnlyList<string> Available = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing];
 
     public static bool UsesVerifier(string strategy) => strategy is BestOfN or WeightedBestOfN or BeamSearch or Lookahead or Dvts or Mcts;
 

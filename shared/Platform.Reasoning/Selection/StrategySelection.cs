@@ -28,7 +28,7 @@ public static class StrategySelection
 
         var chosen = strategy switch
         {
-            Strategies.Greedy => 0,
+            Strategies.Greedy or Strategies.BudgetForcing => 0,
             Strategies.SelfConsistency => AnswerSelection.Majority(answers),
             Strategies.BestOfN => AnswerSelection.Best(answers, Scores()),
             Strategies.WeightedBestOfN => AnswerSelection.Weighted(answers, Scores()),

@@ -23,11 +23,15 @@ public sealed class BatchInput
     public Option<int?> BeamWidth { get; } = new("--beam-width") { Description = "Beam width M for beam-search, lookahead, dvts (default √N); branching of mcts" };
     public Option<int?> Lookahead { get; } = new("--lookahead") { Description = "k of lookahead search (default 1)" };
     public Option<int?> Iterations { get; } = new("--iterations") { Description = "MCTS iterations (default N / branching)" };
+    public Option<int?> MinThinking { get; } = new("--min-thinking") { Description = "budget-forcing: minimum thinking tokens" };
+    public Option<int?> MaxThinking { get; } = new("--max-thinking") { Description = "budget-forcing: maximum thinking tokens" };
+    public Option<int?> MaxWaits { get; } = new("--max-waits") { Description = "budget-forcing: how often an early stop becomes the continuation" };
+    public Option<string?> Continuation { get; } = new("--continuation") { Description = "budget-forcing: text appended instead of stopping (default \"Wait\")" };
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, MinThinking, MaxThinking, MaxWaits, Continuation })
         {
             command.Options.Add(o);
         }
@@ -72,6 +76,13 @@ public sealed class BatchInput
             Strategy = parse.GetValue(Strategy), N = parse.GetValue(N), Aggregation = parse.GetValue(Aggregation), Seed = parse.GetValue(Seed),
             GeneratorModel = parse.GetValue(Generator), VerifierModel = parse.GetValue(Verifier),
             BeamWidth = parse.GetValue(BeamWidth), Lookahead = parse.GetValue(Lookahead), Iterations = parse.GetValue(Iterations),
+            BudgetForcing = parse.GetValue(MinThinking) is null && parse.GetValue(MaxThinking) is null && parse.GetValue(MaxWaits) is null && parse.GetValue(Continuation) is null
+                ? null
+                : new BudgetForcingSettings
+                {
+                    MinThinkingTokens = parse.GetValue(MinThinking) ?? 0, MaxThinkingTokens = parse.GetValue(MaxThinking) ?? 96,
+                    MaxWaits = parse.GetValue(MaxWaits) ?? 1, Continuation = parse.GetValue(Continuation) ?? "Wait",
+                },
         };
     }
 }

@@ -15,8 +15,9 @@ public static class CardCommand
         var baseline = new Option<FileInfo?>("--baseline") { Description = "Report of the model to compare greedy accuracy with" };
         var reproduce = new Option<string>("--reproduce") { Description = "The command that made the model", Required = true };
         var heldout = new Option<string>("--heldout") { DefaultValueFactory = _ => "data/arith/heldout.jsonl" };
+        var notes = new Option<FileInfo?>("--notes") { Description = "Markdown appended as a Notes section (what was tried, what is left)" };
         var command = new Command("card", "Write MODEL_CARD.md for a model folder");
-        foreach (var o in new Option[] { model, eval, baseline, reproduce, heldout })
+        foreach (var o in new Option[] { model, eval, baseline, reproduce, heldout, notes })
         {
             command.Options.Add(o);
         }
@@ -27,6 +28,11 @@ public static class CardCommand
             var directory = ModelDirectory.Load(parse.GetValue(model)!.FullName);
             var text = ModelCard.Write(directory, Read(parse.GetValue(eval)!), parse.GetValue(baseline) is { } b ? Read(b) : null,
                 parse.GetValue(reproduce)!, parse.GetValue(heldout)!);
+            if (parse.GetValue(notes) is { } extra)
+            {
+                text += Environment.NewLine + "## Notes" + Environment.NewLine + Environment.NewLine + File.ReadAllText(extra.FullName);
+            }
+
             File.WriteAllText(Path.Combine(directory.Path, "MODEL_CARD.md"), text);
             Console.WriteLine(text);
             return 0;

@@ -38,6 +38,8 @@ public static class ModelExport
         AddBos = true,
         StepDelimiter = ArithmeticFormat.StepDelimiter.ToString(),
         Answer = new AnswerInfo { Prefix = ArithmeticFormat.AnswerPrefix, Format = "arithmetic" },
+        // The step lines are the model's thinking; the answer line ends it (used by budget forcing).
+        EndOfThinking = c.ScoreHead ? null : ArithmeticFormat.AnswerPrefix.TrimEnd(),
         Verifier = c.ScoreHead ? new VerifierInfo { Output = "scores", ReadAt = "step_delimiter", Transform = "probability" } : null,
         Training = training,
     };
