@@ -22,6 +22,5 @@ if [ -z "${TTC_TEST_POSTGRES:-}" ] || [ -z "${TTC_TEST_RABBITMQ_HOST:-}" ]; then
   fi
 fi
 
-dotnet tool restore >/dev/null
 dotnet build Platform.sln -c Release 2>&1 | tail -3
 dotnet test Platform.sln -c Release --no-build --logger "console;verbosity=normal" "$@"

@@ -40,6 +40,7 @@ public sealed class OnnxParityTests : IDisposable
 
     [Theory]
     [InlineData("gen-small")]
+    [InlineData("gen-large")]
     [InlineData("prm")]
     public void Each_shipped_model_computes_what_its_weights_compute_in_TorchSharp(string name)
     {
