@@ -19,6 +19,7 @@ public static class PrmDataCommand
     public static Command Create()
     {
         var model = new Option<DirectoryInfo>("--model") { Description = "Generator whose solutions are labelled", Required = true };
+        var completer = new Option<DirectoryInfo?>("--completer") { Description = "Model that performs the rollouts (default: --model); a stronger completer gives sharper labels" };
         var problems = new Option<int>("--problems") { Required = true };
         var samples = new Option<int>("--samples") { DefaultValueFactory = _ => 4 };
         var rollouts = new Option<int>("--rollouts") { DefaultValueFactory = _ => 8 };
@@ -27,7 +28,7 @@ public static class PrmDataCommand
         var heldout = new Option<string?>("--heldout");
         var output = new Option<FileInfo>("--out") { Required = true };
         var command = new Command("prm-data", "Sample solutions and label every step by Monte-Carlo rollouts");
-        foreach (var o in new Option[] { model, problems, samples, rollouts, temperature, seed, heldout, output })
+        foreach (var o in new Option[] { model, completer, problems, samples, rollouts, temperature, seed, heldout, output })
         {
             command.Options.Add(o);
         }
@@ -35,6 +36,7 @@ public static class PrmDataCommand
         command.SetAction(parse =>
         {
             using var generator = DecoderSession.Open(ModelDirectory.Load(parse.GetValue(model)!.FullName), new InferenceOptions());
+            using var rollout = parse.GetValue(completer) is { } c ? DecoderSession.Open(ModelDirectory.Load(c.FullName), new InferenceOptions()) : null;
             var stream = new ProblemStream(new ArithmeticSpec(), (ulong)parse.GetValue(seed) * 2_654_435_761UL + 3, ProblemStream.HeldOut(parse.GetValue(heldout)));
             var file = parse.GetValue(output)!;
             file.Directory?.Create();
@@ -46,7 +48,7 @@ public static class PrmDataCommand
             for (var done = 0; done < total; done += chunk)
             {
                 var part = Enumerable.Range(0, Math.Min(chunk, total - done)).Select(_ => stream.Next()).ToList();
-                var (examples, generated) = Label(generator, part, parse.GetValue(samples), parse.GetValue(rollouts), parse.GetValue(temperature),
+                var (examples, generated) = Label(generator, rollout ?? generator, part, parse.GetValue(samples), parse.GetValue(rollouts), parse.GetValue(temperature),
                     (ulong)parse.GetValue(seed) * 7_777UL + (ulong)done);
                 tokens += generated;
                 foreach (var e in examples)
@@ -64,7 +66,7 @@ public static class PrmDataCommand
         return command;
     }
 
-    public static (List<PrmExample> Examples, long GeneratedTokens) Label(DecoderSession generator, IReadOnlyList<ArithmeticProblem> problems,
+    public static (List<PrmExample> Examples, long GeneratedTokens) Label(DecoderSession generator, DecoderSession completer, IReadOnlyList<ArithmeticProblem> problems,
         int samples, int rollouts, double temperature, ulong seed)
     {
         var sampled = generator.Generate(problems.Select((p, i) => new GenerationRequest
@@ -96,7 +98,7 @@ public static class PrmDataCommand
         var keys = prefixes.Keys.ToList();
         foreach (var batch in keys.Chunk(64))
         {
-            var results = generator.Generate(batch.Select((key, j) => new GenerationRequest
+            var results = completer.Generate(batch.Select((key, j) => new GenerationRequest
             {
                 Prompt = ArithmeticFormat.Prompt(problems[key.Problem].Problem) + key.Prefix, Samples = rollouts,
                 Sampling = new SamplingOptions { Temperature = temperature, Seed = seed * 13 + (ulong)keys.IndexOf(key) },
