@@ -435,7 +435,8 @@ public sealed class DecoderSession : IDisposable
             }
         }
 
-        if (row.Tokens.Count >= request.Sampling.MaxNewTokens || row.Position + row.Forced.Count >= _context)
+        // Position is where the next fed token goes; the sequence (prompt + output) must stay within the context.
+        if (row.Tokens.Count >= request.Sampling.MaxNewTokens || row.Position + 1 + row.Forced.Count >= _context)
         {
             row.Finish = FinishReasons.Length;
         }

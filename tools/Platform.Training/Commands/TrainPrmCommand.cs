@@ -40,7 +40,13 @@ public static class TrainPrmCommand
             };
             set_num_threads(settings.Threads);
             manual_seed(settings.Seed);
-            var examples = PrmExample.ReadAll(parse.GetValue(data)!.FullName).Select(Encode).ToList();
+            var config0 = GptConfig.Named(parse.GetValue(size)!, TaskText.Tokenizer.VocabularySize);
+            var all = PrmExample.ReadAll(parse.GetValue(data)!.FullName).Select(Encode).ToList();
+            var examples = all.Where(e => e.Ids.Length <= config0.Context).ToList();
+            if (examples.Count < all.Count)
+            {
+                Console.WriteLine($"skipped {all.Count - examples.Count} solutions longer than the context ({config0.Context} tokens)");
+            }
 
             // Validation: the examples of every 20th problem.
             var problems = examples.Select(e => e.Problem).Distinct().ToList();
