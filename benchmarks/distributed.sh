@@ -24,11 +24,34 @@ for _ in $(seq 1 240); do grep -q "all four services are up" "$work/up.log" && b
 grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
 export Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
 export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
+cpu_snapshot() { # name cpu-ticks per line, for the platform's processes
+  for pid in $(pgrep -f 'Platform\.(Router|Aggregator|Generator|Verifier)\.dll') $(pgrep -f beam.smp) $(pgrep -x postgres); do
+    name=$(tr '\0' ' ' </proc/$pid/cmdline | grep -oE 'Platform\.[A-Za-z]+|beam\.smp|postgres' | head -1)
+    read -r -a f < /proc/$pid/stat
+    echo "$name $(( f[13] + f[14] ))"
+  done | awk '{t[$1]+=$2} END {for (k in t) print k, t[k]}'
+}
+cpu_snapshot >"$work/cpu-before"
 echo "distributed: ttc submit --limit $n --strategy $strategy --n $samples (Router, Aggregator, Generator, Verifier as four processes)"
 id=$(ttc submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 2>/dev/null)
 ttc status "$id" --wait --json "$work/distributed.json" >/dev/null 2>&1
+cpu_snapshot | sort >"$work/cpu-after"; sort -o "$work/cpu-before" "$work/cpu-before"
 distributed=$(python3 -c "import json; print(json.load(open('$work/distributed.json'))['wall_seconds'])")
 echo "  batch wall time ${distributed} s"
+
+echo
+echo "where the time goes (device time = ONNX Runtime wall time attributed to requests, summed):"
+python3 - "$work/embedded.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for kind, n, ms in c.execute("select kind, count(*), sum(device_milliseconds) from compute_usage group by kind"):
+    print(f"  embedded    {kind:9} {n:5} requests  {ms/1000:6.1f} s device time")
+PY
+pgport=$(echo "$TTC_POSTGRES" | grep -oP 'Port=\K[0-9]+')
+psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select kind, count(*), round(sum(device_milliseconds)::numeric/1000,1) from ttc.compute_usage group by kind" \
+  | while read -r kind n s; do printf '  distributed %-9s %5s requests  %6s s device time\n' "$kind" "$n" "$s"; done
+echo "CPU seconds each part used while the batch ran (2 cores = $(awk -v w="$distributed" 'BEGIN{printf "%.0f", 2*w}') core-seconds available):"
+join "$work/cpu-before" <(sort "$work/cpu-after") 2>/dev/null | awk -v t="$(getconf CLK_TCK)" '{printf "  %-22s %5.1f s\n", $1, ($3-$2)/t}'
 python3 - "$work/embedded.json" "$work/distributed.json" <<'PY'
 import json, sys
 e, d = (json.load(open(p)) for p in sys.argv[1:])

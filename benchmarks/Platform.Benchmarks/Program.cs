@@ -11,18 +11,19 @@ var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ 
 var maxTokens = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 96 };
 var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5 };
 var matmul = new Option<int>("--matmul-size") { DefaultValueFactory = _ => 1024 };
+var spinning = new Option<bool>("--allow-spinning") { Description = "Let ONNX Runtime's idle threads spin (Inference:AllowSpinning)" };
 
 var generation = new Command("generation", "Tokens/s for N samples of one prompt: no cache, cache one at a time, batched shared prefix; and the MatMul peak");
-foreach (var o in new Option[] { model, samples, problem, temperature, maxTokens, repeats, matmul })
+foreach (var o in new Option[] { model, samples, problem, temperature, maxTokens, repeats, matmul, spinning })
 {
     generation.Options.Add(o);
 }
 
 generation.SetAction(parse =>
 {
-    var options = new InferenceOptions();
+    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning) };
     Console.WriteLine($"machine: {Machine.Describe()}");
-    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, default threads");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, default threads, spinning {(options.AllowSpinning ? "on" : "off")}");
     var peak = MatMulPeak.GigaflopsPerSecond(parse.GetValue(matmul), 10, options);
     Console.WriteLine($"MatMul peak ({parse.GetValue(matmul)}^3, ONNX Runtime, best of 10): {peak:F1} GFLOP/s");
     foreach (var path in parse.GetValue(model)!)

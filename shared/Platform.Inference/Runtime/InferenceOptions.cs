@@ -14,6 +14,12 @@ public sealed class InferenceOptions
 
     /// <summary>Threads per operator; 0 lets ONNX Runtime choose (one per core).</summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Let idle ONNX Runtime worker threads spin between operators. Off by default: when a Generator,
+    /// a Verifier and an Aggregator share cores, spinning threads take CPU the others need.
+    /// </summary>
+    public bool AllowSpinning { get; set; }
 }
 
 public static class Sessions
@@ -31,6 +37,8 @@ public static class Sessions
             {
                 so.IntraOpNumThreads = options.IntraOpThreads;
             }
+
+            so.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
 
             switch (options.ExecutionProvider.ToLowerInvariant())
             {
