@@ -17,6 +17,8 @@ public record StrategyPlan
     public int MaxRounds { get; init; }
     public int Iterations { get; init; }
     public double ExplorationConstant { get; init; }
+    public long SearchTokenBudget { get; init; }
+    public bool SelectByValue { get; init; }
 
     public double Temperature { get; init; }
     public double TopP { get; init; } = 1.0;

@@ -24,6 +24,12 @@ public record SubmitBatch
     public int? Lookahead { get; init; }
     public int? Iterations { get; init; }
 
+    /// <summary>MCTS: stop once the run has generated this many tokens (in addition to the iteration cap).</summary>
+    public long? SearchTokenBudget { get; init; }
+
+    /// <summary>MCTS: pick the final answer by mean value instead of visit count.</summary>
+    public bool? SelectByValue { get; init; }
+
     /// <summary>Budget forcing bounds (strategy budget-forcing).</summary>
     public BudgetForcingSettings? BudgetForcing { get; init; }
 

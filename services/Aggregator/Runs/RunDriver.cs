@@ -216,7 +216,8 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         SearchCommand first;
         try
         {
-            (controller, first) = SearchPlans.Start(new SearchParameters(plan.Strategy, plan.N, plan.BeamWidth, plan.MaxRounds, plan.Lookahead, plan.Iterations, plan.ExplorationConstant));
+            (controller, first) = SearchPlans.Start(new SearchParameters(plan.Strategy, plan.N, plan.BeamWidth, plan.MaxRounds, plan.Lookahead, plan.Iterations, plan.ExplorationConstant,
+                plan.SearchTokenBudget, plan.SelectByValue));
         }
         catch (ArgumentException e)
         {

@@ -67,6 +67,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
                 MaxNewTokens = options.MaxNewTokens, GeneratorModel = submit.GeneratorModel ?? options.DefaultGenerator,
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
+                SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
                 BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
             run.Strategy = plan.Strategy;
@@ -134,6 +135,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
         if (s.Lookahead is { } k && (k < 0 || k > 16))
         {
             return R("Lookahead", $"lookahead must be between 0 and 16 steps (was {k})");
+        }
+
+        if (s.SearchTokenBudget is < 1)
+        {
+            return R("SearchTokenBudget", $"the search token budget must be at least 1 (was {s.SearchTokenBudget})");
         }
 
         if (s.Iterations is { } iterations && (iterations < 1 || iterations > 10_000))

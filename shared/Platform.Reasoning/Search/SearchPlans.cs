@@ -4,7 +4,8 @@ using Platform.Reasoning.Planning;
 namespace Platform.Reasoning.Search;
 
 /// <summary>The search parameters of a plan: budget N, beam width M (default √N), rounds, lookahead, iterations.</summary>
-public sealed record SearchParameters(string Strategy, int N, int BeamWidth, int MaxRounds, int Lookahead, int Iterations, double Exploration);
+public sealed record SearchParameters(string Strategy, int N, int BeamWidth, int MaxRounds, int Lookahead, int Iterations, double Exploration,
+    long TokenBudget = 0, bool SelectByValue = false);
 
 /// <summary>Creates, saves and restores the controller of a search strategy.</summary>
 public static class SearchPlans
@@ -33,7 +34,11 @@ public static class SearchPlans
         {
             case Strategies.Mcts:
                 var iterations = p.Iterations > 0 ? p.Iterations : Math.Max(1, p.N / width);
-                return Mcts.Start(new MctsSettings { Iterations = iterations, Branching = width, Exploration = p.Exploration > 0 ? p.Exploration : 1.0 });
+                return Mcts.Start(new MctsSettings
+                {
+                    Iterations = iterations, Branching = width, Exploration = p.Exploration > 0 ? p.Exploration : 1.0,
+                    TokenBudget = p.TokenBudget, SelectByValue = p.SelectByValue,
+                });
             default:
                 return BeamSearch.Start(new BeamSettings
                 {

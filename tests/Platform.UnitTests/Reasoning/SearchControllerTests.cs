@@ -185,3 +185,34 @@ public sealed class MctsTests
         Assert.Equal(((ExpandNodes)search.OnScored(scores)).Nodes, ((ExpandNodes)restored.OnScored(scores)).Nodes);
     }
 }
+
+public sealed class SearchPlanTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 2)]
+    [InlineData(8, 2)]
+    [InlineData(12, 3)]
+    [InlineData(16, 4)]
+    [InlineData(64, 8)]
+    [InlineData(17, 1)]
+    public void The_default_beam_width_is_the_largest_divisor_of_N_up_to_its_square_root(int n, int width)
+    {
+        Assert.Equal(width, SearchPlans.DefaultWidth(n));
+    }
+
+    [Fact]
+    public void Plans_become_controller_settings()
+    {
+        var (mcts, first) = SearchPlans.Start(new SearchParameters("mcts", 16, 0, 0, 0, 0, 0, TokenBudget: 500, SelectByValue: true));
+        var m = Assert.IsType<Mcts>(mcts);
+        Assert.Equal((4, 4, 500L, true, 1.0), (m.Settings.Branching, m.Settings.Iterations, m.Settings.TokenBudget, m.Settings.SelectByValue, m.Settings.Exploration));
+        Assert.Equal(4, Assert.IsType<ExpandNodes>(first).Samples);
+
+        var (dvts, _) = SearchPlans.Start(new SearchParameters("dvts", 64, 0, 0, 0, 0, 0));
+        Assert.Equal((64, 8, true, 40), (((BeamSearch)dvts).Settings.N, ((BeamSearch)dvts).Settings.M, ((BeamSearch)dvts).Settings.Diverse, ((BeamSearch)dvts).Settings.MaxRounds));
+        var (lookahead, _) = SearchPlans.Start(new SearchParameters("lookahead", 16, 4, 10, 0, 0, 0));
+        Assert.Equal((4, 1, 10), (((BeamSearch)lookahead).Settings.M, ((BeamSearch)lookahead).Settings.Lookahead, ((BeamSearch)lookahead).Settings.MaxRounds));
+        Assert.Throws<ArgumentException>(() => SearchPlans.Start(new SearchParameters("beam-search", 16, 3, 0, 0, 0, 0)));
+    }
+}

@@ -23,6 +23,8 @@ public sealed class BatchInput
     public Option<int?> BeamWidth { get; } = new("--beam-width") { Description = "Beam width M for beam-search, lookahead, dvts (default √N); branching of mcts" };
     public Option<int?> Lookahead { get; } = new("--lookahead") { Description = "k of lookahead search (default 1)" };
     public Option<int?> Iterations { get; } = new("--iterations") { Description = "MCTS iterations (default N / branching)" };
+    public Option<long?> SearchTokenBudget { get; } = new("--search-token-budget") { Description = "mcts: stop once a run has generated this many tokens" };
+    public Option<string?> MctsSelect { get; } = new("--mcts-select") { Description = "mcts: final answer by 'visits' (default) or 'value'" };
     public Option<int?> MinThinking { get; } = new("--min-thinking") { Description = "budget-forcing: minimum thinking tokens" };
     public Option<int?> MaxThinking { get; } = new("--max-thinking") { Description = "budget-forcing: maximum thinking tokens" };
     public Option<int?> MaxWaits { get; } = new("--max-waits") { Description = "budget-forcing: how often an early stop becomes the continuation" };
@@ -31,7 +33,7 @@ public sealed class BatchInput
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, MinThinking, MaxThinking, MaxWaits, Continuation })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
         {
             command.Options.Add(o);
         }
@@ -58,6 +60,12 @@ public sealed class BatchInput
             return null;
         }
 
+        if (parse.GetValue(MctsSelect) is { } select && select is not ("visits" or "value"))
+        {
+            Console.Error.WriteLine($"error: --mcts-select must be 'visits' or 'value' (was '{select}')");
+            return null;
+        }
+
         var (problems, errors, detected) = ProblemLines.Parse(System.IO.File.ReadLines(file.FullName), format);
         foreach (var error in errors)
         {
@@ -76,6 +84,8 @@ public sealed class BatchInput
             Strategy = parse.GetValue(Strategy), N = parse.GetValue(N), Aggregation = parse.GetValue(Aggregation), Seed = parse.GetValue(Seed),
             GeneratorModel = parse.GetValue(Generator), VerifierModel = parse.GetValue(Verifier),
             BeamWidth = parse.GetValue(BeamWidth), Lookahead = parse.GetValue(Lookahead), Iterations = parse.GetValue(Iterations),
+            SearchTokenBudget = parse.GetValue(SearchTokenBudget),
+            SelectByValue = parse.GetValue(MctsSelect) == "value" ? true : null,
             BudgetForcing = parse.GetValue(MinThinking) is null && parse.GetValue(MaxThinking) is null && parse.GetValue(MaxWaits) is null && parse.GetValue(Continuation) is null
                 ? null
                 : new BudgetForcingSettings
