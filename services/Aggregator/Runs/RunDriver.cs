@@ -83,20 +83,11 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
     {
         var ct = context.CancellationToken;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var run = await Claim(context, reply.RequestId, reply.RunId);
-        if (run is null)
+        if (await Receive(context, tx, reply.RequestId, reply.RunId, reply.Round, reply.Kind, reply.Usage, reply.Error, "generation") is not var (run, plan))
         {
             return;
         }
 
-        RecordUsage(run, reply.Round, reply.Kind, reply.RequestId, reply.Usage);
-        if (reply.Error is { } error)
-        {
-            await FailAndPublish(context, tx, run, $"generation failed: {error}");
-            return;
-        }
-
-        var plan = Plan(run);
         if (SearchPlans.IsSearch(plan.Strategy))
         {
             var controller = await Controller(run, plan, reply.RequestId, ct);
@@ -152,20 +143,11 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
     {
         var ct = context.CancellationToken;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var run = await Claim(context, reply.RequestId, reply.RunId);
-        if (run is null)
+        if (await Receive(context, tx, reply.RequestId, reply.RunId, reply.Round, reply.Kind, reply.Usage, reply.Error, "scoring") is not var (run, plan))
         {
             return;
         }
 
-        RecordUsage(run, reply.Round, reply.Kind, reply.RequestId, reply.Usage);
-        if (reply.Error is { } error)
-        {
-            await FailAndPublish(context, tx, run, $"scoring failed: {error}");
-            return;
-        }
-
-        var plan = Plan(run);
         if (SearchPlans.IsSearch(plan.Strategy))
         {
             var controller = await Controller(run, plan, reply.RequestId, ct);
@@ -332,6 +314,29 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
 
         await FailAndPublish(context, tx, run, reason);
+    }
+
+    /// <summary>
+    /// The common start of every reply: claim its round, record its usage, and fail the run when the
+    /// reply carries an error. Null when there is nothing more to do (a duplicate, or a failed run).
+    /// </summary>
+    private async Task<(Run Run, StrategyPlan Plan)?> Receive(ConsumeContext context, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx,
+        Guid requestId, Guid runId, int round, string kind, ComputeUsage usage, string? error, string what)
+    {
+        var run = await Claim(context, requestId, runId);
+        if (run is null)
+        {
+            return null;
+        }
+
+        RecordUsage(run, round, kind, requestId, usage);
+        if (error is not null)
+        {
+            await FailAndPublish(context, tx, run, $"{what} failed: {error}");
+            return null;
+        }
+
+        return (run, Plan(run));
     }
 
     /// <summary>Takes ownership of a reply: its pending round becomes done. Null (after republishing) when it was already taken.</summary>

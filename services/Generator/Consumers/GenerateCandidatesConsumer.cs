@@ -1,4 +1,5 @@
 using MassTransit;
+using Platform.Hosting;
 using Platform.Contracts;
 
 namespace Platform.Generator.Consumers;
@@ -18,23 +19,5 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
     }
 }
 
-public sealed class GenerateCandidatesConsumerDefinition : ConsumerDefinition<GenerateCandidatesConsumer>
-{
-    public GenerateCandidatesConsumerDefinition()
-    {
-        EndpointName = Platform.Hosting.QueueNames.GenerateCandidates;
-        // Many requests in flight at once so the scheduler can batch them.
-        ConcurrentMessageLimit = 64;
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<GenerateCandidatesConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
-        endpointConfigurator.UseInMemoryOutbox(context);
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.PrefetchCount = 64;
-        }
-    }
-}
+/// <summary>Many messages in flight at once so the scheduler can batch them; shared retry and outbox policy.</summary>
+public sealed class GenerateCandidatesConsumerDefinition() : PlatformConsumerDefinition<GenerateCandidatesConsumer>(QueueNames.GenerateCandidates, 64, 200, 1000, 3000);

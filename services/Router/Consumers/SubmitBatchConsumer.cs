@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MassTransit;
+using Platform.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.Router.Planning;
@@ -91,18 +92,5 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
     }
 }
 
-public sealed class SubmitBatchConsumerDefinition : ConsumerDefinition<SubmitBatchConsumer>
-{
-    public SubmitBatchConsumerDefinition()
-    {
-        EndpointName = Platform.Hosting.QueueNames.SubmitBatch;
-        ConcurrentMessageLimit = 4;
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<SubmitBatchConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
-        endpointConfigurator.UseInMemoryOutbox(context);
-    }
-}
+/// <summary>Many messages in flight at once; shared retry and outbox policy.</summary>
+public sealed class SubmitBatchConsumerDefinition() : PlatformConsumerDefinition<SubmitBatchConsumer>(QueueNames.SubmitBatch, 4, 200, 1000, 3000);

@@ -1,4 +1,5 @@
 using MassTransit;
+using Platform.Hosting;
 using Platform.Contracts;
 
 namespace Platform.Verifier.Consumers;
@@ -18,22 +19,5 @@ public sealed class ScoreCandidatesConsumer(ScoringService scoring, ILogger<Scor
     }
 }
 
-public sealed class ScoreCandidatesConsumerDefinition : ConsumerDefinition<ScoreCandidatesConsumer>
-{
-    public ScoreCandidatesConsumerDefinition()
-    {
-        EndpointName = Platform.Hosting.QueueNames.ScoreCandidates;
-        ConcurrentMessageLimit = 64;
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<ScoreCandidatesConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
-        endpointConfigurator.UseInMemoryOutbox(context);
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.PrefetchCount = 64;
-        }
-    }
-}
+/// <summary>Many messages in flight at once so the scheduler can batch them; shared retry and outbox policy.</summary>
+public sealed class ScoreCandidatesConsumerDefinition() : PlatformConsumerDefinition<ScoreCandidatesConsumer>(QueueNames.ScoreCandidates, 64, 200, 1000, 3000);
