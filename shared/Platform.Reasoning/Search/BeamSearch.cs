@@ -1,4 +1,3 @@
-using Platform.Reasoning.Answers;
 using Platform.Reasoning.Selection;
 
 namespace Platform.Reasoning.Search;
@@ -66,14 +65,12 @@ public sealed class BeamSearch
         foreach (var c in continuations.OrderBy(c => Active.IndexOf(c.NodeKey)).ThenBy(c => c.SampleIndex))
         {
             var parent = Nodes[c.NodeKey];
-            var node = new SearchNode
+            var node = SearchNode.Child(parent, c, $"n{NextId++}");
+            if (Round == 0)
             {
-                Key = $"n{NextId++}", Parent = parent.Key, Text = parent.Text + c.Text, Depth = parent.Depth + 1, Tokens = c.Tokens,
-                Finish = c.FinishReason, Terminal = SearchText.Ends(c.Text, c.FinishReason),
-                Group = Round == 0 ? c.SampleIndex / Settings.M : parent.Group,
-            };
-            node.Answer = node.Terminal ? AnswerExtractor.Extract(node.Text) : null;
-            parent.Children.Add(node.Key);
+                node.Group = c.SampleIndex / Settings.M; // DVTS: the first N samples split into N/M subtrees
+            }
+
             Nodes[node.Key] = node;
             Fresh.Add(node.Key);
         }
@@ -99,10 +96,7 @@ public sealed class BeamSearch
     {
         foreach (var key in Fresh)
         {
-            var node = Nodes[key];
-            var steps = scores.TryGetValue(key, out var s) ? s : [];
-            node.Score = steps.Count > 0 ? steps[^1] : 0;
-            node.StepScores = steps.Take(node.Depth).ToList();
+            Nodes[key].Scored(scores);
         }
 
         Completed.AddRange(Fresh.Where(k => Nodes[k].Terminal));

@@ -61,14 +61,7 @@ public sealed class Mcts
         Fresh = [];
         foreach (var c in continuations.OrderBy(c => c.SampleIndex))
         {
-            var parent = Nodes[c.NodeKey];
-            var node = new SearchNode
-            {
-                Key = $"n{NextId++}", Parent = parent.Key, Text = parent.Text + c.Text, Depth = parent.Depth + 1, Tokens = c.Tokens,
-                Finish = c.FinishReason, Terminal = SearchText.Ends(c.Text, c.FinishReason),
-            };
-            node.Answer = node.Terminal ? AnswerExtractor.Extract(node.Text) : null;
-            parent.Children.Add(node.Key);
+            var node = SearchNode.Child(Nodes[c.NodeKey], c, $"n{NextId++}");
             Nodes[node.Key] = node;
             Fresh.Add(node.Key);
             TokensUsed += c.Tokens;
@@ -98,12 +91,7 @@ public sealed class Mcts
     {
         foreach (var key in Fresh)
         {
-            var node = Nodes[key];
-            var steps = scores.TryGetValue(key, out var s) ? s : [];
-            var value = steps.Count > 0 ? steps[^1] : 0;
-            node.Score = value;
-            node.StepScores = steps.Take(node.Depth).ToList();
-            Backup(key, value);
+            Backup(key, Nodes[key].Scored(scores));
         }
 
         Iteration++;

@@ -42,6 +42,28 @@ public sealed class SearchNode
     public List<string> Children { get; set; } = [];
 
     [JsonIgnore] public double MeanValue => Visits == 0 ? 0 : ValueSum / Visits;
+
+    /// <summary>The node a continuation makes under <paramref name="parent"/> (linked into the parent's children).</summary>
+    public static SearchNode Child(SearchNode parent, Continuation c, string key)
+    {
+        var node = new SearchNode
+        {
+            Key = key, Parent = parent.Key, Text = parent.Text + c.Text, Depth = parent.Depth + 1, Tokens = c.Tokens,
+            Finish = c.FinishReason, Terminal = SearchText.Ends(c.Text, c.FinishReason), Group = parent.Group,
+        };
+        node.Answer = node.Terminal ? AnswerExtractor.Extract(node.Text) : null;
+        parent.Children.Add(key);
+        return node;
+    }
+
+    /// <summary>Takes the PRM's step scores of this node's scored text: the last one ranks it, its own steps are kept.</summary>
+    public double Scored(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
+    {
+        var steps = scores.TryGetValue(Key, out var s) ? s : [];
+        Score = steps.Count > 0 ? steps[^1] : 0;
+        StepScores = steps.Take(Depth).ToList();
+        return Score.Value;
+    }
 }
 
 /// <summary>One continuation the Generator produced for a node.</summary>
