@@ -34,6 +34,11 @@ public static class StorageRegistration
         });
 
         builder.Services.AddHealthChecks().AddDbContextCheck<PlatformDbContext>("database", tags: ["ready"]);
+
+        // Unique-key races (duplicates converging on one row) and the migration-history probe are
+        // handled, not errors; a real database failure surfaces as an exception in the consumer.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.Critical);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
         builder.Services.AddHostedService<SchemaMigrator>();
         return builder;
     }

@@ -86,9 +86,6 @@ public sealed class PlatformHosts : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Logging.AddFilter("MassTransit", LogLevel.Error);
-        // Unique-key races and the migration-history probe are handled, not errors; real failures surface as exceptions.
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.Critical);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
             add(builder);
             return builder.Build();
         }

@@ -27,7 +27,6 @@ public sealed class StorageTests(Servers servers) : IAsyncLifetime
         await using var db = NewContext();
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync());
-        Assert.False(db.Model.GetRelationalModel() is null);
         Assert.False(db.Database.HasPendingModelChanges(), "the model has changes that no checked-in migration covers");
 
         await using var connection = new NpgsqlConnection(_connectionString);

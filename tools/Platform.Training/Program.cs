@@ -8,4 +8,5 @@ root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(PrmDataCommand.Create());
 root.Subcommands.Add(TrainPrmCommand.Create());
 root.Subcommands.Add(CardCommand.Create());
+root.Subcommands.Add(ProbePrmCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -37,7 +37,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             return new BatchDecision(batch, [], rejection);
         }
 
-        var request = new PlanRequest { Strategy = submit.Strategy, N = submit.N, Aggregation = submit.Aggregation, Seed = submit.Seed };
+        var request = new PlanRequest { Strategy = submit.Strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
         var runs = new List<(Run, Problem, StrategyPlan?)>(submit.Problems.Count);
         for (var i = 0; i < submit.Problems.Count; i++)

@@ -395,7 +395,7 @@ public sealed class DecoderSession : IDisposable
         row.Text.Append(Tokenizer.TokenText(token));
         if (forcing is not null && row.Thinking)
         {
-            if (EndsWith(row.Text, forcing.EndOfThinking))
+            if (EndsWith(row.Text, forcing.EndOfThinking, row.Text.Length))
             {
                 // The tokens that wrote the marker (one for a special token, several for characters).
                 var k = 0;
@@ -423,15 +423,17 @@ public sealed class DecoderSession : IDisposable
             }
         }
 
+        // Occurrences of a stop string that end inside the text this token added (no per-token allocation).
         foreach (var stop in request.StopStrings)
         {
-            var from = Math.Max(0, before - stop.Length + 1);
-            var at = row.Text.ToString(from, row.Text.Length - from).IndexOf(stop, StringComparison.Ordinal);
-            if (at >= 0 && ++row.Stops >= request.StopAfter)
+            for (var end = Math.Max(before + 1, stop.Length); end <= row.Text.Length; end++)
             {
-                row.Text.Length = from + at + stop.Length;
-                row.Finish = FinishReasons.Stop;
-                return;
+                if (EndsWith(row.Text, stop, end) && ++row.Stops >= request.StopAfter)
+                {
+                    row.Text.Length = end;
+                    row.Finish = FinishReasons.Stop;
+                    return;
+                }
             }
         }
 
@@ -480,16 +482,17 @@ public sealed class DecoderSession : IDisposable
         return true;
     }
 
-    private static bool EndsWith(System.Text.StringBuilder text, string marker)
+    /// <summary>Whether <paramref name="text"/>[..<paramref name="end"/>] ends with <paramref name="marker"/>.</summary>
+    private static bool EndsWith(StringBuilder text, string marker, int end)
     {
-        if (marker.Length == 0 || text.Length < marker.Length)
+        if (marker.Length == 0 || end < marker.Length)
         {
             return false;
         }
 
         for (var i = 0; i < marker.Length; i++)
         {
-            if (text[text.Length - marker.Length + i] != marker[i])
+            if (text[end - marker.Length + i] != marker[i])
             {
                 return false;
             }

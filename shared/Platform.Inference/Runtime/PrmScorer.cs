@@ -95,28 +95,62 @@ public sealed class PrmScorer : IDisposable
     {
         var ends = new List<int>();
         var step = new System.Text.StringBuilder();
+        var blank = true; // the current step has no visible text yet
         for (var j = 0; j < solution.Count; j++)
         {
-            step.Append(tokenizer.TokenText(solution[j]));
-            var text = step.ToString();
-            var at = text.IndexOf(delimiter, StringComparison.Ordinal);
-            if (at >= 0)
+            var piece = tokenizer.TokenText(solution[j]);
+            var before = step.Length;
+            step.Append(piece);
+
+            // A delimiter ending inside the text this token added closes the step (no per-token string).
+            for (var end = Math.Max(before + 1, delimiter.Length); end <= step.Length; end++)
             {
-                if (text[..at].Trim().Length > 0)
+                if (!Closes(step, delimiter, end))
+                {
+                    continue;
+                }
+
+                for (var i = before; i < end - delimiter.Length; i++)
+                {
+                    blank &= char.IsWhiteSpace(step[i]);
+                }
+
+                if (!blank)
                 {
                     ends.Add(j);
                 }
 
-                step.Clear().Append(text[(at + delimiter.Length)..]);
+                step.Remove(0, end);
+                before = 0;
+                end = delimiter.Length - 1;
+                blank = true;
+            }
+
+            for (var i = before; i < step.Length; i++)
+            {
+                blank &= char.IsWhiteSpace(step[i]);
             }
         }
 
-        if (step.ToString().Trim().Length > 0)
+        if (!blank)
         {
-            ends.Add(solution.Count - 1);
+            ends.Add(solution.Count - 1); // an unfinished last step is scored at its last token
         }
 
         return ends;
+    }
+
+    private static bool Closes(System.Text.StringBuilder text, string delimiter, int end)
+    {
+        for (var i = 0; i < delimiter.Length; i++)
+        {
+            if (text[end - delimiter.Length + i] != delimiter[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken = default)

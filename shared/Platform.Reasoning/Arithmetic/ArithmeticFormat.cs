@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Platform.Reasoning.Answers;
 
 namespace Platform.Reasoning.Arithmetic;
 
@@ -34,20 +35,7 @@ public static class ArithmeticFormat
     }
 
     /// <summary>The value on the last <c>A: </c> line, or null when there is none.</summary>
-    public static string? ExtractAnswer(string solution)
-    {
-        string? answer = null;
-        foreach (var line in solution.Split(StepDelimiter))
-        {
-            var trimmed = line.Trim();
-            if (trimmed.StartsWith(AnswerPrefix.TrimEnd(), StringComparison.Ordinal))
-            {
-                answer = trimmed[(AnswerPrefix.Length - 1)..].Trim();
-            }
-        }
-
-        return string.IsNullOrEmpty(answer) ? null : answer;
-    }
+    public static string? ExtractAnswer(string solution) => AnswerExtractor.Extract(solution, AnswerFormat.Arithmetic);
 
     /// <summary>Splits a solution into its steps: each line, with its delimiter, that is not empty.</summary>
     public static IReadOnlyList<string> SplitSteps(string solution) =>

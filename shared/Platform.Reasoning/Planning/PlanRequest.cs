@@ -6,7 +6,6 @@ public sealed record PlanRequest
     public string? Strategy { get; init; }
     public int? N { get; init; }
     public string? Aggregation { get; init; }
-    public int? Seed { get; init; }
 }
 
 /// <summary>A strategy with its budget and parameters, before models are attached.</summary>

@@ -90,6 +90,4 @@ public static class SearchText
     /// <summary>Whether a newly written step ends the solution.</summary>
     public static bool Ends(string step, string finishReason) =>
         finishReason is "eos" or "length" || AnswerExtractor.Extract(step) is not null;
-
-    public static int Steps(string text) => text.Split('\n').Count(l => l.Trim().Length > 0);
 }

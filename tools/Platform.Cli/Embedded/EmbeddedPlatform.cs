@@ -32,9 +32,6 @@ public static class EmbeddedPlatform
         builder.Configuration.AddEnvironmentVariables();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Error);
-        // Unique-key races and the migration-history probe are handled, not errors; real failures surface as exceptions.
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.Critical);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
 
         builder.AddRouterComponents();
         builder.AddAggregatorComponents();

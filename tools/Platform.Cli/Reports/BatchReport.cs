@@ -49,7 +49,7 @@ public sealed record BatchReport
 
         var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == batchId)
             .Select(r => new { r.Status, r.Correct, r.Strategy, r.N, r.FailureReason, r.Problem!.Level, r.Problem.Index }).ToListAsync(ct);
-        var usage = await db.ComputeUsage.AsNoTracking().Where(u => u.BatchId == batchId).ToListAsync(ct);
+        var usage = await Platform.Aggregator.Runs.UsageTotals.ForBatch(db, batchId, ct);
         static LevelSummary Summary(IEnumerable<bool?> correct)
         {
             var list = correct.ToList();
@@ -65,9 +65,9 @@ public sealed record BatchReport
             Accuracy = runs.Count == 0 ? 0 : runs.Count(r => r.Correct == true) / (double)runs.Count,
             Failed = runs.Count(r => r.Status == RunStatus.Failed),
             Ended = runs.Count(r => r.Status is RunStatus.Completed or RunStatus.Failed),
-            PromptTokens = usage.Sum(u => u.PromptTokens), CachedPromptTokens = usage.Sum(u => u.CachedPromptTokens),
-            GeneratedTokens = usage.Sum(u => u.GeneratedTokens), ScoredTokens = usage.Sum(u => u.ScoredTokens),
-            Flops = usage.Sum(u => u.Flops), WallSeconds = (end - batch.SubmittedAt).TotalSeconds,
+            PromptTokens = usage.PromptTokens, CachedPromptTokens = usage.CachedPromptTokens,
+            GeneratedTokens = usage.GeneratedTokens, ScoredTokens = usage.ScoredTokens,
+            Flops = usage.Flops, WallSeconds = (end - batch.SubmittedAt).TotalSeconds,
             ByLevel = new SortedDictionary<string, LevelSummary>(runs.GroupBy(r => r.Level ?? "-").ToDictionary(g => g.Key, g => Summary(g.Select(r => r.Correct)))),
             ByStrategy = new SortedDictionary<string, LevelSummary>(runs.GroupBy(r => r.N > 1 ? $"{r.Strategy}@{r.N}" : r.Strategy).ToDictionary(g => g.Key, g => Summary(g.Select(r => r.Correct)))),
             Failures = runs.Where(r => r.Status == RunStatus.Failed).OrderBy(r => r.Index).Take(5).Select(r => $"problem {r.Index}: {r.FailureReason}").ToList(),
