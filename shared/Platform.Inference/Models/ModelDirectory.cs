@@ -84,9 +84,9 @@ public sealed class ModelDirectory
             throw new InvalidDataException($"{manifestPath}: architecture needs positive layers, heads, head_dim, vocab_size and context");
         }
 
-        if (manifest.Kind is not ("decoder" or "prm"))
+        if (manifest.Kind is not ("decoder" or "prm" or "orm"))
         {
-            throw new InvalidDataException($"{manifestPath}: kind must be \"decoder\" or \"prm\" (was \"{manifest.Kind}\")");
+            throw new InvalidDataException($"{manifestPath}: kind must be \"decoder\", \"prm\" or \"orm\" (was \"{manifest.Kind}\")");
         }
 
         return manifest;

@@ -24,7 +24,10 @@ public sealed record ModelManifest
     public string Format { get; init; } = CurrentFormat;
     public string Name { get; init; } = "";
 
-    /// <summary>"decoder" (a generator) or "prm" (a process reward model).</summary>
+    /// <summary>
+    /// "decoder" (a generator), "prm" (a process reward model: a score per step) or "orm" (an outcome
+    /// reward model: trained on final correctness; read the same way, its last score judges the solution).
+    /// </summary>
     public string Kind { get; init; } = "decoder";
 
     public OnnxFile Onnx { get; init; } = new();

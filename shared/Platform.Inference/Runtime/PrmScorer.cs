@@ -47,11 +47,14 @@ public sealed class PrmScorer : IDisposable
 
     public ModelDirectory Model { get; }
 
+    /// <summary>Process and outcome reward models are both served as verifiers (scores read at step ends).</summary>
+    public static bool IsVerifier(ModelManifest manifest) => manifest.Kind is "prm" or "orm";
+
     public static PrmScorer Open(ModelDirectory model, InferenceOptions options)
     {
-        if (model.Manifest.Kind != "prm")
+        if (!IsVerifier(model.Manifest))
         {
-            throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: kind is \"{model.Manifest.Kind}\", a verifier needs \"prm\"");
+            throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: kind is \"{model.Manifest.Kind}\", a verifier needs \"prm\" or \"orm\"");
         }
 
         var session = Sessions.Create(model.OnnxPath, options);

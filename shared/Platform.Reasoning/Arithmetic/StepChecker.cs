@@ -9,8 +9,9 @@ public readonly record struct StepVerdict(int Index, string Text, bool Correct, 
 /// <summary>
 /// The exact oracle for the arithmetic task: a step is correct when it and every step before it is
 /// the right operation (same operands and operator as the reference order, true arithmetic); the
-/// answer line is correct when all steps before it are and its value is the problem's value. It is
-/// used to measure the PRM, never to train or help it.
+/// answer line is correct when all steps before it are and its value is the problem's value. It measures
+/// verifiers, and is one of the two label sources a verifier can be trained on (the analogue of human
+/// step labels); it never helps a verifier at inference time.
 /// </summary>
 public static partial class StepChecker
 {

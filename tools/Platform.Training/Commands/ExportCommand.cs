@@ -33,7 +33,8 @@ public static class ExportCommand
             {
                 provenance["checkpoint_step"] = JsonSerializer.SerializeToElement(checkpoint);
             }
-            var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance);
+            var kind = folder.Info.Kind is "prm" or "orm" ? folder.Info.Kind : null;
+            var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance, kind);
             var (full, incremental) = Check(model, Path.Combine(target, "model.onnx"));
             Console.WriteLine($"exported {manifest.Name}: {manifest.Parameters:N0} parameters, {new FileInfo(Path.Combine(target, "model.onnx")).Length / 1e6:F1} MB; " +
                 $"parity max |Δ| full-sequence {full:E2}{(incremental is { } inc ? $", prefill + 8 cached steps {inc:E2}" : "")}");

@@ -1,30 +1,33 @@
 using System.CommandLine;
 using Platform.Inference.Models;
 using Platform.Inference.Runtime;
+using Platform.Reasoning.Arithmetic;
 using Platform.Training.Evaluation;
 
 namespace Platform.Training.Commands;
 
-/// <summary><c>ttc-train probe-prm</c>: pairwise checks of whether a PRM verifies arithmetic.</summary>
+/// <summary><c>ttc-train probe-prm</c>: pairwise checks of whether a verifier checks arithmetic.</summary>
 public static class ProbePrmCommand
 {
     public static Command Create()
     {
         var prm = new Option<DirectoryInfo[]>("--prm") { Required = true, AllowMultipleArgumentsPerToken = true };
-        var problems = new Option<int>("--problems") { DefaultValueFactory = _ => 200 };
+        var heldout = new Option<FileInfo>("--heldout") { Description = "Problems whose reference steps are probed", Required = true };
+        var problems = new Option<int>("--problems") { DefaultValueFactory = _ => 600 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 4242UL };
-        var command = new Command("probe-prm", "Right vs off-by-one first step, right vs contradicting answer line (chance: half)");
-        command.Options.Add(prm);
-        command.Options.Add(problems);
-        command.Options.Add(seed);
+        var command = new Command("probe-prm", "Right step against the same step corrupted (off by one, digit changed, wrong operand); chance is half");
+        foreach (var o in new Option[] { prm, heldout, problems, seed })
+        {
+            command.Options.Add(o);
+        }
+
         command.SetAction(parse =>
         {
+            var texts = ArithmeticRecord.ReadAll(parse.GetValue(heldout)!.FullName).Take(parse.GetValue(problems)).Select(p => p.Problem).ToList();
             foreach (var dir in parse.GetValue(prm)!)
             {
                 using var scorer = PrmScorer.Open(ModelDirectory.Load(dir.FullName), new InferenceOptions());
-                var r = PrmProbe.Run(scorer, parse.GetValue(problems), parse.GetValue(seed));
-                Console.WriteLine($"{dir.Name}: first step right>wrong {r.FirstStepPreferred}/{r.Problems} (mean {r.RightFirstStepMean:F3} vs {r.WrongFirstStepMean:F3}); " +
-                    $"answer line right>contradicting {r.AnswerLinePreferred}/{r.Problems}");
+                Console.WriteLine($"{dir.Name}: {PrmProbe.Describe(PrmProbe.Run(scorer, texts, parse.GetValue(seed)))}");
             }
 
             return 0;

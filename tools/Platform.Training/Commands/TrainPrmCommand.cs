@@ -8,9 +8,11 @@ using static TorchSharp.torch;
 namespace Platform.Training.Commands;
 
 /// <summary>
-/// <c>ttc-train prm</c>: a process reward model: the generator's backbone (weights copied from a
-/// generator run) with a per-position score head, trained with binary cross-entropy against the
-/// Monte-Carlo step labels at the token closing each step.
+/// <c>ttc-train prm</c>: a verifier: a generator's backbone (weights copied from a generator run) with a
+/// per-position score head, trained with binary cross-entropy at the token closing each step.
+/// <c>--objective process</c> (a PRM) learns each step's label from <c>prm-data</c>;
+/// <c>--objective outcome</c> (an ORM, as Cobbe et al. 2021) learns the whole solution's outcome at every
+/// step, so its score at the last step is its verdict on the solution and earlier scores predict it.
 /// </summary>
 public static class TrainPrmCommand
 {
@@ -24,9 +26,10 @@ public static class TrainPrmCommand
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 5e-4 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var objective = new Option<string>("--objective") { Description = "process (PRM: step labels) or outcome (ORM: final correctness)", DefaultValueFactory = _ => "process" };
         var output = new Option<DirectoryInfo>("--out") { Required = true };
-        var command = new Command("prm", "Train a process reward model on Monte-Carlo step labels");
-        foreach (var o in new Option[] { data, init, size, steps, batch, lr, seed, threads, output })
+        var command = new Command("prm", "Train a process (or outcome) reward model on labelled solutions");
+        foreach (var o in new Option[] { data, init, size, steps, batch, lr, seed, threads, objective, output })
         {
             command.Options.Add(o);
         }
@@ -38,10 +41,18 @@ public static class TrainPrmCommand
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
                 Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ValidateEvery = 500,
             };
+            var outcome = parse.GetValue(objective) switch
+            {
+                "process" => false,
+                "outcome" => true,
+                var other => throw new ArgumentException($"--objective must be process or outcome (was '{other}')"),
+            };
             set_num_threads(settings.Threads);
             manual_seed(settings.Seed);
             var config0 = GptConfig.Named(parse.GetValue(size)!, TaskText.Tokenizer.VocabularySize);
-            var all = PrmExample.ReadAll(parse.GetValue(data)!.FullName).Select(Encode).ToList();
+            var raw = PrmExample.ReadAll(parse.GetValue(data)!.FullName).ToList();
+            var labelSource = string.Join("+", raw.Select(e => e.LabelSource).Distinct().Order());
+            var all = raw.Select(e => Encode(e, outcome)).ToList();
             var examples = all.Where(e => e.Ids.Length <= config0.Context).ToList();
             if (examples.Count < all.Count)
             {
@@ -66,7 +77,8 @@ public static class TrainPrmCommand
 
             var random = new Random(settings.Seed);
             var buckets = new LengthBuckets<Encoded>(() => train[random.Next(train.Count)], e => e.Ids.Length, settings.BatchSize, 64, settings.Seed);
-            Console.WriteLine($"training {config.Parameters:N0}-parameter PRM on {train.Count} solutions ({validation.Sum(v => v.Length)} for validation), init {initializedFrom ?? "random"}");
+            var kind = outcome ? "orm" : "prm";
+            Console.WriteLine($"training {config.Parameters:N0}-parameter {kind.ToUpperInvariant()} on {train.Count} solutions ({validation.Sum(v => v.Length)} for validation), init {initializedFrom ?? "random"}");
             var run = new RunFolder(parse.GetValue(output)!);
             var summary = TrainingLoop.Run(model, settings, () => Batch(buckets.NextBatch()), Loss,
                 () => validation.Average(chunk =>
@@ -74,7 +86,11 @@ public static class TrainPrmCommand
                     using var scope = NewDisposeScope();
                     return (double)Loss(model, Batch(chunk)).item<float>();
                 }), run.Curve, Console.Out);
-            run.Save(model, new RunInfo("prm", config, settings, summary, 0, null, initializedFrom, parse.GetValue(data)!.FullName));
+            run.Save(model, new RunInfo(kind, config, settings, summary, 0, null, initializedFrom, parse.GetValue(data)!.FullName)
+            {
+                Labels = outcome ? "outcome" : labelSource,
+                Examples = train.Count,
+            });
             return 0;
         });
         return command;
@@ -82,7 +98,7 @@ public static class TrainPrmCommand
 
     private sealed record Encoded(string Problem, int[] Ids, int[] Positions, float[] Labels);
 
-    private static Encoded Encode(PrmExample e)
+    private static Encoded Encode(PrmExample e, bool outcome)
     {
         var (ids, start) = TaskText.Sequence(e.Problem, e.Solution, withEos: false);
         var ends = PrmScorer.StepEnds(TaskText.Tokenizer, ids[start..], ArithmeticFormat.StepDelimiter.ToString());
@@ -91,7 +107,8 @@ public static class TrainPrmCommand
             throw new InvalidDataException($"'{e.Problem}': {ends.Count} step ends but {e.Labels.Length} labels");
         }
 
-        return new Encoded(e.Problem, ids, ends.Select(x => start + x).ToArray(), e.Labels.Select(l => (float)l).ToArray());
+        var labels = outcome ? e.Labels.Select(_ => (float)e.Outcome).ToArray() : e.Labels.Select(l => (float)l).ToArray();
+        return new Encoded(e.Problem, ids, ends.Select(x => start + x).ToArray(), labels);
     }
 
     private static TrainBatch Batch(IReadOnlyList<Encoded> rows)

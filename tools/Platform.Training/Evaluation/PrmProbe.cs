@@ -4,34 +4,62 @@ using Platform.Reasoning.Arithmetic;
 namespace Platform.Training.Evaluation;
 
 /// <summary>
-/// Does the PRM check arithmetic? For reference solutions of generated problems, compares the score of
-/// the correct first step with the same step whose result is off by one, and the score of the correct
-/// answer line with one that contradicts the last step. Chance is half of the pairs.
+/// Does a verifier check arithmetic? For each problem, a step of its reference solution is chosen at
+/// random and scored against the same prefix with that step corrupted (result off by one, a digit of
+/// the result changed, or a wrong operand with true arithmetic on it; the kinds take turns). A pair
+/// counts when the right step scores strictly higher. Chance is half of the pairs.
 /// </summary>
 public static class PrmProbe
 {
-    public sealed record Result(int Problems, int FirstStepPreferred, double RightFirstStepMean, double WrongFirstStepMean, int AnswerLinePreferred);
-
-    public static Result Run(PrmScorer prm, int count, ulong seed)
+    public sealed record KindResult(int Pairs, int Preferred)
     {
-        var problems = new ArithmeticGenerator(new ArithmeticSpec { MinOperations = 1, MaxOperations = 4 }, seed).Generate(count).ToList();
-        int firstStep = 0, answerLine = 0;
-        double right = 0, wrong = 0;
-        foreach (var p in problems)
+        public double Rate => Pairs == 0 ? 0 : Preferred / (double)Pairs;
+    }
+
+    public sealed record Result(int Pairs, int Preferred, double RightMean, double WrongMean, SortedDictionary<string, KindResult> ByKind)
+    {
+        public double Rate => Pairs == 0 ? 0 : Preferred / (double)Pairs;
+    }
+
+    public static Result Run(PrmScorer verifier, IReadOnlyList<string> problems, ulong seed)
+    {
+        var random = new Random((int)(seed % int.MaxValue));
+        var requests = new List<ScoreRequest>(2 * problems.Count);
+        var kinds = new List<CorruptionKind>(problems.Count);
+        for (var i = 0; i < problems.Count; i++)
         {
-            var prompt = ArithmeticFormat.Prompt(p.Problem);
-            var steps = ArithmeticFormat.SplitSteps(p.Solution).ToList();
-            var first = p.Expression.Steps()[0];
-            steps[0] = new ArithmeticStep(first.Left, first.Operator, first.Right, first.Result + 1).ToString();
-            var badStep = string.Concat(steps.Select(x => x + "\n"));
-            var badAnswer = p.Solution.Replace($"A: {p.Answer}\n", $"A: {p.Answer + 1}\n", StringComparison.Ordinal);
-            var s = prm.Score([new ScoreRequest(prompt, p.Solution), new ScoreRequest(prompt, badStep), new ScoreRequest(prompt, badAnswer)]);
-            firstStep += s[0].Scores[0] > s[1].Scores[0] ? 1 : 0;
-            answerLine += s[0].Scores[^1] > s[2].Scores[^1] ? 1 : 0;
-            right += s[0].Scores[0];
-            wrong += s[1].Scores[0];
+            var expression = ArithmeticExpression.Parse(problems[i]);
+            var steps = expression.Steps();
+            var index = random.Next(steps.Count);
+            var kind = StepCorruption.Kinds[i % StepCorruption.Kinds.Count];
+            var wrong = StepCorruption.Corrupt(steps[index], kind, random);
+            var prompt = ArithmeticFormat.Prompt(problems[i]);
+            requests.Add(new ScoreRequest(prompt, StepCorruption.Prefix(expression, index)));
+            requests.Add(new ScoreRequest(prompt, StepCorruption.Prefix(expression, index, wrong)));
+            kinds.Add(kind);
         }
 
-        return new Result(count, firstStep, right / count, wrong / count, answerLine);
+        var scores = verifier.Score(requests);
+        var byKind = StepCorruption.Kinds.ToDictionary(k => k, _ => (Pairs: 0, Preferred: 0));
+        double right = 0, wrong2 = 0;
+        var preferred = 0;
+        for (var i = 0; i < problems.Count; i++)
+        {
+            var r = scores[2 * i].Scores[^1];
+            var w = scores[2 * i + 1].Scores[^1];
+            var won = r > w;
+            preferred += won ? 1 : 0;
+            right += r;
+            wrong2 += w;
+            var k = byKind[kinds[i]];
+            byKind[kinds[i]] = (k.Pairs + 1, k.Preferred + (won ? 1 : 0));
+        }
+
+        return new Result(problems.Count, preferred, right / problems.Count, wrong2 / problems.Count,
+            new SortedDictionary<string, KindResult>(byKind.ToDictionary(kv => kv.Key.ToString(), kv => new KindResult(kv.Value.Pairs, kv.Value.Preferred)), StringComparer.Ordinal));
     }
+
+    public static string Describe(Result r) =>
+        $"right step preferred in {r.Preferred}/{r.Pairs} pairs ({100 * r.Rate:F1}%; mean score {r.RightMean:F3} vs {r.WrongMean:F3}); " +
+        string.Join(", ", r.ByKind.Select(kv => $"{kv.Key} {kv.Value.Preferred}/{kv.Value.Pairs}"));
 }

@@ -11,7 +11,13 @@ public sealed record RunInfo(
     [property: JsonPropertyName("heldout_problems_skipped")] long HeldOutSkipped,
     [property: JsonPropertyName("heldout_file")] string? HeldOutFile,
     [property: JsonPropertyName("initialized_from")] string? InitializedFrom = null,
-    [property: JsonPropertyName("data")] string? Data = null);
+    [property: JsonPropertyName("data")] string? Data = null)
+{
+    /// <summary>For verifiers: the step-label source of the data ("rollouts" or "checker") and what was learned ("process" or "outcome").</summary>
+    [JsonPropertyName("labels")] public string? Labels { get; init; }
+
+    [JsonPropertyName("examples")] public int? Examples { get; init; }
+}
 
 /// <summary>A training run's folder: weights, curve and the record of how it was made.</summary>
 public sealed class RunFolder

@@ -9,20 +9,21 @@ namespace Platform.Training.Onnx;
 /// <summary>Writes a model folder: model.onnx and its model.json.</summary>
 public static class ModelExport
 {
-    public static ModelManifest Write(Gpt model, string name, string directory, Dictionary<string, JsonElement>? training = null)
+    /// <param name="kind">"decoder", "prm" or "orm"; by default "prm" for a score head, else "decoder".</param>
+    public static ModelManifest Write(Gpt model, string name, string directory, Dictionary<string, JsonElement>? training = null, string? kind = null)
     {
         Directory.CreateDirectory(directory);
         var onnxPath = Path.Combine(directory, "model.onnx");
         OnnxExporter.Write(OnnxExporter.Export(model, name), onnxPath);
-        var manifest = Manifest(model.Config, name, ModelDirectory.Sha256(onnxPath), training);
+        var manifest = Manifest(model.Config, name, ModelDirectory.Sha256(onnxPath), training, kind);
         File.WriteAllText(Path.Combine(directory, ModelManifest.FileName), JsonSerializer.Serialize(manifest, ModelManifest.Json));
         return manifest;
     }
 
-    public static ModelManifest Manifest(GptConfig c, string name, string sha256, Dictionary<string, JsonElement>? training) => new()
+    public static ModelManifest Manifest(GptConfig c, string name, string sha256, Dictionary<string, JsonElement>? training, string? kind = null) => new()
     {
         Name = name,
-        Kind = c.ScoreHead ? "prm" : "decoder",
+        Kind = kind ?? (c.ScoreHead ? "prm" : "decoder"),
         Onnx = new OnnxFile { File = "model.onnx", Sha256 = sha256, Opset = OnnxExporter.Opset },
         Architecture = new ArchitectureInfo
         {
