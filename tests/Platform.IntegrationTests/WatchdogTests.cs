@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Platform.Cli.Embedded;
 using Platform.Contracts;
+using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
 using Platform.Storage;
 using Platform.Storage.Entities;
@@ -34,6 +35,9 @@ public sealed class WatchdogTests : IDisposable
             Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, Strategy = "greedy", N = 1, Status = RunStatus.Running,
             PlanJson = JsonSerializer.Serialize(plan, new JsonSerializerOptions(JsonSerializerDefaults.Web)), CreatedAt = old, UpdatedAt = old,
         };
+        // The round as the Aggregator stores it: the request and the controller state that sent it.
+        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "greedy" });
+        controller.Start();
         var request = new GenerateCandidates
         {
             RequestId = RequestIds.For(run.Id, 0, "generate"), RunId = run.Id, Round = 0, Kind = "generate", Model = "gen-small",
@@ -46,6 +50,7 @@ public sealed class WatchdogTests : IDisposable
             {
                 Id = Guid.NewGuid(), RunId = run.Id, Index = 0, Kind = "generate", RequestId = request.RequestId, Status = RoundStatus.Pending,
                 RequestJson = JsonSerializer.Serialize(request, new JsonSerializerOptions(JsonSerializerDefaults.Web)), CreatedAt = old,
+                StateJson = ControllerRegistry.Save(controller),
             });
             await db.SaveChangesAsync();
         }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Platform.Reasoning.Search;
+using Platform.Reasoning.Controllers;
 
 namespace Platform.UnitTests.Reasoning;
 
@@ -37,7 +37,7 @@ public sealed class BeamSearchTests
         Assert.Equal(["n1", "n3"], next.Nodes);
 
         search.OnExpanded([C("n1", 0, "A: 5\n"), C("n1", 1, "A: 4\n"), C("n3", 0, "A: 6\n"), C("n3", 1, "6+1=7\n")]);
-        var done = Assert.IsType<FinishSearch>(search.OnScored(Scores(("n4", 0.7), ("n5", 0.3), ("n6", 0.2), ("n7", 0.8))));
+        var done = Assert.IsType<FinishRun>(search.OnScored(Scores(("n4", 0.7), ("n5", 0.3), ("n6", 0.2), ("n7", 0.8))));
         // answers: 5 (0.4 + 0.7 = 1.1), 7 (0.9), 4 (0.3), 6 (0.2): weighted picks 5, the first node carrying it.
         Assert.Equal("5", done.Answer);
         Assert.Equal("n0", done.Node);
@@ -49,7 +49,7 @@ public sealed class BeamSearchTests
     {
         var (search, _) = BeamSearch.Start(new BeamSettings { N = 2, M = 1 });
         search.OnExpanded([C("", 0, "A: 1\n"), C("", 1, "A: 2\n")]);
-        var done = Assert.IsType<FinishSearch>(search.OnScored(Scores(("n0", 0.2), ("n1", 0.8))));
+        var done = Assert.IsType<FinishRun>(search.OnScored(Scores(("n0", 0.2), ("n1", 0.8))));
         Assert.Equal("2", done.Answer);
         Assert.Equal(1, search.Round);
     }
@@ -157,7 +157,7 @@ public sealed class MctsTests
         search.OnExpanded([C("", 0, "1+1=2\n"), C("", 1, "1+1=3\n")]);
         search.OnRolledOut([C("n0", 0, "A: 2\n"), C("n1", 0, "A: 3\n")]);
         // Hand-set statistics: n0 visited more, n1 higher mean.
-        var done = Assert.IsType<FinishSearch>(search.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.6], ["n1"] = [0.7] }));
+        var done = Assert.IsType<FinishRun>(search.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.6], ["n1"] = [0.7] }));
         Assert.Equal("n1", done.Node); // equal visits: higher value breaks the tie
         search.Backup("n0", 0.1);
         Assert.Equal("2", search.Finish().Answer);                                   // by visits: n0 (2 visits)
@@ -171,7 +171,7 @@ public sealed class MctsTests
         var (search, _) = Mcts.Start(new MctsSettings { Iterations = 100, Branching = 1, TokenBudget = 10 });
         search.OnExpanded([C("", 0, "123456789012\n")]);
         search.OnRolledOut([C("n0", 0, "A: 1\n")]);
-        Assert.IsType<FinishSearch>(search.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.5] }));
+        Assert.IsType<FinishRun>(search.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.5] }));
     }
 
     [Fact]
@@ -198,21 +198,21 @@ public sealed class SearchPlanTests
     [InlineData(17, 1)]
     public void The_default_beam_width_is_the_largest_divisor_of_N_up_to_its_square_root(int n, int width)
     {
-        Assert.Equal(width, SearchPlans.DefaultWidth(n));
+        Assert.Equal(width, ControllerRegistry.DefaultWidth(n));
     }
 
     [Fact]
     public void Plans_become_controller_settings()
     {
-        var (mcts, first) = SearchPlans.Start(new SearchParameters("mcts", 16, 0, 0, 0, 0, 0, TokenBudget: 500, SelectByValue: true));
-        var m = Assert.IsType<Mcts>(mcts);
+        var m = Assert.IsType<Mcts>(ControllerRegistry.Create(new ControllerSettings { Strategy = "mcts", N = 16, TokenBudget = 500, SelectByValue = true }));
         Assert.Equal((4, 4, 500L, true, 1.0), (m.Settings.Branching, m.Settings.Iterations, m.Settings.TokenBudget, m.Settings.SelectByValue, m.Settings.Exploration));
-        Assert.Equal(4, Assert.IsType<ExpandNodes>(first).Samples);
+        Assert.Equal(4, Assert.IsType<ExpandNodes>(m.Start()).Samples);
 
-        var (dvts, _) = SearchPlans.Start(new SearchParameters("dvts", 64, 0, 0, 0, 0, 0));
-        Assert.Equal((64, 8, true, 40), (((BeamSearch)dvts).Settings.N, ((BeamSearch)dvts).Settings.M, ((BeamSearch)dvts).Settings.Diverse, ((BeamSearch)dvts).Settings.MaxRounds));
-        var (lookahead, _) = SearchPlans.Start(new SearchParameters("lookahead", 16, 4, 10, 0, 0, 0));
-        Assert.Equal((4, 1, 10), (((BeamSearch)lookahead).Settings.M, ((BeamSearch)lookahead).Settings.Lookahead, ((BeamSearch)lookahead).Settings.MaxRounds));
-        Assert.Throws<ArgumentException>(() => SearchPlans.Start(new SearchParameters("beam-search", 16, 3, 0, 0, 0, 0)));
+        var dvts = Assert.IsType<BeamSearch>(ControllerRegistry.Create(new ControllerSettings { Strategy = "dvts", N = 64 }));
+        Assert.Equal((64, 8, true, 40), (dvts.Settings.N, dvts.Settings.M, dvts.Settings.Diverse, dvts.Settings.MaxRounds));
+        var lookahead = Assert.IsType<BeamSearch>(ControllerRegistry.Create(new ControllerSettings { Strategy = "lookahead", N = 16, BeamWidth = 4, MaxRounds = 10 }));
+        Assert.Equal((4, 1, 10), (lookahead.Settings.M, lookahead.Settings.Lookahead, lookahead.Settings.MaxRounds));
+        Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new ControllerSettings { Strategy = "beam-search", N = 16, BeamWidth = 3 }));
+        Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new ControllerSettings { Strategy = "no-such-strategy" }));
     }
 }

@@ -98,38 +98,3 @@ public sealed class SelectionTests
         Assert.Null(RocAuc.Compute([0.1, 0.2], [true, true]));
     }
 }
-
-public sealed class StrategySelectionTests
-{
-    private static string?[] A(string s) => s.Split(',').Select(a => a == "_" ? null : a).ToArray();
-
-    private static IReadOnlyList<IReadOnlyList<double>> S(string s) =>
-        s.Split(';').Select(c => (IReadOnlyList<double>)c.Split('/').Select(double.Parse).ToList()).ToList();
-
-    [Theory]
-    // strategy, aggregation, answers, per-candidate step scores (steps separated by /), expected index
-    [InlineData("greedy", "last", "5", null, 0)]
-    [InlineData("greedy", "last", "_", null, 0)]
-    [InlineData("self-consistency", "last", "1,2,2", null, 1)]
-    [InlineData("self-consistency", "last", "_,_", null, 0)]
-    [InlineData("best-of-n", "last", "1,2,2", "0.9/0.8;0.9/0.7;0.2/0.75", 0)]
-    [InlineData("best-of-n", "min", "1,2,2", "0.9/0.1;0.5/0.5;0.2/0.9", 1)]
-    [InlineData("best-of-n", "prod", "1,2", "0.95/0.9;0.5/0.99", 0)]
-    [InlineData("best-of-n", "last", "1,2", "0.95/0.9;0.5/0.99", 1)]
-    [InlineData("best-of-n", "mean", "1,2", "0.9/0.1;0.6/0.6", 1)]
-    [InlineData("weighted-best-of-n", "last", "1,2,2", "0.9/0.8;0.9/0.5;0.2/0.5", 1)]
-    [InlineData("weighted-best-of-n", "min", "1,2,2", "0.9/0.8;0.9/0.3;0.2/0.4", 0)]
-    [InlineData("weighted-best-of-n", "last", "_,3", "0.9/0.99;0.1/0.01", 1)]
-    public void Picks_per_strategy(string strategy, string aggregation, string answers, string? scores, int expected)
-    {
-        Assert.Equal(expected, StrategySelection.Select(strategy, StepAggregations.Parse(aggregation), A(answers), scores is null ? null : S(scores)));
-    }
-
-    [Fact]
-    public void Verifier_strategies_need_scores_for_every_candidate()
-    {
-        Assert.Throws<ArgumentException>(() => StrategySelection.Select("best-of-n", StepAggregation.Last, A("1,2"), null));
-        Assert.Throws<ArgumentException>(() => StrategySelection.Select("weighted-best-of-n", StepAggregation.Last, A("1,2"), S("0.5")));
-        Assert.Throws<ArgumentException>(() => StrategySelection.Select("mcts", StepAggregation.Last, A("1"), null));
-    }
-}

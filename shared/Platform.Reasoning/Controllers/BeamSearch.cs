@@ -1,6 +1,6 @@
 using Platform.Reasoning.Selection;
 
-namespace Platform.Reasoning.Search;
+namespace Platform.Reasoning.Controllers;
 
 public sealed record BeamSettings
 {
@@ -39,39 +39,58 @@ public sealed record BeamSettings
 /// answer is picked by weighted best-of-N (last-step score summed per answer) over the finished
 /// solutions. Lookahead-k scores each candidate at the end of a k-step temperature-0 rollout.
 /// DVTS splits the N samples into N/M subtrees that each keep their single best node.
-/// All state is in this object and serialises to JSON, so a restarted Aggregator resumes.
+/// Seeded candidates (a probe's finished solutions) join the finished pool.
 /// </summary>
-public sealed class BeamSearch
+public sealed class BeamSearch : StrategyController
 {
     public BeamSettings Settings { get; set; } = new();
-    public Dictionary<string, SearchNode> Nodes { get; set; } = [];
     public List<string> Active { get; set; } = [];
     public List<string> Fresh { get; set; } = [];
     public List<string> Completed { get; set; } = [];
     public int Round { get; set; }
-    public int NextId { get; set; }
 
-    public static (BeamSearch Search, SearchCommand First) Start(BeamSettings settings)
+    public static BeamSearch Create(BeamSettings settings)
     {
         settings.Validate();
-        var search = new BeamSearch { Settings = settings };
-        search.Nodes[""] = new SearchNode { Key = "" };
-        return (search, new ExpandNodes([""], settings.N));
+        return new BeamSearch { Settings = settings };
     }
 
-    public SearchCommand OnExpanded(IReadOnlyList<Continuation> continuations)
+    /// <summary>A controller and its first request (the root expanded N times).</summary>
+    public static (BeamSearch Search, ControllerRequest First) Start(BeamSettings settings)
     {
+        var search = Create(settings);
+        return (search, search.Start());
+    }
+
+    public override void Seed(IReadOnlyList<SearchNode> candidates, int nextId)
+    {
+        AddSeeds(candidates, nextId);
+        Completed.AddRange(candidates.Where(c => c.Terminal).Select(c => c.Key));
+    }
+
+    protected override ControllerRequest Begin() => new ExpandNodes([""], Settings.N);
+
+    protected override ControllerRequest Generated(string kind, IReadOnlyList<Continuation> continuations) => kind switch
+    {
+        RequestKinds.Expand => OnExpanded(continuations),
+        RequestKinds.Rollout => OnRolledOut(continuations),
+        _ => throw Unexpected(kind),
+    };
+
+    protected override ControllerRequest ScoresArrived(IReadOnlyDictionary<string, IReadOnlyList<double>> scores) => OnScoredNodes(scores);
+
+    public ControllerRequest OnExpanded(IReadOnlyList<Continuation> continuations)
+    {
+        NewCall();
         Fresh = [];
         foreach (var c in continuations.OrderBy(c => Active.IndexOf(c.NodeKey)).ThenBy(c => c.SampleIndex))
         {
-            var parent = Nodes[c.NodeKey];
-            var node = SearchNode.Child(parent, c, $"n{NextId++}");
+            var node = AddChild(c);
             if (Round == 0)
             {
                 node.Group = c.SampleIndex / Settings.M; // DVTS: the first N samples split into N/M subtrees
             }
 
-            Nodes[node.Key] = node;
             Fresh.Add(node.Key);
         }
 
@@ -79,8 +98,9 @@ public sealed class BeamSearch
         return Settings.Lookahead > 0 && open.Count > 0 ? new RollOut(open, Settings.Lookahead, 0) : ScoreFresh();
     }
 
-    public SearchCommand OnRolledOut(IReadOnlyList<Continuation> rollouts)
+    public ControllerRequest OnRolledOut(IReadOnlyList<Continuation> rollouts)
     {
+        NewCall();
         foreach (var r in rollouts)
         {
             Nodes[r.NodeKey].Rollout = r.Text;
@@ -92,11 +112,13 @@ public sealed class BeamSearch
     private ScoreTexts ScoreFresh() => new(Fresh.Select(k => (k, Nodes[k].Text + (Nodes[k].Rollout ?? ""))).ToList());
 
     /// <summary>Step scores of the texts asked for, by node key.</summary>
-    public SearchCommand OnScored(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
+    public ControllerRequest OnScoredNodes(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
     {
+        NewCall();
         foreach (var key in Fresh)
         {
             Nodes[key].Scored(scores);
+            Updated.Add(key);
         }
 
         Completed.AddRange(Fresh.Where(k => Nodes[k].Terminal));
@@ -116,19 +138,19 @@ public sealed class BeamSearch
 
     /// <summary>Highest score first; ties keep creation order.</summary>
     private IEnumerable<string> Ranked(IEnumerable<string> keys) =>
-        keys.OrderByDescending(k => Nodes[k].Score ?? 0).ThenBy(k => int.Parse(k[1..], System.Globalization.CultureInfo.InvariantCulture));
+        keys.OrderByDescending(k => Nodes[k].Score ?? 0).ThenBy(k => int.Parse(k.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Weighted best-of-N over finished solutions; without any, the best-scored partial one.</summary>
-    public FinishSearch Finish()
+    public FinishRun Finish()
     {
         var pool = Completed.Count > 0 ? Completed : Ranked(Nodes.Keys.Where(k => k != "")).Take(1).ToList();
         if (pool.Count == 0)
         {
-            return new FinishSearch(null, null);
+            return new FinishRun(null, null);
         }
 
         var chosen = AnswerSelection.Weighted(pool.Select(k => Nodes[k].Answer).ToList(), pool.Select(k => Nodes[k].Score ?? 0).ToList());
         var key = pool[chosen ?? 0];
-        return new FinishSearch(key, Nodes[key].Answer);
+        return new FinishRun(key, Nodes[key].Answer);
     }
 }

@@ -1,6 +1,6 @@
 using Platform.Reasoning.Answers;
 
-namespace Platform.Reasoning.Search;
+namespace Platform.Reasoning.Controllers;
 
 public sealed record MctsSettings
 {
@@ -36,33 +36,68 @@ public sealed record MctsSettings
 /// it; <b>simulation</b> rolls each new child out to a final answer; the PRM scores each simulated
 /// solution and that value (the last-step score) is <b>backed up</b> along the path to the root. The
 /// answer follows the most visited (or highest-valued) children from the root to a leaf and takes
-/// that leaf's own or simulated answer. All state serialises to JSON.
+/// that leaf's own or simulated answer. All state serialises to JSON. Seeded candidates (a probe's
+/// finished, scored solutions) become visited children of the root, valued by their scores.
 /// </summary>
-public sealed class Mcts
+public sealed class Mcts : StrategyController
 {
     public MctsSettings Settings { get; set; } = new();
-    public Dictionary<string, SearchNode> Nodes { get; set; } = [];
     public List<string> Fresh { get; set; } = [];
     public int Iteration { get; set; }
-    public int NextId { get; set; }
     public long TokensUsed { get; set; }
 
-    public static (Mcts Search, SearchCommand First) Start(MctsSettings settings)
+    public static Mcts Create(MctsSettings settings)
     {
         settings.Validate();
         var search = new Mcts { Settings = settings };
-        search.Nodes[""] = new SearchNode { Key = "" };
         search.Nodes[""].Expanded = true;
-        return (search, new ExpandNodes([""], settings.Branching));
+        return search;
     }
 
-    public SearchCommand OnExpanded(IReadOnlyList<Continuation> continuations)
+    public static (Mcts Search, ControllerRequest First) Start(MctsSettings settings)
     {
+        var search = Create(settings);
+        return (search, search.Start());
+    }
+
+    public override void Seed(IReadOnlyList<SearchNode> candidates, int nextId)
+    {
+        AddSeeds(candidates, nextId);
+        foreach (var c in candidates)
+        {
+            Backup(c.Key, Nodes[c.Key].Score ?? 0);
+        }
+    }
+
+    protected override ControllerRequest Begin() => new ExpandNodes([""], Settings.Branching);
+
+    protected override ControllerRequest Generated(string kind, IReadOnlyList<Continuation> continuations) => kind switch
+    {
+        RequestKinds.Expand => OnExpanded(continuations),
+        RequestKinds.Rollout => OnRolledOut(continuations),
+        _ => throw Unexpected(kind),
+    };
+
+    protected override ControllerRequest ScoresArrived(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
+    {
+        NewCall();
+        foreach (var key in Fresh)
+        {
+            Backup(key, Nodes[key].Scored(scores));
+            Updated.Add(key);
+        }
+
+        Iteration++;
+        return Next();
+    }
+
+    public ControllerRequest OnExpanded(IReadOnlyList<Continuation> continuations)
+    {
+        NewCall();
         Fresh = [];
         foreach (var c in continuations.OrderBy(c => c.SampleIndex))
         {
-            var node = SearchNode.Child(Nodes[c.NodeKey], c, $"n{NextId++}");
-            Nodes[node.Key] = node;
+            var node = AddChild(c);
             Fresh.Add(node.Key);
             TokensUsed += c.Tokens;
         }
@@ -71,8 +106,9 @@ public sealed class Mcts
         return open.Count > 0 ? new RollOut(open, 0, Settings.RolloutTemperature) : Simulated();
     }
 
-    public SearchCommand OnRolledOut(IReadOnlyList<Continuation> rollouts)
+    public ControllerRequest OnRolledOut(IReadOnlyList<Continuation> rollouts)
     {
+        NewCall();
         foreach (var r in rollouts)
         {
             var node = Nodes[r.NodeKey];
@@ -87,17 +123,6 @@ public sealed class Mcts
     /// <summary>Score every new child's simulated (or own, when finished) solution.</summary>
     private ScoreTexts Simulated() => new(Fresh.Select(k => (k, Nodes[k].Text + (Nodes[k].Rollout ?? ""))).ToList());
 
-    public SearchCommand OnScored(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
-    {
-        foreach (var key in Fresh)
-        {
-            Backup(key, Nodes[key].Scored(scores));
-        }
-
-        Iteration++;
-        return Next();
-    }
-
     /// <summary>Adds one visit with <paramref name="value"/> to the node and every ancestor.</summary>
     public void Backup(string key, double value)
     {
@@ -108,7 +133,7 @@ public sealed class Mcts
         }
     }
 
-    private SearchCommand Next()
+    private ControllerRequest Next()
     {
         if (Iteration >= Settings.Iterations || (Settings.TokenBudget > 0 && TokensUsed >= Settings.TokenBudget))
         {
@@ -151,7 +176,7 @@ public sealed class Mcts
         child.Visits == 0 ? double.PositiveInfinity
             : child.MeanValue + Settings.Exploration * Math.Sqrt(Math.Log(Math.Max(1, parent.Visits)) / child.Visits);
 
-    public FinishSearch Finish()
+    public FinishRun Finish()
     {
         var key = "";
         while (Nodes[key].Children.Count > 0)
@@ -164,10 +189,10 @@ public sealed class Mcts
 
         if (key == "")
         {
-            return new FinishSearch(null, null);
+            return new FinishRun(null, null);
         }
 
         var leaf = Nodes[key];
-        return new FinishSearch(key, leaf.Terminal ? leaf.Answer : leaf.RolloutAnswer);
+        return new FinishRun(key, leaf.Terminal ? leaf.Answer : leaf.RolloutAnswer);
     }
 }

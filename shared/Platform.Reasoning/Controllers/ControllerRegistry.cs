@@ -1,0 +1,134 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Platform.Reasoning.Planning;
+using Platform.Reasoning.Selection;
+
+namespace Platform.Reasoning.Controllers;
+
+/// <summary>A strategy and its parameters, as a plan carries them (one meaning of N for all: samples).</summary>
+public sealed record ControllerSettings
+{
+    public string Strategy { get; init; } = Strategies.Greedy;
+
+    /// <summary>Samples (sampling strategies) or the search budget in samples per round (beam, DVTS, lookahead) or in total (MCTS).</summary>
+    public int N { get; init; } = 1;
+
+    public string Aggregation { get; init; } = "last";
+    public double Temperature { get; init; } = 0.8;
+    public int BeamWidth { get; init; }
+    public int Lookahead { get; init; }
+    public int MaxRounds { get; init; }
+    public int Iterations { get; init; }
+    public double Exploration { get; init; }
+    public long TokenBudget { get; init; }
+    public bool SelectByValue { get; init; }
+
+    /// <summary>Probe samples run first (scored, then handed to the strategy); 0: none.</summary>
+    public int Probes { get; init; }
+}
+
+/// <summary>
+/// The one place strategies are registered: a strategy name maps to a factory of its controller, and
+/// every controller type to the name its saved state carries. Adding a strategy is a controller class
+/// here and a line below; the services need no change.
+/// </summary>
+public static class ControllerRegistry
+{
+    private static readonly Dictionary<string, Func<ControllerSettings, StrategyController>> Factories = new(StringComparer.Ordinal)
+    {
+        [Strategies.Greedy] = s => Sampling(s with { N = 1, Temperature = 0 }, PoolSelection.First),
+        [Strategies.BudgetForcing] = s => Sampling(s with { N = 1, Temperature = 0 }, PoolSelection.First, budgetForcing: true),
+        [Strategies.SelfConsistency] = s => Sampling(s, PoolSelection.Majority),
+        [Strategies.BestOfN] = s => Sampling(s, PoolSelection.Best),
+        [Strategies.WeightedBestOfN] = s => Sampling(s, PoolSelection.Weighted),
+        [Strategies.BeamSearch] = s => Beam(s, diverse: false, lookahead: 0),
+        [Strategies.Dvts] = s => Beam(s, diverse: true, lookahead: 0),
+        [Strategies.Lookahead] = s => Beam(s, diverse: false, lookahead: s.Lookahead > 0 ? s.Lookahead : 1),
+        [Strategies.Mcts] = Tree,
+    };
+
+    private static readonly (Type Type, string Name)[] Types =
+    [
+        (typeof(SampleAndSelect), "sample"),
+        (typeof(BeamSearch), "beam"),
+        (typeof(Mcts), "mcts"),
+        (typeof(ProbeThen), "probe-then"),
+    ];
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { Polymorphic } },
+        IncludeFields = false,
+    };
+
+    public static IReadOnlyCollection<string> Names => Factories.Keys;
+
+    public static bool Knows(string strategy) => Factories.ContainsKey(strategy);
+
+    /// <summary>The controller of a plan; with probes, the probes run first and the strategy is seeded with them.</summary>
+    public static StrategyController Create(ControllerSettings settings)
+    {
+        if (!Factories.TryGetValue(settings.Strategy, out var factory))
+        {
+            throw new ArgumentException($"unknown strategy '{settings.Strategy}' (known: {string.Join(", ", Factories.Keys)})");
+        }
+
+        return settings.Probes > 0
+            ? ProbeThen.Create(settings.Probes, settings.Temperature, new FixedFollowUp { Settings = settings with { Probes = 0 } })
+            : factory(settings);
+    }
+
+    public static string Save(StrategyController controller) => JsonSerializer.Serialize(controller, Json);
+
+    public static StrategyController Load(string json) =>
+        JsonSerializer.Deserialize<StrategyController>(json, Json) ?? throw new InvalidDataException("empty controller state");
+
+    /// <summary>The default beam width: the largest divisor of N not above √N (4 for 16, 8 for 64, 2 for 4 and 8).</summary>
+    public static int DefaultWidth(int n)
+    {
+        var best = 1;
+        for (var m = 1; m * m <= n; m++)
+        {
+            if (n % m == 0)
+            {
+                best = m;
+            }
+        }
+
+        return best;
+    }
+
+    private static SampleAndSelect Sampling(ControllerSettings s, PoolSelection selection, bool budgetForcing = false) => SampleAndSelect.Create(new SampleSettings
+    {
+        N = s.N, Temperature = s.Temperature, Selection = selection, Aggregation = StepAggregations.Parse(s.Aggregation), BudgetForcing = budgetForcing,
+    });
+
+    private static BeamSearch Beam(ControllerSettings s, bool diverse, int lookahead) => BeamSearch.Create(new BeamSettings
+    {
+        N = s.N, M = s.BeamWidth > 0 ? s.BeamWidth : DefaultWidth(s.N), MaxRounds = s.MaxRounds > 0 ? s.MaxRounds : 40, Diverse = diverse, Lookahead = lookahead,
+    });
+
+    private static Mcts Tree(ControllerSettings s)
+    {
+        var width = s.BeamWidth > 0 ? s.BeamWidth : DefaultWidth(s.N);
+        return Mcts.Create(new MctsSettings
+        {
+            Iterations = s.Iterations > 0 ? s.Iterations : Math.Max(1, s.N / width), Branching = width, Exploration = s.Exploration > 0 ? s.Exploration : 1.0,
+            TokenBudget = s.TokenBudget, SelectByValue = s.SelectByValue,
+        });
+    }
+
+    private static void Polymorphic(JsonTypeInfo info)
+    {
+        if (info.Type != typeof(StrategyController))
+        {
+            return;
+        }
+
+        info.PolymorphismOptions = new JsonPolymorphismOptions { TypeDiscriminatorPropertyName = "$controller" };
+        foreach (var (type, name) in Types)
+        {
+            info.PolymorphismOptions.DerivedTypes.Add(new JsonDerivedType(type, name));
+        }
+    }
+}

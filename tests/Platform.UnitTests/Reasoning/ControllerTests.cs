@@ -1,0 +1,186 @@
+using Platform.Reasoning.Controllers;
+using Platform.Reasoning.Planning;
+
+namespace Platform.UnitTests.Reasoning;
+
+/// <summary>
+/// Every strategy as a controller, driven by scripted Generator and Verifier replies the way the
+/// Aggregator drives it: start, answer each request, store the state after each round.
+/// </summary>
+public sealed class ControllerTests
+{
+    private static IReadOnlyList<IReadOnlyList<double>> S(string s) =>
+        s.Split(';').Select(c => (IReadOnlyList<double>)c.Split('/').Select(double.Parse).ToList()).ToList();
+
+    /// <summary>Whole solutions whose answer lines are the given answers ("_": no answer).</summary>
+    private static List<Continuation> Solutions(string answers) =>
+        answers.Split(',').Select((a, i) => new Continuation("", i, a == "_" ? "1+1=2\n" : $"1+1=2\nA: {a}\n", 8, a == "_" ? "length" : "eos")).ToList();
+
+    [Theory]
+    // strategy, aggregation, answers, per-candidate step scores (steps separated by /), expected index
+    [InlineData("greedy", "last", "5", null, 0)]
+    [InlineData("greedy", "last", "_", null, 0)]
+    [InlineData("budget-forcing", "last", "5", null, 0)]
+    [InlineData("self-consistency", "last", "1,2,2", null, 1)]
+    [InlineData("self-consistency", "last", "_,_", null, 0)]
+    [InlineData("best-of-n", "last", "1,2,2", "0.9/0.8;0.9/0.7;0.2/0.75", 0)]
+    [InlineData("best-of-n", "min", "1,2,2", "0.9/0.1;0.5/0.5;0.2/0.9", 1)]
+    [InlineData("best-of-n", "prod", "1,2", "0.95/0.9;0.5/0.99", 0)]
+    [InlineData("best-of-n", "last", "1,2", "0.95/0.9;0.5/0.99", 1)]
+    [InlineData("best-of-n", "mean", "1,2", "0.9/0.1;0.6/0.6", 1)]
+    [InlineData("weighted-best-of-n", "last", "1,2,2", "0.9/0.8;0.9/0.5;0.2/0.5", 1)]
+    [InlineData("weighted-best-of-n", "min", "1,2,2", "0.9/0.8;0.9/0.3;0.2/0.4", 0)]
+    [InlineData("weighted-best-of-n", "last", "_,3", "0.9/0.99;0.1/0.01", 1)]
+    public void Sampling_strategies_pick_per_their_rule(string strategy, string aggregation, string answers, string? scores, int expected)
+    {
+        var n = answers.Split(',').Length;
+        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = strategy, N = n, Aggregation = aggregation });
+        var sample = Assert.IsType<SampleSolutions>(controller.Start());
+        Assert.Equal(n, sample.Samples);
+        Assert.Equal(strategy is "greedy" or "budget-forcing" ? 0 : 0.8, sample.Temperature);
+        Assert.Equal(strategy == "budget-forcing", sample.BudgetForcing);
+        var next = controller.OnGenerated(Solutions(answers));
+        Assert.Equal(n, controller.Created.Count);
+        if (scores is not null)
+        {
+            var score = Assert.IsType<ScoreTexts>(next);
+            Assert.Equal(controller.Created, score.Items.Select(i => i.Key));
+            next = controller.OnScored(score.Items.Select((item, i) => (item.Key, S(scores)[i])).ToDictionary(x => x.Key, x => x.Item2));
+            Assert.Equal(controller.Nodes.Keys.Where(k => k != "").Order(), controller.Updated.Order());
+        }
+
+        var finish = Assert.IsType<FinishRun>(next);
+        Assert.Equal($"n{expected}", finish.Node);
+        Assert.Equal(answers.Split(',')[expected] is var a && a != "_" ? a : null, finish.Answer);
+    }
+
+    /// <summary>
+    /// A scripted world: every step the Generator writes is "k+1=k+1" at depth k, and a path ends with
+    /// an answer at depth 3 or after 2 steps of a rollout; the verifier gives higher scores to keys
+    /// with larger numbers. Deterministic, so two drives of the same controller must agree.
+    /// </summary>
+    private static ControllerRequest Answer(StrategyController c, ControllerRequest request)
+    {
+        switch (request)
+        {
+            case SampleSolutions s:
+                return c.OnGenerated(Enumerable.Range(0, s.Samples).Select(i => new Continuation("", i, $"1+1=2\nA: {i % 3}\n", 10, "eos")).ToList());
+            case ExpandNodes e:
+                return c.OnGenerated(e.Nodes.SelectMany(node => Enumerable.Range(0, e.Samples).Select(i =>
+                {
+                    var depth = c.Nodes[node].Depth;
+                    var text = depth >= 2 ? $"A: {(node.Length + i) % 4}\n" : $"{depth}+{i}={depth + i}\n";
+                    return new Continuation(node, i, text, text.Length, depth >= 2 ? "eos" : "step");
+                })).ToList());
+            case RollOut r:
+                return c.OnGenerated(r.Nodes.Select(node => new Continuation(node, 0, $"9+9=18\nA: {node.Length % 3}\n", 12, "eos")).ToList());
+            case ScoreTexts t:
+                return c.OnScored(t.Items.ToDictionary(i => i.Key, i => (IReadOnlyList<double>)[0.5, 1.0 / (1 + i.Key.Length) + i.Text.Length % 7 / 10.0]));
+            default:
+                throw new InvalidOperationException(request.ToString());
+        }
+    }
+
+    private static (FinishRun Finish, List<string> Kinds) Drive(ControllerSettings settings, bool restartEveryRound)
+    {
+        var controller = ControllerRegistry.Create(settings);
+        var request = controller.Start();
+        var kinds = new List<string>();
+        var created = new HashSet<string>();
+        for (var round = 0; round < 500 && request is not FinishRun; round++)
+        {
+            kinds.Add(request.Kind);
+            if (restartEveryRound)
+            {
+                // What the Aggregator does: save with the round, load when the reply comes.
+                controller = ControllerRegistry.Load(ControllerRegistry.Save(controller));
+            }
+
+            request = Answer(controller, request);
+            foreach (var key in controller.Created)
+            {
+                Assert.True(created.Add(key), $"node {key} reported as created twice");
+                Assert.True(controller.Nodes.ContainsKey(key));
+            }
+
+            Assert.All(controller.Updated, key => Assert.NotNull(controller.Nodes[key].Score));
+        }
+
+        return (Assert.IsType<FinishRun>(request), kinds);
+    }
+
+    public static TheoryData<string> Every() => [.. ControllerRegistry.Names];
+
+    [Theory]
+    [MemberData(nameof(Every))]
+    public void Every_strategy_runs_to_an_answer_and_resumes_identically_after_a_restart_in_any_round(string strategy)
+    {
+        var settings = new ControllerSettings { Strategy = strategy, N = 4 };
+        var straight = Drive(settings, restartEveryRound: false);
+        var resumed = Drive(settings, restartEveryRound: true);
+        Assert.NotNull(straight.Finish.Node);
+        Assert.Equal(straight.Finish, resumed.Finish);
+        Assert.Equal(straight.Kinds, resumed.Kinds);
+        Assert.Equal(Strategies.UsesVerifier(strategy), straight.Kinds.Any(RequestKinds.IsScoring));
+    }
+
+    [Fact]
+    public void Every_known_strategy_has_a_controller()
+    {
+        Assert.Equal(Strategies.Available.Order(), ControllerRegistry.Names.Order());
+    }
+
+    [Fact]
+    public void A_probe_phase_hands_its_scored_candidates_to_the_strategy_that_follows()
+    {
+        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "weighted-best-of-n", N = 6, Probes = 4 });
+        Assert.IsType<ProbeThen>(controller);
+        var probe = Assert.IsType<SampleSolutions>(controller.Start());
+        Assert.Equal((4, RequestKinds.Probe), (probe.Samples, probe.Kind));
+
+        var score = Assert.IsType<ScoreTexts>(controller.OnGenerated(Solutions("7,8,8,9")));
+        Assert.Equal(RequestKinds.ProbeScore, score.Kind);
+        Assert.Equal(["n0", "n1", "n2", "n3"], controller.Created);
+
+        // After the probes are scored the strategy starts: it only samples what N still lacks.
+        var more = Assert.IsType<SampleSolutions>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>>
+        {
+            ["n0"] = [0.9], ["n1"] = [0.2], ["n2"] = [0.2], ["n3"] = [0.1],
+        }));
+        Assert.Equal((2, RequestKinds.Generate), (more.Samples, more.Kind));
+        Assert.Equal(["n0", "n1", "n2", "n3"], controller.Updated); // the probe scores are still reported once
+
+        var state = ControllerRegistry.Save(controller);
+        controller = ControllerRegistry.Load(state);
+        var rescore = Assert.IsType<ScoreTexts>(controller.OnGenerated(Solutions("8,9")));
+        Assert.Equal(["n4", "n5"], rescore.Items.Select(i => i.Key)); // new keys; the probes are not scored again
+        var finish = Assert.IsType<FinishRun>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n4"] = [0.3], ["n5"] = [0.95] }));
+
+        // Pool of six: 7 (0.9), 8 (0.2 + 0.2 + 0.3 = 0.7), 9 (0.1 + 0.95 = 1.05): the probes' votes count.
+        Assert.Equal("9", finish.Answer);
+        Assert.Equal("n3", finish.Node);
+        var composed = Assert.IsType<ProbeThen>(controller);
+        Assert.Equal("weighted-best-of-n", composed.Chosen);
+        Assert.Equal(6, controller.Nodes.Count(n => n.Key != ""));
+    }
+
+    [Fact]
+    public void A_search_after_probes_counts_the_probes_among_its_finished_solutions()
+    {
+        var (finish, kinds) = Drive(new ControllerSettings { Strategy = "beam-search", N = 4, Probes = 2 }, restartEveryRound: true);
+        Assert.Equal([RequestKinds.Probe, RequestKinds.ProbeScore, RequestKinds.Expand], kinds.Take(3));
+        Assert.NotNull(finish.Node);
+    }
+
+    [Fact]
+    public void Greedy_after_probes_answers_with_its_own_sample()
+    {
+        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "greedy", Probes = 2 });
+        controller.Start();
+        controller.OnGenerated(Solutions("1,2"));
+        var greedy = Assert.IsType<SampleSolutions>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.9], ["n1"] = [0.9] }));
+        Assert.Equal((1, 0.0), (greedy.Samples, greedy.Temperature));
+        var finish = Assert.IsType<FinishRun>(controller.OnGenerated(Solutions("3")));
+        Assert.Equal(("n2", "3"), (finish.Node, finish.Answer));
+    }
+}
