@@ -9,33 +9,37 @@ public sealed class GeneratorOptions
 {
     public const string Section = "Generator";
 
-    /// <summary>How long the first waiting request holds the batch open for others (milliseconds).</summary>
-    public int BatchWindowMilliseconds { get; set; } = 5;
+    /// <summary>Most rows (samples) decoded in one step; requests wait to join until rows free up.</summary>
+    public int MaxBatchRows { get; set; } = 512;
 
-    /// <summary>Most sequences decoded in one batch.</summary>
-    public int MaxBatchSequences { get; set; } = 512;
+    /// <summary>Most cache cells (rows x cache length) one batch may hold.</summary>
+    public long MaxBatchCells { get; set; } = 512L * 160;
 
     /// <summary>Most samples one request may ask for (samples per prefix x prefixes).</summary>
     public int MaxSamplesPerRequest { get; set; } = 4096;
 }
 
-/// <summary>Turns a <see cref="GenerateCandidates"/> command into runtime requests, batched with others.</summary>
+/// <summary>
+/// Turns a <see cref="GenerateCandidates"/> command into runtime requests, which join the continuously
+/// batched decoder with those of every other run in flight.
+/// </summary>
 public sealed class GenerationService : IAsyncDisposable
 {
     private readonly ModelCatalog _catalog;
     private readonly GeneratorOptions _options;
-    private readonly BatchScheduler<GenerationRequest, GenerationResult> _scheduler;
+    private readonly ContinuousGenerator _engine;
 
     public GenerationService(ModelCatalog catalog, GeneratorOptions options)
     {
         _catalog = catalog;
         _options = options;
-        _scheduler = new BatchScheduler<GenerationRequest, GenerationResult>(
-            (model, requests, ct) => catalog.Decoder(model).Generate(requests, ct),
-            r => r.Samples, TimeSpan.FromMilliseconds(options.BatchWindowMilliseconds), options.MaxBatchSequences);
+        _engine = new ContinuousGenerator(catalog.Decoder, new ContinuousBatchLimits { MaxRows = options.MaxBatchRows, MaxCells = options.MaxBatchCells });
     }
 
-    public long Batches => _scheduler.Batches;
+    /// <summary>Decode steps run so far, and mean rows per step (how well concurrent runs share forward passes).</summary>
+    public long Steps => _engine.Steps;
+
+    public double MeanRowsPerStep => _engine.MeanRowsPerStep;
 
     public async Task<CandidatesGenerated> Generate(GenerateCandidates command, CancellationToken cancellationToken)
     {
@@ -99,7 +103,7 @@ public sealed class GenerationService : IAsyncDisposable
             },
         }).ToList();
 
-        var results = await _scheduler.Submit(command.Model, requests, cancellationToken);
+        var results = await _engine.Submit(command.Model, requests, cancellationToken);
         if (results.FirstOrDefault(r => r.Error is not null) is { } bad)
         {
             return Failed(bad.Error!);
@@ -130,5 +134,5 @@ public sealed class GenerationService : IAsyncDisposable
         };
     }
 
-    public ValueTask DisposeAsync() => _scheduler.DisposeAsync();
+    public ValueTask DisposeAsync() => _engine.DisposeAsync();
 }

@@ -8,29 +8,33 @@ namespace Platform.Verifier;
 public sealed class VerifierOptions
 {
     public const string Section = "Verifier";
-    public int BatchWindowMilliseconds { get; set; } = 5;
+    /// <summary>Most solutions in one scoring pass (from any number of requests).</summary>
+    public int MaxBatchRows { get; set; } = 256;
 
-    /// <summary>Most solutions scored in one call (the scorer splits them into forward batches).</summary>
-    public int MaxBatchSolutions { get; set; } = 1024;
+    /// <summary>Most characters (prompt + solution) in one scoring pass.</summary>
+    public long MaxBatchTokens { get; set; } = 256L * 160;
 
     public int MaxCandidatesPerRequest { get; set; } = 4096;
 }
 
-/// <summary>Turns a <see cref="ScoreCandidates"/> command into PRM scoring, batched with other requests.</summary>
+/// <summary>Turns a <see cref="ScoreCandidates"/> command into verifier scoring passes shared with other requests.</summary>
 public sealed class ScoringService : IAsyncDisposable
 {
     private readonly ModelCatalog _catalog;
     private readonly VerifierOptions _options;
-    private readonly BatchScheduler<ScoreRequest, StepScores> _scheduler;
+    private readonly ContinuousScorer _engine;
 
     public ScoringService(ModelCatalog catalog, VerifierOptions options)
     {
         _catalog = catalog;
         _options = options;
-        _scheduler = new BatchScheduler<ScoreRequest, StepScores>(
-            (model, requests, ct) => catalog.Scorer(model).Score(requests, ct),
-            _ => 1, TimeSpan.FromMilliseconds(options.BatchWindowMilliseconds), options.MaxBatchSolutions);
+        _engine = new ContinuousScorer(catalog.Scorer, options.MaxBatchRows, options.MaxBatchTokens);
     }
+
+    /// <summary>Scoring passes so far and mean solutions per pass.</summary>
+    public long Passes => _engine.Passes;
+
+    public double MeanRowsPerPass => _engine.Passes == 0 ? 0 : _engine.Rows / (double)_engine.Passes;
 
     public async Task<CandidatesScored> Score(ScoreCandidates command, CancellationToken cancellationToken)
     {
@@ -56,7 +60,7 @@ public sealed class ScoringService : IAsyncDisposable
         }
 
         var prompt = scorer.Model.Manifest.PromptTemplate.Replace("{problem}", command.Problem, StringComparison.Ordinal);
-        var results = await _scheduler.Submit(command.Model, command.Candidates.Select(c => new ScoreRequest(prompt, c.Text)).ToList(), cancellationToken);
+        var results = await _engine.Submit(command.Model, command.Candidates.Select(c => new ScoreRequest(prompt, c.Text)).ToList(), cancellationToken);
         if (results.FirstOrDefault(r => r.Error is not null) is { } bad)
         {
             return Failed(bad.Error!);
@@ -76,5 +80,5 @@ public sealed class ScoringService : IAsyncDisposable
         };
     }
 
-    public ValueTask DisposeAsync() => _scheduler.DisposeAsync();
+    public ValueTask DisposeAsync() => _engine.DisposeAsync();
 }

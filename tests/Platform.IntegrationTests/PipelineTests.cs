@@ -30,7 +30,7 @@ public sealed class PipelineTests(Servers servers)
 
         var completed = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == batch.BatchId, Timeout);
         Assert.Equal(20, completed.Runs);
-        var served = hosts.Workers.Select(h => h.Services.GetService<Platform.Generator.GenerationService>()?.Batches).Where(b => b is not null).ToList();
+        var served = hosts.Workers.Select(h => h.Services.GetService<Platform.Generator.GenerationService>()?.Steps).Where(b => b is not null).ToList();
         Assert.Equal(2, served.Count);
         Assert.All(served, b => Assert.True(b > 0, "each Generator instance should have served part of the batch"));
         Assert.Equal(20, completed.Completed);

@@ -20,8 +20,8 @@ public static class GeneratorServiceExtensions
     {
         builder.AddPlatformInference();
         builder.Services.AddOptions<GeneratorOptions>().BindConfiguration(GeneratorOptions.Section)
-            .Validate(o => o.BatchWindowMilliseconds is >= 0 and <= 1000, "Generator:BatchWindowMilliseconds must be within 0..1000")
-            .Validate(o => o.MaxBatchSequences is >= 1 and <= 65536, "Generator:MaxBatchSequences must be within 1..65536")
+            .Validate(o => o.MaxBatchRows is >= 1 and <= 65536, "Generator:MaxBatchRows must be within 1..65536")
+            .Validate(o => o.MaxBatchCells >= 1, "Generator:MaxBatchCells must be at least 1")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new GenerationService(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
         return builder;

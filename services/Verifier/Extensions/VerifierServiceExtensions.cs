@@ -20,8 +20,8 @@ public static class VerifierServiceExtensions
     {
         builder.AddPlatformInference();
         builder.Services.AddOptions<VerifierOptions>().BindConfiguration(VerifierOptions.Section)
-            .Validate(o => o.BatchWindowMilliseconds is >= 0 and <= 1000, "Verifier:BatchWindowMilliseconds must be within 0..1000")
-            .Validate(o => o.MaxBatchSolutions is >= 1 and <= 65536, "Verifier:MaxBatchSolutions must be within 1..65536")
+            .Validate(o => o.MaxBatchRows is >= 1 and <= 65536, "Verifier:MaxBatchRows must be within 1..65536")
+            .Validate(o => o.MaxBatchTokens >= 1, "Verifier:MaxBatchTokens must be at least 1")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new ScoringService(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<IOptions<VerifierOptions>>().Value));
         return builder;

@@ -118,10 +118,22 @@ public sealed class DecoderSession : IDisposable
         return f;
     }
 
-    /// <summary>A sample being generated: one row of the batch.</summary>
-    private sealed class Row(int request, int sample, int promptLength, SampleRandom random)
+    /// <summary>A request admitted to a batch: its prompt, its finished rows, and the compute it has used.</summary>
+    private sealed class Entry(GenerationRequest request, int[] prompt, Action<GenerationResult> done)
     {
-        public readonly int Request = request;
+        public readonly GenerationRequest Request = request;
+        public readonly int[] Prompt = prompt;
+        public readonly Action<GenerationResult> Done = done;
+        public readonly List<Row> Finished = [];
+        public int Remaining = request.Samples;
+        public double Flops;
+        public double WallMilliseconds;
+    }
+
+    /// <summary>A sample being generated: one row of the batch.</summary>
+    private sealed class Row(Entry entry, int sample, int promptLength, SampleRandom random)
+    {
+        public readonly Entry Entry = entry;
         public readonly int Sample = sample;
         public readonly int PromptLength = promptLength;
         public SampleRandom Random = random;
@@ -144,45 +156,275 @@ public sealed class DecoderSession : IDisposable
         public int MaskBack;
     }
 
+    /// <summary>
+    /// One batch from start to end: every request is admitted at once, then the batch decodes until
+    /// its last sample finishes. (A service keeps a <see cref="ContinuousBatch"/> running instead, so
+    /// that requests arriving later join it between steps.)
+    /// </summary>
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default)
     {
-        var clock = Stopwatch.StartNew();
-        var prompts = new int[requests.Count][];
-        var errors = new string?[requests.Count];
-        for (var i = 0; i < requests.Count; i++)
+        var results = new GenerationResult[requests.Count];
+        using var batch = NewBatch();
+        batch.Admit(requests.Select((r, i) => (r, (Action<GenerationResult>)(result => results[i] = result))).ToList());
+        while (batch.Rows > 0)
         {
-            errors[i] = Validate(requests[i], out prompts[i]);
+            batch.Step(cancellationToken);
         }
 
-        var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).ToArray();
-        var flops = new double[requests.Count];
-        var rows = new List<Row>();
-        var done = new List<Row>();
-        if (valid.Length > 0)
+        return results;
+    }
+
+    /// <summary>A batch that requests can join between decode steps.</summary>
+    public ContinuousBatch NewBatch() => new(this);
+
+    /// <summary>
+    /// Iteration-level scheduling (as in Orca and vLLM): a live decode batch that requests join between
+    /// steps and leave when their samples finish. A joining request's prompts are prefilled once (in one
+    /// forward pass with the others joining at the same time), each prompt's cache is forked for its N
+    /// samples, and the new rows are merged into the live cache (left-padded to a common length). Each
+    /// step decodes every live row once; a request completes — its callback runs — when its last sample
+    /// finishes. Wall time is shared out to requests in proportion to the FLOPs of each forward pass.
+    /// </summary>
+    public sealed class ContinuousBatch : IDisposable
+    {
+        private readonly DecoderSession _s;
+        private readonly float[] _scratch;
+        private List<Row> _live = [];
+        private OrtValue[]? _past;
+        private long[] _mask = [];
+        private int _length;
+
+        internal ContinuousBatch(DecoderSession session)
         {
-            Run(requests, prompts, valid, flops, rows, done, cancellationToken);
+            _s = session;
+            _scratch = new float[session._vocab];
         }
 
-        var totalFlops = flops.Sum();
-        var wall = clock.Elapsed.TotalMilliseconds;
-        return Enumerable.Range(0, requests.Count).Select(i =>
+        /// <summary>Rows (samples) being decoded.</summary>
+        public int Rows => _live.Count;
+
+        /// <summary>Cache length of the live batch (positions, padding included).</summary>
+        public int Length => _length;
+
+        /// <summary>Decode steps run, and the rows they held in all (mean rows per step = RowSteps / Steps).</summary>
+        public long Steps { get; private set; }
+
+        public long RowSteps { get; private set; }
+
+        /// <summary>
+        /// Admits requests: invalid ones complete at once with their error; valid ones are prefilled
+        /// together and join the live batch. Each callback runs when its request has finished.
+        /// </summary>
+        public void Admit(IReadOnlyList<(GenerationRequest Request, Action<GenerationResult> Done)> items)
         {
-            if (errors[i] is { } error)
+            var entries = new List<Entry>(items.Count);
+            foreach (var (request, done) in items)
             {
-                return new GenerationResult([], new InferenceUsage(), error);
+                if (_s.Validate(request, out var prompt) is { } error)
+                {
+                    done(new GenerationResult([], new InferenceUsage(), error));
+                    continue;
+                }
+
+                entries.Add(new Entry(request, prompt, done));
             }
 
-            var samples = done.Where(r => r.Request == i).OrderBy(r => r.Sample)
-                .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits)).ToList();
-            return new GenerationResult(samples, new InferenceUsage
+            if (entries.Count == 0)
             {
-                PromptTokens = prompts[i].Length,
-                CachedPromptTokens = (long)(requests[i].Samples - 1) * prompts[i].Length,
-                GeneratedTokens = samples.Sum(s => (long)s.Tokens.Length + s.Suppressed),
-                Flops = flops[i],
-                WallMilliseconds = totalFlops > 0 ? wall * flops[i] / totalFlops : wall / valid.Length,
-            });
-        }).ToList();
+                return;
+            }
+
+            var clock = Stopwatch.StartNew();
+            var layers = _s._pastNames.Length;
+            var width = entries.Max(e => e.Prompt.Length);
+            var r = entries.Count;
+            var ids = new long[r * width];
+            var mask = new long[r * width];
+            var positions = new long[r * width];
+            var prefill = new double[r];
+            for (var k = 0; k < r; k++)
+            {
+                var prompt = entries[k].Prompt;
+                var offset = width - prompt.Length;
+                for (var j = 0; j < prompt.Length; j++)
+                {
+                    ids[k * width + offset + j] = prompt[j];
+                    mask[k * width + offset + j] = 1;
+                    positions[k * width + offset + j] = j;
+                }
+
+                ids.AsSpan(k * width, offset).Fill(_s.Tokenizer.PadId);
+                prefill[k] = _s.PrefixFlops(prompt.Length);
+                entries[k].Flops += prefill[k];
+            }
+
+            // 1. Prefill every joining prompt once, left-padded to a common width.
+            var empty = Enumerable.Range(0, layers).Select(_ => Allocate([r, _s._kvHeads, 0, _s._headDim])).ToArray();
+            var past = Allocate(layers, [r, _s._kvHeads, width, _s._headDim]);
+            var rows = new List<Row>();
+            var sources = new List<int>();
+            using (var logits = Allocate([r, width, _s._vocab]))
+            {
+                _s.Forward(ids, mask, positions, [r, width], empty, logits, past);
+                Free(empty);
+
+                // 2. Fork: each prompt's cache row is copied once per sample; first tokens come from the prefill logits.
+                var all = logits.GetTensorDataAsSpan<float>();
+                for (var k = 0; k < r; k++)
+                {
+                    var entry = entries[k];
+                    var last = all.Slice((k * width + width - 1) * _s._vocab, _s._vocab);
+                    for (var sample = 0; sample < entry.Request.Samples; sample++)
+                    {
+                        var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
+                        rows.Add(row);
+                        sources.Add(k);
+                        _s.Accept(row, Choose(row, last, entry.Request, _scratch), entry.Request);
+                    }
+                }
+            }
+
+            var (forked, forkedMask) = _s.Gather(past, mask, width, sources, trim: 0);
+            Free(past);
+            var wall = clock.Elapsed.TotalMilliseconds;
+            var total = prefill.Sum();
+            for (var k = 0; k < r; k++)
+            {
+                entries[k].WallMilliseconds += total > 0 ? wall * prefill[k] / total : wall / r;
+            }
+
+            // 3. Join the live batch.
+            if (_past is null)
+            {
+                (_past, _mask, _length) = (forked, forkedMask, width);
+            }
+            else
+            {
+                var merged = _s.Merge(_past, _mask, _length, _live.Count, forked, forkedMask, width, rows.Count);
+                Free(_past);
+                Free(forked);
+                (_past, _mask) = merged;
+                _length = Math.Max(_length, width);
+            }
+
+            _live.AddRange(rows);
+        }
+
+        /// <summary>Completes the requests whose samples have all finished, then decodes every live row once.</summary>
+        public void Step(CancellationToken cancellationToken = default)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var keep = new List<int>(_live.Count);
+            for (var i = 0; i < _live.Count; i++)
+            {
+                var row = _live[i];
+                if (row.Finish is null)
+                {
+                    keep.Add(i);
+                    continue;
+                }
+
+                row.Entry.Finished.Add(row);
+                if (--row.Entry.Remaining == 0)
+                {
+                    Complete(row.Entry);
+                }
+            }
+
+            if (keep.Count == 0)
+            {
+                Release();
+                return;
+            }
+
+            if (keep.Count < _live.Count)
+            {
+                var trim = keep.Min(i => LeadingPadding(_mask, i, _length));
+                var old = _past!;
+                (_past, _mask) = _s.Gather(old, _mask, _length, keep, trim);
+                Free(old);
+                _length -= trim;
+                _live = keep.Select(i => _live[i]).ToList();
+            }
+
+            var clock = Stopwatch.StartNew();
+            var layers = _s._pastNames.Length;
+            var b = _live.Count;
+            var ids = new long[b];
+            var positions = new long[b];
+            var grown = new long[b * (_length + 1)];
+            var stepFlops = new double[b];
+            for (var i = 0; i < b; i++)
+            {
+                var row = _live[i];
+                ids[i] = row.Tokens[^1];
+                positions[i] = row.Position++;
+                for (var back = 1; back <= row.MaskBack; back++)
+                {
+                    _mask[i * _length + _length - back] = 0; // hide the taken-back marker's cached positions
+                }
+
+                row.MaskBack = 0;
+                Array.Copy(_mask, i * _length, grown, i * (_length + 1), _length);
+                grown[i * (_length + 1) + _length] = 1;
+                stepFlops[i] = _s.TokenFlops(positions[i] + 1);
+                row.Entry.Flops += stepFlops[i];
+            }
+
+            _mask = grown;
+            _length++;
+            var present = Allocate(layers, [b, _s._kvHeads, _length, _s._headDim]);
+            using (var logits = Allocate([b, 1, _s._vocab]))
+            {
+                _s.Forward(ids, _mask, positions, [b, 1], _past!, logits, present);
+                var all = logits.GetTensorDataAsSpan<float>();
+                for (var i = 0; i < b; i++)
+                {
+                    var row = _live[i];
+                    _s.Accept(row, Choose(row, all.Slice(i * _s._vocab, _s._vocab), row.Entry.Request, _scratch), row.Entry.Request);
+                }
+            }
+
+            Free(_past!);
+            _past = present;
+            Steps++;
+            RowSteps += b;
+            var wall = clock.Elapsed.TotalMilliseconds;
+            var total = stepFlops.Sum();
+            for (var i = 0; i < b; i++)
+            {
+                _live[i].Entry.WallMilliseconds += total > 0 ? wall * stepFlops[i] / total : wall / b;
+            }
+        }
+
+        private static void Complete(Entry entry)
+        {
+            var samples = entry.Finished.OrderBy(r => r.Sample)
+                .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits)).ToList();
+            entry.Done(new GenerationResult(samples, new InferenceUsage
+            {
+                PromptTokens = entry.Prompt.Length,
+                CachedPromptTokens = (long)(entry.Request.Samples - 1) * entry.Prompt.Length,
+                GeneratedTokens = samples.Sum(x => (long)x.Tokens.Length + x.Suppressed),
+                Flops = entry.Flops,
+                WallMilliseconds = entry.WallMilliseconds,
+            }));
+        }
+
+        private void Release()
+        {
+            if (_past is not null)
+            {
+                Free(_past);
+            }
+
+            _past = null;
+            _mask = [];
+            _length = 0;
+            _live = [];
+        }
+
+        public void Dispose() => Release();
     }
 
     private string? Validate(GenerationRequest request, out int[] prompt)
@@ -237,133 +479,6 @@ public sealed class DecoderSession : IDisposable
         }
 
         return prompt.Length >= _context ? $"the prompt is {prompt.Length} tokens; the model's context is {_context}" : null;
-    }
-
-    private void Run(IReadOnlyList<GenerationRequest> requests, int[][] prompts, int[] valid, double[] flops,
-        List<Row> live, List<Row> done, CancellationToken cancellationToken)
-    {
-        var layers = _pastNames.Length;
-        var width = valid.Max(i => prompts[i].Length);
-        var scratch = new float[_vocab];
-
-        // 1. Prefill every distinct prompt once, left-padded to a common width.
-        long[] mask;
-        OrtValue[] past;
-        float[] lastLogits;
-        {
-            var r = valid.Length;
-            var ids = new long[r * width];
-            mask = new long[r * width];
-            var positions = new long[r * width];
-            for (var k = 0; k < r; k++)
-            {
-                var prompt = prompts[valid[k]];
-                var offset = width - prompt.Length;
-                for (var j = 0; j < prompt.Length; j++)
-                {
-                    ids[k * width + offset + j] = prompt[j];
-                    mask[k * width + offset + j] = 1;
-                    positions[k * width + offset + j] = j;
-                }
-
-                ids.AsSpan(k * width, offset).Fill(Tokenizer.PadId);
-                flops[valid[k]] += PrefixFlops(prompt.Length);
-            }
-
-            var empty = Enumerable.Range(0, layers).Select(_ => Allocate([r, _kvHeads, 0, _headDim])).ToArray();
-            past = Allocate(layers, [r, _kvHeads, width, _headDim]);
-            using var logits = Allocate([r, width, _vocab]);
-            Forward(ids, mask, positions, [r, width], empty, logits, past);
-            Dispose(empty);
-
-            lastLogits = new float[r * _vocab];
-            var all = logits.GetTensorDataAsSpan<float>();
-            for (var k = 0; k < r; k++)
-            {
-                all.Slice((k * width + width - 1) * _vocab, _vocab).CopyTo(lastLogits.AsSpan(k * _vocab, _vocab));
-            }
-        }
-
-        // 2. Fork: each prompt's cache row is copied once per sample; first tokens come from the prefill logits.
-        var sources = new List<int>();
-        for (var k = 0; k < valid.Length; k++)
-        {
-            var request = requests[valid[k]];
-            for (var s = 0; s < request.Samples; s++)
-            {
-                var row = new Row(valid[k], s, prompts[valid[k]].Length, SampleRandom.For(request.Sampling.Seed, s));
-                live.Add(row);
-                sources.Add(k);
-                Accept(row, Choose(row, lastLogits.AsSpan(k * _vocab, _vocab), request, scratch), request);
-            }
-        }
-
-        var length = width;
-        var forked = Gather(past, mask, length, sources, trim: 0);
-        Dispose(past);
-        (past, mask) = forked;
-
-        // 3. Decode all live rows together; drop finished ones.
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var keep = Enumerable.Range(0, live.Count).Where(i => live[i].Finish is null).ToList();
-            done.AddRange(live.Where(r => r.Finish is not null));
-            if (keep.Count == 0)
-            {
-                Dispose(past);
-                live.Clear();
-                return;
-            }
-
-            if (keep.Count < live.Count)
-            {
-                var trim = keep.Min(i => LeadingPadding(mask, i, length));
-                var old = past;
-                (past, mask) = Gather(past, mask, length, keep, trim);
-                Dispose(old);
-                length -= trim;
-                live = keep.Select(i => live[i]).ToList();
-            }
-
-            var b = live.Count;
-            var ids = new long[b];
-            var positions = new long[b];
-            var grown = new long[b * (length + 1)];
-            for (var i = 0; i < b; i++)
-            {
-                var row = live[i];
-                ids[i] = row.Tokens[^1];
-                positions[i] = row.Position++;
-                for (var back = 1; back <= row.MaskBack; back++)
-                {
-                    mask[i * length + length - back] = 0; // hide the taken-back marker's cached positions
-                }
-
-                row.MaskBack = 0;
-                Array.Copy(mask, i * length, grown, i * (length + 1), length);
-                grown[i * (length + 1) + length] = 1;
-                flops[row.Request] += TokenFlops(positions[i] + 1);
-            }
-
-            mask = grown;
-            length++;
-            var present = Allocate(layers, [b, _kvHeads, length, _headDim]);
-            using (var logits = Allocate([b, 1, _vocab]))
-            {
-                Forward(ids, mask, positions, [b, 1], past, logits, present);
-                var all = logits.GetTensorDataAsSpan<float>();
-                for (var i = 0; i < b; i++)
-                {
-                    var row = live[i];
-                    var request = requests[row.Request];
-                    Accept(row, Choose(row, all.Slice(i * _vocab, _vocab), request, scratch), request);
-                }
-            }
-
-            Dispose(past);
-            past = present;
-        }
     }
 
     /// <summary>The next token of a row: a forced one when budget forcing queued any, else a sample.</summary>
@@ -542,6 +657,50 @@ public sealed class DecoderSession : IDisposable
         return (result, newMask);
     }
 
+    /// <summary>
+    /// One cache and mask holding the rows of <paramref name="a"/> then those of <paramref name="b"/>;
+    /// the shorter side is left-padded with masked, zeroed columns to the longer length.
+    /// </summary>
+    private (OrtValue[] Past, long[] Mask) Merge(OrtValue[] a, long[] maskA, int lengthA, int rowsA, OrtValue[] b, long[] maskB, int lengthB, int rowsB)
+    {
+        var length = Math.Max(lengthA, lengthB);
+        var result = Allocate(a.Length, [rowsA + rowsB, _kvHeads, length, _headDim]);
+        for (var t = 0; t < a.Length; t++)
+        {
+            var to = result[t].GetTensorMutableDataAsSpan<float>();
+            Copy(a[t].GetTensorDataAsSpan<float>(), rowsA, lengthA, to, 0, length);
+            Copy(b[t].GetTensorDataAsSpan<float>(), rowsB, lengthB, to, rowsA, length);
+        }
+
+        var mask = new long[(rowsA + rowsB) * length];
+        for (var i = 0; i < rowsA; i++)
+        {
+            Array.Copy(maskA, i * lengthA, mask, i * length + length - lengthA, lengthA);
+        }
+
+        for (var i = 0; i < rowsB; i++)
+        {
+            Array.Copy(maskB, i * lengthB, mask, (rowsA + i) * length + length - lengthB, lengthB);
+        }
+
+        return (result, mask);
+
+        void Copy(ReadOnlySpan<float> from, int rows, int fromLength, Span<float> to, int firstRow, int toLength)
+        {
+            var pad = (toLength - fromLength) * _headDim;
+            var block = fromLength * _headDim;
+            for (var i = 0; i < rows; i++)
+            {
+                for (var h = 0; h < _kvHeads; h++)
+                {
+                    var dst = (((firstRow + i) * _kvHeads) + h) * toLength * _headDim;
+                    to.Slice(dst, pad).Clear(); // padding must hold numbers: masked scores still multiply the values
+                    from.Slice(((i * _kvHeads) + h) * block, block).CopyTo(to.Slice(dst + pad, block));
+                }
+            }
+        }
+    }
+
     private void Forward(long[] ids, long[] mask, long[] positions, long[] shape, OrtValue[] past, OrtValue logits, OrtValue[] present)
     {
         var names = new List<string>(3 + past.Length) { "input_ids", "attention_mask" };
@@ -566,7 +725,7 @@ public sealed class DecoderSession : IDisposable
     private static OrtValue[] Allocate(int count, long[] shape) =>
         Enumerable.Range(0, count).Select(_ => Allocate(shape)).ToArray();
 
-    private static void Dispose(OrtValue[] values)
+    private static void Free(OrtValue[] values)
     {
         foreach (var v in values)
         {
@@ -596,7 +755,7 @@ public sealed class DecoderSession : IDisposable
         double flops = 0;
         for (var s = 0; s < request.Samples; s++)
         {
-            var row = new Row(0, s, prompt.Length, SampleRandom.For(request.Sampling.Seed, s));
+            var row = new Row(new Entry(request, prompt, _ => { }), s, prompt.Length, SampleRandom.For(request.Sampling.Seed, s));
             var sequence = new List<long>(prompt.Select(t => (long)t));
             while (row.Finish is null)
             {
@@ -609,8 +768,8 @@ public sealed class DecoderSession : IDisposable
                 var present = Allocate(_pastNames.Length, [1, _kvHeads, n, _headDim]);
                 using var logits = Allocate([1, n, _vocab]);
                 Forward([.. sequence], ones, positions, [1, n], empty, logits, present);
-                Dispose(empty);
-                Dispose(present);
+                Free(empty);
+                Free(present);
                 flops += PrefixFlops(n);
                 var token = Sampler.Next(logits.GetTensorDataAsSpan<float>().Slice((n - 1) * _vocab, _vocab), request.Sampling, ref row.Random, scratch);
                 Accept(row, token, request);

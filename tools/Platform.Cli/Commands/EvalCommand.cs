@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,8 +43,8 @@ public static class EvalCommand
             await host.StartAsync(ct);
             try
             {
-                var report = await Run(host, batch, showProgress: !Console.IsErrorRedirected, ct);
-                Console.WriteLine(report.Table());
+                var report = await Run(host, batch, ct);
+                ConsoleProgress.Print(report);
                 Console.WriteLine($"database: {path}");
                 if (parse.GetValue(json) is { } file)
                 {
@@ -62,41 +61,18 @@ public static class EvalCommand
         return command;
     }
 
-    /// <summary>Submits the batch to an embedded host and waits for it to end, drawing progress on stderr.</summary>
-    public static async Task<BatchReport> Run(IHost host, Platform.Contracts.SubmitBatch batch, bool showProgress, CancellationToken ct)
+    /// <summary>Submits the batch to an embedded host and waits for it to end, drawing progress on an interactive terminal.</summary>
+    public static async Task<BatchReport> Run(IHost host, Platform.Contracts.SubmitBatch batch, CancellationToken ct)
     {
         await EmbeddedPlatform.Submit(host, batch, ct);
-        var clock = Stopwatch.StartNew();
-        while (true)
+        await ConsoleProgress.Track(async token =>
         {
-            await Task.Delay(200, ct);
             await using var scope = host.Services.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-            var report = await BatchReport.Load(db, batch.BatchId, ct);
-            if (report is not null && showProgress)
-            {
-                Progress.Draw(report.Ended, batch.Problems.Count, clock.Elapsed);
-            }
+            return await BatchProgress.Load(scope.ServiceProvider.GetRequiredService<PlatformDbContext>(), batch.BatchId, token);
+        }, TimeSpan.FromMilliseconds(500), ct);
 
-            if (report is { Finished: true })
-            {
-                if (showProgress)
-                {
-                    Console.Error.WriteLine();
-                }
-
-                return report;
-            }
-        }
-    }
-}
-
-public static class Progress
-{
-    public static void Draw(int done, int total, TimeSpan elapsed)
-    {
-        const int width = 30;
-        var filled = total == 0 ? width : width * done / total;
-        Console.Error.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {done}/{total} runs  {elapsed.TotalSeconds:F0}s ");
+        await using var final = host.Services.CreateAsyncScope();
+        return await BatchReport.Load(final.ServiceProvider.GetRequiredService<PlatformDbContext>(), batch.BatchId, ct)
+            ?? throw new InvalidOperationException($"batch {batch.BatchId} disappeared from the database");
     }
 }

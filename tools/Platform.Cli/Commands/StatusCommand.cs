@@ -27,37 +27,39 @@ public static class StatusCommand
                 return 2;
             }
 
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (true)
+            var options = PlatformDbContextOptions.Create(StorageProvider.Postgres, cs);
+            var batchId = parse.GetValue(id);
+            if (parse.GetValue(wait))
             {
-                await using var db = new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Postgres, cs));
-                var report = await BatchReport.Load(db, parse.GetValue(id), ct);
-                if (report is null)
+                await ConsoleProgress.Track(async token =>
                 {
-                    Console.Error.WriteLine($"batch {parse.GetValue(id)} is not in the database (yet)");
-                    if (!parse.GetValue(wait))
+                    await using var db = new PlatformDbContext(options);
+                    var progress = await BatchProgress.Load(db, batchId, token);
+                    if (progress is null)
                     {
-                        return 1;
-                    }
-                }
-                else if (report.Finished || !parse.GetValue(wait))
-                {
-                    Console.WriteLine($"batch {report.BatchId}: {report.Status}, {report.Ended}/{report.Problems} runs ended");
-                    Console.WriteLine(report.Table());
-                    if (parse.GetValue(json) is { } file)
-                    {
-                        await File.WriteAllTextAsync(file.FullName, System.Text.Json.JsonSerializer.Serialize(report, BatchReport.Json), ct);
+                        Console.Error.WriteLine($"batch {batchId} is not in the database (yet)");
                     }
 
-                    return 0;
-                }
-                else
-                {
-                    Progress.Draw(report.Ended, report.Problems, clock.Elapsed);
-                }
-
-                await Task.Delay(500, ct);
+                    return progress;
+                }, TimeSpan.FromMilliseconds(500), ct);
             }
+
+            await using var context = new PlatformDbContext(options);
+            var report = await BatchReport.Load(context, batchId, ct);
+            if (report is null)
+            {
+                Console.Error.WriteLine($"batch {batchId} is not in the database (yet)");
+                return 1;
+            }
+
+            Console.WriteLine($"batch {report.BatchId}: {report.Status}, {report.Ended}/{report.Problems} runs ended");
+            ConsoleProgress.Print(report);
+            if (parse.GetValue(json) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, System.Text.Json.JsonSerializer.Serialize(report, BatchReport.Json), ct);
+            }
+
+            return 0;
         });
         return command;
     }

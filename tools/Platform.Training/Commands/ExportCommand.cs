@@ -25,15 +25,19 @@ public static class ExportCommand
             var folder = new RunFolder(parse.GetValue(run)!);
             using var model = folder.Load(parse.GetValue(step));
             var target = parse.GetValue(output)!.FullName;
-            var provenance = new Dictionary<string, JsonElement>
+            // A run still training has no run.json yet: its checkpoints export without provenance (for a look, not to ship).
+            var info = File.Exists(folder.InfoPath) ? folder.Info : null;
+            var provenance = new Dictionary<string, JsonElement>();
+            if (info is not null)
             {
-                ["run"] = JsonSerializer.SerializeToElement(folder.Info, RunFolder.Json),
-            };
+                provenance["run"] = JsonSerializer.SerializeToElement(info, RunFolder.Json);
+            }
+
             if (parse.GetValue(step) is { } checkpoint)
             {
                 provenance["checkpoint_step"] = JsonSerializer.SerializeToElement(checkpoint);
             }
-            var kind = folder.Info.Kind is "prm" or "orm" ? folder.Info.Kind : null;
+            var kind = info?.Kind is "prm" or "orm" ? info.Kind : null;
             var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance, kind);
             var (full, incremental) = Check(model, Path.Combine(target, "model.onnx"));
             Console.WriteLine($"exported {manifest.Name}: {manifest.Parameters:N0} parameters, {new FileInfo(Path.Combine(target, "model.onnx")).Length / 1e6:F1} MB; " +

@@ -60,6 +60,7 @@ public static class TrainGeneratorCommand
             .OrderBy(x => x.Ids.Length).Chunk(64).ToList();
 
         using var model = new Gpt(config);
+        run.SaveConfig(config);
         Console.WriteLine($"training {config.Parameters:N0}-parameter generator ({config.Layers} layers, d={config.DModel}) for {settings.Steps} steps");
         var summary = TrainingLoop.Run(
             model, settings,

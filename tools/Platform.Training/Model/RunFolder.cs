@@ -35,6 +35,11 @@ public sealed class RunFolder
     public string Curve => Path.Combine(Directory.FullName, "curve.jsonl");
     public string InfoPath => Path.Combine(Directory.FullName, "run.json");
 
+    /// <summary>The model's shape, written when training starts so checkpoints can be loaded before the run ends.</summary>
+    public string ConfigPath => Path.Combine(Directory.FullName, "config.json");
+
+    public void SaveConfig(GptConfig config) => File.WriteAllText(ConfigPath, JsonSerializer.Serialize(config, Json));
+
     public string Checkpoint(int step) => Path.Combine(Directory.FullName, "checkpoints", $"step-{step}.dat");
 
     public void SaveCheckpoint(Gpt model, int step)
@@ -55,7 +60,10 @@ public sealed class RunFolder
     /// <summary>The final weights, or those saved at <paramref name="step"/>.</summary>
     public Gpt Load(int? step = null)
     {
-        var model = new Gpt(Info.Config);
+        var config = File.Exists(InfoPath) ? Info.Config
+            : File.Exists(ConfigPath) ? JsonSerializer.Deserialize<GptConfig>(File.ReadAllText(ConfigPath), Json)!
+            : throw new FileNotFoundException($"{Directory.FullName} has neither run.json nor config.json");
+        var model = new Gpt(config);
         model.load(step is { } s ? Checkpoint(s) : Weights);
         model.eval();
         return model;

@@ -1,0 +1,118 @@
+using Platform.Inference.Runtime;
+using Platform.Reasoning.Arithmetic;
+
+namespace Platform.Inference.Tests;
+
+/// <summary>Iteration-level batching: requests join a live decode batch between steps and leave as they finish.</summary>
+[Collection(ShippedModelsCollection.Name)]
+public sealed class ContinuousBatchingTests(ShippedModels models)
+{
+    private static GenerationRequest Greedy(string problem, int samples = 1) => new()
+    {
+        Prompt = ArithmeticFormat.Prompt(problem), Samples = samples, Sampling = new SamplingOptions { Temperature = 0, MaxNewTokens = 100 },
+    };
+
+    private static GenerationRequest Step(string problem, string prefix, int k) => new()
+    {
+        Prompt = ArithmeticFormat.Prompt(problem) + prefix, Samples = k, StopStrings = ["\n"],
+        Sampling = new SamplingOptions { Temperature = 0.8, Seed = 1 },
+    };
+
+    [Fact]
+    public void A_request_joining_a_running_batch_decodes_with_it_and_gets_what_it_would_get_alone()
+    {
+        string[] first = ["(26*(1+8)+86-72)*2-16", "5-3"];
+        string[] later = ["715-(511+11)+409", "(122+713-406)*2+132"];
+        var results = new Dictionary<string, GenerationResult>();
+        using var batch = models.Generator.NewBatch();
+        batch.Admit(first.Select(p => (Greedy(p, 2), (Action<GenerationResult>)(r => results[p] = r))).ToList());
+        Assert.Equal(4, batch.Rows);
+        for (var i = 0; i < 6; i++)
+        {
+            batch.Step();
+        }
+
+        var before = batch.Rows;
+        Assert.True(before > 0, "the first requests should still be decoding");
+        batch.Admit(later.Select(p => (Greedy(p), (Action<GenerationResult>)(r => results[p] = r))).ToList());
+        Assert.Equal(before + 2, batch.Rows);   // the new rows decode in the same forward passes
+        while (batch.Rows > 0)
+        {
+            batch.Step();
+        }
+
+        Assert.Equal(4, results.Count);
+        foreach (var p in first.Concat(later))
+        {
+            var alone = models.Generator.Generate([Greedy(p)])[0];
+            Assert.Null(results[p].Error);
+            Assert.Equal(alone.Samples[0].Text, results[p].Samples[0].Text);
+            Assert.All(results[p].Samples, s => Assert.Equal(alone.Samples[0].Text, s.Text));
+            Assert.True(results[p].Usage.Flops > 0 && results[p].Usage.WallMilliseconds > 0);
+        }
+
+        Assert.True(batch.RowSteps > batch.Steps, "steps after the join held rows of both requests");
+    }
+
+    [Fact]
+    public async Task Concurrent_submissions_share_decode_steps_and_each_gets_its_own_samples()
+    {
+        await using var engine = new ContinuousGenerator(_ => models.Generator, new ContinuousBatchLimits { MaxRows = 64 });
+
+        // Three "runs" each continue their own prefixes by one step, K samples per prefix.
+        var a = engine.Submit("gen-small", [Step("(37+48)*3-19", "", 4), Step("(37+48)*3-19", "37+48=85\n", 4)], CancellationToken.None);
+        var b = engine.Submit("gen-small", [Step("715-(511+11)+409", "511+11=522\n", 3)], CancellationToken.None);
+        var c = engine.Submit("gen-small", [Step("5-3", "", 2)], CancellationToken.None);
+        var results = await Task.WhenAll(a, b, c);
+
+        Assert.Equal([4, 4], results[0].Select(r => r.Samples.Count));
+        Assert.Equal(3, results[1].Single().Samples.Count);
+        Assert.Equal(2, results[2].Single().Samples.Count);
+        Assert.All(results.SelectMany(r => r).SelectMany(r => r.Samples), s => Assert.Equal(1, s.Text.Count(ch => ch == '\n')));
+        Assert.True(engine.MeanRowsPerStep > 4, $"rows of several runs should share steps (mean {engine.MeanRowsPerStep:F1})");
+
+        // Each prefix was computed once and shared by its K samples.
+        var prefix = models.Generator.EncodePrompt(ArithmeticFormat.Prompt("(37+48)*3-19") + "37+48=85\n").Length;
+        Assert.Equal(prefix, results[0][1].Usage.PromptTokens);
+        Assert.Equal(3L * prefix, results[0][1].Usage.CachedPromptTokens);
+
+        // The same seed gives the same samples whatever else shared the batch.
+        var alone = models.Generator.Generate([Step("5-3", "", 2)])[0];
+        Assert.Equal(alone.Samples.Select(s => s.Text), results[2][0].Samples.Select(s => s.Text));
+    }
+
+    [Fact]
+    public async Task A_request_over_the_row_limit_runs_alone_and_bad_requests_fail_alone()
+    {
+        await using var engine = new ContinuousGenerator(_ => models.Generator, new ContinuousBatchLimits { MaxRows = 4 });
+        var big = engine.Submit("gen-small", [Greedy("2*9", 6)], CancellationToken.None);
+        var bad = engine.Submit("gen-small", [Greedy("2*9") with { Samples = 0 }, Greedy("3*3")], CancellationToken.None);
+        var results = await Task.WhenAll(big, bad);
+        Assert.Equal(6, results[0][0].Samples.Count);
+        Assert.Contains("samples", results[1][0].Error);
+        Assert.Null(results[1][1].Error);
+    }
+
+    [Fact]
+    public async Task Scoring_passes_take_solutions_from_many_requests_and_cut_large_ones()
+    {
+        await using var engine = new ContinuousScorer(_ => models.Verifier, maxRows: 8, maxTokens: 100_000);
+        var prompt = ArithmeticFormat.Prompt("(37+48)*3-19");
+        ScoreRequest R(string s) => new(prompt, s);
+        var large = Enumerable.Range(0, 20).Select(i => R($"37+48=85\n85*3=255\n255-19={236 + i % 3}\nA: {236 + i % 3}\n")).ToList();
+        var small = new[] { R("37+48=85\n"), R("37+48=86\n") };
+        var results = await Task.WhenAll(engine.Submit("prm", large, CancellationToken.None), engine.Submit("prm", small, CancellationToken.None));
+
+        var expected = models.Verifier.Score([.. large, .. small]);
+        // Same scores as one call (up to float rounding: the passes pad to other widths).
+        var got = results[0].Concat(results[1]).ToList();
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Scores.Count, got[i].Scores.Count);
+            Assert.All(expected[i].Scores.Zip(got[i].Scores), p => Assert.Equal(p.First, p.Second, 5));
+        }
+
+        Assert.Equal(22, engine.Rows);
+        Assert.True(engine.Passes >= 3, "20 + 2 solutions need at least three passes of 8");
+    }
+}
