@@ -13,10 +13,12 @@ public static class GradeCommand
         var gold = new Option<string?>("--gold") { Description = "Reference answer (or a solution holding one)" };
         var pred = new Option<string?>("--pred") { Description = "Predicted answer (or a solution holding one)" };
         var cases = new Option<FileInfo?>("--cases") { Description = "JSONL lines {\"gold\": ..., \"pred\": ...}; writes each line back with \"equivalent\"" };
+        var explain = new Option<bool>("--explain") { Description = "Print both normalised forms and the rule that decided" };
         var command = new Command("grade", "Exit 0 when --pred is equivalent to --gold, 1 when not; or grade a file of cases");
         command.Options.Add(gold);
         command.Options.Add(pred);
         command.Options.Add(cases);
+        command.Options.Add(explain);
         command.SetAction(parse =>
         {
             if (parse.GetValue(cases) is { } file)
@@ -34,7 +36,15 @@ public static class GradeCommand
                     try
                     {
                         var node = JsonNode.Parse(text)!.AsObject();
-                        node["equivalent"] = Grade(Field(node, "gold"), Field(node, "pred"));
+                        var verdict = Verdict(Field(node, "gold"), Field(node, "pred"));
+                        node["equivalent"] = verdict?.Equivalent ?? false;
+                        if (parse.GetValue(explain) && verdict is not null)
+                        {
+                            node["gold_form"] = verdict.Gold;
+                            node["pred_form"] = verdict.Predicted;
+                            node["rule"] = verdict.Rule;
+                        }
+
                         Console.WriteLine(node.ToJsonString());
                     }
                     catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
@@ -53,7 +63,16 @@ public static class GradeCommand
                 return 2;
             }
 
-            return Grade(g, p) ? 0 : 1;
+            var result = Verdict(g, p)!;
+            if (parse.GetValue(explain))
+            {
+                Console.WriteLine($"gold:      {result.Gold}");
+                Console.WriteLine($"predicted: {result.Predicted}");
+                Console.WriteLine($"rule:      {result.Rule}");
+                Console.WriteLine(result.Equivalent ? "equivalent" : "not equivalent");
+            }
+
+            return result.Equivalent ? 0 : 1;
         });
         return command;
     }
@@ -66,7 +85,9 @@ public static class GradeCommand
         _ => throw new FormatException($"field '{name}' must be a string or a number"),
     };
 
-    /// <summary>Extracts an answer first when the text holds one (\boxed, ####, A:, "the answer is").</summary>
-    public static bool Grade(string? gold, string? pred) =>
-        AnswerEquivalence.Equivalent(gold is null ? null : AnswerExtractor.Extract(gold) ?? gold, pred is null ? null : AnswerExtractor.Extract(pred) ?? pred);
+    /// <summary>Extracts an answer first when the text holds one (\boxed, ####, A:, "the answer is"); null when either side is missing.</summary>
+    public static Platform.Reasoning.Answers.Grading.GradeVerdict? Verdict(string? gold, string? pred) =>
+        gold is null || pred is null ? null : AnswerEquivalence.Explain(AnswerExtractor.Extract(gold) ?? gold, AnswerExtractor.Extract(pred) ?? pred);
+
+    public static bool Grade(string? gold, string? pred) => Verdict(gold, pred)?.Equivalent ?? false;
 }
