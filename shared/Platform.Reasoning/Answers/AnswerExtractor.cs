@@ -11,7 +11,7 @@ public enum AnswerFormat
     /// <summary>The last line starting with <c>A:</c> (the project's arithmetic task).</summary>
     Arithmetic,
 
-    /// <summary>Text after the last <c>####</c> (GSM8K).</summary>
+    /// <summary>Text after the last <c>####</c> (GSM8K); without one, the last number in the text.</summary>
     Gsm8k,
 
     /// <summary>The content of the last <c>\boxed{…}</c> (MATH), nested braces allowed.</summary>
@@ -37,7 +37,7 @@ public static partial class AnswerExtractor
     public static string? Extract(string text, AnswerFormat format = AnswerFormat.Auto) => format switch
     {
         AnswerFormat.Arithmetic => AnswerLine(text),
-        AnswerFormat.Gsm8k => Gsm8k(text),
+        AnswerFormat.Gsm8k => Gsm8k(text) ?? Boxed(text) ?? Phrase(text) ?? LastNumber(text),
         AnswerFormat.Boxed => Boxed(text),
         AnswerFormat.Phrase => Phrase(text),
         _ => Boxed(text) ?? Gsm8k(text) ?? AnswerLine(text) ?? Phrase(text),
@@ -99,6 +99,24 @@ public static partial class AnswerExtractor
         }
 
         return null; // unbalanced
+    }
+
+    [GeneratedRegex(@"-?\d[\d,]*(?:\.\d+)?", RegexOptions.None, matchTimeoutMilliseconds: 200)]
+    private static partial Regex NumberRun();
+
+    /// <summary>The last number written (GSM8K's fallback when a solution has no #### line): "... so she earns $1,250." gives 1,250.</summary>
+    private static string? LastNumber(string text)
+    {
+        var tail = text.Length > 4000 ? text[^4000..] : text;
+        try
+        {
+            var matches = NumberRun().Matches(tail);
+            return matches.Count == 0 ? null : Clean(matches[^1].Value.TrimEnd(','));
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null;
+        }
     }
 
     [GeneratedRegex(@"the (?:final )?answer is[:\s]*", RegexOptions.IgnoreCase)]

@@ -14,17 +14,21 @@ public static class GradeCommand
         var pred = new Option<string?>("--pred") { Description = "Predicted answer (or a solution holding one)" };
         var cases = new Option<FileInfo?>("--cases") { Description = "JSONL lines {\"gold\": ..., \"pred\": ...}; writes each line back with \"equivalent\"" };
         var explain = new Option<bool>("--explain") { Description = "Print both normalised forms and the rule that decided" };
+        var report = new Option<bool>("--report") { Description = "With --cases whose lines carry \"expected\" (and \"category\"): print precision and recall per category instead of the lines" };
         var command = new Command("grade", "Exit 0 when --pred is equivalent to --gold, 1 when not; or grade a file of cases");
         command.Options.Add(gold);
         command.Options.Add(pred);
         command.Options.Add(cases);
         command.Options.Add(explain);
+        command.Options.Add(report);
         command.SetAction(parse =>
         {
             if (parse.GetValue(cases) is { } file)
             {
                 var line = 0;
                 var bad = 0;
+                var summary = parse.GetValue(report) ? new Platform.Reasoning.Answers.Grading.GradingReport() : null;
+                using var output = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 1 << 16);
                 foreach (var text in File.ReadLines(file.FullName))
                 {
                     line++;
@@ -45,13 +49,26 @@ public static class GradeCommand
                             node["rule"] = verdict.Rule;
                         }
 
-                        Console.WriteLine(node.ToJsonString());
+                        if (summary is not null)
+                        {
+                            var expected = node["expected"]?.GetValue<bool>() ?? throw new FormatException("--report needs \"expected\" on every line");
+                            summary.Add(node["category"]?.GetValue<string>() ?? "all", expected, verdict?.Equivalent ?? false);
+                        }
+                        else
+                        {
+                            output.WriteLine(node.ToJsonString());
+                        }
                     }
                     catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
                     {
                         bad++;
                         Console.Error.WriteLine($"{file.Name}: line {line}: {e.Message}");
                     }
+                }
+
+                if (summary is not null)
+                {
+                    output.Write(summary.Markdown());
                 }
 
                 return bad == 0 ? 0 : 2;

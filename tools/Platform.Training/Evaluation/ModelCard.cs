@@ -46,7 +46,7 @@ public static class ModelCard
         if (run is not null)
         {
             var s = run.Settings;
-            sb.AppendLine(string.Create(Inv, $"- {run.Summary.Steps} steps of batch {s.BatchSize}, AdamW (0.9, 0.98, weight decay {s.WeightDecay}), peak learning rate {s.LearningRate}, {s.WarmupSteps} warm-up steps then cosine to {s.FinalLearningRateRatio} of peak, gradient clip 1.0, seed {s.Seed}, {s.Threads} threads"));
+            sb.AppendLine(string.Create(Inv, $"- {run.Summary.Steps} steps of batch {s.BatchSize}{(run.Summary.Steps < s.Steps ? $" (stopped early on a schedule of {s.Steps} steps)" : "")}, AdamW (0.9, 0.98, weight decay {s.WeightDecay}), peak learning rate {s.LearningRate}, {s.WarmupSteps} warm-up steps then cosine to {s.FinalLearningRateRatio} of peak, gradient clip 1.0, seed {s.Seed}, {s.Threads} threads"));
             sb.AppendLine(string.Create(Inv, $"- tokens seen: {run.Summary.Tokens:N0}; wall time {run.Summary.WallSeconds / 60:F1} min on the 2-core development machine (TorchSharp-cpu 0.107.0)"));
             sb.AppendLine(string.Create(Inv, $"- final training loss {run.Summary.FinalLoss:F4}{(run.Summary.FinalValidationLoss is { } vl ? $", validation loss {vl:F4}" : "")}; curve in the run folder (`curve.jsonl`)"));
             if (verifier)

@@ -22,6 +22,9 @@ public sealed record TrainSettings
     public int LogEvery { get; init; } = 100;
     public int ValidateEvery { get; init; } = 1000;
 
+    /// <summary>Stop after this many steps (0: run all <see cref="Steps"/>); the schedule is still that of <see cref="Steps"/>.</summary>
+    public int StopAfter { get; init; }
+
     /// <summary>Save the weights every this many steps (0: only at the end).</summary>
     public int CheckpointEvery { get; init; }
 }
@@ -54,7 +57,8 @@ public static class TrainingLoop
         double? lastValidation = null;
         var sinceLog = Stopwatch.StartNew();
         model.train();
-        for (var step = 1; step <= s.Steps; step++)
+        var last = s.StopAfter > 0 ? Math.Min(s.StopAfter, s.Steps) : s.Steps;
+        for (var step = 1; step <= last; step++)
         {
             using var scope = NewDisposeScope();
             var lr = LearningRate(s, step);
@@ -81,8 +85,8 @@ public static class TrainingLoop
             tokens += batch.Tokens;
             tokensSinceLog += batch.Tokens;
 
-            var validateNow = validate is not null && (step % s.ValidateEvery == 0 || step == s.Steps);
-            if (step % s.LogEvery == 0 || step == s.Steps || validateNow)
+            var validateNow = validate is not null && (step % s.ValidateEvery == 0 || step == last);
+            if (step % s.LogEvery == 0 || step == last || validateNow)
             {
                 if (validateNow)
                 {
@@ -117,14 +121,14 @@ public static class TrainingLoop
                 sinceLog.Restart();
             }
 
-            if (checkpoint is not null && s.CheckpointEvery > 0 && step % s.CheckpointEvery == 0 && step < s.Steps)
+            if (checkpoint is not null && s.CheckpointEvery > 0 && step % s.CheckpointEvery == 0 && step < last)
             {
                 checkpoint(step);
             }
         }
 
         model.eval();
-        return new TrainingSummary(s.Steps, tokens, clock.Elapsed.TotalSeconds, lastLoss, lastValidation);
+        return new TrainingSummary(last, tokens, clock.Elapsed.TotalSeconds, lastLoss, lastValidation);
     }
 
     public static double LearningRate(TrainSettings s, int step)

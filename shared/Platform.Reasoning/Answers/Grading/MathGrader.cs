@@ -129,13 +129,23 @@ public static class MathGrader
         return max;
     }
 
+    /// <summary>A comma between digits that cannot be a thousands separator (not followed by exactly three digits): 3,5 or 2,75.</summary>
     private static bool HasDecimalComma(string s)
     {
         for (var i = 1; i + 1 < s.Length; i++)
         {
             if (s[i] == ',' && char.IsAsciiDigit(s[i - 1]) && char.IsAsciiDigit(s[i + 1]))
             {
-                return true;
+                var run = 0;
+                while (i + 1 + run < s.Length && char.IsAsciiDigit(s[i + 1 + run]))
+                {
+                    run++;
+                }
+
+                if (run != 3)
+                {
+                    return true;
+                }
             }
         }
 
@@ -146,9 +156,20 @@ public static class MathGrader
     public static string SimpleText(string s)
     {
         var sb = new StringBuilder(Math.Min(s.Length, MaxLength));
-        var t = s.Replace("\\text", "", StringComparison.Ordinal).Replace("\\mbox", "", StringComparison.Ordinal).Replace("\\mathrm", "", StringComparison.Ordinal);
-        foreach (var c in t)
+        for (var i = 0; i < s.Length; i++)
         {
+            var c = s[i];
+            if (c == '\\')
+            {
+                // A command name (\text, \textbf, \mbox ...) is formatting, not content.
+                while (i + 1 < s.Length && char.IsAsciiLetter(s[i + 1]))
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
             if (char.IsLetterOrDigit(c))
             {
                 sb.Append(char.ToLowerInvariant(c));
@@ -173,7 +194,8 @@ public static class MathGrader
     }
 
     /// <summary>Ordered (tuples, points) or unordered (sets, lists of answers, ± pairs).</summary>
-    private sealed record ManyAnswer(IReadOnlyList<Answer> Items, bool Ordered, char Open, char Close) : Answer
+    /// <summary><see cref="Bare"/>: written without brackets (1, 2), the only unordered form that may stand for a point.</summary>
+    private sealed record ManyAnswer(IReadOnlyList<Answer> Items, bool Ordered, char Open, char Close, bool Bare = false) : Answer
     {
         public override string ToString() => Ordered ? $"{Open}{string.Join(", ", Items)}{Close}" : $"{{{string.Join(", ", Items)}}}";
     }
@@ -202,7 +224,7 @@ public static class MathGrader
     {
         switch (node)
         {
-            case ListNode list:
+            case ListNode list when list.Items.Count > 0:
                 if (list.Items.All(IsInequality))
                 {
                     var parts = list.Items.Select(i => Shape(i)).ToList();
@@ -212,7 +234,7 @@ public static class MathGrader
                     }
                 }
 
-                return new ManyAnswer(list.Items.SelectMany(Expand).Select(Shape).ToList(), false, '{', '}');
+                return new ManyAnswer(list.Items.SelectMany(Expand).Select(Shape).ToList(), false, '{', '}', Bare: true);
             case SetNode set:
                 return new ManyAnswer(set.Items.SelectMany(Expand).Select(Shape).ToList(), false, '{', '}');
             case BracketNode b when b.Items.Count == 2 && (b.Open != '(' || b.Close != ')' || b.Items.Any(IsInfinite)):
@@ -254,7 +276,12 @@ public static class MathGrader
                 return Scalar(p.Operand) is ScalarAnswer s ? s with { Percent = true } : new TextAnswer(p.ToString());
             default:
                 var expansions = Expand(node).ToList();
-                return expansions.Count > 1 ? new ManyAnswer(expansions.Select(Shape).ToList(), false, '{', '}') : Scalar(node);
+                if (expansions.Count > 1)
+                {
+                    return new ManyAnswer(expansions.Select(Scalar).ToList(), false, '{', '}');
+                }
+
+                return node.Contains(n => n is PlusMinusNode) ? new TextAnswer(node.ToString()) : Scalar(node);
         }
     }
 
@@ -343,10 +370,24 @@ public static class MathGrader
             yield break;
         }
 
+        var expanded = new List<MathNode>();
         for (var mask = 0; mask < 1 << count; mask++)
         {
             var index = 0;
-            yield return Replace(node, mask, ref index);
+            var choice = Replace(node, mask, ref index);
+            if (choice.Contains(n => n is PlusMinusNode))
+            {
+                // A ± where no choice can be made (inside a mixed number, a subscript ...): kept whole.
+                expanded = [node];
+                break;
+            }
+
+            expanded.Add(choice);
+        }
+
+        foreach (var e in expanded)
+        {
+            yield return e;
         }
 
         static void Count(MathNode n, ref int count)
@@ -554,6 +595,11 @@ public static class MathGrader
 
         if (x.Ordered || y.Ordered)
         {
+            if (!(x.Ordered ? y.Bare : x.Bare))
+            {
+                return (false, "a tuple against a set");
+            }
+
             // A point against a bare list: only in the same order.
             return (x.Items.Count == y.Items.Count && x.Items.Zip(y.Items).All(p => Same(p.First, p.Second)), "list against tuple, in order");
         }
@@ -721,13 +767,9 @@ public static class MathGrader
             return (true, "identical");
         }
 
+        // Variables on one side only are allowed (sin^2 x + cos^2 x against 1): the random points decide.
         var vx = Vars(x);
-        var vy = Vars(y);
-        if (!vx.SetEquals(vy))
-        {
-            return (false, $"different variables ({string.Join(",", vx.Order())} against {string.Join(",", vy.Order())})");
-        }
-
+        vx.UnionWith(Vars(y));
         if (vx.Count == 0)
         {
             var a = MathEvaluator.Evaluate(x);

@@ -105,11 +105,11 @@ public static class MathLexer
         for (var i = 0; i < s.Length; i++)
         {
             var c = s[i];
-            if (c == ',' && At(s, i + 1, "\\!"))
+            if (c == ',' && NegativeSpaceFollows(s, i + 1))
             {
-                // 10,\!080: a thousands separator with its thin negative space (and any spaces after it).
+                // 10,\!080: a thousands separator with its negative thin space (spaces around it allowed).
                 sb.Append(',');
-                i += 2;
+                i = s.IndexOf("\\!", i, StringComparison.Ordinal) + 1;
                 while (i + 1 < s.Length && s[i + 1] == ' ')
                 {
                     i++;
@@ -131,10 +131,55 @@ public static class MathLexer
                 continue;
             }
 
-            sb.Append(c switch { '$' or '€' or '£' => ' ', '−' => '-', '×' => '*', '÷' => '/', '≤' => '≤', _ => c });
+            switch (c)
+            {
+                case '$' or '€' or '£':
+                    sb.Append(' ');
+                    break;
+                case '−' or '–':
+                    sb.Append('-');
+                    break;
+                case '×' or '·' or '⋅':
+                    sb.Append('*');
+                    break;
+                case '÷':
+                    sb.Append('/');
+                    break;
+                case 'π':
+                    sb.Append("\\pi ");
+                    break;
+                case '∞':
+                    sb.Append("\\infty ");
+                    break;
+                case '√':
+                    sb.Append("\\sqrt ");
+                    break;
+                case '∪':
+                    sb.Append("\\cup ");
+                    break;
+                case '±':
+                    sb.Append("\\pm ");
+                    break;
+                case '∈':
+                    sb.Append("\\in ");
+                    break;
+                default:
+                    sb.Append(c);
+                    break;
+            }
         }
 
         return sb.ToString().Trim().TrimEnd('.').Trim();
+    }
+
+    private static bool NegativeSpaceFollows(string s, int i)
+    {
+        while (i < s.Length && s[i] == ' ')
+        {
+            i++;
+        }
+
+        return At(s, i, "\\!");
     }
 
     private static bool At(string s, int i, string what) => i >= 0 && i + what.Length <= s.Length && string.CompareOrdinal(s, i, what, 0, what.Length) == 0;
@@ -256,8 +301,16 @@ public static class MathLexer
 
         var digits = new StringBuilder(s, i, j - i, 32);
 
-        // Thousands groups: 1,234,567 (1-3 leading digits, then groups of exactly three).
-        if (!decimalComma && digits.Length is >= 1 and <= 3)
+        // Thousands groups: 1,234,567 (1-3 leading digits, then groups of exactly three) — but not
+        // right after an opening bracket, where (12,102) is a pair.
+        var previous = i - 1;
+        while (previous >= 0 && s[previous] == ' ')
+        {
+            previous--;
+        }
+
+        var opensTuple = previous >= 0 && s[previous] is '(' or '[';
+        if (!decimalComma && !opensTuple && digits.Length is >= 1 and <= 3)
         {
             while (j + 3 < end + 0 && s[j] == ',' && j + 4 <= end && IsDigits(s, j + 1, 3) && (j + 4 == end || !char.IsAsciiDigit(s[j + 4])))
             {
@@ -281,6 +334,24 @@ public static class MathLexer
         else if (j < end && s[j] == '.' && (j + 1 == end || !char.IsAsciiLetter(s[j + 1])))
         {
             j++; // "5." : a trailing decimal point
+        }
+
+        // A repeating decimal: 0.\overline{3} is 1/3, 1.2\overline{45} is 1.2454545...
+        var repeating = "";
+        if (At(s, j, "\\overline{"))
+        {
+            var k = j + 10;
+            var digitsStart = k;
+            while (k < end && char.IsAsciiDigit(s[k]) && k - digitsStart < 20)
+            {
+                k++;
+            }
+
+            if (k > digitsStart && k < end && s[k] == '}')
+            {
+                repeating = s[digitsStart..k];
+                j = k + 1;
+            }
         }
 
         // Scientific notation written with e: 1.5e3, 2E-4 (the exponent must be digits).
@@ -317,6 +388,13 @@ public static class MathLexer
         }
 
         var value = new Rational(BigInteger.Parse(integer + fraction, CultureInfo.InvariantCulture), BigInteger.Pow(10, fraction.Length));
+        if (repeating.Length > 0)
+        {
+            // digits d repeating after the written fraction: d / (10^fraction * (10^|d| - 1))
+            value += new Rational(BigInteger.Parse(repeating, CultureInfo.InvariantCulture),
+                BigInteger.Pow(10, fraction.Length) * (BigInteger.Pow(10, repeating.Length) - 1));
+        }
+
         if (exponent != 0)
         {
             var scale = new Rational(BigInteger.Pow(10, Math.Abs(exponent)), BigInteger.One);

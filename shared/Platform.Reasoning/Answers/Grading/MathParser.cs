@@ -133,7 +133,8 @@ public static class MathParser
             return tail.Count == 0 ? first : new RelationNode([first, .. tail.Select(x => x.Item2)], tail.Select(x => x.Item1).ToList());
         }, union, Map((op, x) => (op, x), relationOperator, union).Many());
 
-        var separator = OneOf(Tok(TokenKind.Comma), Tok(TokenKind.Semicolon), Parser<MathToken>.Token(IsConnective));
+        var connective = Parser<MathToken>.Token(IsConnective);
+        var separator = OneOf(Tok(TokenKind.Comma).Then(connective.Optional()).ThenReturn(default(MathToken)), Tok(TokenKind.Semicolon), connective);
         answers = item.SeparatedAtLeastOnce(separator).Select(xs =>
         {
             var list = xs.ToList();
@@ -148,8 +149,19 @@ public static class MathParser
     private static readonly Parser<MathToken, MathNode> Answers = Build();
 
     /// <summary>Adjacent terms multiply, except an integer followed by a fraction of integers: a mixed number.</summary>
-    private static MathNode Juxtapose(MathNode left, MathNode right) =>
-        left is NumberNode { Decimal: false, Value.IsInteger: true } whole && right is FractionNode { Numerator: NumberNode { Value.IsInteger: true }, Denominator: NumberNode { Value.IsInteger: true } }
-            ? new MixedNode(whole, right)
-            : new ProductNode(left, right, false);
+    private static MathNode Juxtapose(MathNode left, MathNode right)
+    {
+        if (right is FractionNode { Numerator: NumberNode { Value.IsInteger: true }, Denominator: NumberNode { Value.IsInteger: true } })
+        {
+            switch (left)
+            {
+                case NumberNode { Decimal: false, Value.IsInteger: true } whole:
+                    return new MixedNode(whole, right);
+                case NegateNode { Operand: NumberNode { Decimal: false, Value.IsInteger: true } negative }:
+                    return new NegateNode(new MixedNode(negative, right)); // -1\frac{1}{2} is -1.5
+            }
+        }
+
+        return new ProductNode(left, right, false);
+    }
 }
