@@ -10,4 +10,3 @@ public sealed class CandidatesScoredConsumerDefinition() : PlatformConsumerDefin
 
 public sealed class RunFaultConsumerDefinition() : PlatformConsumerDefinition<RunFaultConsumer>(null, 4);
 
-public sealed class BatchProgressConsumerDefinition() : PlatformConsumerDefinition<BatchProgressConsumer>(null, 4);

@@ -48,11 +48,3 @@ public sealed class RunFaultConsumer(RunDriver driver) :
     private static string Reason(string where, Fault fault) =>
         $"{where} failed after retries: {string.Join("; ", fault.Exceptions.Select(e => $"{e.ExceptionType}: {e.Message}"))}";
 }
-
-/// <summary>When a run ends, checks whether its batch has ended too, and if so completes it once.</summary>
-public sealed class BatchProgressConsumer(BatchCompletion completion) : IConsumer<RunCompleted>, IConsumer<RunFailed>
-{
-    public Task Consume(ConsumeContext<RunCompleted> context) => completion.Check(context, context.Message.BatchId);
-
-    public Task Consume(ConsumeContext<RunFailed> context) => completion.Check(context, context.Message.BatchId);
-}

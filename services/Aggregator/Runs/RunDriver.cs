@@ -34,7 +34,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             return;
         }
 
-        if (run.Status is RunStatus.Completed or RunStatus.Failed)
+        if (RunStatus.IsEnded(run.Status))
         {
             await Republish(context, run);
             return;
@@ -222,7 +222,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             return;
         }
 
-        if (run.Status is RunStatus.Completed or RunStatus.Failed)
+        if (RunStatus.IsEnded(run.Status))
         {
             await tx.CommitAsync(ct);
             await Republish(context, run);
@@ -246,6 +246,14 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
 
         RecordUsage(run, round, kind, requestId, usage);
+        if (RunStatus.IsEnded(run.Status))
+        {
+            // A reply for a run that ended meanwhile (cancelled, or failed by a fault): its compute is kept, nothing follows.
+            await db.SaveChangesAsync(context.CancellationToken);
+            await tx.CommitAsync(context.CancellationToken);
+            return null;
+        }
+
         if (error is not null)
         {
             await FailAndPublish(context, tx, run, $"{what} failed: {error}");
@@ -283,33 +291,50 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
 
         logger.LogInformation("duplicate reply to request {RequestId} of run {RunId}: publishing the run's outcome again", requestId, runId);
         await Republish(context, run);
+
+        // A redelivery may follow a crash between the commit that completed the batch and its publication.
+        if (context.ReceiveContext.Redelivered && RunStatus.IsEnded(run.Status)
+            && await db.Batches.AnyAsync(b => b.Id == run.BatchId && b.Status == BatchStatus.Completed, ct))
+        {
+            await BatchCounters.PublishCompleted(context, db, run.BatchId, logger, ct);
+        }
+
         return null;
     }
 
-    /// <summary>Grades and stores the run's answer, commits, and publishes RunCompleted.</summary>
-    private async Task CompleteWith(ConsumeContext context, IDbContextTransaction tx, Run run, string? answer)
+    /// <summary>Grades and stores the run's answer, ends it, and publishes RunCompleted.</summary>
+    private Task CompleteWith(ConsumeContext context, IDbContextTransaction tx, Run run, string? answer)
     {
-        var ct = context.CancellationToken;
         run.Answer = answer;
         run.Correct = run.Problem!.ReferenceAnswer is { } reference ? AnswerEquivalence.Equivalent(reference, answer) : null;
-        run.Status = RunStatus.Completed;
+        return End(context, tx, run, RunStatus.Completed);
+    }
+
+    private Task FailAndPublish(ConsumeContext context, IDbContextTransaction tx, Run run, string reason)
+    {
+        run.FailureReason = reason.Length > 2000 ? reason[..2000] : reason;
+        logger.LogWarning("run {RunId} failed: {Reason}", run.Id, reason);
+        return End(context, tx, run, RunStatus.Failed);
+    }
+
+    /// <summary>
+    /// Ends a run in the open transaction and counts it in its batch (the last run completes the batch),
+    /// commits, then publishes the run's outcome and, when it was the last, the batch's.
+    /// </summary>
+    private async Task End(ConsumeContext context, IDbContextTransaction tx, Run run, string status)
+    {
+        var ct = context.CancellationToken;
+        run.Status = status;
         run.UpdatedAt = clock.GetUtcNow();
         run.CompletedAt = run.UpdatedAt;
         await db.SaveChangesAsync(ct);
+        var batchCompleted = await BatchCounters.CountEnded(db, run.BatchId, run.UpdatedAt, ct);
         await tx.CommitAsync(ct);
         await Republish(context, run);
-    }
-
-    private async Task FailAndPublish(ConsumeContext context, IDbContextTransaction tx, Run run, string reason)
-    {
-        run.Status = RunStatus.Failed;
-        run.FailureReason = reason.Length > 2000 ? reason[..2000] : reason;
-        run.UpdatedAt = clock.GetUtcNow();
-        run.CompletedAt = run.UpdatedAt;
-        await db.SaveChangesAsync(context.CancellationToken);
-        await tx.CommitAsync(context.CancellationToken);
-        logger.LogWarning("run {RunId} failed: {Reason}", run.Id, reason);
-        await Republish(context, run);
+        if (batchCompleted)
+        {
+            await BatchCounters.PublishCompleted(context, db, run.BatchId, logger, ct);
+        }
     }
 
     /// <summary>Publishes what the database says about a run: its result, its failure, or (still running) its pending request again.</summary>
@@ -322,11 +347,13 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
                 await context.Publish(new RunCompleted
                 {
                     BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Strategy = run.Strategy, Answer = run.Answer,
-                    Correct = run.Correct, Usage = await UsageTotals.ForRun(db, run.Id, ct),
+                    Correct = run.Correct, Usage = Totals(run),
                 }, ct);
                 break;
             case RunStatus.Failed:
                 await context.Publish(new RunFailed { BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Reason = run.FailureReason ?? "" }, ct);
+                break;
+            case RunStatus.Cancelled:
                 break;
             default:
                 var pending = await db.RunRounds.AsNoTracking().Where(r => r.RunId == run.Id && r.Status == RoundStatus.Pending)
@@ -354,7 +381,21 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
     }
 
-    private void RecordUsage(Run run, int round, string kind, Guid requestId, ComputeUsage usage) =>
+    private static ComputeUsage Totals(Run run) => new()
+    {
+        PromptTokens = run.PromptTokens, CachedPromptTokens = run.CachedPromptTokens, GeneratedTokens = run.GeneratedTokens,
+        ScoredTokens = run.ScoredTokens, Flops = run.Flops, DeviceMilliseconds = run.DeviceMilliseconds,
+    };
+
+    /// <summary>One usage row per reply, and the run's running totals.</summary>
+    private void RecordUsage(Run run, int round, string kind, Guid requestId, ComputeUsage usage)
+    {
+        run.PromptTokens += usage.PromptTokens;
+        run.CachedPromptTokens += usage.CachedPromptTokens;
+        run.GeneratedTokens += usage.GeneratedTokens;
+        run.ScoredTokens += usage.ScoredTokens;
+        run.Flops += usage.Flops;
+        run.DeviceMilliseconds += usage.DeviceMilliseconds;
         db.ComputeUsage.Add(new ComputeUsageRecord
         {
             Id = Guid.NewGuid(), RequestId = requestId, BatchId = run.BatchId, RunId = run.Id, Round = round, Kind = kind,
@@ -362,6 +403,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             GeneratedTokens = usage.GeneratedTokens, ScoredTokens = usage.ScoredTokens, Flops = usage.Flops,
             DeviceMilliseconds = usage.DeviceMilliseconds, RecordedAt = clock.GetUtcNow(),
         });
+    }
 
     private RunRound NewRound(Guid runId, int index, string kind, Guid requestId, object request, string? state = null) => new()
     {

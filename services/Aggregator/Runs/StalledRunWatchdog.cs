@@ -14,7 +14,7 @@ namespace Platform.Aggregator.Runs;
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed class StalledRunWatchdog(
-    PlatformDbContext db, ISendEndpointProvider send, IOptions<AggregatorOptions> options, TimeProvider clock, ILogger<StalledRunWatchdog> logger) : IJob
+    PlatformDbContext db, ISendEndpointProvider send, IPublishEndpoint publish, IOptions<AggregatorOptions> options, TimeProvider clock, ILogger<StalledRunWatchdog> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -38,5 +38,16 @@ public sealed class StalledRunWatchdog(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+
+        // Repair path: a batch whose runs have all ended but that is not complete (its completing commit was lost).
+        var finished = await db.Batches.Where(b => b.Status == BatchStatus.Accepted && b.RunsEnded >= b.ProblemCount).Select(b => b.Id).ToListAsync(cancellationToken);
+        foreach (var batchId in finished)
+        {
+            if (await BatchCounters.Complete(db, batchId, now, cancellationToken))
+            {
+                logger.LogWarning("batch {BatchId} had every run ended but was not complete: completed by the watchdog", batchId);
+                await BatchCounters.PublishCompleted(publish, db, batchId, logger, cancellationToken);
+            }
+        }
     }
 }

@@ -79,6 +79,19 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             runs.Add((run, problem, plan));
         }
 
+        // A batch in which no problem can run is rejected whole (nothing would ever complete it).
+        if (runs.Count > 0 && runs.All(r => r.Item3 is null))
+        {
+            var first = runs[0].Item1.FailureReason ?? "";
+            var reason = new BatchRejected { BatchId = submit.BatchId, Field = "Problems", Reason = $"every problem is invalid; problem 0: {first}" };
+            batch.Status = BatchStatus.Rejected;
+            batch.RejectionReason = $"{reason.Field}: {reason.Reason}";
+            batch.CompletedAt = now;
+            return new BatchDecision(batch, [], reason);
+        }
+
+        // Refused problems are runs that ended at the door; the batch completes when the rest have.
+        batch.RunsEnded = runs.Count(r => r.Item3 is null);
         return new BatchDecision(batch, runs, null);
     }
 

@@ -17,6 +17,10 @@ public class Batch
     public string SettingsJson { get; set; } = "{}";
 
     public int ProblemCount { get; set; }
+
+    /// <summary>Runs that have ended (completed, failed or cancelled), counted in the transaction that ends each run.</summary>
+    public int RunsEnded { get; set; }
+
     public long? TokenBudget { get; set; }
     public string? RejectionReason { get; set; }
     public DateTimeOffset SubmittedAt { get; set; }
@@ -31,4 +35,5 @@ public static class BatchStatus
     public const string Accepted = "accepted";
     public const string Rejected = "rejected";
     public const string Completed = "completed";
+    public const string Cancelled = "cancelled";
 }

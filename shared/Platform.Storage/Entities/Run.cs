@@ -24,6 +24,14 @@ public class Run
     /// <summary>The last round the run has started.</summary>
     public int CurrentRound { get; set; }
 
+    // Compute of every request the run made, summed as the replies arrive (the per-request rows are in compute_usage).
+    public long PromptTokens { get; set; }
+    public long CachedPromptTokens { get; set; }
+    public long GeneratedTokens { get; set; }
+    public long ScoredTokens { get; set; }
+    public double Flops { get; set; }
+    public double DeviceMilliseconds { get; set; }
+
     public string? Answer { get; set; }
     public bool? Correct { get; set; }
     public string? FailureReason { get; set; }
@@ -41,4 +49,8 @@ public static class RunStatus
     public const string Running = "running";
     public const string Completed = "completed";
     public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    /// <summary>Statuses a run does not leave.</summary>
+    public static bool IsEnded(string status) => status is Completed or Failed or Cancelled;
 }

@@ -52,6 +52,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("requested_strategy");
 
+                    b.Property<int>("RunsEnded")
+                        .HasColumnType("integer")
+                        .HasColumnName("runs_ended");
+
                     b.Property<string>("SettingsJson")
                         .IsRequired()
                         .HasColumnType("text")
@@ -356,6 +360,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("batch_id");
 
+                    b.Property<long>("CachedPromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cached_prompt_tokens");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
@@ -371,6 +379,10 @@ namespace Platform.Storage.Migrations
                     b.Property<int>("CurrentRound")
                         .HasColumnType("integer")
                         .HasColumnName("current_round");
+
+                    b.Property<double>("DeviceMilliseconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("device_milliseconds");
 
                     b.Property<int>("DifficultyBin")
                         .HasColumnType("integer")
@@ -391,6 +403,14 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("failure_reason");
 
+                    b.Property<double>("Flops")
+                        .HasColumnType("double precision")
+                        .HasColumnName("flops");
+
+                    b.Property<long>("GeneratedTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("generated_tokens");
+
                     b.Property<int>("N")
                         .HasColumnType("integer")
                         .HasColumnName("n");
@@ -409,6 +429,14 @@ namespace Platform.Storage.Migrations
                     b.Property<Guid>("ProblemId")
                         .HasColumnType("uuid")
                         .HasColumnName("problem_id");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
+
+                    b.Property<long>("ScoredTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("scored_tokens");
 
                     b.Property<string>("Status")
                         .IsRequired()
