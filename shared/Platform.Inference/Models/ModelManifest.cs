@@ -120,7 +120,12 @@ public sealed record VerifierInfo
     /// <summary>Graph output holding per-position scores.</summary>
     public string Output { get; init; } = "scores";
 
-    /// <summary>"step_delimiter": the score of a step is read at the last token of its delimiter.</summary>
+    /// <summary>
+    /// "step_delimiter": the score of a step is read at the last token of its delimiter (a score head).
+    /// "step_likelihood": a generative verifier — the graph is a decoder (output "logits"); a step's
+    /// probability is the product of the probabilities the model gives its tokens, and its score is
+    /// the lowest step probability so far (every step up to here is one the model would write).
+    /// </summary>
     public string ReadAt { get; init; } = "step_delimiter";
 
     /// <summary>"probability" (already in [0, 1]) or "sigmoid" (apply it).</summary>

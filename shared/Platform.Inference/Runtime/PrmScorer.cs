@@ -22,6 +22,9 @@ public sealed class PrmScorer : IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly string _output;
     private readonly bool _sigmoid;
+    private readonly bool _generative;
+    private readonly string[] _pastNames = [];
+    private readonly bool _hasPositionIds;
 
     private PrmScorer(ModelDirectory model, InferenceSession session)
     {
@@ -30,6 +33,17 @@ public sealed class PrmScorer : IDisposable
         var verifier = model.Manifest.Verifier ?? new VerifierInfo();
         _output = verifier.Output;
         _sigmoid = verifier.Transform == "sigmoid";
+        _generative = verifier.ReadAt == "step_likelihood";
+        if (_generative)
+        {
+            _pastNames = session.InputMetadata.Keys.Where(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)).ToArray();
+            _hasPositionIds = session.InputMetadata.ContainsKey("position_ids");
+        }
+        else if (verifier.ReadAt != "step_delimiter")
+        {
+            throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: verifier.read_at must be step_delimiter or step_likelihood (was \"{verifier.ReadAt}\")");
+        }
+
         var manifestPath = Path.Combine(model.Path, ModelManifest.FileName);
         foreach (var input in new[] { "input_ids", "attention_mask" })
         {
@@ -69,8 +83,8 @@ public sealed class PrmScorer : IDisposable
         }
     }
 
-    /// <summary>Token ids of prompt + solution and the index of the token that closes each step.</summary>
-    public (int[] Ids, int[] StepEnds) Encode(ScoreRequest request)
+    /// <summary>Token ids of prompt + solution, the index of the token that closes each step, and where the solution starts.</summary>
+    public (int[] Ids, int[] StepEnds, int SolutionStart) Encode(ScoreRequest request)
     {
         var tokenizer = Model.Tokenizer;
         var prompt = tokenizer.Encode(request.Prompt);
@@ -86,7 +100,7 @@ public sealed class PrmScorer : IDisposable
         solution.CopyTo(ids, prefix + prompt.Length);
 
         var ends = StepEnds(tokenizer, solution, Model.Manifest.StepDelimiter).Select(e => prefix + prompt.Length + e).ToArray();
-        return (ids, ends);
+        return (ids, ends, prefix + prompt.Length);
     }
 
     /// <summary>
@@ -161,7 +175,7 @@ public sealed class PrmScorer : IDisposable
         var clock = Stopwatch.StartNew();
         var manifest = Model.Manifest;
         var context = manifest.Architecture.Context;
-        var encoded = new (int[] Ids, int[] StepEnds)[requests.Count];
+        var encoded = new (int[] Ids, int[] StepEnds, int SolutionStart)[requests.Count];
         var errors = new string?[requests.Count];
         for (var i = 0; i < requests.Count; i++)
         {
@@ -205,6 +219,12 @@ public sealed class PrmScorer : IDisposable
 
             using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [chunk.Length, width]);
             using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [chunk.Length, width]);
+            if (_generative)
+            {
+                Likelihoods(chunk, encoded, width, ids, idsValue, maskValue, scores);
+                continue;
+            }
+
             using var output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [chunk.Length, width]);
             _session.Run(_runOptions, ["input_ids", "attention_mask"], [idsValue, maskValue], [_output], [output]);
             var values = output.GetTensorDataAsSpan<float>();
@@ -232,6 +252,86 @@ public sealed class PrmScorer : IDisposable
                 Flops = flops[i],
                 WallMilliseconds = totalFlops > 0 ? wall * flops[i] / totalFlops : 0,
             })).ToList();
+    }
+
+    /// <summary>
+    /// Generative scoring of one chunk: a full-sequence pass of the decoder (an empty cache), the
+    /// log-probability of every solution token given what precedes it, summed per step; a step's score
+    /// is the lowest step probability up to it.
+    /// </summary>
+    private void Likelihoods(int[] chunk, (int[] Ids, int[] StepEnds, int SolutionStart)[] encoded, int width, long[] ids, OrtValue idsValue, OrtValue maskValue, double[][] scores)
+    {
+        var rows = chunk.Length;
+        var a = Model.Manifest.Architecture;
+        var vocab = a.VocabSize;
+        var positions = new long[rows * width];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var j = 0; j < width; j++)
+            {
+                positions[r * width + j] = j;
+            }
+        }
+
+        using var positionValue = OrtValue.CreateTensorValueFromMemory(positions, [rows, width]);
+        var empty = _pastNames.Select(_ => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float,
+            [rows, a.KvHeads > 0 ? a.KvHeads : a.Heads, 0, a.HeadDim])).ToList();
+        try
+        {
+            var names = new List<string> { "input_ids", "attention_mask" };
+            var values = new List<OrtValue> { idsValue, maskValue };
+            if (_hasPositionIds)
+            {
+                names.Add("position_ids");
+                values.Add(positionValue);
+            }
+
+            names.AddRange(_pastNames);
+            values.AddRange(empty);
+            using var outputs = _session.Run(_runOptions, names, values, [_output]);
+            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            for (var r = 0; r < rows; r++)
+            {
+                var (_, ends, start) = encoded[chunk[r]];
+                var row = new double[ends.Length];
+                var running = 1.0;
+                var token = Math.Max(1, start);
+                for (var s = 0; s < ends.Length; s++)
+                {
+                    double logProbability = 0;
+                    for (; token <= ends[s]; token++)
+                    {
+                        logProbability += LogSoftmaxAt(logits.Slice(((r * width) + token - 1) * vocab, vocab), (int)ids[r * width + token]);
+                    }
+
+                    running = Math.Min(running, Math.Exp(logProbability));
+                    row[s] = running;
+                }
+
+                scores[chunk[r]] = row;
+            }
+        }
+        finally
+        {
+            empty.ForEach(v => v.Dispose());
+        }
+    }
+
+    private static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in logits)
+        {
+            max = Math.Max(max, v);
+        }
+
+        double sum = 0;
+        foreach (var v in logits)
+        {
+            sum += Math.Exp(v - max);
+        }
+
+        return logits[index] - max - Math.Log(sum);
     }
 
     public void Dispose()

@@ -15,11 +15,13 @@ public static class ExportCommand
         var name = new Option<string>("--name") { Description = "Model name (gen-small, gen-large, prm)", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Model folder to write", Required = true };
         var step = new Option<int?>("--checkpoint") { Description = "Export the weights saved at this step instead of the final ones" };
+        var generative = new Option<bool>("--generative-verifier") { Description = "Export a generator as a generative verifier (kind prm: a step scores the probability the model gives it)" };
         var command = new Command("export", "Export a run to ONNX (model.onnx + model.json) and check ONNX Runtime against TorchSharp");
         command.Options.Add(run);
         command.Options.Add(name);
         command.Options.Add(output);
         command.Options.Add(step);
+        command.Options.Add(generative);
         command.SetAction(parse =>
         {
             var folder = new RunFolder(parse.GetValue(run)!);
@@ -37,7 +39,7 @@ public static class ExportCommand
             {
                 provenance["checkpoint_step"] = JsonSerializer.SerializeToElement(checkpoint);
             }
-            var kind = info?.Kind is "prm" or "orm" ? info.Kind : null;
+            var kind = info?.Kind is "prm" or "orm" ? info.Kind : parse.GetValue(generative) ? "prm" : null;
             var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance, kind);
             var (full, incremental) = Check(model, Path.Combine(target, "model.onnx"));
             Console.WriteLine($"exported {manifest.Name}: {manifest.Parameters:N0} parameters, {new FileInfo(Path.Combine(target, "model.onnx")).Length / 1e6:F1} MB; " +

@@ -40,8 +40,10 @@ public static class ModelExport
         StepDelimiter = ArithmeticFormat.StepDelimiter.ToString(),
         Answer = new AnswerInfo { Prefix = ArithmeticFormat.AnswerPrefix, Format = "arithmetic" },
         // The step lines are the model's thinking; the answer line ends it (used by budget forcing).
-        EndOfThinking = c.ScoreHead ? null : ArithmeticFormat.AnswerPrefix.TrimEnd(),
-        Verifier = c.ScoreHead ? new VerifierInfo { Output = "scores", ReadAt = "step_delimiter", Transform = "probability" } : null,
+        EndOfThinking = kind is "prm" or "orm" || c.ScoreHead ? null : ArithmeticFormat.AnswerPrefix.TrimEnd(),
+        Verifier = c.ScoreHead ? new VerifierInfo { Output = "scores", ReadAt = "step_delimiter", Transform = "probability" }
+            : kind is "prm" ? new VerifierInfo { Output = "logits", ReadAt = "step_likelihood", Transform = "probability" }
+            : null,
         Training = training,
     };
 }
