@@ -1,11 +1,3 @@
-using Platform.Hosting;
-using Platform.Router.Api;
-using Platform.Router.Extensions;
+using Platform.Router;
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddRouterServices();
-
-var app = builder.Build();
-app.MapPlatformHealth();
-app.MapBatchEndpoints();
-app.Run();
+RouterApp.Build(args).Run();

@@ -39,4 +39,7 @@ public record SubmitBatch
     public string? GeneratorModel { get; init; }
     public string? VerifierModel { get; init; }
     public int? Seed { get; init; }
+
+    /// <summary>When the batch was submitted (set by whoever accepts it: the HTTP API, the CLI); the Router's clock otherwise.</summary>
+    public DateTimeOffset? SubmittedAt { get; init; }
 }

@@ -32,6 +32,8 @@ public static class MessagingRegistration
 
         builder.Services.AddMassTransit(x =>
         {
+            // No call home: MassTransit's anonymous usage telemetry (an HTTP request the operator never configured) stays off.
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
             x.SetKebabCaseEndpointNameFormatter();
             if (consumerAssemblies.Length > 0)
             {

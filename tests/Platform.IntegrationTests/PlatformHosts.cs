@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -69,6 +71,9 @@ public sealed class PlatformHosts : IAsyncDisposable
     public IHost Router => _hosts[0];
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>The Router's HTTP API (Kestrel on a free loopback port).</summary>
+    public HttpClient Http { get; private set; } = new();
+
     /// <param name="workers">Generator and Verifier instances each (competing consumers on their queues).</param>
     public static async Task<PlatformHosts> Start(Servers servers, Dictionary<string, string?>? extra = null, int workers = 1)
     {
@@ -92,8 +97,16 @@ public sealed class PlatformHosts : IAsyncDisposable
 
         hosts._build = Build;
 
-        // Router first: it applies the migrations.
-        hosts._hosts.Add(Build(b => b.AddRouterServices()));
+        // Router first: it applies the migrations. It is the real web application, listening on loopback.
+        var router = Platform.Router.RouterApp.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings);
+            b.Logging.ClearProviders();
+            b.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            b.Logging.AddFilter("MassTransit", LogLevel.Error);
+            b.WebHost.UseUrls("http://127.0.0.1:0");
+        });
+        hosts._hosts.Add(router);
         hosts._hosts.Add(Build(b => b.AddAggregatorServices()));
         for (var i = 0; i < workers; i++)
         {
@@ -111,6 +124,7 @@ public sealed class PlatformHosts : IAsyncDisposable
             await host.StartAsync();
         }
 
+        hosts.Http = new HttpClient { BaseAddress = new Uri(router.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
         return hosts;
     }
 

@@ -324,11 +324,35 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
     private async Task End(ConsumeContext context, IDbContextTransaction tx, Run run, string status)
     {
         var ct = context.CancellationToken;
-        run.Status = status;
-        run.UpdatedAt = clock.GetUtcNow();
-        run.CompletedAt = run.UpdatedAt;
+        var now = clock.GetUtcNow();
+
+        // Only a run still planned or running ends here: a cancellation may have ended it since it was read.
+        var ended = await db.Runs.Where(r => r.Id == run.Id && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running))
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, status).SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.CompletedAt, now), ct);
+        if (ended == 0)
+        {
+            // Keep the compute the reply reports; the answer of a cancelled run is not recorded.
+            var entry = db.Entry(run);
+            foreach (var p in new[] { nameof(Run.Answer), nameof(Run.Correct), nameof(Run.FailureReason), nameof(Run.Status) })
+            {
+                entry.Property(p).IsModified = false;
+            }
+
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return;
+        }
+
+        (run.Status, run.UpdatedAt, run.CompletedAt) = (status, now, now);
+        var entryOf = db.Entry(run);
+        foreach (var p in new[] { nameof(Run.Status), nameof(Run.UpdatedAt), nameof(Run.CompletedAt) })
+        {
+            entryOf.Property(p).OriginalValue = entryOf.Property(p).CurrentValue;
+            entryOf.Property(p).IsModified = false;
+        }
+
         await db.SaveChangesAsync(ct);
-        var batchCompleted = await BatchCounters.CountEnded(db, run.BatchId, run.UpdatedAt, ct);
+        var batchCompleted = await BatchCounters.CountEnded(db, run.BatchId, now, ct);
         await tx.CommitAsync(ct);
         await Republish(context, run);
         if (batchCompleted)

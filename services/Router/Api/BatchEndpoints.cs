@@ -1,24 +1,56 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.Hosting;
 using Platform.Router.Planning;
 using Platform.Storage;
+using Platform.Storage.Queries;
 
 namespace Platform.Router.Api;
 
-/// <summary>HTTP submission: POST /batches (202 with the batch id, or 400 naming the field) and GET /batches/{id}.</summary>
+/// <summary>
+/// The batch API: submit (<c>POST /batches</c>), progress (<c>GET /batches/{id}</c>), per-problem results
+/// (<c>GET /batches/{id}/results</c>, paged or streamed as JSON lines), listing (<c>GET /batches</c>) and
+/// cancellation (<c>DELETE /batches/{id}</c>). Every 400 is an RFC 7807 problem naming the fields.
+/// </summary>
 public static class BatchEndpoints
 {
+    public const int MaxPageSize = 1000;
+
     public static IEndpointRouteBuilder MapBatchEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/batches", async (SubmitBatch body, BatchPlanner planner, ISendEndpointProvider send, CancellationToken ct) =>
+        app.MapPost("/batches", async (HttpRequest request, BatchPlanner planner, Microsoft.Extensions.Options.IOptions<RouterOptions> routerOptions, ISendEndpointProvider send, CancellationToken ct) =>
         {
-            var submit = body.BatchId == Guid.Empty ? body with { BatchId = NewId.NextGuid() } : body;
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, ct);
+            var options = routerOptions.Value;
+            var (body, errors) = BatchBody.Read(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            if (body is null)
+            {
+                return Invalid(errors);
+            }
+
+            // Texts over the limit are refused at the door, before anything is accepted.
+            var tooLong = body.Problems.Select((p, i) => (p, i)).Where(x => Encoding.UTF8.GetByteCount(x.p.Text ?? "") > options.MaxProblemTextBytes).Take(20)
+                .Select(x => new BodyError($"problems[{x.i}].text",
+                    $"the problem text is {Encoding.UTF8.GetByteCount(x.p.Text ?? "")} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)")).ToList();
+            if (tooLong.Count > 0)
+            {
+                return Invalid(tooLong);
+            }
+
+            var submit = (body.BatchId == Guid.Empty ? body with { BatchId = NewId.NextGuid() } : body) with
+            {
+                Source = body.Source ?? "http", SubmittedAt = body.SubmittedAt ?? DateTimeOffset.UtcNow,
+            };
             var decision = planner.Plan(submit);
             if (decision.Rejection is { } rejection)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { [rejection.Field] = [rejection.Reason] });
+                return Invalid([new BodyError(Camel(rejection.Field), rejection.Reason)]);
             }
 
             var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
@@ -38,11 +70,104 @@ public static class BatchEndpoints
                 .Select(g => new { Status = g.Key, Count = g.Count(), Correct = g.Count(r => r.Correct == true) }).ToListAsync(ct);
             return Results.Ok(new
             {
-                batch.Id, batch.Name, batch.Status, batch.ProblemCount, batch.RejectionReason, batch.SubmittedAt, batch.CompletedAt,
+                batch.Id, batch.Name, batch.Status, batch.ProblemCount, batch.RunsEnded, batch.RejectionReason, batch.SubmittedAt, batch.CompletedAt,
                 Runs = runs.ToDictionary(r => r.Status, r => r.Count),
                 Correct = runs.Sum(r => r.Correct),
             });
         });
+
+        app.MapGet("/batches/{id:guid}/results", async (Guid id, HttpContext http, PlatformDbContext db, int? cursor, int? limit, string? format, CancellationToken ct) =>
+        {
+            if (!await db.Batches.AnyAsync(b => b.Id == id, ct))
+            {
+                return Results.NotFound();
+            }
+
+            if (format is not (null or "json" or "jsonl"))
+            {
+                return Invalid([new BodyError("format", $"format must be json or jsonl (was '{format}')")]);
+            }
+
+            if (format == "jsonl")
+            {
+                // Every result, streamed in problem order; memory stays flat whatever the batch size.
+                http.Response.ContentType = "application/x-ndjson";
+                var after = cursor ?? -1;
+                var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 1 << 16);
+                await using (writer)
+                {
+                    while (true)
+                    {
+                        var count = 0;
+                        await foreach (var row in BatchQueries.Results(db, id, after, 5000, ct))
+                        {
+                            await writer.WriteLineAsync(JsonSerializer.Serialize(row, BatchQueries.Json));
+                            after = row.ProblemIndex;
+                            count++;
+                        }
+
+                        await writer.FlushAsync(ct);
+                        if (count < 5000)
+                        {
+                            break;
+                        }
+                    }
+                }
+
+                return Results.Empty;
+            }
+
+            var size = Math.Clamp(limit ?? 100, 1, MaxPageSize);
+            var items = new List<ProblemResult>(size);
+            await foreach (var row in BatchQueries.Results(db, id, cursor ?? -1, size, ct))
+            {
+                items.Add(row);
+            }
+
+            return Results.Json(new ResultsPage(items, items.Count == size ? items[^1].ProblemIndex.ToString(CultureInfo.InvariantCulture) : null), BatchQueries.Json);
+        });
+
+        app.MapGet("/batches", async (PlatformDbContext db, string? status, DateTimeOffset? since, int? limit, string? cursor, CancellationToken ct) =>
+        {
+            (DateTimeOffset, Guid)? before = null;
+            if (cursor is not null)
+            {
+                var parts = cursor.Split('_');
+                if (parts.Length != 2 || !long.TryParse(parts[0], CultureInfo.InvariantCulture, out var ticks) || !Guid.TryParse(parts[1], out var last))
+                {
+                    return Invalid([new BodyError("cursor", "not a cursor this API returned")]);
+                }
+
+                before = (new DateTimeOffset(ticks, TimeSpan.Zero), last);
+            }
+
+            var size = Math.Clamp(limit ?? 50, 1, MaxPageSize);
+            var items = await BatchQueries.List(db, status, since, size, before, ct);
+            var next = items.Count == size ? $"{items[^1].SubmittedAt.UtcTicks}_{items[^1].Id}" : null;
+            return Results.Json(new BatchPage(items, next), BatchQueries.Json);
+        });
+
+        app.MapDelete("/batches/{id:guid}", async (Guid id, PlatformDbContext db, TimeProvider clock, CancellationToken ct) =>
+            await BatchQueries.Cancel(db, id, clock.GetUtcNow(), ct) switch
+            {
+                CancelOutcome.NotFound => Results.NotFound(),
+                CancelOutcome.AlreadyEnded => Results.Problem(statusCode: 409, title: "the batch has already ended", detail: $"batch {id} completed or was rejected before the cancellation"),
+                _ => Results.Ok(new { batchId = id, status = "cancelled" }),
+            });
         return app;
     }
+
+    public sealed record ResultsPage(
+        [property: JsonPropertyName("items")] IReadOnlyList<ProblemResult> Items,
+        [property: JsonPropertyName("next_cursor")] string? NextCursor);
+
+    public sealed record BatchPage(
+        [property: JsonPropertyName("items")] IReadOnlyList<BatchSummary> Items,
+        [property: JsonPropertyName("next_cursor")] string? NextCursor);
+
+    private static IResult Invalid(IEnumerable<BodyError> errors) =>
+        Results.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            title: "the request is invalid");
+
+    private static string Camel(string field) => field.Length == 0 ? field : char.ToLowerInvariant(field[0]) + field[1..];
 }

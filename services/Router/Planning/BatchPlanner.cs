@@ -26,7 +26,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
         {
             Id = submit.BatchId, Name = Truncate(submit.Name, 200), Source = Truncate(submit.Source, 400), RequestedStrategy = submit.Strategy,
             SettingsJson = JsonSerializer.Serialize(submit with { Problems = [] }, Json), ProblemCount = submit.Problems.Count,
-            TokenBudget = submit.TokenBudget, SubmittedAt = now,
+            TokenBudget = submit.TokenBudget, SubmittedAt = submit.SubmittedAt ?? now,
         };
 
         if (Reject(submit) is { } rejection)

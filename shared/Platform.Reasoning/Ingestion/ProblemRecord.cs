@@ -81,7 +81,19 @@ public static class ProblemLines
         return (problems, errors, format);
     }
 
-    private static DatasetFormat Detect(JsonElement root) =>
+    /// <summary>The fields each layout may carry (what a strict reader accepts).</summary>
+    public static IReadOnlyList<string> Fields(DatasetFormat format) => format switch
+    {
+        DatasetFormat.Gsm8k => ["question", "answer", "id"],
+        DatasetFormat.Math500 => ["problem", "answer", "solution", "level", "subject", "unique_id"],
+        _ => ["problem", "answer", "level", "digits", "nested", "id"],
+    };
+
+    /// <summary>One problem object in a data-file layout (detected when <paramref name="format"/> is Auto).</summary>
+    public static ProblemRecord ReadObject(JsonElement root, DatasetFormat format = DatasetFormat.Auto) =>
+        Read(root, format == DatasetFormat.Auto ? Detect(root) : format);
+
+    public static DatasetFormat Detect(JsonElement root) =>
         root.TryGetProperty("question", out _) ? DatasetFormat.Gsm8k
         : root.TryGetProperty("unique_id", out _) || root.TryGetProperty("subject", out _) ? DatasetFormat.Math500
         : root.TryGetProperty("problem", out _) ? DatasetFormat.Arithmetic

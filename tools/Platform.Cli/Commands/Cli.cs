@@ -11,6 +11,9 @@ public static class Cli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(SubmitCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(BatchesCommands.Results());
+        root.Subcommands.Add(BatchesCommands.Cancel());
+        root.Subcommands.Add(BatchesCommands.List());
         root.Subcommands.Add(GradeCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(DatasetsCommand.Create());

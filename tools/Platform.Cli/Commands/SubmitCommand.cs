@@ -24,6 +24,7 @@ public static class SubmitCommand
                 return 2;
             }
 
+            batch = batch with { SubmittedAt = DateTimeOffset.UtcNow };
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Configuration.AddEnvironmentVariables();
             builder.AddPlatformMessaging("cli", []);

@@ -37,7 +37,7 @@ public sealed record BatchReport
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public bool Finished => Status is BatchStatus.Completed or BatchStatus.Rejected;
+    public bool Finished => Status is BatchStatus.Completed or BatchStatus.Rejected or BatchStatus.Cancelled;
 
     public static async Task<BatchReport?> Load(PlatformDbContext db, Guid batchId, CancellationToken ct)
     {

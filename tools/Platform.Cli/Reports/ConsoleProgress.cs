@@ -9,7 +9,7 @@ namespace Platform.Cli.Reports;
 /// <summary>Where a batch stands, read with two small queries (cheap enough to poll while it runs).</summary>
 public sealed record BatchProgress(string Status, int Total, int Ended, long GeneratedTokens)
 {
-    public bool Finished => Status is BatchStatus.Completed or BatchStatus.Rejected;
+    public bool Finished => Status is BatchStatus.Completed or BatchStatus.Rejected or BatchStatus.Cancelled;
 
     public static async Task<BatchProgress?> Load(PlatformDbContext db, Guid batchId, CancellationToken ct)
     {
