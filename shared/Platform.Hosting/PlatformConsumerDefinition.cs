@@ -27,10 +27,20 @@ public abstract class PlatformConsumerDefinition<T> : ConsumerDefinition<T>
         _retryMilliseconds = retryMilliseconds.Length > 0 ? retryMilliseconds : [100, 500, 1500, 4000];
     }
 
+    /// <summary>
+    /// Outgoing messages wait until the consumer has succeeded (the in-memory outbox). A consumer that
+    /// commits and publishes in stages, and republishes idempotently on redelivery, turns this off so
+    /// each stage's messages leave at once.
+    /// </summary>
+    protected virtual bool HoldMessagesUntilDone => true;
+
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<T> consumerConfigurator, IRegistrationContext context)
     {
         endpointConfigurator.UseMessageRetry(r => r.Intervals(_retryMilliseconds));
-        endpointConfigurator.UseInMemoryOutbox(context);
+        if (HoldMessagesUntilDone)
+        {
+            endpointConfigurator.UseInMemoryOutbox(context);
+        }
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             rabbit.PrefetchCount = Math.Max(rabbit.PrefetchCount, _prefetch);

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using MassTransit;
-using Platform.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
+using Platform.Hosting;
 using Platform.Router.Planning;
 using Platform.Storage;
 using Platform.Storage.Entities;
@@ -10,87 +10,114 @@ using Platform.Storage.Entities;
 namespace Platform.Router.Consumers;
 
 /// <summary>
-/// Stores a submitted batch with a planned run per problem and announces the plans. A batch seen
-/// before (redelivery) is not stored again: its stored outcome is published again instead.
+/// Stores a submitted batch and plans it in chunks: each chunk's problems and runs are committed and
+/// their plans published before the next chunk is planned, so the first runs start within a second
+/// whatever the batch size. A redelivered batch resumes: the plans already stored are published again
+/// (starting a run twice is harmless) and planning continues after the last stored problem.
 /// </summary>
 public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner planner, ILogger<SubmitBatchConsumer> logger) : IConsumer<SubmitBatch>
 {
+    public const int ChunkSize = 2000;
+
     public async Task Consume(ConsumeContext<SubmitBatch> context)
     {
         var submit = context.Message;
         var ct = context.CancellationToken;
-        if (submit.BatchId != Guid.Empty && await db.Batches.AnyAsync(b => b.Id == submit.BatchId, ct))
+        var stored = submit.BatchId == Guid.Empty ? null : await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == submit.BatchId, ct);
+        if (stored is null)
         {
-            logger.LogInformation("batch {BatchId} was already stored; publishing its outcome again", submit.BatchId);
-            await PublishStored(context, submit.BatchId);
-            return;
-        }
+            var batch = planner.NewBatch(submit);
+            var rejection = planner.Validate(submit);
+            if (rejection is not null)
+            {
+                planner.Reject(batch, rejection);
+            }
 
-        var decision = planner.Plan(submit);
-        db.Batches.Add(decision.Batch);
-        db.Problems.AddRange(decision.Runs.Select(r => r.Problem));
-        db.Runs.AddRange(decision.Runs.Select(r => r.Run));
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e) when (e.IsUniqueViolation())
-        {
+            db.Batches.Add(batch);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException e) when (e.IsUniqueViolation())
+            {
+                db.ChangeTracker.Clear(); // a concurrent delivery stored it first: continue as a redelivery
+            }
+
             db.ChangeTracker.Clear();
-            await PublishStored(context, submit.BatchId);
+            stored = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == submit.BatchId, ct);
+        }
+
+        if (stored.Status == BatchStatus.Rejected)
+        {
+            var (field, reason) = stored.RejectionReason!.Split(": ", 2) is [var f, var r] ? (f, r) : ("", stored.RejectionReason);
+            logger.LogWarning("batch {BatchId} rejected: {Field}: {Reason}", submit.BatchId, field, reason);
+            await context.Publish(new BatchRejected { BatchId = submit.BatchId, Field = field, Reason = reason }, ct);
             return;
         }
 
-        if (decision.Rejection is { } rejection)
+        var done = await db.Problems.CountAsync(p => p.BatchId == submit.BatchId, ct);
+        if (done > 0)
         {
-            logger.LogWarning("batch {BatchId} rejected: {Field}: {Reason}", submit.BatchId, rejection.Field, rejection.Reason);
+            // A redelivery: what was stored before is announced again.
+            await PublishRuns(context, db.Runs.AsNoTracking().Where(r => r.BatchId == submit.BatchId).Include(r => r.Problem).OrderBy(r => r.Problem!.Index));
         }
         else
         {
-            logger.LogInformation("batch {BatchId}: {Runs} runs planned, {Failed} refused", submit.BatchId,
-                decision.Runs.Count(r => r.Plan is not null), decision.Runs.Count(r => r.Plan is null));
+            await context.Publish(new BatchAccepted { BatchId = stored.Id, ProblemCount = stored.ProblemCount, AcceptedAt = stored.SubmittedAt }, ct);
         }
 
-        await PublishStored(context, submit.BatchId);
-    }
-
-    /// <summary>Publishes what the database holds for the batch: its rejection, or its acceptance, plans and refused runs.</summary>
-    private async Task PublishStored(ConsumeContext context, Guid batchId)
-    {
-        var ct = context.CancellationToken;
-        var batch = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId, ct);
-        if (batch.Status == BatchStatus.Rejected)
+        var batchRow = new Batch { Id = stored.Id };
+        var refused = 0;
+        for (var from = done; from < submit.Problems.Count; from += ChunkSize)
         {
-            var (field, reason) = batch.RejectionReason!.Split(": ", 2) is [var f, var r] ? (f, r) : ("", batch.RejectionReason);
-            await context.Publish(new BatchRejected { BatchId = batchId, Field = field, Reason = reason }, ct);
-            return;
-        }
-
-        var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == batchId).Include(r => r.Problem).OrderBy(r => r.Problem!.Index).ToListAsync(ct);
-        var refused = runs.Count(r => r.Status == RunStatus.Failed && r.PlanJson == "{}");
-        await context.Publish(new BatchAccepted
-        {
-            BatchId = batchId, ProblemCount = batch.ProblemCount, RejectedProblemCount = refused, AcceptedAt = batch.SubmittedAt,
-        }, ct);
-        foreach (var run in runs)
-        {
-            if (run.PlanJson == "{}")
+            var runs = planner.PlanRange(submit, batchRow, from, Math.Min(ChunkSize, submit.Problems.Count - from));
+            var chunkRefused = runs.Count(r => r.Plan is null);
+            await using (var tx = await db.Database.BeginTransactionAsync(ct))
             {
-                await context.Publish(new RunFailed { BatchId = batchId, RunId = run.Id, ProblemId = run.ProblemId, Reason = run.FailureReason ?? "" }, ct);
-            }
-            else if (run.Status == RunStatus.Planned)
-            {
-                await context.Publish(new RunPlanned
+                db.Problems.AddRange(runs.Select(r => r.Problem));
+                db.Runs.AddRange(runs.Select(r => r.Run));
+                await db.SaveChangesAsync(ct);
+                if (chunkRefused > 0)
                 {
-                    BatchId = batchId, RunId = run.Id, ProblemId = run.ProblemId, ProblemText = run.Problem!.Text,
-                    ReferenceAnswer = run.Problem.ReferenceAnswer,
-                    Plan = JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, BatchPlanner.Json)!,
-                    Difficulty = new DifficultyEstimate { Bin = run.DifficultyBin, Score = run.DifficultyScore, Source = run.DifficultySource },
-                }, ct);
+                    await db.Batches.Where(b => b.Id == stored.Id)
+                        .ExecuteUpdateAsync(s => s.SetProperty(b => b.RunsEnded, b => b.RunsEnded + chunkRefused), ct);
+                }
+
+                await tx.CommitAsync(ct);
+            }
+
+            db.ChangeTracker.Clear();
+            refused += chunkRefused;
+            await Task.WhenAll(runs.Select(r => Announce(context, r.Run, r.Problem, r.Plan)));
+        }
+
+        logger.LogInformation("batch {BatchId}: {Runs} problems planned, {Refused} refused", submit.BatchId, submit.Problems.Count - done, refused);
+    }
+
+    private static async Task PublishRuns(ConsumeContext context, IQueryable<Run> runs)
+    {
+        await foreach (var run in runs.AsAsyncEnumerable().WithCancellation(context.CancellationToken))
+        {
+            var plan = run.PlanJson == "{}" ? null : JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, BatchPlanner.Json);
+            if (plan is null || run.Status == RunStatus.Planned)
+            {
+                await Announce(context, run, run.Problem!, plan);
             }
         }
     }
+
+    /// <summary>RunPlanned for a planned run; RunFailed for a problem refused at planning.</summary>
+    private static Task Announce(ConsumeContext context, Run run, Problem problem, StrategyPlan? plan) => plan is null
+        ? context.Publish(new RunFailed { BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Reason = run.FailureReason ?? "" }, context.CancellationToken)
+        : context.Publish(new RunPlanned
+        {
+            BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, ProblemText = problem.Text, ReferenceAnswer = problem.ReferenceAnswer, Plan = plan,
+            Difficulty = new DifficultyEstimate { Bin = run.DifficultyBin, Score = run.DifficultyScore, Source = run.DifficultySource },
+        }, context.CancellationToken);
 }
 
-/// <summary>Many messages in flight at once; shared retry and outbox policy.</summary>
-public sealed class SubmitBatchConsumerDefinition() : PlatformConsumerDefinition<SubmitBatchConsumer>(QueueNames.SubmitBatch, 4, 200, 1000, 3000);
+/// <summary>Several batches at once; each chunk's plans leave as soon as the chunk is stored (no outbox: redelivery republishes).</summary>
+public sealed class SubmitBatchConsumerDefinition() : PlatformConsumerDefinition<SubmitBatchConsumer>(QueueNames.SubmitBatch, 4, 200, 1000, 3000)
+{
+    protected override bool HoldMessagesUntilDone => false;
+}

@@ -19,28 +19,67 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The whole decision at once (small batches, tests); the Router's consumer plans in chunks with the parts below.</summary>
     public BatchDecision Plan(SubmitBatch submit)
     {
-        var now = clock.GetUtcNow();
-        var batch = new Batch
+        var batch = NewBatch(submit);
+        if (Validate(submit) is { } rejection)
         {
-            Id = submit.BatchId, Name = Truncate(submit.Name, 200), Source = Truncate(submit.Source, 400), RequestedStrategy = submit.Strategy,
-            SettingsJson = JsonSerializer.Serialize(submit with { Problems = [] }, Json), ProblemCount = submit.Problems.Count,
-            TokenBudget = submit.TokenBudget, SubmittedAt = submit.SubmittedAt ?? now,
-        };
-
-        if (Reject(submit) is { } rejection)
-        {
-            batch.Status = BatchStatus.Rejected;
-            batch.RejectionReason = $"{rejection.Field}: {rejection.Reason}";
-            batch.CompletedAt = now;
+            Reject(batch, rejection);
             return new BatchDecision(batch, [], rejection);
         }
 
+        var runs = PlanRange(submit, batch, 0, submit.Problems.Count);
+        batch.RunsEnded = runs.Count(r => r.Plan is null);
+        return new BatchDecision(batch, runs, null);
+    }
+
+    /// <summary>The batch row, before any problem is planned.</summary>
+    public Batch NewBatch(SubmitBatch submit) => new()
+    {
+        Id = submit.BatchId, Name = Truncate(submit.Name, 200), Source = Truncate(submit.Source, 400), RequestedStrategy = submit.Strategy,
+        SettingsJson = JsonSerializer.Serialize(submit with { Problems = [] }, Json), ProblemCount = submit.Problems.Count,
+        TokenBudget = submit.TokenBudget, SubmittedAt = submit.SubmittedAt ?? clock.GetUtcNow(),
+    };
+
+    public void Reject(Batch batch, BatchRejected rejection)
+    {
+        batch.Status = BatchStatus.Rejected;
+        batch.RejectionReason = $"{rejection.Field}: {rejection.Reason}";
+        batch.CompletedAt = clock.GetUtcNow();
+    }
+
+    /// <summary>
+    /// Batch-level errors (strategy, N, aggregation, no problems, limits), and a batch in which no
+    /// problem could run: null when the batch can be accepted.
+    /// </summary>
+    public BatchRejected? Validate(SubmitBatch submit)
+    {
+        if (Reject(submit) is { } rejection)
+        {
+            return rejection;
+        }
+
+        if (submit.Problems.All(p => ProblemError(p.Text ?? "") is not null))
+        {
+            return new BatchRejected
+            {
+                BatchId = submit.BatchId, Field = "Problems",
+                Reason = $"every problem is invalid; problem 0: {ProblemError(submit.Problems[0].Text ?? "")}",
+            };
+        }
+
+        return null;
+    }
+
+    /// <summary>Problems [from, from + count) with their runs: planned, or failed with the reason when the problem itself is bad.</summary>
+    public List<(Run Run, Problem Problem, StrategyPlan? Plan)> PlanRange(SubmitBatch submit, Batch batch, int from, int count)
+    {
+        var now = clock.GetUtcNow();
         var request = new PlanRequest { Strategy = submit.Strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
-        var runs = new List<(Run, Problem, StrategyPlan?)>(submit.Problems.Count);
-        for (var i = 0; i < submit.Problems.Count; i++)
+        var runs = new List<(Run, Problem, StrategyPlan?)>(count);
+        for (var i = from; i < from + count; i++)
         {
             var p = submit.Problems[i];
             var problem = new Problem
@@ -79,20 +118,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             runs.Add((run, problem, plan));
         }
 
-        // A batch in which no problem can run is rejected whole (nothing would ever complete it).
-        if (runs.Count > 0 && runs.All(r => r.Item3 is null))
-        {
-            var first = runs[0].Item1.FailureReason ?? "";
-            var reason = new BatchRejected { BatchId = submit.BatchId, Field = "Problems", Reason = $"every problem is invalid; problem 0: {first}" };
-            batch.Status = BatchStatus.Rejected;
-            batch.RejectionReason = $"{reason.Field}: {reason.Reason}";
-            batch.CompletedAt = now;
-            return new BatchDecision(batch, [], reason);
-        }
-
-        // Refused problems are runs that ended at the door; the batch completes when the rest have.
-        batch.RunsEnded = runs.Count(r => r.Item3 is null);
-        return new BatchDecision(batch, runs, null);
+        return runs;
     }
 
     private BatchRejected? Reject(SubmitBatch s)
