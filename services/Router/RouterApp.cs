@@ -12,7 +12,9 @@ public static class RouterApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
         builder.AddRouterServices();
+        builder.AddApiSecurity();
         var app = builder.Build();
+        app.UseApiSecurity();
         app.MapPlatformHealth();
         app.MapBatchEndpoints();
         return app;

@@ -15,4 +15,13 @@ public sealed class RouterOptions
 
     /// <summary>Tokens a sample may generate.</summary>
     public int MaxNewTokens { get; set; } = 128;
+
+    /// <summary>Every endpoint but health needs <c>Authorization: Bearer &lt;key&gt;</c> (keys: <c>ttc keys create</c>).</summary>
+    public bool RequireApiKey { get; set; } = true;
+
+    /// <summary>Requests per minute one key may make (token bucket; 429 past it).</summary>
+    public int RequestsPerMinutePerKey { get; set; } = 600;
+
+    /// <summary>Largest request body, in bytes (413 past it). 100,000 short problems take about 8 MB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32L << 20;
 }

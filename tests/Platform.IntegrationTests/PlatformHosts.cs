@@ -125,6 +125,11 @@ public sealed class PlatformHosts : IAsyncDisposable
         }
 
         hosts.Http = new HttpClient { BaseAddress = new Uri(router.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
+        await using (var db = hosts.NewContext())
+        {
+            var (key, _) = await ApiKeys.Create(db, "tests", DateTimeOffset.UtcNow, CancellationToken.None);
+            hosts.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
         return hosts;
     }
 

@@ -21,13 +21,38 @@ public static class BatchEndpoints
 {
     public const int MaxPageSize = 1000;
 
-    public static IEndpointRouteBuilder MapBatchEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapBatchEndpoints(this WebApplication web)
     {
+        var requireKey = web.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RouterOptions>>().Value.RequireApiKey;
+        var app = web.MapGroup("").RequireRateLimiting(ApiSecurity.RatePolicy).WithTags("batches")
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        if (requireKey)
+        {
+            app.RequireAuthorization(ApiKeyAuthenticationHandler.ActivePolicy)
+                .ProducesProblem(StatusCodes.Status401Unauthorized)
+                .ProducesProblem(StatusCodes.Status403Forbidden);
+        }
+
+        var openApi = web.MapOpenApi();
+        if (requireKey)
+        {
+            openApi.RequireAuthorization(ApiKeyAuthenticationHandler.ActivePolicy);
+        }
+
         app.MapPost("/batches", async (HttpRequest request, BatchPlanner planner, Microsoft.Extensions.Options.IOptions<RouterOptions> routerOptions, ISendEndpointProvider send, CancellationToken ct) =>
         {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, ct);
             var options = routerOptions.Value;
+            using var buffer = new MemoryStream();
+            try
+            {
+                await request.Body.CopyToAsync(buffer, ct);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return Results.Problem(statusCode: e.StatusCode, title: "the request body is too large",
+                    detail: $"the limit is {options.MaxRequestBodyBytes} bytes (Router:MaxRequestBodyBytes)");
+            }
+
             var (body, errors) = BatchBody.Read(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
             if (body is null)
             {
@@ -55,8 +80,13 @@ public static class BatchEndpoints
 
             var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
             await endpoint.Send(submit, ct);
-            return Results.Accepted($"/batches/{submit.BatchId}", new { batchId = submit.BatchId, problems = submit.Problems.Count });
-        });
+            return Results.Accepted($"/batches/{submit.BatchId}", new Submitted(submit.BatchId, submit.Problems.Count));
+        })
+        .WithName("SubmitBatch").WithSummary("Submit a batch of problems")
+        .Accepts<SubmitBatch>("application/json")
+        .Produces<Submitted>(StatusCodes.Status202Accepted)
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         app.MapGet("/batches/{id:guid}", async (Guid id, PlatformDbContext db, CancellationToken ct) =>
         {
@@ -68,13 +98,10 @@ public static class BatchEndpoints
 
             var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == id).GroupBy(r => r.Status)
                 .Select(g => new { Status = g.Key, Count = g.Count(), Correct = g.Count(r => r.Correct == true) }).ToListAsync(ct);
-            return Results.Ok(new
-            {
-                batch.Id, batch.Name, batch.Status, batch.ProblemCount, batch.RunsEnded, batch.RejectionReason, batch.SubmittedAt, batch.CompletedAt,
-                Runs = runs.ToDictionary(r => r.Status, r => r.Count),
-                Correct = runs.Sum(r => r.Correct),
-            });
-        });
+            return Results.Ok(new BatchProgress(batch.Id, batch.Name, batch.Status, batch.ProblemCount, batch.RunsEnded, batch.RejectionReason,
+                batch.SubmittedAt, batch.CompletedAt, runs.ToDictionary(r => r.Status, r => r.Count), runs.Sum(r => r.Correct)));
+        })
+        .WithName("GetBatch").WithSummary("A batch's status and counts").Produces<BatchProgress>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapGet("/batches/{id:guid}/results", async (Guid id, HttpContext http, PlatformDbContext db, int? cursor, int? limit, string? format, CancellationToken ct) =>
         {
@@ -125,7 +152,10 @@ public static class BatchEndpoints
             }
 
             return Results.Json(new ResultsPage(items, items.Count == size ? items[^1].ProblemIndex.ToString(CultureInfo.InvariantCulture) : null), BatchQueries.Json);
-        });
+        })
+        .WithName("GetResults").WithSummary("Per-problem results: a page (cursor), or every result as JSON lines (format=jsonl)")
+        .Produces<ResultsPage>().Produces<ProblemResult>(StatusCodes.Status200OK, "application/x-ndjson")
+        .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapGet("/batches", async (PlatformDbContext db, string? status, DateTimeOffset? since, int? limit, string? cursor, CancellationToken ct) =>
         {
@@ -145,17 +175,27 @@ public static class BatchEndpoints
             var items = await BatchQueries.List(db, status, since, size, before, ct);
             var next = items.Count == size ? $"{items[^1].SubmittedAt.UtcTicks}_{items[^1].Id}" : null;
             return Results.Json(new BatchPage(items, next), BatchQueries.Json);
-        });
+        })
+        .WithName("ListBatches").WithSummary("Batches, newest first").Produces<BatchPage>().ProducesValidationProblem();
 
         app.MapDelete("/batches/{id:guid}", async (Guid id, PlatformDbContext db, TimeProvider clock, CancellationToken ct) =>
             await BatchQueries.Cancel(db, id, clock.GetUtcNow(), ct) switch
             {
                 CancelOutcome.NotFound => Results.NotFound(),
                 CancelOutcome.AlreadyEnded => Results.Problem(statusCode: 409, title: "the batch has already ended", detail: $"batch {id} completed or was rejected before the cancellation"),
-                _ => Results.Ok(new { batchId = id, status = "cancelled" }),
-            });
-        return app;
+                _ => Results.Ok(new Cancelled(id, "cancelled")),
+            })
+            .WithName("CancelBatch").WithSummary("Cancel a batch").Produces<Cancelled>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        return web;
     }
+
+    public sealed record Submitted(Guid BatchId, int Problems);
+
+    public sealed record Cancelled(Guid BatchId, string Status);
+
+    public sealed record BatchProgress(Guid Id, string? Name, string Status, int ProblemCount, int RunsEnded, string? RejectionReason,
+        DateTimeOffset SubmittedAt, DateTimeOffset? CompletedAt, Dictionary<string, int> Runs, int Correct);
 
     public sealed record ResultsPage(
         [property: JsonPropertyName("items")] IReadOnlyList<ProblemResult> Items,

@@ -130,4 +130,7 @@ public sealed record VerifierInfo
 
     /// <summary>"probability" (already in [0, 1]) or "sigmoid" (apply it).</summary>
     public string Transform { get; init; } = "probability";
+
+    /// <summary>Generative verifiers: how step probabilities make a step's score — "min" (the least so far) or "product" (the prefix's probability).</summary>
+    public string Combine { get; init; } = "min";
 }

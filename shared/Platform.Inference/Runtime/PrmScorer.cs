@@ -23,6 +23,7 @@ public sealed class PrmScorer : IDisposable
     private readonly string _output;
     private readonly bool _sigmoid;
     private readonly bool _generative;
+    private readonly bool _product;
     private readonly string[] _pastNames = [];
     private readonly bool _hasPositionIds;
 
@@ -34,6 +35,7 @@ public sealed class PrmScorer : IDisposable
         _output = verifier.Output;
         _sigmoid = verifier.Transform == "sigmoid";
         _generative = verifier.ReadAt == "step_likelihood";
+        _product = verifier.Combine == "product";
         if (_generative)
         {
             _pastNames = session.InputMetadata.Keys.Where(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)).ToArray();
@@ -304,7 +306,7 @@ public sealed class PrmScorer : IDisposable
                         logProbability += LogSoftmaxAt(logits.Slice(((r * width) + token - 1) * vocab, vocab), (int)ids[r * width + token]);
                     }
 
-                    running = Math.Min(running, Math.Exp(logProbability));
+                    running = _product ? running * Math.Exp(logProbability) : Math.Min(running, Math.Exp(logProbability));
                     row[s] = running;
                 }
 

@@ -18,6 +18,7 @@ public static class Cli
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(DatasetsCommand.Create());
         root.Subcommands.Add(DbCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create());
         return root;
     }
 }
