@@ -25,6 +25,11 @@ public static class MessagingRegistration
             .BindConfiguration(MessagingOptions.Section)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>();
+        if (builder.Environment.IsProduction() && PlaceholderSecrets.Find(builder.Configuration) is { Count: > 0 } placeholders)
+        {
+            builder.Services.AddOptions<MessagingOptions>().Validate(_ => false,
+                $"{string.Join(" and ", placeholders)} still hold(s) the placeholder password of .env.example: choose real credentials before starting in Production");
+        }
 
         // The transport decides which registration runs, so it is read here; everything else is read
         // (validated) from IOptions when the bus is built.

@@ -65,17 +65,24 @@ public sealed class ObserverConsumer(Observed observed) : IConsumer<BatchComplet
 public sealed class PlatformHosts : IAsyncDisposable
 {
     private readonly List<IHost> _hosts = [];
-    private Func<Action<IHostApplicationBuilder>, IHost>? _build;
+    private Func<Action<IHostApplicationBuilder>, string?, IHost>? _build;
 
     public Observed Observed { get; } = new();
     public IHost Router => _hosts[0];
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>With least privilege: the login connection strings of the services' own users.</summary>
+    public Dictionary<string, string> Logins { get; } = [];
+
     /// <summary>The Router's HTTP API (Kestrel on a free loopback port).</summary>
     public HttpClient Http { get; private set; } = new();
 
     /// <param name="workers">Generator and Verifier instances each (competing consumers on their queues).</param>
-    public static async Task<PlatformHosts> Start(Servers servers, Dictionary<string, string?>? extra = null, int workers = 1)
+    /// <param name="leastPrivilege">
+    /// Migrate as the owner first, then run Router and Aggregator as login users of their own roles
+    /// (no DDL, only their grants), as production does.
+    /// </param>
+    public static async Task<PlatformHosts> Start(Servers servers, Dictionary<string, string?>? extra = null, int workers = 1, bool leastPrivilege = false)
     {
         var hosts = new PlatformHosts { ConnectionString = await servers.CreateDatabaseAsync() };
         var settings = servers.HostSettings(hosts.ConnectionString);
@@ -85,10 +92,34 @@ public sealed class PlatformHosts : IAsyncDisposable
             settings[k] = v;
         }
 
-        IHost Build(Action<IHostApplicationBuilder> add)
+        var perService = new Dictionary<string, Dictionary<string, string?>>();
+        if (leastPrivilege)
+        {
+            await using (var owner = hosts.NewContext())
+            {
+                await DatabaseInitializer.InitializeAsync(owner);
+            }
+
+            foreach (var service in new[] { "router", "aggregator" })
+            {
+                var user = $"{service}_{Guid.NewGuid():N}"[..24];
+                var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+                await DatabaseRoles.CreateUser(hosts.ConnectionString, user, password, service, CancellationToken.None);
+                var login = new Npgsql.NpgsqlConnectionStringBuilder(hosts.ConnectionString) { Username = user, Password = password }.ConnectionString;
+                perService[service] = new() { ["ConnectionStrings:Platform"] = login, ["Storage:MigrateOnStart"] = "false" };
+                hosts.Logins[service] = login;
+            }
+        }
+
+        IHost Build(Action<IHostApplicationBuilder> add, string? service = null)
         {
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Configuration.AddInMemoryCollection(settings);
+            if (service is not null && perService.TryGetValue(service, out var own))
+            {
+                builder.Configuration.AddInMemoryCollection(own);
+            }
+
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Logging.AddFilter("MassTransit", LogLevel.Error);
             add(builder);
@@ -101,13 +132,18 @@ public sealed class PlatformHosts : IAsyncDisposable
         var router = Platform.Router.RouterApp.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(settings);
+            if (perService.TryGetValue("router", out var own))
+            {
+                b.Configuration.AddInMemoryCollection(own);
+            }
+
             b.Logging.ClearProviders();
             b.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             b.Logging.AddFilter("MassTransit", LogLevel.Error);
             b.WebHost.UseUrls("http://127.0.0.1:0");
         });
         hosts._hosts.Add(router);
-        hosts._hosts.Add(Build(b => b.AddAggregatorServices()));
+        hosts._hosts.Add(Build(b => b.AddAggregatorServices(), "aggregator"));
         for (var i = 0; i < workers; i++)
         {
             hosts._hosts.Add(Build(b => b.AddGeneratorServices()));
@@ -142,7 +178,7 @@ public sealed class PlatformHosts : IAsyncDisposable
 
     public async Task StartAggregator()
     {
-        _hosts[1] = _build!(b => b.AddAggregatorServices());
+        _hosts[1] = _build!(b => b.AddAggregatorServices(), "aggregator");
         await _hosts[1].StartAsync();
     }
 

@@ -18,6 +18,20 @@ public sealed class StartupValidationTests
         return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
     }
 
+    [Theory]
+    [InlineData("change-me", "Host=db;Database=ttc;Username=ttc;Password=secret-1", "Messaging:RabbitMq:Password")]
+    [InlineData("secret-2", "Host=db;Database=ttc;Username=ttc;Password=change-me", "ConnectionStrings:Platform")]
+    public async Task A_placeholder_password_from_the_env_example_stops_a_production_start(string rabbitPassword, string connection, string setting)
+    {
+        var error = await StartRouterWith(new()
+        {
+            ["Messaging:RabbitMq:Host"] = "broker", ["Messaging:RabbitMq:Username"] = "ttc", ["Messaging:RabbitMq:Password"] = rabbitPassword,
+            ["ConnectionStrings:Platform"] = connection,
+        });
+        Assert.Contains(setting, error.Message);
+        Assert.Contains("placeholder", error.Message);
+    }
+
     [Fact]
     public async Task Missing_broker_address_names_the_setting()
     {

@@ -41,8 +41,44 @@ public static class DbCommand
             return 0;
         });
 
-        var db = new Command("db", "Database schema");
+        // ttc db user create NAME --role router|aggregator|analyst --password-env VAR
+        var user = new Argument<string>("NAME") { Description = "Login name" };
+        var role = new Option<string>("--role") { Description = "router, aggregator or analyst", Required = true };
+        var passwordEnv = new Option<string>("--password-env") { Description = "Environment variable holding the password (never on the command line)", Required = true };
+        var create = new Command("create", "Create (or update) a login user in the role of a service or of analysts");
+        create.Arguments.Add(user);
+        create.Options.Add(role);
+        create.Options.Add(passwordEnv);
+        create.Options.Add(connection);
+        create.SetAction(async (parse, ct) =>
+        {
+            var cs = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable("ConnectionStrings__Platform");
+            var password = Environment.GetEnvironmentVariable(parse.GetValue(passwordEnv)!);
+            if (string.IsNullOrWhiteSpace(cs) || string.IsNullOrEmpty(password))
+            {
+                Console.Error.WriteLine($"error: need an owner connection (--connection or ConnectionStrings__Platform) and a password in ${parse.GetValue(passwordEnv)}");
+                return 2;
+            }
+
+            try
+            {
+                await DatabaseRoles.CreateUser(cs, parse.GetValue(user)!, password, parse.GetValue(role)!, ct);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+
+            Console.WriteLine($"user {parse.GetValue(user)} can log in as {DatabaseRoles.ByService[parse.GetValue(role)!]}");
+            return 0;
+        });
+
+        var users = new Command("user", "Login users with least privilege");
+        users.Subcommands.Add(create);
+        var db = new Command("db", "Database schema and users");
         db.Subcommands.Add(migrate);
+        db.Subcommands.Add(users);
         return db;
     }
 }
