@@ -5,5 +5,5 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddGeneratorServices();
 
 var app = builder.Build();
-app.MapPlatformHealth();
+app.MapPlatformEndpoints();
 app.Run();

@@ -1,3 +1,4 @@
+using OpenTelemetry.Exporter;
 using Platform.Hosting;
 using Platform.Router.Api;
 using Platform.Router.Extensions;
@@ -16,6 +17,12 @@ public static class RouterApp
         var app = builder.Build();
         app.UseApiSecurity();
         app.MapPlatformHealth();
+        var metrics = app.MapPrometheusScrapingEndpoint();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RouterOptions>>().Value.RequireApiKey)
+        {
+            metrics.RequireAuthorization(ApiKeyAuthenticationHandler.ActivePolicy); // every endpoint but health needs a key
+        }
+
         app.MapBatchEndpoints();
         return app;
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
+using OpenTelemetry.Exporter;
 
 namespace Platform.Hosting;
 
@@ -12,5 +13,12 @@ public static class HealthEndpoints
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
         return app;
+    }
+
+    /// <summary>Health, and the Prometheus scrape endpoint <c>/metrics</c> (when telemetry is registered).</summary>
+    public static IEndpointConventionBuilder? MapPlatformEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPlatformHealth();
+        return app.ServiceProvider.GetService(typeof(OpenTelemetry.Metrics.MeterProvider)) is null ? null : app.MapPrometheusScrapingEndpoint();
     }
 }

@@ -82,7 +82,9 @@ public sealed class PlatformHosts : IAsyncDisposable
     /// Migrate as the owner first, then run Router and Aggregator as login users of their own roles
     /// (no DDL, only their grants), as production does.
     /// </param>
-    public static async Task<PlatformHosts> Start(Servers servers, Dictionary<string, string?>? extra = null, int workers = 1, bool leastPrivilege = false)
+    /// <param name="configure">Runs on each host's builder with the service's name (router, aggregator, generator, verifier).</param>
+    public static async Task<PlatformHosts> Start(Servers servers, Dictionary<string, string?>? extra = null, int workers = 1, bool leastPrivilege = false,
+        Action<string, IHostApplicationBuilder>? configure = null)
     {
         var hosts = new PlatformHosts { ConnectionString = await servers.CreateDatabaseAsync() };
         var settings = servers.HostSettings(hosts.ConnectionString);
@@ -120,6 +122,11 @@ public sealed class PlatformHosts : IAsyncDisposable
                 builder.Configuration.AddInMemoryCollection(own);
             }
 
+            if (service is not null)
+            {
+                configure?.Invoke(service, builder);
+            }
+
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Logging.AddFilter("MassTransit", LogLevel.Error);
             add(builder);
@@ -141,13 +148,14 @@ public sealed class PlatformHosts : IAsyncDisposable
             b.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             b.Logging.AddFilter("MassTransit", LogLevel.Error);
             b.WebHost.UseUrls("http://127.0.0.1:0");
+            configure?.Invoke("router", b);
         });
         hosts._hosts.Add(router);
         hosts._hosts.Add(Build(b => b.AddAggregatorServices(), "aggregator"));
         for (var i = 0; i < workers; i++)
         {
-            hosts._hosts.Add(Build(b => b.AddGeneratorServices()));
-            hosts._hosts.Add(Build(b => b.AddVerifierServices()));
+            hosts._hosts.Add(Build(b => b.AddGeneratorServices(), "generator"));
+            hosts._hosts.Add(Build(b => b.AddVerifierServices(), "verifier"));
         }
 
         hosts._hosts.Add(Build(b =>

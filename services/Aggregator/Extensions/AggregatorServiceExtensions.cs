@@ -13,6 +13,7 @@ public static class AggregatorServiceExtensions
     {
         builder.AddAggregatorComponents();
         builder.AddPlatformMessaging("aggregator", [typeof(AggregatorServiceExtensions).Assembly]);
+        builder.AddPlatformTelemetry("aggregator");
         return builder;
     }
 

@@ -26,6 +26,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
 
     public async Task Start(ConsumeContext context, RunPlanned planned)
     {
+        using var scope = PlatformTelemetry.Scope(logger, planned.BatchId, planned.RunId);
         var ct = context.CancellationToken;
         var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == planned.RunId, ct);
         if (run is null)
@@ -76,6 +77,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
 
     public async Task OnGenerated(ConsumeContext context, CandidatesGenerated reply)
     {
+        using var scope = PlatformTelemetry.Scope(logger, null, reply.RunId);
         var ct = context.CancellationToken;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await Receive(context, tx, reply.RequestId, reply.RunId, reply.Round, reply.Kind, reply.Usage, reply.Error, "generation") is not var (run, plan, controller))
@@ -95,6 +97,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
 
     public async Task OnScored(ConsumeContext context, CandidatesScored reply)
     {
+        using var scope = PlatformTelemetry.Scope(logger, null, reply.RunId);
         var ct = context.CancellationToken;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await Receive(context, tx, reply.RequestId, reply.RunId, reply.Round, reply.Kind, reply.Usage, reply.Error, "scoring") is not var (run, plan, controller))
@@ -354,6 +357,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         await db.SaveChangesAsync(ct);
         var batchCompleted = await BatchCounters.CountEnded(db, run.BatchId, now, ct);
         await tx.CommitAsync(ct);
+        PlatformTelemetry.RunsEnded.Add(1, new KeyValuePair<string, object?>("status", status));
         await Republish(context, run);
         if (batchCompleted)
         {

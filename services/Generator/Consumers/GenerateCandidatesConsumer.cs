@@ -9,7 +9,11 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
 {
     public async Task Consume(ConsumeContext<GenerateCandidates> context)
     {
+        using var scope = PlatformTelemetry.Scope(logger, null, context.Message.RunId);
         var reply = await generation.Generate(context.Message, context.CancellationToken);
+        var model = new KeyValuePair<string, object?>("model", reply.Usage.Model);
+        PlatformTelemetry.GeneratedTokens.Add(reply.Usage.GeneratedTokens, model);
+        PlatformTelemetry.DeviceSeconds.Add(reply.Usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", "generator"));
         if (reply.Error is not null)
         {
             logger.LogWarning("request {RequestId} of run {RunId} refused: {Error}", reply.RequestId, reply.RunId, reply.Error);

@@ -12,6 +12,7 @@ public static class GeneratorServiceExtensions
     {
         builder.AddGeneratorComponents();
         builder.AddPlatformMessaging("generator", [typeof(GeneratorServiceExtensions).Assembly]);
+        builder.AddPlatformTelemetry("generator");
         return builder;
     }
 

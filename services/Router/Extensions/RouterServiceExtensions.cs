@@ -12,6 +12,7 @@ public static class RouterServiceExtensions
     {
         builder.AddRouterComponents();
         builder.AddPlatformMessaging("router", [typeof(RouterServiceExtensions).Assembly]);
+        builder.AddPlatformTelemetry("router");
         return builder;
     }
 

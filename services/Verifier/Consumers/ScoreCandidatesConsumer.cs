@@ -9,7 +9,11 @@ public sealed class ScoreCandidatesConsumer(ScoringService scoring, ILogger<Scor
 {
     public async Task Consume(ConsumeContext<ScoreCandidates> context)
     {
+        using var scope = PlatformTelemetry.Scope(logger, null, context.Message.RunId);
         var reply = await scoring.Score(context.Message, context.CancellationToken);
+        var model = new KeyValuePair<string, object?>("model", reply.Usage.Model);
+        PlatformTelemetry.ScoredTokens.Add(reply.Usage.ScoredTokens, model);
+        PlatformTelemetry.DeviceSeconds.Add(reply.Usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", "verifier"));
         if (reply.Error is not null)
         {
             logger.LogWarning("request {RequestId} of run {RunId} refused: {Error}", reply.RequestId, reply.RunId, reply.Error);

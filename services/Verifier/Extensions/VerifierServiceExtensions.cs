@@ -12,6 +12,7 @@ public static class VerifierServiceExtensions
     {
         builder.AddVerifierComponents();
         builder.AddPlatformMessaging("verifier", [typeof(VerifierServiceExtensions).Assembly]);
+        builder.AddPlatformTelemetry("verifier");
         return builder;
     }
 

@@ -20,6 +20,12 @@ public sealed record ContinuousBatchLimits
 /// </summary>
 public sealed class ContinuousGenerator : IAsyncDisposable
 {
+    /// <summary>Metrics of the inference engines (OpenTelemetry listens to this meter).</summary>
+    public static readonly System.Diagnostics.Metrics.Meter Meter = new("Platform.Inference");
+
+    private static readonly System.Diagnostics.Metrics.Histogram<int> BatchRows =
+        Meter.CreateHistogram<int>("ttc.generation.batch.rows", "{row}", "Rows (samples) decoded together in one step");
+
     private readonly Func<string, DecoderSession> _sessions;
     private readonly ContinuousBatchLimits _limits;
     private readonly Channel<Item> _incoming = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
@@ -125,6 +131,7 @@ public sealed class ContinuousGenerator : IAsyncDisposable
                             lane.Batch.Step(_stop.Token);
                             Interlocked.Increment(ref _steps);
                             Interlocked.Add(ref _rowSteps, rows);
+                            BatchRows.Record(rows);
                         }
                     }
                     catch (OperationCanceledException) when (_stop.IsCancellationRequested)

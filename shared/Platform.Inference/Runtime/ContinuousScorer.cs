@@ -11,6 +11,9 @@ namespace Platform.Inference.Runtime;
 /// </summary>
 public sealed class ContinuousScorer : IAsyncDisposable
 {
+    private static readonly System.Diagnostics.Metrics.Histogram<int> PassRows =
+        ContinuousGenerator.Meter.CreateHistogram<int>("ttc.scoring.batch.rows", "{solution}", "Solutions scored together in one pass");
+
     private readonly Func<string, PrmScorer> _scorers;
     private readonly int _maxRows;
     private readonly long _maxTokens;
@@ -111,6 +114,7 @@ public sealed class ContinuousScorer : IAsyncDisposable
                         var results = _scorers(model).Score(pass.Select(p => p.Request).ToList(), _stop.Token);
                         Interlocked.Increment(ref _passes);
                         Interlocked.Add(ref _rows, pass.Count);
+                        PassRows.Record(pass.Count);
                         for (var i = 0; i < pass.Count; i++)
                         {
                             pass[i].Submission.Set(pass[i].Index, results[i]);

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>OpenTelemetry across the four services: one run is one connected trace through all of them, and every service exposes its metrics.</summary>
+[Collection(ServersCollection.Name)]
+public sealed class TelemetryTests(Servers servers)
+{
+    [Fact]
+    public async Task One_run_yields_one_connected_trace_through_router_aggregator_generator_and_verifier()
+    {
+        var spans = new ConcurrentBag<(string Service, Activity Span)>();
+        var exported = new ConcurrentDictionary<string, List<Activity>>();
+        await using var hosts = await PlatformHosts.Start(servers, configure: (service, builder) =>
+        {
+            var list = exported.GetOrAdd(service, _ => []);
+            builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(list));
+        });
+
+        var response = await hosts.Http.PostAsJsonAsync("/batches", new
+        {
+            strategy = "weighted-best-of-n", n = 4, problems = new[] { new { text = "(37+48)*3-19", referenceAnswer = "236" } },
+        });
+        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["batchId"]!.GetValue<Guid>();
+        await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == id, TimeSpan.FromMinutes(2));
+        await Task.Delay(1000); // the last spans end after the completion is published
+
+        foreach (var (service, list) in exported)
+        {
+            lock (list)
+            {
+                foreach (var span in list)
+                {
+                    spans.Add((service, span));
+                }
+            }
+        }
+
+        // The run's spans: those tagged with its id, and everything in their trace.
+        var runSpans = spans.Where(s => s.Span.GetTagItem("ttc.run.id") is string).ToList();
+        Assert.NotEmpty(runSpans);
+        var traces = runSpans.Select(s => s.Span.TraceId).Distinct().ToList();
+        Assert.Single(traces);
+        var trace = spans.Where(s => s.Span.TraceId == traces[0]).ToList();
+
+        // The hosts share this process, so every tracer provider sees every span: count each span once.
+        var unique = trace.GroupBy(s => s.Span.SpanId).Select(g => g.First().Span).ToList();
+
+        // Through all four services (each consumes its own queue), with HTTP and PostgreSQL spans among them.
+        foreach (var queue in new[] { "submit-batch", "run-planned", "generate-candidates", "score-candidates", "candidates-generated", "candidates-scored" })
+        {
+            Assert.Contains(unique, s => s.Kind == ActivityKind.Consumer && s.DisplayName.Contains(queue, StringComparison.Ordinal));
+        }
+
+        Assert.Contains(unique, s => s.Kind == ActivityKind.Server && s.DisplayName.StartsWith("POST", StringComparison.Ordinal));
+        Assert.Contains(unique, s => s.GetTagItem("db.system") is "postgresql" || s.GetTagItem("db.system.name") is "postgresql");
+
+        // Connected: every span but the root has its parent in the trace.
+        var ids = unique.Select(s => s.SpanId).ToHashSet();
+        var roots = unique.Where(s => s.ParentSpanId == default || !ids.Contains(s.ParentSpanId)).ToList();
+        Assert.True(roots.Count == 1, $"roots: {string.Join(", ", roots.Select(r => r.DisplayName))}");
+
+        // Metrics: the Router's scrape endpoint (with a key) carries the platform's instruments.
+        var metrics = await hosts.Http.GetStringAsync("/metrics");
+        Assert.Contains("ttc_queue_wait", metrics);
+        Assert.Contains("ttc_runs_ended", metrics);
+        Assert.Contains("ttc_generation_batch_rows", metrics);
+    }
+}
