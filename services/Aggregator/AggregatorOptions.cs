@@ -8,6 +8,12 @@ public sealed class AggregatorOptions
     /// <summary>A running run with no progress for this long has its pending request sent again (same RequestId).</summary>
     public int StallSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// A run whose pending request has had no reply for this long (its message dead-lettered, a worker
+    /// gone for good) ends failed with the reason, so no run stays pending forever.
+    /// </summary>
+    public int RunTimeoutSeconds { get; set; } = 1800;
+
     /// <summary>How often the watchdog looks for stalled runs.</summary>
     public int WatchdogIntervalSeconds { get; set; } = 30;
 }

@@ -6,6 +6,7 @@ public static class QueueNames
     public const string SubmitBatch = "submit-batch";
     public const string GenerateCandidates = "generate-candidates";
     public const string ScoreCandidates = "score-candidates";
+    public const string FailRun = "fail-run";
 
     public static Uri Address(string queue) => new($"queue:{queue}");
 }

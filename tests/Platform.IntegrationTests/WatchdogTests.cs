@@ -26,7 +26,7 @@ public sealed class WatchdogTests : IDisposable
     public async Task A_stalled_run_gets_its_pending_request_sent_again_and_completes_once()
     {
         var options = PlatformDbContextOptions.Create(StorageProvider.Sqlite, $"Data Source={_path}");
-        var old = DateTimeOffset.UtcNow.AddHours(-1);
+        var old = DateTimeOffset.UtcNow.AddMinutes(-10); // stalled (over StallSeconds), not yet timed out (under RunTimeoutSeconds)
         var batch = new Batch { Id = Guid.NewGuid(), Status = BatchStatus.Accepted, ProblemCount = 1, SubmittedAt = old };
         var problem = new Problem { Id = Guid.NewGuid(), BatchId = batch.Id, Index = 0, Text = "(37+48)*3-19", ReferenceAnswer = "236" };
         var plan = new StrategyPlan { Strategy = "greedy", N = 1, MaxNewTokens = 100, GeneratorModel = "gen-small", VerifierModel = "prm" };

@@ -10,3 +10,5 @@ public sealed class CandidatesScoredConsumerDefinition() : PlatformConsumerDefin
 
 public sealed class RunFaultConsumerDefinition() : PlatformConsumerDefinition<RunFaultConsumer>(null, 4);
 
+
+public sealed class FailRunConsumerDefinition() : PlatformConsumerDefinition<FailRunConsumer>(QueueNames.FailRun, 4);

@@ -48,3 +48,9 @@ public sealed class RunFaultConsumer(RunDriver driver) :
     private static string Reason(string where, Fault fault) =>
         $"{where} failed after retries: {string.Join("; ", fault.Exceptions.Select(e => $"{e.ExceptionType}: {e.Message}"))}";
 }
+
+/// <summary>Ends a run that can no longer finish (sent by the watchdog when its request timed out).</summary>
+public sealed class FailRunConsumer(RunDriver driver) : IConsumer<FailRun>
+{
+    public Task Consume(ConsumeContext<FailRun> context) => driver.Fail(context, context.Message.RunId, context.Message.Reason);
+}

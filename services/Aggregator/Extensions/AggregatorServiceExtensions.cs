@@ -26,6 +26,7 @@ public static class AggregatorServiceExtensions
         builder.Services.AddOptions<AggregatorOptions>().BindConfiguration(AggregatorOptions.Section)
             .Validate(o => o.StallSeconds >= 1, "Aggregator:StallSeconds must be >= 1")
             .Validate(o => o.WatchdogIntervalSeconds >= 1, "Aggregator:WatchdogIntervalSeconds must be >= 1")
+            .Validate(o => o.RunTimeoutSeconds > o.StallSeconds, "Aggregator:RunTimeoutSeconds must exceed Aggregator:StallSeconds")
             .ValidateOnStart();
         var interval = builder.Configuration.GetValue($"{AggregatorOptions.Section}:{nameof(AggregatorOptions.WatchdogIntervalSeconds)}", 30);
         builder.Services.AddQuartz(q =>

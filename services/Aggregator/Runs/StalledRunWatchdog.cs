@@ -1,6 +1,8 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Platform.Contracts;
+using Platform.Hosting;
 using Platform.Storage;
 using Platform.Storage.Entities;
 using Quartz;
@@ -23,9 +25,21 @@ public sealed class StalledRunWatchdog(
         var stalled = await db.Runs.Where(r => r.Status == RunStatus.Running && r.UpdatedAt < cutoff)
             .Join(db.RunRounds.Where(x => x.Status == RoundStatus.Pending), r => r.Id, x => x.RunId, (r, x) => new { Run = r, Round = x })
             .ToListAsync(cancellationToken);
+        var timeout = now - TimeSpan.FromSeconds(options.Value.RunTimeoutSeconds);
         foreach (var group in stalled.GroupBy(s => s.Run.Id))
         {
             var latest = group.OrderByDescending(s => s.Round.Index).ThenByDescending(s => s.Round.CreatedAt).First();
+            if (latest.Round.CreatedAt < timeout)
+            {
+                // Sent again and again, never answered: the run cannot finish. It fails with why, and status shows it.
+                var reason = $"no reply to request {latest.Round.RequestId} ({latest.Round.Kind}, round {latest.Round.Index}) for " +
+                    $"{options.Value.RunTimeoutSeconds} s (Aggregator:RunTimeoutSeconds); its message may be in an _error queue (ttc redrive QUEUE)";
+                await (await send.GetSendEndpoint(QueueNames.Address(QueueNames.FailRun))).Send(new FailRun { RunId = latest.Run.Id, Reason = reason }, cancellationToken);
+                latest.Run.UpdatedAt = now;
+                logger.LogWarning("run {RunId}: {Reason}", latest.Run.Id, reason);
+                continue;
+            }
+
             if (latest.Round.RequestJson is not { } json)
             {
                 continue;

@@ -24,4 +24,4 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
 }
 
 /// <summary>Many messages in flight at once so the scheduler can batch them; shared retry and outbox policy.</summary>
-public sealed class GenerateCandidatesConsumerDefinition() : PlatformConsumerDefinition<GenerateCandidatesConsumer>(QueueNames.GenerateCandidates, 64, 200, 1000, 3000);
+public sealed class GenerateCandidatesConsumerDefinition() : PlatformConsumerDefinition<GenerateCandidatesConsumer>(QueueNames.GenerateCandidates, 64);

@@ -117,7 +117,7 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
 }
 
 /// <summary>Several batches at once; each chunk's plans leave as soon as the chunk is stored (no outbox: redelivery republishes).</summary>
-public sealed class SubmitBatchConsumerDefinition() : PlatformConsumerDefinition<SubmitBatchConsumer>(QueueNames.SubmitBatch, 4, 200, 1000, 3000)
+public sealed class SubmitBatchConsumerDefinition() : PlatformConsumerDefinition<SubmitBatchConsumer>(QueueNames.SubmitBatch, 4)
 {
     protected override bool HoldMessagesUntilDone => false;
 }

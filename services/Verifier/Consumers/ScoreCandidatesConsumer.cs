@@ -24,4 +24,4 @@ public sealed class ScoreCandidatesConsumer(ScoringService scoring, ILogger<Scor
 }
 
 /// <summary>Many messages in flight at once so the scheduler can batch them; shared retry and outbox policy.</summary>
-public sealed class ScoreCandidatesConsumerDefinition() : PlatformConsumerDefinition<ScoreCandidatesConsumer>(QueueNames.ScoreCandidates, 64, 200, 1000, 3000);
+public sealed class ScoreCandidatesConsumerDefinition() : PlatformConsumerDefinition<ScoreCandidatesConsumer>(QueueNames.ScoreCandidates, 64);

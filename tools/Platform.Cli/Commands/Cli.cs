@@ -19,6 +19,7 @@ public static class Cli
         root.Subcommands.Add(DatasetsCommand.Create());
         root.Subcommands.Add(DbCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(RedriveCommand.Create());
         return root;
     }
 }
