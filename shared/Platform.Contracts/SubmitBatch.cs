@@ -11,6 +11,14 @@ public record SubmitBatch
 
     public IReadOnlyList<ProblemSubmission> Problems { get; init; } = [];
 
+    /// <summary>
+    /// A large batch travels in parts (no broker message over 1 MB): the index in the whole batch of this
+    /// part's first problem, and the whole batch's problem count (null: this message is the whole batch).
+    /// </summary>
+    public int Offset { get; init; }
+
+    public int? TotalProblems { get; init; }
+
     /// <summary>One fixed strategy for every problem; null lets the Router's policy choose per problem.</summary>
     public string? Strategy { get; init; }
 

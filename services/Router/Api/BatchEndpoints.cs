@@ -72,14 +72,17 @@ public static class BatchEndpoints
             {
                 Source = body.Source ?? "http", SubmittedAt = body.SubmittedAt ?? DateTimeOffset.UtcNow,
             };
-            var decision = planner.Plan(submit);
-            if (decision.Rejection is { } rejection)
+            if (planner.Validate(submit) is { } rejection)
             {
                 return Invalid([new BodyError(Camel(rejection.Field), rejection.Reason)]);
             }
 
             var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
-            await endpoint.Send(submit, ct);
+            foreach (var part in BatchParts.Split(submit))
+            {
+                await endpoint.Send(part, ct);
+            }
+
             return Results.Accepted($"/batches/{submit.BatchId}", new Submitted(submit.BatchId, submit.Problems.Count));
         })
         .WithName("SubmitBatch").WithSummary("Submit a batch of problems")

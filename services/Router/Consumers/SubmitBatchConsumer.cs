@@ -55,13 +55,17 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
             return;
         }
 
-        var done = await db.Problems.CountAsync(p => p.BatchId == submit.BatchId, ct);
+        // This message's problems are [Offset, Offset + count) of the batch (a part, or all of it).
+        var first = submit.Offset;
+        var end = submit.Offset + submit.Problems.Count;
+        var done = await db.Problems.CountAsync(p => p.BatchId == submit.BatchId && p.Index >= first && p.Index < end, ct);
         if (done > 0)
         {
             // A redelivery: what was stored before is announced again.
-            await PublishRuns(context, db.Runs.AsNoTracking().Where(r => r.BatchId == submit.BatchId).Include(r => r.Problem).OrderBy(r => r.Problem!.Index));
+            await PublishRuns(context, db.Runs.AsNoTracking().Where(r => r.BatchId == submit.BatchId && r.Problem!.Index >= first && r.Problem.Index < end)
+                .Include(r => r.Problem).OrderBy(r => r.Problem!.Index));
         }
-        else
+        else if (first == 0)
         {
             await context.Publish(new BatchAccepted { BatchId = stored.Id, ProblemCount = stored.ProblemCount, AcceptedAt = stored.SubmittedAt }, ct);
         }

@@ -38,7 +38,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
     public Batch NewBatch(SubmitBatch submit) => new()
     {
         Id = submit.BatchId, Name = Truncate(submit.Name, 200), Source = Truncate(submit.Source, 400), RequestedStrategy = submit.Strategy,
-        SettingsJson = JsonSerializer.Serialize(submit with { Problems = [] }, Json), ProblemCount = submit.Problems.Count,
+        SettingsJson = JsonSerializer.Serialize(submit with { Problems = [], Offset = 0, TotalProblems = null }, Json), ProblemCount = submit.TotalProblems ?? submit.Problems.Count,
         TokenBudget = submit.TokenBudget, SubmittedAt = submit.SubmittedAt ?? clock.GetUtcNow(),
     };
 
@@ -60,7 +60,8 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             return rejection;
         }
 
-        if (submit.Problems.All(p => ProblemError(p.Text ?? "") is not null))
+        // Only a whole batch can be judged all-invalid (a part is one slice of it).
+        if (submit.TotalProblems is null && submit.Problems.All(p => ProblemError(p.Text ?? "") is not null))
         {
             return new BatchRejected
             {
@@ -79,9 +80,10 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
         var request = new PlanRequest { Strategy = submit.Strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
-        for (var i = from; i < from + count; i++)
+        for (var local = from; local < from + count; local++)
         {
-            var p = submit.Problems[i];
+            var p = submit.Problems[local];
+            var i = submit.Offset + local; // the problem's index in the whole batch
             var problem = new Problem
             {
                 Id = Guid.NewGuid(), BatchId = batch.Id, Index = i, Text = p.Text ?? "", ReferenceAnswer = Truncate(p.ReferenceAnswer, 1000),
@@ -134,9 +136,10 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             return R("Problems", "the batch has no problems");
         }
 
-        if (s.Problems.Count > options.MaxProblemsPerBatch)
+        var total = s.TotalProblems ?? s.Problems.Count;
+        if (total > options.MaxProblemsPerBatch)
         {
-            return R("Problems", $"the batch has {s.Problems.Count} problems; the limit is {options.MaxProblemsPerBatch} (Router:MaxProblemsPerBatch)");
+            return R("Problems", $"the batch has {total} problems; the limit is {options.MaxProblemsPerBatch} (Router:MaxProblemsPerBatch)");
         }
 
         if (Strategies.Check(s.Strategy) is { } strategy)

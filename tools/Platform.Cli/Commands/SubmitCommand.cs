@@ -40,7 +40,11 @@ public static class SubmitCommand
             }
 
             var endpoint = await host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
-            await endpoint.Send(batch, ct);
+            foreach (var part in BatchParts.Split(batch))
+            {
+                await endpoint.Send(part, ct);
+            }
+
             await host.StopAsync(CancellationToken.None);
             Console.WriteLine(batchId);
             return 0;
