@@ -5,12 +5,19 @@
 #   eval "$(scripts/services.sh start)"   # prints only `export TTC_TEST_*=...` lines on stdout
 #   scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"
 #
-# Settings (environment): SERVICES_TIMEOUT (seconds, default 120), WITH_RABBITMQ_MANAGEMENT=1.
+# Settings (environment): SERVICES_TIMEOUT (seconds, default 120), WITH_RABBITMQ_MANAGEMENT=1,
+# TTC_PG_DURABLE=1 (fsync and synchronous commits on).
 set -euo pipefail
 
 say() { echo "[services] $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+# Tests trade durability for speed (a crash loses the last commits); TTC_PG_DURABLE=1 keeps PostgreSQL's
+# defaults, as the chaos suite needs: its crashes must lose nothing a commit acknowledged.
+pg_options() {
+  local fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"; [ "${TTC_PG_DURABLE:-}" = 1 ] && fast=""
+  echo "-c listen_addresses=127.0.0.1 -c max_connections=300 $fast"
+}
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A run of $1 consecutive free ports in 20000..28999 (below the ephemeral range).
@@ -86,9 +93,10 @@ ENV
   "${run[@]}" "$bin/initdb" -D "$p/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >"$p/initdb.log" 2>&1 \
     || { cat "$p/initdb.log" >&2; false; }
   "${run[@]}" "$bin/pg_ctl" -D "$p/data" -l "$p/server.log" -w -t "$timeout" \
-    -o "-p $pgport -k $p -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $pgport -k $p $(pg_options)" \
     start >/dev/null || { cat "$p/server.log" >&2; false; }
   "$bin/pg_isready" -q -h 127.0.0.1 -p "$pgport" -t "$timeout"
+  echo "$pgport" >"$p/port"
   say "postgres ready on 127.0.0.1:$pgport"
 
   local deadline=$(( $(date +%s) + timeout ))
@@ -132,8 +140,44 @@ stop() {
   rm -rf "$dir"
 }
 
+# Stop or start one server of a running set (same data, same port): outages for the chaos suite.
+pg_stop() {
+  local p="$1/pg" run=(); [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+  "${run[@]}" "$(pg_bin)/pg_ctl" -D "$p/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+  say "postgres stopped (immediate)"
+}
+
+pg_start() {
+  local p="$1/pg" run=(); [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+  local port; port=$(cat "$p/port")
+  "${run[@]}" "$(pg_bin)/pg_ctl" -D "$p/data" -l "$p/server.log" -w -t 60 \
+    -o "-p $port -k $p $(pg_options)" \
+    start >/dev/null
+  say "postgres started on 127.0.0.1:$port"
+}
+
+rabbit_stop() {
+  local r="$1/rabbitmq" pid broker
+  pid=$(cat "$r/server.pid"); broker=$(cat "$r/rabbit.pid" 2>/dev/null || echo "$pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  gone "$broker" 150 || kill -KILL "$broker" "$pid" 2>/dev/null || true
+  say "rabbitmq stopped"
+}
+
+rabbit_start() {
+  local r="$1/rabbitmq"
+  ( . "$r/env"; setsid /usr/lib/rabbitmq/bin/rabbitmq-server </dev/null >>"$r/server.log" 2>&1 & echo $! >"$r/server.pid" )
+  ( . "$r/env"; until (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_NODE_PORT") 2>/dev/null; do sleep 0.2; done
+    /usr/lib/rabbitmq/bin/rabbitmqctl -q await_startup --timeout 120 >&2 )
+  say "rabbitmq started"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: $0 start | stop [DIR]" >&2; exit 2 ;;
+  pg-stop) pg_stop "$2" ;;
+  pg-start) pg_start "$2" ;;
+  rabbit-stop) rabbit_stop "$2" ;;
+  rabbit-start) rabbit_start "$2" ;;
+  *) echo "usage: $0 start | stop [DIR] | pg-stop DIR | pg-start DIR | rabbit-stop DIR | rabbit-start DIR" >&2; exit 2 ;;
 esac

@@ -6,7 +6,7 @@
 # Ports: TTC_ROUTER_PORT (default 5080), TTC_AGGREGATOR_PORT (default 5081); Generator and Verifier take free ones.
 # The schema is migrated first, as its own step, with the owner's connection; Router and Aggregator then
 # log in as users of their own least-privilege roles (passwords generated here, kept in $TTC_UP_DIR only).
-# Logs: $TTC_UP_DIR (default: a new temporary directory).
+# Logs: $TTC_UP_DIR (default: a new temporary directory), with each service's environment in $TTC_UP_DIR/SERVICE.env.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=""; [ "${1:-}" = "--check" ] && check=1
@@ -56,6 +56,7 @@ for service in Router Aggregator Generator Verifier; do
     Aggregator) env=(ConnectionStrings__Platform="${login[aggregator]}" Storage__MigrateOnStart=false Urls="http://127.0.0.1:$aggregator_port") ;;
     *) env=() ;;
   esac
+  (umask 077; printf '%s\n' "${env[@]}" >"$logs/$service.env")  # benchmarks/chaos.sh restarts a service with these
   env "${env[@]}" dotnet "services/$service/bin/Release/net10.0/Platform.$service.dll" >"$logs/$service.log" 2>&1 &
   pids+=($!)
   lower=$(echo "$service" | tr 'A-Z' 'a-z')

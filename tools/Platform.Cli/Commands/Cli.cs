@@ -20,6 +20,7 @@ public static class Cli
         root.Subcommands.Add(DbCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(RedriveCommand.Create());
+        root.Subcommands.Add(ChaosCommand.Create());
         return root;
     }
 }

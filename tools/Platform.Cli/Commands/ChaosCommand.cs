@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.Contracts;
+using Platform.Hosting;
+using Platform.Storage;
+using Platform.Storage.Entities;
+using RabbitMQ.Client;
+
+namespace Platform.Cli.Commands;
+
+/// <summary>
+/// <c>ttc chaos</c>: the faults of the chaos suite (benchmarks/chaos.sh) that are messages — duplicates,
+/// malformed and oversized bodies straight onto the queues — and the audit that decides whether a
+/// batch came through whole. Broker and database from Messaging__RabbitMq__* and ConnectionStrings__Platform.
+/// </summary>
+public static class ChaosCommand
+{
+    private static readonly string[] Queues =
+    [
+        QueueNames.SubmitBatch, QueueNames.GenerateCandidates, QueueNames.ScoreCandidates, QueueNames.FailRun, "run-planned", "candidates-generated", "candidates-scored",
+    ];
+
+    public static Command Create()
+    {
+        var command = new Command("chaos", "Faults for the chaos suite and the audit of a batch");
+        var batch = new Argument<Guid>("BATCH");
+
+        var duplicate = new Command("duplicate", "Send every request of the batch's rounds again, and every RunPlanned");
+        duplicate.Arguments.Add(batch);
+        duplicate.SetAction(async (parse, ct) =>
+        {
+            await using var db = Db();
+            using var host = await Bus(ct);
+            var send = host.Services.GetRequiredService<ISendEndpointProvider>();
+            var publish = host.Services.GetRequiredService<IPublishEndpoint>();
+            var id = parse.GetValue(batch);
+            var rounds = await db.RunRounds.AsNoTracking().Where(r => db.Runs.Any(x => x.Id == r.RunId && x.BatchId == id) && r.RequestJson != null).ToListAsync(ct);
+            foreach (var round in rounds)
+            {
+                await Aggregator.Runs.RunDriver.Resend(send, round.Kind, round.RequestJson!);
+            }
+
+            var runs = await db.Runs.AsNoTracking().Include(r => r.Problem).Where(r => r.BatchId == id && r.PlanJson != "{}").ToListAsync(ct);
+            foreach (var run in runs)
+            {
+                await publish.Publish(new RunPlanned
+                {
+                    BatchId = id, RunId = run.Id, ProblemId = run.ProblemId, ProblemText = run.Problem!.Text, ReferenceAnswer = run.Problem.ReferenceAnswer,
+                    Plan = JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, new JsonSerializerOptions(JsonSerializerDefaults.Web))!,
+                }, ct);
+            }
+
+            await host.StopAsync(ct);
+            Console.WriteLine($"sent again: {rounds.Count} requests, {runs.Count} RunPlanned");
+            return 0;
+        });
+
+        var count = new Option<int>("--count") { DefaultValueFactory = _ => 20 };
+        var malformed = new Command("malformed", "Publish bodies that are not messages to every queue: not JSON, JSON of the wrong shape, an envelope with nonsense");
+        malformed.Options.Add(count);
+        malformed.SetAction(async (parse, ct) =>
+        {
+            var n = await Raw(parse.GetValue(count), i => (i % 3) switch
+            {
+                0 => Encoding.UTF8.GetBytes("this is not json {"),
+                1 => Encoding.UTF8.GetBytes("{\"runId\": \"not-a-guid\", \"samples\": 7}"),
+                _ => Encoding.UTF8.GetBytes("{\"messageId\":\"" + Guid.NewGuid() + "\",\"messageType\":[\"urn:message:Platform.Contracts:GenerateCandidates\"],\"message\":{\"runId\":\"" + Guid.NewGuid() + "\",\"samplesPerPrefix\":-5,\"prefixes\":null}}"),
+            }, ct);
+            Console.WriteLine($"published {n} malformed bodies");
+            return 0;
+        });
+
+        var oversized = new Command("oversized", "Publish 2 MB bodies to every queue");
+        var oversizedCount = new Option<int>("--count") { DefaultValueFactory = _ => 2 };
+        oversized.Options.Add(oversizedCount);
+        oversized.SetAction(async (parse, ct) =>
+        {
+            var text = new string('9', 2 << 20);
+            var n = await Raw(parse.GetValue(oversizedCount), _ => Encoding.UTF8.GetBytes("{\"messageId\":\"" + Guid.NewGuid() + "\",\"messageType\":[\"urn:message:Platform.Contracts:ScoreCandidates\"],\"message\":{\"problem\":\"" + text + "\"}}"), ct);
+            Console.WriteLine($"published {n} oversized bodies");
+            return 0;
+        });
+
+        var audit = new Command("audit", "Did the batch come through whole? Results in = problems out, duplicates, lost runs, compute counted twice (JSON)");
+        audit.Arguments.Add(batch);
+        audit.SetAction(async (parse, ct) =>
+        {
+            await using var db = Db();
+            var id = parse.GetValue(batch);
+            var b = await db.Batches.AsNoTracking().SingleAsync(x => x.Id == id, ct);
+            var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == id).Select(r => new { r.Status, r.FailureReason, r.GeneratedTokens, r.ScoredTokens }).ToListAsync(ct);
+            var usage = await db.ComputeUsage.AsNoTracking().Where(u => u.BatchId == id).GroupBy(u => 1)
+                .Select(g => new { Rows = g.Count(), Requests = g.Select(u => u.RequestId).Distinct().Count(), Generated = g.Sum(u => u.GeneratedTokens), Scored = g.Sum(u => u.ScoredTokens) })
+                .SingleOrDefaultAsync(ct);
+            var candidates = await db.Candidates.AsNoTracking().Where(c => db.Runs.Any(r => r.Id == c.RunId && r.BatchId == id)).GroupBy(c => new { c.RunId, c.Key })
+                .CountAsync(g => g.Count() > 1, ct);
+            var report = new
+            {
+                batch = id, status = b.Status, problems = b.ProblemCount, runs = runs.Count,
+                completed = runs.Count(r => r.Status == RunStatus.Completed),
+                failed = runs.Count(r => r.Status == RunStatus.Failed),
+                lost = runs.Count(r => r.Status is RunStatus.Planned or RunStatus.Running) + runs.Count(r => r.Status == RunStatus.Failed),
+                failure_reasons = runs.Where(r => r.FailureReason is not null).GroupBy(r => r.FailureReason!.Length > 80 ? r.FailureReason[..80] : r.FailureReason).ToDictionary(g => g.Key, g => g.Count()),
+                duplicated_candidates = candidates,
+                usage_rows = usage?.Rows ?? 0, usage_requests = usage?.Requests ?? 0,
+                compute_counted_twice = usage is not null && (usage.Rows != usage.Requests || runs.Sum(r => r.GeneratedTokens) != usage.Generated || runs.Sum(r => r.ScoredTokens) != usage.Scored),
+                finished_seconds = b.CompletedAt is { } end ? (end - b.SubmittedAt).TotalSeconds : (double?)null,
+            };
+            Console.WriteLine(JsonSerializer.Serialize(report));
+            return 0;
+        });
+
+        command.Subcommands.Add(duplicate);
+        command.Subcommands.Add(malformed);
+        command.Subcommands.Add(oversized);
+        command.Subcommands.Add(audit);
+        return command;
+    }
+
+    private static PlatformDbContext Db()
+    {
+        var cs = Environment.GetEnvironmentVariable("ConnectionStrings__Platform") ?? throw new InvalidOperationException("set ConnectionStrings__Platform");
+        return new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Postgres, cs));
+    }
+
+    private static async Task<IHost> Bus(CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables();
+        builder.AddPlatformMessaging("chaos", []);
+        var host = builder.Build();
+        await host.StartAsync(ct);
+        return host;
+    }
+
+    /// <summary>Publishes raw bodies to each queue's exchange, as a misbehaving client could.</summary>
+    private static async Task<int> Raw(int perQueue, Func<int, byte[]> body, CancellationToken ct)
+    {
+        var options = new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(MessagingOptions.Section).Get<MessagingOptions>() ?? new MessagingOptions();
+        var rabbit = options.RabbitMq;
+        var factory = new ConnectionFactory { HostName = rabbit.Host!, Port = rabbit.Port, UserName = rabbit.Username!, Password = rabbit.Password!, VirtualHost = rabbit.VirtualHost };
+        await using var connection = await factory.CreateConnectionAsync(ct);
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), ct);
+        var sent = 0;
+        foreach (var queue in Queues)
+        {
+            for (var i = 0; i < perQueue; i++)
+            {
+                var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", MessageId = Guid.NewGuid().ToString(), Persistent = true };
+                await channel.BasicPublishAsync(queue, "", false, properties, body(i), ct);
+                sent++;
+            }
+        }
+
+        return sent;
+    }
+}
