@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 
@@ -20,26 +19,12 @@ public sealed class OutboundConnectionTests(Servers servers)
     public async Task A_service_with_default_settings_connects_only_to_its_broker_and_database(string service)
     {
         Assert.True(OperatingSystem.IsLinux(), "this check reads /proc (Linux)");
-        var dll = Repository.Path($"services/{service}/bin/Release/net10.0/Platform.{service}.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (scripts/test.sh does)");
         var postgres = await servers.CreateDatabaseAsync();
-        var start = new ProcessStartInfo("dotnet", dll) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var (key, value) in servers.HostSettings(postgres))
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        start.Environment["Storage__MigrateOnStart"] = "true";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["Models__Directory"] = Repository.Path("models");
+        var settings = servers.HostSettings(postgres);
+        settings["Storage:MigrateOnStart"] = "true";
         var allowed = new HashSet<int> { servers.RabbitPort, new Npgsql.NpgsqlConnectionStringBuilder(postgres).Port };
 
-        using var process = Process.Start(start)!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ServiceProcess.Start(service, settings);
         var seen = new HashSet<string>();
         try
         {
@@ -52,7 +37,7 @@ public sealed class OutboundConnectionTests(Servers servers)
                     seen.Add(socket);
                 }
 
-                if (!ready && output.Any(l => l.Contains($"{service.ToLowerInvariant()} ready", StringComparison.Ordinal)))
+                if (!ready && process.IsReady)
                 {
                     ready = true;
                     until = DateTime.UtcNow + TimeSpan.FromSeconds(10); // and watch it idle a while
@@ -61,22 +46,17 @@ public sealed class OutboundConnectionTests(Servers servers)
                 await Task.Delay(100);
             }
 
-            Assert.True(ready, $"{service} did not become ready:\n{string.Join("\n", output.TakeLast(30))}");
+            Assert.True(ready, $"{service} did not become ready:\n{process.Tail()}");
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            await process.WaitForExitAsync();
+            await process.DisposeAsync();
         }
 
         var outside = seen.Where(s => !s.StartsWith("listen", StringComparison.Ordinal) && !allowed.Contains(int.Parse(s.Split(':')[^1], CultureInfo.InvariantCulture))).ToList();
         Assert.True(outside.Count == 0, $"{service} opened connections outside its broker ({servers.RabbitPort}) and database: {string.Join(", ", outside)}");
         Assert.Contains(seen, s => s.EndsWith($":{servers.RabbitPort}", StringComparison.Ordinal)); // the check does see sockets
-        Assert.DoesNotContain(output, l => l.Contains("usage telemetry", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(process.Output, l => l.Contains("usage telemetry", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>"listen" for listening sockets, "tcp:ADDRESS:PORT" / "udp:ADDRESS:PORT" for the peers of the process's other sockets.</summary>

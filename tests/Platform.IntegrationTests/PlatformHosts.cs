@@ -67,6 +67,8 @@ public sealed class PlatformHosts : IAsyncDisposable
     private readonly List<IHost> _hosts = [];
     private Func<Action<IHostApplicationBuilder>, string?, IHost>? _build;
 
+    private bool _aggregatorStopped;
+
     public Observed Observed { get; } = new();
     public IHost Router => _hosts[0];
     public string ConnectionString { get; private set; } = "";
@@ -182,12 +184,14 @@ public sealed class PlatformHosts : IAsyncDisposable
     {
         await _hosts[1].StopAsync();
         _hosts[1].Dispose();
+        _aggregatorStopped = true;
     }
 
     public async Task StartAggregator()
     {
         _hosts[1] = _build!(b => b.AddAggregatorServices(), "aggregator");
         await _hosts[1].StartAsync();
+        _aggregatorStopped = false;
     }
 
     public IEnumerable<IHost> Workers => _hosts.Skip(2).Take(_hosts.Count - 3);
@@ -205,6 +209,11 @@ public sealed class PlatformHosts : IAsyncDisposable
     {
         foreach (var host in Enumerable.Reverse(_hosts))
         {
+            if (_aggregatorStopped && ReferenceEquals(host, _hosts[1]))
+            {
+                continue;
+            }
+
             await host.StopAsync();
             host.Dispose();
         }

@@ -10,6 +10,7 @@ using Platform.Contracts;
 using Platform.Hosting;
 using Platform.Storage;
 using Platform.Storage.Entities;
+using Platform.Storage.Queries;
 using RabbitMQ.Client;
 
 namespace Platform.Cli.Commands;
@@ -92,26 +93,7 @@ public static class ChaosCommand
         audit.SetAction(async (parse, ct) =>
         {
             await using var db = Db();
-            var id = parse.GetValue(batch);
-            var b = await db.Batches.AsNoTracking().SingleAsync(x => x.Id == id, ct);
-            var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == id).Select(r => new { r.Status, r.FailureReason, r.GeneratedTokens, r.ScoredTokens }).ToListAsync(ct);
-            var usage = await db.ComputeUsage.AsNoTracking().Where(u => u.BatchId == id).GroupBy(u => 1)
-                .Select(g => new { Rows = g.Count(), Requests = g.Select(u => u.RequestId).Distinct().Count(), Generated = g.Sum(u => u.GeneratedTokens), Scored = g.Sum(u => u.ScoredTokens) })
-                .SingleOrDefaultAsync(ct);
-            var candidates = await db.Candidates.AsNoTracking().Where(c => db.Runs.Any(r => r.Id == c.RunId && r.BatchId == id)).GroupBy(c => new { c.RunId, c.Key })
-                .CountAsync(g => g.Count() > 1, ct);
-            var report = new
-            {
-                batch = id, status = b.Status, problems = b.ProblemCount, runs = runs.Count,
-                completed = runs.Count(r => r.Status == RunStatus.Completed),
-                failed = runs.Count(r => r.Status == RunStatus.Failed),
-                lost = runs.Count(r => r.Status is RunStatus.Planned or RunStatus.Running) + runs.Count(r => r.Status == RunStatus.Failed),
-                failure_reasons = runs.Where(r => r.FailureReason is not null).GroupBy(r => r.FailureReason!.Length > 80 ? r.FailureReason[..80] : r.FailureReason).ToDictionary(g => g.Key, g => g.Count()),
-                duplicated_candidates = candidates,
-                usage_rows = usage?.Rows ?? 0, usage_requests = usage?.Requests ?? 0,
-                compute_counted_twice = usage is not null && (usage.Rows != usage.Requests || runs.Sum(r => r.GeneratedTokens) != usage.Generated || runs.Sum(r => r.ScoredTokens) != usage.Scored),
-                finished_seconds = b.CompletedAt is { } end ? (end - b.SubmittedAt).TotalSeconds : (double?)null,
-            };
+            var report = await BatchAudit.Load(db, parse.GetValue(batch), ct);
             Console.WriteLine(JsonSerializer.Serialize(report));
             return 0;
         });
