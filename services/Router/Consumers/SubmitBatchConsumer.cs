@@ -78,9 +78,8 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
             var chunkRefused = runs.Count(r => r.Plan is null);
             await using (var tx = await db.Database.BeginTransactionAsync(ct))
             {
-                db.Problems.AddRange(runs.Select(r => r.Problem));
-                db.Runs.AddRange(runs.Select(r => r.Run));
-                await db.SaveChangesAsync(ct);
+                await db.InsertManyAsync(runs.Select(r => r.Problem).ToList(), ct);
+                await db.InsertManyAsync(runs.Select(r => r.Run).ToList(), ct);
                 if (chunkRefused > 0)
                 {
                     await db.Batches.Where(b => b.Id == stored.Id)

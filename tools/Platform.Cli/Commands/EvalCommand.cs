@@ -44,6 +44,9 @@ public static class EvalCommand
             try
             {
                 var report = await Run(host, batch, ct);
+                var generation = host.Services.GetRequiredService<Platform.Generator.GenerationService>();
+                var scoring = host.Services.GetRequiredService<Platform.Verifier.ScoringService>();
+                report = report with { Batching = new BatchingSummary(generation.Steps, generation.MeanRowsPerStep, scoring.Passes, scoring.MeanRowsPerPass) };
                 ConsoleProgress.Print(report);
                 Console.WriteLine($"database: {path}");
                 if (parse.GetValue(json) is { } file)

@@ -13,6 +13,12 @@ public sealed record LevelSummary(
     [property: JsonPropertyName("correct")] int Correct,
     [property: JsonPropertyName("accuracy")] double Accuracy);
 
+public sealed record BatchingSummary(
+    [property: JsonPropertyName("decode_steps")] long DecodeSteps,
+    [property: JsonPropertyName("mean_rows_per_decode_step")] double MeanRowsPerDecodeStep,
+    [property: JsonPropertyName("scoring_passes")] long ScoringPasses,
+    [property: JsonPropertyName("mean_rows_per_scoring_pass")] double MeanRowsPerScoringPass);
+
 /// <summary>A batch's outcome from the database: what `ttc eval` and `ttc status` print and `--json` writes.</summary>
 public sealed record BatchReport
 {
@@ -34,6 +40,9 @@ public sealed record BatchReport
     [JsonPropertyName("by_strategy")] public SortedDictionary<string, LevelSummary> ByStrategy { get; init; } = [];
     [JsonPropertyName("failures")] public List<string> Failures { get; init; } = [];
     [JsonPropertyName("rejection")] public string? Rejection { get; init; }
+
+    /// <summary>How well concurrent runs shared forward passes (embedded runs only: the engines live in this process).</summary>
+    [JsonPropertyName("batching")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public BatchingSummary? Batching { get; init; }
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

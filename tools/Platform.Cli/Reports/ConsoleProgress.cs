@@ -126,6 +126,11 @@ public static class ConsoleProgress
         compute.AddRow("FLOPs", report.Flops.ToString("E3", Inv));
         compute.AddRow("wall time", report.WallSeconds.ToString("F1", Inv) + " s");
         compute.AddRow("failed runs", report.Failed.ToString(Inv));
+        if (report.Batching is { } b)
+        {
+            compute.AddRow("rows per decode step / scoring pass", string.Create(Inv, $"{b.MeanRowsPerDecodeStep:F1} / {b.MeanRowsPerScoringPass:F1}"));
+        }
+
         AnsiConsole.Write(compute);
         foreach (var failure in report.Failures)
         {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# A 100,000-problem batch over HTTP against the distributed stack (scripts/up.sh): how long until it is
+# accepted (202), until its first run is dispatched (first request sent to a worker), until its first
+# run is answered, and until every problem is planned. The batch is cancelled afterwards.
+#   benchmarks/large-batch.sh [PROBLEMS=100000] [STRATEGY=greedy]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-100000}; strategy=${2:-greedy}
+work=$(mktemp -d /tmp/ttc-large.XXXXXX)
+dotnet build Platform.sln -c Release -v q -nologo >/dev/null
+ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
+
+eval "$(scripts/services.sh start)"
+trap 'kill $up 2>/dev/null; wait $up 2>/dev/null; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
+export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
+export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
+export TTC_ROUTER_PORT=${TTC_ROUTER_PORT:-5280} TTC_AGGREGATOR_PORT=${TTC_AGGREGATOR_PORT:-5281}
+scripts/up.sh >"$work/up.log" 2>&1 & up=$!
+for _ in $(seq 1 480); do grep -q "all four services are up" "$work/up.log" && break; kill -0 "$up" 2>/dev/null || break; sleep 0.5; done
+grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
+key=$(ConnectionStrings__Platform=$TTC_POSTGRES ttc keys create large-batch 2>/dev/null)
+pgport=$(cat "$TTC_TEST_SERVICES_DIR/pg/port")
+
+python3 - "$count" "$strategy" >"$work/batch.json" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps({"name": "large", "strategy": sys.argv[2],
+                  "problems": [{"text": f"{i % 900 + 100}+{i % 89 + 10}", "referenceAnswer": str(i % 900 + 100 + i % 89 + 10)} for i in range(n)]}))
+PY
+echo "$count problems, $(du -h "$work/batch.json" | cut -f1) of JSON, strategy $strategy"
+python3 - "$work/batch.json" "http://127.0.0.1:$TTC_ROUTER_PORT" "$key" "$pgport" <<'PY'
+import json, subprocess, sys, time, urllib.request
+body, base, key, port = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3], sys.argv[4]
+n = len(json.loads(body)["problems"])
+def sql(q):
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-At", "-c", q], capture_output=True, text=True).stdout.strip()
+start = time.monotonic()
+request = urllib.request.Request(f"{base}/batches", data=body, method="POST", headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+with urllib.request.urlopen(request, timeout=300) as response:
+    batch = json.loads(response.read())["batchId"]
+    status = response.status
+accepted = time.monotonic() - start
+marks = {}
+while time.monotonic() - start < 600:
+    now = time.monotonic() - start
+    if "dispatched" not in marks and sql(f"select exists(select 1 from ttc.run_rounds rr join ttc.runs r on r.id = rr.run_id where r.batch_id = '{batch}')") == "t":
+        marks["dispatched"] = now
+    if "answered" not in marks and sql(f"select exists(select 1 from ttc.compute_usage where batch_id = '{batch}')") == "t":
+        marks["answered"] = now
+    if "planned" not in marks and int(sql(f"select count(*) from ttc.runs where batch_id = '{batch}'") or 0) == n:
+        marks["planned"] = now
+    if len(marks) == 3:
+        break
+    time.sleep(0.1)
+cancel = urllib.request.Request(f"{base}/batches/{batch}", method="DELETE", headers={"Authorization": f"Bearer {key}"})
+urllib.request.urlopen(cancel, timeout=60).read()
+fmt = lambda k: f"{marks[k]:.1f} s" if k in marks else "not within 600 s"
+print(f"| problems | 202 after | first run dispatched | first run answered | all {n:,} planned |")
+print(f"|---|---|---|---|---|")
+print(f"| {n:,} | {accepted:.1f} s (HTTP {status}) | {fmt('dispatched')} | {fmt('answered')} | {fmt('planned')} |")
+PY
