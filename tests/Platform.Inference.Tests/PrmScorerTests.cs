@@ -40,4 +40,33 @@ public sealed class PrmScorerTests(ShippedModels models)
         Assert.Equal(2, unfinished.Scores.Count);
         Assert.Equal(alone.Scores[0], unfinished.Scores[0], 5);
     }
+
+    [Theory]
+    [InlineData("255", "254")]
+    [InlineData("255", "265")]
+    [InlineData("255", "245")]
+    public void The_PRM_scores_a_right_solution_above_the_same_solution_with_one_wrong_step_and_locates_the_step(string right, string wrong)
+    {
+        var prompt = ArithmeticFormat.Prompt("(37+48)*3-19");
+        var scores = models.Verifier.Score([new ScoreRequest(prompt, Solution(right)), new ScoreRequest(prompt, Solution(wrong))]);
+        Assert.All(scores, s => Assert.Equal(4, s.Scores.Count));
+        Assert.True(scores[0].Scores[^1] > scores[1].Scores[^1], $"right {scores[0].Scores[^1]:F3}, wrong {scores[1].Scores[^1]:F3}");
+        Assert.Equal(scores[0].Scores[0], scores[1].Scores[0], 5); // the first step is the same
+        Assert.True(scores[1].Scores[1] < 0.5 * scores[0].Scores[1], $"wrong step scored {scores[1].Scores[1]:F3} against {scores[0].Scores[1]:F3}");
+    }
+
+    [Fact]
+    public void The_ORM_gives_one_probability_per_step_whatever_the_batch()
+    {
+        var prompt = ArithmeticFormat.Prompt("(37+48)*3-19");
+        var alone = models.Outcome.Score([new ScoreRequest(prompt, Solution("255"))])[0];
+        var batched = models.Outcome.Score([new ScoreRequest(prompt, "37+48=85\n"), new ScoreRequest(prompt, Solution("255"))])[1];
+        Assert.Equal(4, alone.Scores.Count);
+        Assert.All(alone.Scores, s => Assert.InRange(s, 0, 1));
+        Assert.Equal(alone.Scores, batched.Scores, (x, y) => Math.Abs(x - y) < 1e-5);
+        Assert.True(alone.Usage.ScoredTokens > 0 && alone.Usage.Flops > 0);
+    }
+
+    private static string Solution(string product) =>
+        $"37+48=85\n85*3={product}\n{product}-19={int.Parse(product) - 19}\nA: {int.Parse(product) - 19}\n";
 }

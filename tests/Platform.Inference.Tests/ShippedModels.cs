@@ -10,15 +10,21 @@ public sealed class ShippedModels : IDisposable
     {
         Generator = DecoderSession.Open(ModelDirectory.Load(Repository.Model("gen-small")), new InferenceOptions { IntraOpThreads = 1 });
         Verifier = PrmScorer.Open(ModelDirectory.Load(Repository.Model("prm")), new InferenceOptions { IntraOpThreads = 1 });
+        Outcome = PrmScorer.Open(ModelDirectory.Load(Repository.Model("orm")), new InferenceOptions { IntraOpThreads = 1 });
     }
 
     public DecoderSession Generator { get; }
+    /// <summary>The shipped PRM (a generative verifier).</summary>
     public PrmScorer Verifier { get; }
+
+    /// <summary>The shipped ORM (one score for the whole solution, read at every step).</summary>
+    public PrmScorer Outcome { get; }
 
     public void Dispose()
     {
         Generator.Dispose();
         Verifier.Dispose();
+        Outcome.Dispose();
     }
 }
 

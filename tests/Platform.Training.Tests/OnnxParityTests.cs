@@ -42,6 +42,7 @@ public sealed class OnnxParityTests : IDisposable
     [InlineData("gen-small")]
     [InlineData("gen-large")]
     [InlineData("prm")]
+    [InlineData("orm")]
     public void Each_shipped_model_computes_what_its_weights_compute_in_TorchSharp(string name)
     {
         var directory = ModelDirectory.Load(Repository.Model(name));
@@ -49,7 +50,8 @@ public sealed class OnnxParityTests : IDisposable
         var config = new GptConfig
         {
             VocabSize = a.VocabSize, Context = a.Context, Layers = a.Layers, Heads = a.Heads, DModel = a.DModel, DFF = a.DFf,
-            ScoreHead = directory.Manifest.Kind == "prm",
+            // A score head for verifiers read at step delimiters; a generative verifier is a decoder graph.
+            ScoreHead = directory.Manifest.Verifier is { ReadAt: "step_delimiter" },
         };
         Assert.Equal(directory.Manifest.Parameters, config.Parameters);
 
