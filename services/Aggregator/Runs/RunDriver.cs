@@ -62,11 +62,13 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         // The unique (run, round, kind) key makes a redelivered RunPlanned find the round it created.
         var (round, _) = await db.InsertOnceAsync(NewRound(run.Id, 0, first.Kind, message.RequestId, message.Body, ControllerRegistry.Save(controller)),
             r => r.RunId == run.Id && r.Index == 0 && r.Kind == first.Kind, ct);
-        if (run.Status == RunStatus.Planned)
+        // Planned -> running only from planned: a cancellation that ended the run since it was read wins.
+        if (run.Status == RunStatus.Planned
+            && await db.Runs.Where(r => r.Id == run.Id && r.Status == RunStatus.Planned)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Running).SetProperty(r => r.UpdatedAt, clock.GetUtcNow()), ct) == 0
+            && RunStatus.IsEnded(await db.Runs.Where(r => r.Id == run.Id).Select(r => r.Status).SingleAsync(ct)))
         {
-            run.Status = RunStatus.Running;
-            run.UpdatedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(ct);
+            return;
         }
 
         if (round.Status == RoundStatus.Pending && round.RequestJson is { } json)
