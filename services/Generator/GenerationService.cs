@@ -10,7 +10,7 @@ public sealed class GeneratorOptions
     public const string Section = "Generator";
 
     /// <summary>Most rows (samples) decoded in one step; requests wait to join until rows free up.</summary>
-    public int MaxBatchRows { get; set; } = 512;
+    public int MaxBatchRows { get; set; } = 64;
 
     /// <summary>Most cache cells (rows x cache length) one batch may hold.</summary>
     public long MaxBatchCells { get; set; } = 512L * 160;
