@@ -2,10 +2,12 @@
 # A 100,000-problem batch over HTTP against the distributed stack (scripts/up.sh): how long until it is
 # accepted (202), until its first run is dispatched (first request sent to a worker), until its first
 # run is answered, and until every problem is planned. The batch is cancelled afterwards.
-#   benchmarks/large-batch.sh [PROBLEMS=100000] [STRATEGY=greedy]
+#   benchmarks/large-batch.sh [PROBLEMS=100000] [STRATEGY=greedy] [router-only]
+# router-only: Aggregator, Generator and Verifier are paused (SIGSTOP) while the Router plans, so the
+# figure is the Router's own; the plans wait on the broker. Otherwise the whole stack runs the batch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${1:-100000}; strategy=${2:-greedy}
+count=${1:-100000}; strategy=${2:-greedy}; mode=${3:-full}
 work=$(mktemp -d /tmp/ttc-large.XXXXXX)
 dotnet build Platform.sln -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
@@ -20,6 +22,8 @@ for _ in $(seq 1 480); do grep -q "all four services are up" "$work/up.log" && b
 grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
 key=$(ConnectionStrings__Platform=$TTC_POSTGRES ttc keys create large-batch 2>/dev/null)
 pgport=$(cat "$TTC_TEST_SERVICES_DIR/pg/port")
+workers=$(pgrep -f 'Platform\.(Aggregator|Generator|Verifier)\.dll' | tr '\n' ' ')
+if [ "$mode" = router-only ]; then kill -STOP $workers; trap 'kill -CONT $workers 2>/dev/null; kill $up 2>/dev/null; wait $up 2>/dev/null; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT; fi
 
 python3 - "$count" "$strategy" >"$work/batch.json" <<'PY'
 import json, sys
@@ -28,9 +32,9 @@ print(json.dumps({"name": "large", "strategy": sys.argv[2],
                   "problems": [{"text": f"{i % 900 + 100}+{i % 89 + 10}", "referenceAnswer": str(i % 900 + 100 + i % 89 + 10)} for i in range(n)]}))
 PY
 echo "$count problems, $(du -h "$work/batch.json" | cut -f1) of JSON, strategy $strategy"
-python3 - "$work/batch.json" "http://127.0.0.1:$TTC_ROUTER_PORT" "$key" "$pgport" <<'PY'
+python3 - "$work/batch.json" "http://127.0.0.1:$TTC_ROUTER_PORT" "$key" "$pgport" "$mode" <<'PY'
 import json, subprocess, sys, time, urllib.request
-body, base, key, port = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3], sys.argv[4]
+body, base, key, port, mode = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 n = len(json.loads(body)["problems"])
 def sql(q):
     return subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-At", "-c", q], capture_output=True, text=True).stdout.strip()
@@ -43,19 +47,26 @@ accepted = time.monotonic() - start
 marks = {}
 while time.monotonic() - start < 600:
     now = time.monotonic() - start
-    if "dispatched" not in marks and sql(f"select exists(select 1 from ttc.run_rounds rr join ttc.runs r on r.id = rr.run_id where r.batch_id = '{batch}')") == "t":
+    if mode == "router-only" and "first planned" not in marks and sql(f"select exists(select 1 from ttc.runs where batch_id = '{batch}')") == "t":
+        marks["first planned"] = now
+    if mode != "router-only" and "dispatched" not in marks and sql(f"select exists(select 1 from ttc.run_rounds rr join ttc.runs r on r.id = rr.run_id where r.batch_id = '{batch}')") == "t":
         marks["dispatched"] = now
-    if "answered" not in marks and sql(f"select exists(select 1 from ttc.compute_usage where batch_id = '{batch}')") == "t":
+    if mode != "router-only" and "answered" not in marks and sql(f"select exists(select 1 from ttc.compute_usage where batch_id = '{batch}')") == "t":
         marks["answered"] = now
     if "planned" not in marks and int(sql(f"select count(*) from ttc.runs where batch_id = '{batch}'") or 0) == n:
         marks["planned"] = now
-    if len(marks) == 3:
+    if len(marks) == (2 if mode == "router-only" else 3):
         break
     time.sleep(0.1)
 cancel = urllib.request.Request(f"{base}/batches/{batch}", method="DELETE", headers={"Authorization": f"Bearer {key}"})
 urllib.request.urlopen(cancel, timeout=60).read()
 fmt = lambda k: f"{marks[k]:.1f} s" if k in marks else "not within 600 s"
-print(f"| problems | 202 after | first run dispatched | first run answered | all {n:,} planned |")
-print(f"|---|---|---|---|---|")
-print(f"| {n:,} | {accepted:.1f} s (HTTP {status}) | {fmt('dispatched')} | {fmt('answered')} | {fmt('planned')} |")
+if mode == "router-only":
+    print(f"| problems | mode | 202 after | first run planned | all {n:,} planned |")
+    print(f"|---|---|---|---|---|")
+    print(f"| {n:,} | Router alone | {accepted:.1f} s (HTTP {status}) | {fmt('first planned')} | {fmt('planned')} |")
+else:
+    print(f"| problems | mode | 202 after | first run dispatched | first run answered | all {n:,} planned |")
+    print(f"|---|---|---|---|---|---|")
+    print(f"| {n:,} | whole stack | {accepted:.1f} s (HTTP {status}) | {fmt('dispatched')} | {fmt('answered')} | {fmt('planned')} |")
 PY

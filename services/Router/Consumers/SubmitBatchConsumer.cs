@@ -19,6 +19,9 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
 {
     public const int ChunkSize = 2000;
 
+    /// <summary>The first chunk: small, so the first runs are dispatched within moments; chunks then double up to <see cref="ChunkSize"/>.</summary>
+    public const int FirstChunkSize = 125;
+
     public async Task Consume(ConsumeContext<SubmitBatch> context)
     {
         var submit = context.Message;
@@ -72,9 +75,10 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
 
         var batchRow = new Batch { Id = stored.Id };
         var refused = 0;
-        for (var from = done; from < submit.Problems.Count; from += ChunkSize)
+        var chunk = first == 0 && done == 0 ? FirstChunkSize : ChunkSize; // only the batch's start needs to hurry
+        for (var from = done; from < submit.Problems.Count; from += chunk, chunk = Math.Min(2 * chunk, ChunkSize))
         {
-            var runs = planner.PlanRange(submit, batchRow, from, Math.Min(ChunkSize, submit.Problems.Count - from));
+            var runs = planner.PlanRange(submit, batchRow, from, Math.Min(chunk, submit.Problems.Count - from));
             var chunkRefused = runs.Count(r => r.Plan is null);
             await using (var tx = await db.Database.BeginTransactionAsync(ct))
             {
