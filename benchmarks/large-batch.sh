@@ -32,9 +32,10 @@ print(json.dumps({"name": "large", "strategy": sys.argv[2],
                   "problems": [{"text": f"{i % 900 + 100}+{i % 89 + 10}", "referenceAnswer": str(i % 900 + 100 + i % 89 + 10)} for i in range(n)]}))
 PY
 echo "$count problems, $(du -h "$work/batch.json" | cut -f1) of JSON, strategy $strategy"
-python3 - "$work/batch.json" "http://127.0.0.1:$TTC_ROUTER_PORT" "$key" "$pgport" "$mode" <<'PY'
-import json, subprocess, sys, time, urllib.request
-body, base, key, port, mode = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+router=$(pgrep -f 'Platform\.Router\.dll' | head -1)
+python3 - "$work/batch.json" "http://127.0.0.1:$TTC_ROUTER_PORT" "$key" "$pgport" "$mode" "$router" <<'PY'
+import json, subprocess, sys, threading, time, urllib.request
+body, base, key, port, mode, router = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 n = len(json.loads(body)["problems"])
 def sql(q):
     return subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-At", "-c", q], capture_output=True, text=True).stdout.strip()
@@ -58,8 +59,27 @@ while time.monotonic() - start < 600:
     if len(marks) == (2 if mode == "router-only" else 3):
         break
     time.sleep(0.1)
+t0 = time.monotonic()
 cancel = urllib.request.Request(f"{base}/batches/{batch}", method="DELETE", headers={"Authorization": f"Bearer {key}"})
 urllib.request.urlopen(cancel, timeout=60).read()
+cancelled = time.monotonic() - t0
+def rss():
+    for line in open(f"/proc/{router}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+before, peak, done = rss(), [0.0], [False]
+def sample():
+    while not done[0]:
+        peak[0] = max(peak[0], rss()); time.sleep(0.05)
+threading.Thread(target=sample, daemon=True).start()
+t0 = time.monotonic(); lines = 0
+results = urllib.request.Request(f"{base}/batches/{batch}/results?format=jsonl", headers={"Authorization": f"Bearer {key}"})
+with urllib.request.urlopen(results, timeout=300) as response:
+    for _ in response:
+        lines += 1
+streamed, done[0] = time.monotonic() - t0, True
+print(f"cancel: DELETE answered in {cancelled:.2f} s; results: {lines:,} JSONL lines streamed in {streamed:.1f} s, "
+      f"Router resident memory {before:.0f} MB before, {peak[0]:.0f} MB at most while streaming")
 fmt = lambda k: f"{marks[k]:.1f} s" if k in marks else "not within 600 s"
 if mode == "router-only":
     print(f"| problems | mode | 202 after | first run planned | all {n:,} planned |")
