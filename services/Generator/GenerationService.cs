@@ -49,6 +49,12 @@ public sealed class GenerationService : IAsyncDisposable
             Usage = new ComputeUsage { Model = command.Model },
         };
 
+        if (command.Prefixes is null || command.Problem is null || command.Model is null)
+        {
+            // A body of the right type but the wrong shape (published by hand, or by a broken client).
+            return Failed("prefixes, problem and model are required");
+        }
+
         var total = (long)command.SamplesPerPrefix * command.Prefixes.Count;
         if (command.Prefixes.Count == 0 || command.SamplesPerPrefix < 1 || total > _options.MaxSamplesPerRequest)
         {
