@@ -46,7 +46,7 @@ public sealed class GenerationService : IAsyncDisposable
         CandidatesGenerated Failed(string error) => new()
         {
             RequestId = command.RequestId, RunId = command.RunId, Round = command.Round, Kind = command.Kind, Error = error,
-            Usage = new ComputeUsage { Model = command.Model },
+            Usage = new ComputeUsage { Model = command.Model ?? "" },
         };
 
         if (command.Prefixes is null || command.Problem is null || command.Model is null)
