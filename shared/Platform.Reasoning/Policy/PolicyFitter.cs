@@ -1,0 +1,101 @@
+namespace Platform.Reasoning.Policy;
+
+/// <summary>One calibration problem run with one configuration in a sweep.</summary>
+/// <param name="Strategy">The strategy with its parameters, e.g. <c>beam-search:M=4</c>.</param>
+/// <param name="Budget">The configuration's budget level (its N; 1 for greedy).</param>
+/// <param name="Tokens">Generated tokens this problem used under the configuration.</param>
+public sealed record SweepOutcome(string ProblemId, int Bin, string Strategy, int Budget, bool Correct, double Tokens);
+
+/// <summary>The policy's choice for one difficulty bin at one budget.</summary>
+/// <param name="Accuracy">The chosen configuration's accuracy on all calibration problems of the bin.</param>
+/// <param name="CrossValidatedAccuracy">
+/// Two-fold estimate of what choosing this way is worth on unseen problems: the rule picks on one half
+/// of the problems and is scored on the other, both ways round (null when a half is empty).
+/// </param>
+public sealed record PolicyChoice(
+    int Bin, int Budget, string Strategy, int StrategyBudget, double Accuracy, double? CrossValidatedAccuracy, double MeanTokens, int Problems);
+
+/// <summary>
+/// Fits a compute-optimal policy from a sweep (Snell et al. §3.2): for each difficulty bin and budget,
+/// the configuration with the highest accuracy among those that fit the budget (its own budget at
+/// most the cell's). Noise guard: any configuration within one standard error of the best counts as
+/// tied, and the cheapest of the tied (fewest mean tokens) is chosen, so a lucky expensive strategy
+/// does not win on a handful of problems. The rule is scored by two-fold cross-validation over the
+/// problems, as in the paper.
+/// </summary>
+public static class PolicyFitter
+{
+    public static IReadOnlyList<PolicyChoice> Fit(IReadOnlyCollection<SweepOutcome> outcomes, IReadOnlyList<int> budgets)
+    {
+        if (budgets.Count == 0 || budgets.Any(b => b < 1))
+        {
+            throw new ArgumentException("budgets must be one or more levels >= 1", nameof(budgets));
+        }
+
+        var choices = new List<PolicyChoice>();
+        foreach (var bin in outcomes.Select(o => o.Bin).Distinct().Order())
+        {
+            var inBin = outcomes.Where(o => o.Bin == bin).ToList();
+            foreach (var budget in budgets.Distinct().Order())
+            {
+                var fitting = inBin.Where(o => o.Budget <= budget).ToList();
+                if (fitting.Count == 0)
+                {
+                    continue;
+                }
+
+                var best = Choose(fitting);
+                var cv = CrossValidate(fitting);
+                choices.Add(new PolicyChoice(bin, budget, best.Strategy, best.Budget, best.Accuracy, cv, best.MeanTokens, best.Problems));
+            }
+        }
+
+        return choices;
+    }
+
+    /// <summary>Which half of the problems a problem falls in: a stable hash of its id (FNV-1a), so refits agree.</summary>
+    public static int Fold(string problemId)
+    {
+        var hash = 2166136261u;
+        foreach (var c in problemId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash & 1);
+    }
+
+    private sealed record Config(string Strategy, int Budget, double Accuracy, double MeanTokens, int Problems);
+
+    private static Config Choose(IReadOnlyCollection<SweepOutcome> outcomes)
+    {
+        var configs = outcomes.GroupBy(o => (o.Strategy, o.Budget))
+            .Select(g => new Config(g.Key.Strategy, g.Key.Budget, g.Average(o => o.Correct ? 1.0 : 0.0), g.Average(o => o.Tokens), g.Count()))
+            .ToList();
+        var top = configs.MaxBy(c => c.Accuracy)!;
+        var standardError = Math.Sqrt(top.Accuracy * (1 - top.Accuracy) / top.Problems);
+        return configs.Where(c => c.Accuracy >= top.Accuracy - standardError - 1e-12)
+            .OrderBy(c => c.MeanTokens).ThenByDescending(c => c.Accuracy).ThenBy(c => c.Strategy, StringComparer.Ordinal).ThenBy(c => c.Budget)
+            .First();
+    }
+
+    private static double? CrossValidate(IReadOnlyCollection<SweepOutcome> outcomes)
+    {
+        var halves = new[] { outcomes.Where(o => Fold(o.ProblemId) == 0).ToList(), outcomes.Where(o => Fold(o.ProblemId) == 1).ToList() };
+        if (halves.Any(h => h.Count == 0))
+        {
+            return null;
+        }
+
+        double correct = 0, problems = 0;
+        for (var held = 0; held < 2; held++)
+        {
+            var pick = Choose(halves[1 - held]);
+            var scored = halves[held].Where(o => o.Strategy == pick.Strategy && o.Budget == pick.Budget).ToList();
+            correct += scored.Count(o => o.Correct);
+            problems += scored.Count;
+        }
+
+        return problems == 0 ? null : correct / problems;
+    }
+}
