@@ -3,7 +3,7 @@
 # search (beam search with M = sqrt(N) and M = 4, lookahead k = 1, DVTS, MCTS) beside best-of-N,
 # weighted best-of-N and majority voting, at N = 4, 16, 64, and greedy decoding, on the same held-out
 # problems with the same models, each through `ttc eval` (embedded). Then Snell et al. §7: per level,
-# gen-small's best strategy within the FLOPs of gen-large's greedy decoding (1x, 4x, 16x; verifier FLOPs
+# gen-small's best strategy within the FLOPs of gen-large's greedy decoding (1x, 4x, 16x, 64x, 256x; verifier FLOPs
 # included) against gen-large greedy. Writes one JSON and one SQLite database per run and markdown tables.
 #   benchmarks/search.sh [PROBLEMS=200] [BUDGETS="4 16 64"]
 set -euo pipefail
@@ -60,12 +60,12 @@ large = per_level(os.path.join(out, "large-greedy-1.db"))
 small = {os.path.basename(p)[:-3]: per_level(p) for p in glob.glob(os.path.join(out, "*.db")) if not os.path.basename(p).startswith("large-")}
 levels = sorted(large, key=int)
 print("Small against large at matched FLOPs (per level; FLOPs per problem include the verifier's):")
-print("| level | gen-large greedy | gen-small best at 1x | at 4x | at 16x |")
-print("|---|---|---|---|---|")
+print("| level | gen-large greedy | gen-small best at 1x | at 4x | at 16x | at 64x | at 256x |")
+print("|---|---|---|---|---|---|---|")
 for l in levels:
     n, k, f = large[l]
     cells = [f"{100*k/n:.0f}% ({f:.2e} FLOPs)"]
-    for mult in (1, 4, 16):
+    for mult in (1, 4, 16, 64, 256):
         fits = [(v[l][1] / v[l][0], name, v[l][2]) for name, v in small.items() if l in v and v[l][2] <= mult * f]
         if fits:
             acc, name, flops = max(fits)
