@@ -48,4 +48,42 @@ public sealed class EmbeddedEvalTests : IDisposable
         using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         Assert.Contains("N:", summary.RootElement.GetProperty("rejection").GetString());
     }
+
+    [Fact]
+    public async Task A_policy_is_fitted_from_eval_databases_with_every_problem_in_one_bin_per_budget()
+    {
+        var runs = Directory.CreateDirectory(Path.Combine(_dir, "runs")).FullName;
+        var input = Path.Combine(_dir, "problems.jsonl");
+        await File.WriteAllLinesAsync(input, File.ReadLines(Repository.Path("data/arith/heldout.jsonl")).Take(16));
+        foreach (var (name, strategy, n) in new[] { ("greedy-1", "greedy", 1), ("majority-8", "self-consistency", 8), ("weighted-bon-4", "weighted-best-of-n", 4) })
+        {
+            var code = await TtcCli.Build().Parse(["eval", input, "--strategy", strategy, "--n", n.ToString(), "--seed", "3",
+                "--json", Path.Combine(runs, name + ".json"), "--db", Path.Combine(runs, name + ".db")]).InvokeAsync();
+            Assert.Equal(0, code);
+        }
+
+        var output = Path.Combine(_dir, "policy.json");
+        var fit = await TtcCli.Build().Parse(["policy", "fit", "--runs", runs, "--oracle", "majority-8", "--budgets", "1,4,8", "--out", output]).InvokeAsync();
+
+        Assert.Equal(0, fit);
+        using var policy = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        var choices = policy.RootElement.GetProperty("choices").EnumerateArray().ToList();
+        Assert.Equal(3, policy.RootElement.GetProperty("configurations").GetArrayLength());
+        foreach (var budget in new[] { 1, 4, 8 })
+        {
+            var cells = choices.Where(c => c.GetProperty("budget").GetInt32() == budget).ToList();
+            Assert.Equal(16, cells.Sum(c => c.GetProperty("problems").GetInt32())); // every problem in exactly one bin
+            Assert.All(cells, c => Assert.InRange(c.GetProperty("strategy_budget").GetInt32(), 1, budget));
+            Assert.All(cells, c => Assert.InRange(c.GetProperty("accuracy").GetDouble(), 0, 1));
+        }
+
+        Assert.All(choices.Where(c => c.GetProperty("budget").GetInt32() == 1), c => Assert.Equal("greedy", c.GetProperty("strategy").GetString()));
+    }
+
+    [Fact]
+    public async Task Policy_fit_names_a_missing_oracle()
+    {
+        var code = await TtcCli.Build().Parse(["policy", "fit", "--runs", _dir, "--oracle", "nothing-here"]).InvokeAsync();
+        Assert.Equal(2, code);
+    }
 }

@@ -12,8 +12,10 @@ public sealed record SweepOutcome(string ProblemId, int Bin, string Strategy, in
 /// Two-fold estimate of what choosing this way is worth on unseen problems: the rule picks on one half
 /// of the problems and is scored on the other, both ways round (null when a half is empty).
 /// </param>
+/// <param name="CrossValidatedTokens">Mean tokens per problem of what the rule picked, on the held-out halves.</param>
 public sealed record PolicyChoice(
-    int Bin, int Budget, string Strategy, int StrategyBudget, double Accuracy, double? CrossValidatedAccuracy, double MeanTokens, int Problems);
+    int Bin, int Budget, string Strategy, int StrategyBudget, double Accuracy, double? CrossValidatedAccuracy, double? CrossValidatedTokens,
+    double MeanTokens, int Problems);
 
 /// <summary>
 /// Fits a compute-optimal policy from a sweep (Snell et al. §3.2): for each difficulty bin and budget,
@@ -45,8 +47,8 @@ public static class PolicyFitter
                 }
 
                 var best = Choose(fitting);
-                var cv = CrossValidate(fitting);
-                choices.Add(new PolicyChoice(bin, budget, best.Strategy, best.Budget, best.Accuracy, cv, best.MeanTokens, best.Problems));
+                var (cvAccuracy, cvTokens) = CrossValidate(fitting);
+                choices.Add(new PolicyChoice(bin, budget, best.Strategy, best.Budget, best.Accuracy, cvAccuracy, cvTokens, best.MeanTokens, best.Problems));
             }
         }
 
@@ -79,23 +81,24 @@ public static class PolicyFitter
             .First();
     }
 
-    private static double? CrossValidate(IReadOnlyCollection<SweepOutcome> outcomes)
+    private static (double? Accuracy, double? Tokens) CrossValidate(IReadOnlyCollection<SweepOutcome> outcomes)
     {
         var halves = new[] { outcomes.Where(o => Fold(o.ProblemId) == 0).ToList(), outcomes.Where(o => Fold(o.ProblemId) == 1).ToList() };
         if (halves.Any(h => h.Count == 0))
         {
-            return null;
+            return (null, null);
         }
 
-        double correct = 0, problems = 0;
+        double correct = 0, tokens = 0, problems = 0;
         for (var held = 0; held < 2; held++)
         {
             var pick = Choose(halves[1 - held]);
             var scored = halves[held].Where(o => o.Strategy == pick.Strategy && o.Budget == pick.Budget).ToList();
             correct += scored.Count(o => o.Correct);
+            tokens += scored.Sum(o => o.Tokens);
             problems += scored.Count;
         }
 
-        return problems == 0 ? null : correct / problems;
+        return problems == 0 ? (null, null) : (correct / problems, tokens / problems);
     }
 }

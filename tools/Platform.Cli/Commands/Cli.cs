@@ -21,6 +21,7 @@ public static class Cli
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(RedriveCommand.Create());
         root.Subcommands.Add(ChaosCommand.Create());
+        root.Subcommands.Add(PolicyCommand.Create());
         return root;
     }
 }
