@@ -126,6 +126,8 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         var ct = context.CancellationToken;
         var nodes = controller.Nodes;
         var added = new Dictionary<string, Candidate>(StringComparer.Ordinal);
+        var fresh = new List<Candidate>(controller.Created.Count);
+        var stepScores = new List<StepScore>();
         foreach (var key in controller.Created)
         {
             var n = nodes[key];
@@ -135,7 +137,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
                 StepCount = n.Depth, TokenCount = n.Tokens, FinishReason = n.Finish, ExtractedAnswer = n.Answer,
             };
             added[key] = candidate;
-            db.Candidates.Add(candidate);
+            fresh.Add(candidate);
         }
 
         var scored = controller.Updated.Where(k => !added.ContainsKey(k)).ToList();
@@ -154,10 +156,17 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
 
             var node = nodes[key];
             candidate.Score = node.Score;
-            db.StepScores.AddRange(node.StepScores.Select((score, i) => new StepScore
+            stepScores.AddRange(node.StepScores.Select((score, i) => new StepScore
             {
                 Id = Guid.NewGuid(), CandidateId = candidate.Id, StepIndex = i, Score = score, Model = model,
             }));
+        }
+
+        // New rows by COPY on PostgreSQL (one round trip each, no change tracking), inside the reply's transaction.
+        async Task InsertNewRows()
+        {
+            await db.InsertManyAsync(fresh, ct);
+            await db.InsertManyAsync(stepScores, ct);
         }
 
         if (next is FinishRun finish)
@@ -171,10 +180,12 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
                 }
             }
 
+            await InsertNewRows();
             await CompleteWith(context, tx, run, finish.Answer);
             return;
         }
 
+        await InsertNewRows();
         var index = round + 1;
         var message = Message(run.Id, plan, run.Problem!.Text, controller, next, index);
         db.RunRounds.Add(NewRound(run.Id, index, next.Kind, message.RequestId, message.Body, ControllerRegistry.Save(controller)));
