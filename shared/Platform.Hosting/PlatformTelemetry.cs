@@ -53,15 +53,22 @@ public static class PlatformTelemetry
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
             || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? $"ttc-{serviceName}"))
-            .WithTracing(t =>
+            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? $"ttc-{serviceName}"));
+
+        // Spans cost CPU on every message and every query, so they are recorded only when something
+        // reads them: an OTLP endpoint is configured, or Telemetry:Tracing says so.
+        if (builder.Configuration.GetValue<bool?>("Telemetry:Tracing") ?? otlp)
+        {
+            telemetry.WithTracing(t =>
             {
                 t.AddSource(Name, "Platform.Inference", "MassTransit")
                     .AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments("/health") && !c.Request.Path.StartsWithSegments("/metrics"))
                     .AddNpgsql();
                 tracing?.Invoke(t);
-            })
-            .WithMetrics(m => m.AddMeter(Name, "Platform.Inference", "MassTransit")
+            });
+        }
+
+        telemetry.WithMetrics(m => m.AddMeter(Name, "Platform.Inference", "MassTransit")
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter());
         if (otlp)

@@ -20,6 +20,7 @@ public sealed class TelemetryTests(Servers servers)
         await using var hosts = await PlatformHosts.Start(servers, configure: (service, builder) =>
         {
             var list = exported.GetOrAdd(service, _ => []);
+            builder.Configuration["Telemetry:Tracing"] = "true"; // no OTLP endpoint here: turn spans on
             builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(list));
         });
 
