@@ -5,17 +5,17 @@
 # problems with the same models, each through `ttc eval` (embedded). Then Snell et al. §7: per level,
 # gen-small's best strategy within the FLOPs of gen-large's greedy decoding (1x, 4x, 16x, 64x, 256x; verifier FLOPs
 # included) against gen-large greedy. Writes one JSON and one SQLite database per run and markdown tables.
-#   benchmarks/search.sh [PROBLEMS=200] [BUDGETS="4 16 64"]
+#   [SEARCH_DATA=FILE (default: the held-out set)] [SEARCH_OUT=DIR] benchmarks/search.sh [PROBLEMS=200] [BUDGETS="4 16 64"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-problems=${1:-200}; budgets=${2:-"4 16 64"}
+problems=${1:-200}; budgets=${2:-"4 16 64"}; data=${SEARCH_DATA:-data/arith/heldout.jsonl}
 out=${SEARCH_OUT:-$(mktemp -d /tmp/ttc-search.XXXXXX)}
 mkdir -p "$out"
 dotnet build tools/Platform.Cli -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 run() { # name, args...
   local name=$1; shift
-  [ -f "$out/$name.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --json "$out/$name.json" --db "$out/$name.db" "$@" >/dev/null 2>&1
+  [ -f "$out/$name.json" ] || ttc eval "$data" --limit "$problems" --seed 7 --json "$out/$name.json" --db "$out/$name.db" "$@" >/dev/null 2>&1
 }
 run greedy-1 --strategy greedy
 run large-greedy-1 --strategy greedy --generator gen-large

@@ -16,9 +16,10 @@ public static class DatasetsCommand
         var nesting = new Option<double>("--nesting") { Description = "Probability of a bracketed right operand", DefaultValueFactory = _ => 0.3 };
         var solutions = new Option<bool>("--solutions") { Description = "Also write the reference step-by-step solution" };
         var output = new Option<FileInfo>("--out") { Description = "Output JSONL file", Required = true };
+        var exclude = new Option<FileInfo[]>("--exclude") { Description = "JSONL files whose problems must not appear (e.g. the held-out set, for a disjoint calibration set)", AllowMultipleArgumentsPerToken = true };
 
         var arith = new Command("arith", "Write arithmetic problems as JSONL lines {problem, answer, level, ...}");
-        foreach (var option in new Option[] { count, seed, ops, digits, nesting, solutions, output })
+        foreach (var option in new Option[] { count, seed, ops, digits, nesting, solutions, output, exclude })
         {
             arith.Options.Add(option);
         }
@@ -46,19 +47,45 @@ public static class DatasetsCommand
                 return 2;
             }
 
+            var excluded = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var other in parse.GetValue(exclude) ?? [])
+            {
+                if (!other.Exists)
+                {
+                    Console.Error.WriteLine($"error: --exclude: {other.FullName} does not exist");
+                    return 2;
+                }
+
+                foreach (var line in File.ReadLines(other.FullName).Where(l => !string.IsNullOrWhiteSpace(l)))
+                {
+                    excluded.Add(JsonDocument.Parse(line).RootElement.GetProperty("problem").GetString()!);
+                }
+            }
+
             var file = parse.GetValue(output)!;
             file.Directory?.Create();
             using var writer = new StreamWriter(file.FullName);
             var generator = new ArithmeticGenerator(spec, parse.GetValue(seed));
             var withSolutions = parse.GetValue(solutions);
-            foreach (var problem in generator.Generate(parse.GetValue(count)))
+            var wanted = parse.GetValue(count);
+            var skipped = 0;
+            // Draw until enough problems are new; the same seed, dials and exclusions give the same file.
+            for (var written = 0; written < wanted;)
             {
+                var problem = generator.Next();
+                if (excluded.Contains(problem.Problem))
+                {
+                    skipped++;
+                    continue;
+                }
+
+                written++;
                 writer.WriteLine(JsonSerializer.Serialize(new ArithmeticRecord(
                     problem.Problem, problem.Answer.ToString(System.Globalization.CultureInfo.InvariantCulture), problem.Level,
                     problem.Digits, problem.Nested, withSolutions ? problem.Solution : null), ArithmeticRecord.Json));
             }
 
-            Console.WriteLine($"wrote {parse.GetValue(count)} problems to {file.FullName}");
+            Console.WriteLine($"wrote {wanted} problems to {file.FullName}" + (excluded.Count > 0 ? $" ({skipped} excluded problems skipped)" : ""));
             return 0;
         });
 
