@@ -24,4 +24,11 @@ public sealed class RouterOptions
 
     /// <summary>Largest request body, in bytes (413 past it). 100,000 short problems take about 8 MB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L << 20;
+
+    /// <summary>
+    /// The fitted compute-optimal policy (written by <c>ttc policy fit --out</c>) that
+    /// <c>--strategy compute-optimal</c> follows. Unset: <c>models/policy.json</c>, looked for upwards
+    /// from the program's folder and the working directory.
+    /// </summary>
+    public string? PolicyFile { get; set; }
 }

@@ -9,6 +9,6 @@ public record DifficultyEstimate
     /// <summary>The estimator's raw score (higher is harder); its meaning depends on <see cref="Source"/>.</summary>
     public double Score { get; init; }
 
-    /// <summary>"heuristic" (problem features), "probe" (mean PRM score of probe samples) or "oracle".</summary>
+    /// <summary>"heuristic" (problem features), "predicted" (mean PRM score of probe samples, by a fitted policy) or "oracle".</summary>
     public string Source { get; init; } = "heuristic";
 }

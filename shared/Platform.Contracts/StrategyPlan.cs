@@ -3,7 +3,7 @@ namespace Platform.Contracts;
 /// <summary>How one problem is to be solved, and with how much compute.</summary>
 public record StrategyPlan
 {
-    /// <summary>greedy, self-consistency, best-of-n, weighted-best-of-n, beam-search, lookahead, dvts, mcts, budget-forcing.</summary>
+    /// <summary>greedy, self-consistency, best-of-n, weighted-best-of-n, beam-search, lookahead, dvts, mcts, budget-forcing, compute-optimal.</summary>
     public string Strategy { get; init; } = "greedy";
 
     /// <summary>Number of samples (or the search budget in samples).</summary>
@@ -31,4 +31,13 @@ public record StrategyPlan
     /// <summary>For the budget-forcing strategy.</summary>
     public BudgetForcingSettings? BudgetForcing { get; init; }
     public int Seed { get; init; }
+
+    /// <summary>Probe samples drawn (and scored) before the strategy proper; 0: none.</summary>
+    public int Probes { get; init; }
+
+    /// <summary>
+    /// For compute-optimal: the fitted policy's rule for after the probes (difficulty bounds on the
+    /// probes' mean score and a strategy per bin), as JSON; its version is in it.
+    /// </summary>
+    public string? PolicyJson { get; init; }
 }

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Platform.Reasoning.Answers;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
+using Platform.Reasoning.Policy;
 using Platform.Storage;
 using Platform.Storage.Entities;
 
@@ -116,7 +117,8 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
     {
         Strategy = plan.Strategy, N = plan.N, Aggregation = plan.Aggregation, Temperature = plan.Temperature, BeamWidth = plan.BeamWidth,
         Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
-        TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue,
+        TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
+        Policy = plan.PolicyJson is { } policy ? System.Text.Json.JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
     };
 
     /// <summary>Stores what the controller's last call reported, then dispatches its next request or completes the run.</summary>
@@ -124,6 +126,14 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         ControllerRequest next, int round, string model)
     {
         var ct = context.CancellationToken;
+        if (controller is ProbeThen { PredictedBin: { } bin, ProbeScore: { } probeScore } && run.DifficultySource != DifficultySources.Predicted)
+        {
+            // The probes have told the policy how hard the problem is: the run records that estimate.
+            run.DifficultyBin = bin;
+            run.DifficultyScore = probeScore;
+            run.DifficultySource = DifficultySources.Predicted;
+        }
+
         var nodes = controller.Nodes;
         var added = new Dictionary<string, Candidate>(StringComparer.Ordinal);
         var fresh = new List<Candidate>(controller.Created.Count);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Platform.Contracts;
 using Platform.Reasoning.Planning;
+using Platform.Reasoning.Policy;
 using Platform.Reasoning.Selection;
 using Platform.Storage.Entities;
 
@@ -18,6 +19,44 @@ public sealed record BatchDecision(Batch Batch, IReadOnlyList<(Run Run, Problem 
 public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly Lazy<(ComputeOptimalPolicy? Policy, string? Error)> _policy = new(() => LoadPolicy(options.PolicyFile));
+
+    /// <summary>The fitted policy for compute-optimal, or why there is none (read once, on first use).</summary>
+    public (ComputeOptimalPolicy? Policy, string? Error) Policy => _policy.Value;
+
+    private static (ComputeOptimalPolicy?, string?) LoadPolicy(string? configured)
+    {
+        var path = configured;
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            path = new[] { AppContext.BaseDirectory, Environment.CurrentDirectory }
+                .SelectMany(start => Ancestors(new DirectoryInfo(start)))
+                .Select(dir => Path.Combine(dir.FullName, "models", "policy.json"))
+                .FirstOrDefault(File.Exists);
+            if (path is null)
+            {
+                return (null, "compute-optimal needs a fitted policy: no models/policy.json was found (ttc policy fit --out; Router:PolicyFile)");
+            }
+        }
+
+        try
+        {
+            return (ComputeOptimalPolicy.Parse(File.ReadAllText(path)), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException)
+        {
+            return (null, $"compute-optimal needs a fitted policy: {path} cannot be read ({e.Message}) (Router:PolicyFile)");
+        }
+
+        static IEnumerable<DirectoryInfo> Ancestors(DirectoryInfo? dir)
+        {
+            for (; dir is not null; dir = dir.Parent)
+            {
+                yield return dir;
+            }
+        }
+    }
 
     /// <summary>The whole decision at once (small batches, tests); the Router's consumer plans in chunks with the parts below.</summary>
     public BatchDecision Plan(SubmitBatch submit)
@@ -79,6 +118,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
         var now = clock.GetUtcNow();
         var request = new PlanRequest { Strategy = submit.Strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
+        var (policy, followUp) = (default(ComputeOptimalPolicy), default(string));
+        if (submit.Strategy == Strategies.ComputeOptimal)
+        {
+            policy = Policy.Policy!; // checked by Validate
+            followUp = JsonSerializer.Serialize(policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget), ComputeOptimalPolicy.Json);
+        }
+
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
         for (var local = from; local < from + count; local++)
         {
@@ -104,7 +150,8 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             var planned = DefaultPolicy.Plan(difficulty.Bin, request);
             var plan = new StrategyPlan
             {
-                Strategy = planned.Strategy, N = planned.N, Aggregation = planned.Aggregation, Temperature = planned.Temperature,
+                Strategy = planned.Strategy, N = policy?.Column(planned.N).Budget ?? planned.N, Aggregation = planned.Aggregation,
+                Temperature = policy?.ProbeTemperature ?? planned.Temperature, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
                 MaxNewTokens = options.MaxNewTokens, GeneratorModel = submit.GeneratorModel ?? options.DefaultGenerator,
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
@@ -116,7 +163,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             run.PlanJson = JsonSerializer.Serialize(plan, Json);
             run.DifficultyBin = difficulty.Bin;
             run.DifficultyScore = difficulty.Score;
-            run.DifficultySource = "heuristic";
+            run.DifficultySource = DifficultySources.Heuristic; // compute-optimal runs replace it with the probes' estimate
             runs.Add((run, problem, plan));
         }
 
@@ -150,6 +197,20 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
         if (s.N is { } n && (n < 1 || n > DefaultPolicy.MaxN))
         {
             return R("N", $"N must be between 1 and {DefaultPolicy.MaxN} (was {n})");
+        }
+
+        if (s.Strategy == Strategies.ComputeOptimal)
+        {
+            if (Policy is (null, var why))
+            {
+                return R("Strategy", why!);
+            }
+
+            var smallest = Policy.Policy!.Budgets.Min(c => c.Budget);
+            if ((s.N ?? DefaultComputeOptimalBudget) < smallest)
+            {
+                return R("N", $"the fitted policy's smallest budget is {smallest} samples (was {s.N})");
+            }
         }
 
         if (s.Aggregation is { } aggregation)
@@ -196,6 +257,9 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
 
         return null;
     }
+
+    /// <summary>compute-optimal's budget in samples when a batch gives no N.</summary>
+    public const int DefaultComputeOptimalBudget = 16;
 
     private string? ProblemError(string text)
     {

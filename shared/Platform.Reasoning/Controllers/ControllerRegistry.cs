@@ -25,6 +25,9 @@ public sealed record ControllerSettings
 
     /// <summary>Probe samples run first (scored, then handed to the strategy); 0: none.</summary>
     public int Probes { get; init; }
+
+    /// <summary>For compute-optimal: the fitted policy's rule for what follows the probes.</summary>
+    public Policy.PolicyFollowUp? Policy { get; init; }
 }
 
 /// <summary>
@@ -45,6 +48,8 @@ public static class ControllerRegistry
         [Strategies.Dvts] = s => Beam(s, diverse: true, lookahead: 0),
         [Strategies.Lookahead] = s => Beam(s, diverse: false, lookahead: s.Lookahead > 0 ? s.Lookahead : 1),
         [Strategies.Mcts] = Tree,
+        [Strategies.ComputeOptimal] = s => ProbeThen.Create(s.Probes > 0 ? s.Probes : 4, s.Temperature > 0 ? s.Temperature : 0.8,
+            s.Policy ?? throw new ArgumentException("compute-optimal needs a fitted policy (ttc policy fit; Router:PolicyFile) and the plan carries none")),
     };
 
     private static readonly (Type Type, string Name)[] Types =
@@ -73,7 +78,7 @@ public static class ControllerRegistry
             throw new ArgumentException($"unknown strategy '{settings.Strategy}' (known: {string.Join(", ", Factories.Keys)})");
         }
 
-        return settings.Probes > 0
+        return settings.Probes > 0 && settings.Strategy != Strategies.ComputeOptimal
             ? ProbeThen.Create(settings.Probes, settings.Temperature, new FixedFollowUp { Settings = settings with { Probes = 0 } })
             : factory(settings);
     }

@@ -9,6 +9,7 @@ namespace Platform.Reasoning.Controllers;
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "$rule")]
 [JsonDerivedType(typeof(FixedFollowUp), "fixed")]
+[JsonDerivedType(typeof(Policy.PolicyFollowUp), "policy")]
 public abstract class FollowUpRule
 {
     /// <summary>The settings of the controller that continues after <paramref name="firstPhase"/>, and a note on why.</summary>
@@ -39,6 +40,11 @@ public sealed class ProbeThen : StrategyController
     public string? Chosen { get; set; }
 
     public string? Reason { get; set; }
+
+    /// <summary>The difficulty bin the rule read from the probes, and their mean score (a fitted policy's rules only).</summary>
+    public int? PredictedBin { get; set; }
+
+    public double? ProbeScore { get; set; }
 
     /// <summary>k probe samples at <paramref name="temperature"/>, scored by the verifier (last step), then what <paramref name="rule"/> picks.</summary>
     public static ProbeThen Create(int probes, double temperature, FollowUpRule rule)
@@ -84,6 +90,12 @@ public sealed class ProbeThen : StrategyController
         var (settings, reason) = Rule.Choose(pool);
         Chosen = settings.Strategy;
         Reason = reason;
+        if (Rule is Policy.PolicyFollowUp policy)
+        {
+            PredictedBin = policy.Bin(pool);
+            ProbeScore = pool.Count == 0 ? 0 : pool.Average(p => p.Score ?? 0);
+        }
+
         var created = First.Created;
         var updated = First.Updated;
         Then = ControllerRegistry.Create(settings);

@@ -13,12 +13,15 @@ public static class Strategies
     public const string Mcts = "mcts";
     public const string BudgetForcing = "budget-forcing";
 
-    public static readonly IReadOnlyList<string> All = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing];
+    /// <summary>Probes first; a fitted policy maps their verifier scores to a difficulty bin and the bin to a strategy.</summary>
+    public const string ComputeOptimal = "compute-optimal";
+
+    public static readonly IReadOnlyList<string> All = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing, ComputeOptimal];
 
     /// <summary>Strategies whose run controller exists.</summary>
-    public static readonly IReadOnlyList<string> Available = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing];
+    public static readonly IReadOnlyList<string> Available = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing, ComputeOptimal];
 
-    public static bool UsesVerifier(string strategy) => strategy is BestOfN or WeightedBestOfN or BeamSearch or Lookahead or Dvts or Mcts;
+    public static bool UsesVerifier(string strategy) => strategy is BestOfN or WeightedBestOfN or BeamSearch or Lookahead or Dvts or Mcts or ComputeOptimal;
 
     /// <summary>Null when the strategy can run; otherwise why not.</summary>
     public static string? Check(string? strategy) => strategy switch

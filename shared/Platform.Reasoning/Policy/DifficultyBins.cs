@@ -115,3 +115,16 @@ public static class DifficultyBins
         return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
     }
 }
+
+/// <summary>Where a run's difficulty bin came from (stored with the run).</summary>
+public static class DifficultySources
+{
+    /// <summary>Problem features, before any sample (the fallback).</summary>
+    public const string Heuristic = "heuristic";
+
+    /// <summary>The verifier's mean score over the probe samples, mapped by a fitted policy's bounds.</summary>
+    public const string Predicted = "predicted";
+
+    /// <summary>Quantiles of the generator's pass@1 over many samples (sweeps only).</summary>
+    public const string Oracle = "oracle";
+}

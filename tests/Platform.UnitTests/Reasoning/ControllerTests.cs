@@ -115,7 +115,7 @@ public sealed class ControllerTests
     [MemberData(nameof(Every))]
     public void Every_strategy_runs_to_an_answer_and_resumes_identically_after_a_restart_in_any_round(string strategy)
     {
-        var settings = new ControllerSettings { Strategy = strategy, N = 4 };
+        var settings = new ControllerSettings { Strategy = strategy, N = 4, Probes = strategy == Strategies.ComputeOptimal ? 2 : 0, Policy = strategy == Strategies.ComputeOptimal ? Policy().FollowUp(4) : null };
         var straight = Drive(settings, restartEveryRound: false);
         var resumed = Drive(settings, restartEveryRound: true);
         Assert.NotNull(straight.Finish.Node);
@@ -162,6 +162,63 @@ public sealed class ControllerTests
         var composed = Assert.IsType<ProbeThen>(controller);
         Assert.Equal("weighted-best-of-n", composed.Chosen);
         Assert.Equal(6, controller.Nodes.Count(n => n.Key != ""));
+    }
+
+    /// <summary>A small fitted policy: two probes; sure probes (bin 1-2) keep their own pick, unsure ones (3-5) get a beam search.</summary>
+    private static Platform.Reasoning.Policy.ComputeOptimalPolicy Policy() => new()
+    {
+        Generator = "gen-small", Verifier = "prm", Probes = 2, Bounds = [0.9, 0.7, 0.5, 0.2],
+        Budgets =
+        [
+            new() { Budget = 4, Bins = [.. new[] { "weighted-best-of-n", "weighted-best-of-n", "beam-search", "beam-search", "dvts" }.Select(x => new Platform.Reasoning.Policy.PolicyStep { Strategy = x, N = x == "weighted-best-of-n" ? 2 : 4 })] },
+        ],
+    };
+
+    [Theory]
+    // probe scores (last step), expected predicted bin, strategy that follows, whether new samples are drawn
+    [InlineData(0.95, 0.99, 1, "weighted-best-of-n", false)]
+    [InlineData(0.8, 0.7, 2, "weighted-best-of-n", false)]
+    [InlineData(0.6, 0.5, 3, "beam-search", true)]
+    [InlineData(0.1, 0.0, 5, "dvts", true)]
+    public void Compute_optimal_reads_difficulty_from_its_probes_and_follows_the_policy(double first, double second, int bin, string strategy, bool more)
+    {
+        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.ComputeOptimal, N = 4, Probes = 2, Policy = Policy().FollowUp(4) });
+        var probe = Assert.IsType<SampleSolutions>(controller.Start());
+        Assert.Equal((2, RequestKinds.Probe), (probe.Samples, probe.Kind));
+        var score = Assert.IsType<ScoreTexts>(controller.OnGenerated(Solutions("4,5")));
+        var next = controller.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [first], ["n1"] = [second] });
+
+        var composed = Assert.IsType<ProbeThen>(ControllerRegistry.Load(ControllerRegistry.Save(controller)));
+        Assert.Equal(bin, composed.PredictedBin);
+        Assert.Equal((first + second) / 2, composed.ProbeScore!.Value, 9);
+        Assert.Equal(strategy, composed.Chosen);
+        Assert.Contains($"predicted bin {bin}", composed.Reason);
+        if (more)
+        {
+            Assert.IsNotType<FinishRun>(next); // a search follows
+        }
+        else
+        {
+            // The probes were enough: their weighted pick answers, no sample drawn twice.
+            var finish = Assert.IsType<FinishRun>(next);
+            Assert.Equal(first >= second ? "4" : "5", finish.Answer);
+        }
+    }
+
+    [Fact]
+    public void A_policy_file_picks_the_largest_budget_it_was_fitted_for_and_refuses_what_it_cannot_serve()
+    {
+        var policy = Policy() with
+        {
+            Budgets = [.. new[] { 4, 16, 64 }.Select(b => new Platform.Reasoning.Policy.PolicyColumn { Budget = b, Bins = Policy().Budgets[0].Bins })],
+        };
+        var parsed = Platform.Reasoning.Policy.ComputeOptimalPolicy.Parse(policy.ToJson());
+        Assert.Equal([4, 16, 16, 64, 64], new[] { 4, 16, 20, 64, 1000 }.Select(n => parsed.Column(n).Budget));
+        Assert.Equal(16, parsed.FollowUp(40).Budget);
+        Assert.Contains("smallest budget", Assert.Throws<ArgumentException>(() => parsed.Column(3)).Message);
+        Assert.Throws<InvalidDataException>(() => Platform.Reasoning.Policy.ComputeOptimalPolicy.Parse((policy with { Bounds = [0.5] }).ToJson()));
+        Assert.Throws<InvalidDataException>(() => Platform.Reasoning.Policy.ComputeOptimalPolicy.Parse((policy with { Probes = 8 }).ToJson())); // a budget below the probes
+        Assert.Contains("fitted policy", Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.ComputeOptimal, N = 4 })).Message);
     }
 
     [Fact]

@@ -22,9 +22,14 @@ public static class PolicyCommand
         var budgets = new Option<string>("--budgets") { Description = "Budget levels (N), comma-separated", DefaultValueFactory = _ => "1,4,16,64" };
         var generator = new Option<string>("--generator") { Description = "Only configurations with this generator", DefaultValueFactory = _ => "gen-small" };
         var verifier = new Option<string>("--verifier") { Description = "Only configurations with this verifier", DefaultValueFactory = _ => "prm" };
-        var output = new Option<FileInfo?>("--out") { Description = "Write the fitted policy (JSON)" };
+        var output = new Option<FileInfo?>("--out") { Description = "Write the fitted policy (JSON; with --probes, the file the Router's compute-optimal strategy follows)" };
+        var probes = new Option<string?>("--probes")
+        {
+            Description = "Database (name without .db) of k verifier-scored samples per problem (e.g. weighted-bon-4): difficulty is predicted from their mean score, and the policy is fitted on predicted bins",
+        };
+        var bounds = new Option<FileInfo?>("--bounds") { Description = "With --probes: take the bin bounds from this policy file instead of fitting them (to measure a shipped policy's bins on other problems)" };
         var fit = new Command("fit", "Fit a compute-optimal policy from eval databases and report it with 2-fold cross-validation");
-        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output })
+        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds })
         {
             fit.Options.Add(o);
         }
@@ -49,8 +54,34 @@ public static class PolicyCommand
             var texts = passAt1.Keys.ToList();
             var bins = texts.Zip(DifficultyBins.Oracle([.. texts.Select(t => passAt1[t].Rate)])).ToDictionary(p => p.First, p => p.Second);
             var samples = passAt1.Values.Min(v => v.Samples);
+            double[]? predictedBounds = null;
+            var probeCount = 0;
+            if (parse.GetValue(probes) is { } probeRun)
+            {
+                var probePath = Path.Combine(folder.FullName, probeRun + ".db");
+                if (!File.Exists(probePath))
+                {
+                    Console.Error.WriteLine($"error: --probes: {probePath} does not exist");
+                    return 2;
+                }
+
+                var scores = ProbeScores(probePath);
+                probeCount = scores.Values.Min(v => v.Count);
+                var known = texts.Where(scores.ContainsKey).ToList();
+                predictedBounds = parse.GetValue(bounds) is { } shipped
+                    ? ComputeOptimalPolicy.Parse(File.ReadAllText(shipped.FullName)).Bounds
+                    : DifficultyBins.FitPredictor([.. known.Select(t => scores[t].Mean)], [.. known.Select(t => bins[t])]);
+                var predicted = known.ToDictionary(t => t, t => DifficultyBins.Assign(scores[t].Mean, predictedBounds));
+                var (exact, near) = DifficultyBins.Agreement([.. known.Select(t => predicted[t])], [.. known.Select(t => bins[t])]);
+                AnsiConsole.MarkupLineInterpolated(
+                    $"predicted bins from the mean score of {probeCount} probes ({probeRun}): equal to the oracle bin for {100 * exact:0.0}% of {known.Count} problems, within one for {100 * near:0.0}%");
+                bins = predicted; // the policy is fitted on the bins it will see when it routes
+            }
+
             var outcomes = new List<SweepOutcome>();
             var configs = new List<(string File, string Key, int N)>();
+            var steps = new Dictionary<(string, int), PolicyStep>();
+            var measured = new List<SweepOutcome>(); // as run, for the baselines
             foreach (var db in folder.GetFiles("*.db").OrderBy(f => f.Name, StringComparer.Ordinal))
             {
                 var rows = Outcomes(db.FullName, parse.GetValue(generator)!, parse.GetValue(verifier)!, bins);
@@ -60,6 +91,16 @@ public static class PolicyCommand
                 }
 
                 configs.Add((Path.GetFileNameWithoutExtension(db.Name), rows[0].Strategy, rows[0].Budget));
+                steps[(rows[0].Strategy, rows[0].Budget)] = Step(db.FullName);
+                measured.AddRange(rows);
+                if (probeCount > 0 && rows[0].Strategy is "self-consistency" or "best-of-n" or "weighted-best-of-n")
+                {
+                    // After the probes a sampling strategy draws only what it lacks (the probes join its pool):
+                    // its extra tokens are the share of its samples beyond the probes.
+                    var extra = Math.Max(0.0, rows[0].Budget - probeCount) / rows[0].Budget;
+                    rows = [.. rows.Select(r => r with { Tokens = r.Tokens * extra })];
+                }
+
                 outcomes.AddRange(rows);
             }
 
@@ -75,22 +116,43 @@ public static class PolicyCommand
             AnsiConsole.Write(table);
 
             // The compute-optimal curve: per budget, every bin's choice, scored on held-out halves; against weighted BoN at that N.
-            var curve = new Table().AddColumns("budget N", "compute-optimal (2-fold)", "tokens / problem", "weighted BoN", "tokens / problem", "majority", "tokens / problem");
+            var curve = new Table().AddColumns("budget N", "compute-optimal (2-fold)", probeCount > 0 ? "tokens / problem after the probes" : "tokens / problem",
+                "weighted BoN", "tokens / problem", "majority", "tokens / problem");
             foreach (var n in levels)
             {
                 var cells = policy.Where(c => c.Budget == n && c.CrossValidatedAccuracy is not null).ToList();
                 var problems = cells.Sum(c => c.Problems);
                 var accuracy = cells.Sum(c => c.CrossValidatedAccuracy!.Value * c.Problems) / Math.Max(1, problems);
                 var tokens = cells.Sum(c => c.CrossValidatedTokens!.Value * c.Problems) / Math.Max(1, problems);
-                curve.AddRow($"{n}", $"{100 * accuracy:0.0}%", $"{tokens:0}", Baseline(outcomes, "weighted-best-of-n", n), Tokens(outcomes, "weighted-best-of-n", n),
-                    Baseline(outcomes, "self-consistency", n), Tokens(outcomes, "self-consistency", n));
+                curve.AddRow($"{n}", $"{100 * accuracy:0.0}%", $"{tokens:0}", Baseline(measured, "weighted-best-of-n", n), Tokens(measured, "weighted-best-of-n", n),
+                    Baseline(measured, "self-consistency", n), Tokens(measured, "self-consistency", n));
             }
 
             AnsiConsole.Write(curve);
             if (parse.GetValue(output) is { } file)
             {
-                File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { oracle = parse.GetValue(oracle), configurations = configs.Select(c => c.File), choices = policy },
-                    new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+                if (predictedBounds is null)
+                {
+                    File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { oracle = parse.GetValue(oracle), configurations = configs.Select(c => c.File), choices = policy },
+                        new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+                }
+                else
+                {
+                    // The file the Router routes by: bounds on the probes' mean score, and per budget a step per bin.
+                    var shipped = new ComputeOptimalPolicy
+                    {
+                        Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, Probes = probeCount, Bounds = predictedBounds,
+                        Budgets = [.. levels.Where(n => n >= probeCount).Select(n => new PolicyColumn
+                        {
+                            Budget = n,
+                            Bins = [.. Enumerable.Range(1, DifficultyBins.Count).Select(bin =>
+                                policy.FirstOrDefault(c => c.Bin == bin && c.Budget == n) is { } c ? steps[(c.Strategy, c.StrategyBudget)]
+                                : new PolicyStep { Strategy = "weighted-best-of-n", N = probeCount })], // a bin no calibration problem fell in: the probes decide
+                        })],
+                    };
+                    shipped.Validate();
+                    File.WriteAllText(file.FullName, shipped.ToJson());
+                }
             }
 
             return 0;
@@ -111,6 +173,37 @@ public static class PolicyCommand
     {
         var rows = outcomes.Where(o => o.Strategy == strategy && o.Budget == n).ToList();
         return rows.Count == 0 ? "-" : $"{rows.Average(o => o.Tokens):0}";
+    }
+
+    /// <summary>Per problem text: the mean final verifier score of its samples, and how many.</summary>
+    private static Dictionary<string, (double Mean, int Count)> ProbeScores(string path)
+    {
+        using var connection = Open(path);
+        using var query = connection.CreateCommand();
+        query.CommandText = "select p.text, avg(coalesce(c.score, 0)), count(*) from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id group by p.text";
+        var scores = new Dictionary<string, (double, int)>();
+        using var reader = query.ExecuteReader();
+        while (reader.Read())
+        {
+            scores[reader.GetString(0)] = (reader.GetDouble(1), reader.GetInt32(2));
+        }
+
+        return scores;
+    }
+
+    /// <summary>The configuration of an eval database, as a policy step.</summary>
+    private static PolicyStep Step(string path)
+    {
+        using var connection = Open(path);
+        using var query = connection.CreateCommand();
+        query.CommandText = "select plan_json from runs limit 1";
+        using var plan = JsonDocument.Parse((string)query.ExecuteScalar()!);
+        var p = plan.RootElement;
+        return new PolicyStep
+        {
+            Strategy = p.GetProperty("strategy").GetString()!, N = p.GetProperty("n").GetInt32(), BeamWidth = p.GetProperty("beamWidth").GetInt32(),
+            Lookahead = p.GetProperty("lookahead").GetInt32(), Aggregation = p.GetProperty("aggregation").GetString()!,
+        };
     }
 
     /// <summary>Per problem text: the share of its samples whose answer is right, and how many samples.</summary>

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Platform.Contracts;
+using Platform.Reasoning.Policy;
+using Platform.Router;
+using Platform.Router.Planning;
+
+namespace Platform.UnitTests;
+
+/// <summary>The Router plans compute-optimal runs from a fitted policy file, or rejects the batch naming why.</summary>
+public sealed class ComputeOptimalPlanningTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ttc-policy").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string PolicyFile()
+    {
+        var bins = new[] { "weighted-best-of-n", "weighted-best-of-n", "best-of-n", "beam-search", "dvts" }
+            .Select(s => new PolicyStep { Strategy = s, N = s == "weighted-best-of-n" ? 4 : 16 }).ToList();
+        var policy = new ComputeOptimalPolicy
+        {
+            Version = 3, Generator = "gen-small", Verifier = "prm", Probes = 4, Bounds = [0.99, 0.9, 0.5, 0.01],
+            Budgets = [new() { Budget = 4, Bins = [.. bins.Select(b => b with { N = 4 })] }, new() { Budget = 16, Bins = bins }],
+        };
+        var path = Path.Combine(_dir, "policy.json");
+        File.WriteAllText(path, policy.ToJson());
+        return path;
+    }
+
+    private static SubmitBatch Batch(int? n) => new()
+    {
+        BatchId = Guid.NewGuid(), Strategy = "compute-optimal", N = n,
+        Problems = [new ProblemSubmission { Text = "12+30", ReferenceAnswer = "42" }, new ProblemSubmission { Text = "(3+4)*5-6", ReferenceAnswer = "29" }],
+    };
+
+    [Theory]
+    [InlineData(null, 16)]  // no N: the default budget
+    [InlineData(16, 16)]
+    [InlineData(40, 16)]    // the largest fitted budget not above N
+    [InlineData(4, 4)]
+    public void Runs_carry_the_policy_rule_for_their_budget_and_probe_first(int? n, int budget)
+    {
+        var planner = new BatchPlanner(new RouterOptions { PolicyFile = PolicyFile() }, TimeProvider.System);
+        var decision = planner.Plan(Batch(n));
+        Assert.Null(decision.Rejection);
+        Assert.All(decision.Runs, r =>
+        {
+            var plan = r.Plan!;
+            Assert.Equal(("compute-optimal", budget, 4, 0.8), (plan.Strategy, plan.N, plan.Probes, plan.Temperature));
+            var rule = JsonSerializer.Deserialize<PolicyFollowUp>(plan.PolicyJson!, ComputeOptimalPolicy.Json)!;
+            Assert.Equal((3, budget, 5), (rule.Version, rule.Budget, rule.ByBin.Count));
+            Assert.Equal([0.99, 0.9, 0.5, 0.01], rule.Bounds);
+        });
+    }
+
+    [Fact]
+    public void Without_a_policy_file_the_batch_is_rejected_naming_the_setting()
+    {
+        var planner = new BatchPlanner(new RouterOptions { PolicyFile = Path.Combine(_dir, "missing.json") }, TimeProvider.System);
+        var rejection = planner.Plan(Batch(16)).Rejection;
+        Assert.NotNull(rejection);
+        Assert.Equal("Strategy", rejection.Field);
+        Assert.Contains("Router:PolicyFile", rejection.Reason);
+    }
+
+    [Fact]
+    public void A_budget_below_the_policy_smallest_is_rejected_naming_N()
+    {
+        var planner = new BatchPlanner(new RouterOptions { PolicyFile = PolicyFile() }, TimeProvider.System);
+        var rejection = planner.Plan(Batch(2)).Rejection;
+        Assert.Equal("N", rejection?.Field);
+        Assert.Contains("smallest budget is 4", rejection!.Reason);
+    }
+}
