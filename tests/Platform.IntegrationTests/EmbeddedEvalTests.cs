@@ -78,6 +78,24 @@ public sealed class EmbeddedEvalTests : IDisposable
         }
 
         Assert.All(choices.Where(c => c.GetProperty("budget").GetInt32() == 1), c => Assert.Equal("greedy", c.GetProperty("strategy").GetString()));
+
+        // With probes: the policy file the Router follows, then compute-optimal runs by it.
+        var file = Path.Combine(_dir, "models-policy.json");
+        Assert.Equal(0, await TtcCli.Build().Parse(["policy", "fit", "--runs", runs, "--oracle", "majority-8", "--budgets", "4,8", "--probes", "weighted-bon-4", "--out", file]).InvokeAsync());
+        var shipped = Platform.Reasoning.Policy.ComputeOptimalPolicy.Parse(await File.ReadAllTextAsync(file));
+        Assert.Equal((4, 4), (shipped.Probes, shipped.Bounds.Length));
+        var db = Path.Combine(_dir, "co.db");
+        var summary = Path.Combine(_dir, "co.json");
+        Assert.Equal(0, await TtcCli.Build().Parse(["eval", input, "--strategy", "compute-optimal", "--n", "8", "--policy-file", file, "--seed", "3", "--json", summary, "--db", db]).InvokeAsync());
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(summary));
+        Assert.Equal(16, report.RootElement.GetProperty("problems").GetInt32());
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}");
+        await connection.OpenAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "select count(*), sum(difficulty_source = 'predicted'), sum(status = 'completed') from runs";
+        await using var reader = await query.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((16L, 16L, 16L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2))); // every run probed, then followed the policy
     }
 
     [Fact]

@@ -18,11 +18,13 @@ public static class EvalCommand
         var json = new Option<FileInfo?>("--json") { Description = "Write the summary as JSON" };
         var database = new Option<FileInfo?>("--db") { Description = "SQLite file to keep (default: a new temporary file)" };
         var models = new Option<DirectoryInfo?>("--models") { Description = "Folder of models (default: the repository's models/)" };
+        var policy = new Option<FileInfo?>("--policy-file") { Description = "Fitted policy for --strategy compute-optimal (default: models/policy.json)" };
         var command = new Command("eval", "Run a batch on the embedded platform (one process, in-memory bus, SQLite)");
         input.AddTo(command);
         command.Options.Add(json);
         command.Options.Add(database);
         command.Options.Add(models);
+        command.Options.Add(policy);
         command.SetAction(async (parse, ct) =>
         {
             var batchId = NewId.NextGuid();
@@ -37,6 +39,11 @@ public static class EvalCommand
             if (parse.GetValue(models) is { } folder)
             {
                 settings["Models:Directory"] = folder.FullName;
+            }
+
+            if (parse.GetValue(policy) is { } policyFile)
+            {
+                settings["Router:PolicyFile"] = policyFile.FullName;
             }
 
             using var host = EmbeddedPlatform.Build(path, settings);
