@@ -71,4 +71,27 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
         Assert.Equal("N", rejection?.Field);
         Assert.Contains("smallest budget is 4", rejection!.Reason);
     }
+
+    [Theory]
+    // a batch that names no strategy: with a policy, compute-optimal unless its N is below the policy's budgets
+    [InlineData(true, null, "compute-optimal")]
+    [InlineData(true, 16, "compute-optimal")]
+    [InlineData(true, 1, "greedy")]
+    [InlineData(false, null, null)] // no policy: the built-in rule by heuristic bins
+    public void A_batch_without_a_strategy_is_routed_by_the_fitted_policy_when_there_is_one(bool withPolicy, int? n, string? expected)
+    {
+        var options = new RouterOptions { PolicyFile = withPolicy ? PolicyFile() : Path.Combine(_dir, "missing.json") };
+        var batch = Batch(n) with { Strategy = null };
+        var decision = new BatchPlanner(options, TimeProvider.System).Plan(batch);
+        Assert.Null(decision.Rejection);
+        if (expected is null)
+        {
+            Assert.All(decision.Runs, r => Assert.NotEqual("compute-optimal", r.Plan!.Strategy));
+            Assert.All(decision.Runs, r => Assert.Equal("heuristic", r.Run.DifficultySource));
+        }
+        else
+        {
+            Assert.All(decision.Runs, r => Assert.Equal(expected, r.Plan!.Strategy));
+        }
+    }
 }

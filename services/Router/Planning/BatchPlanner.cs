@@ -116,10 +116,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
     public List<(Run Run, Problem Problem, StrategyPlan? Plan)> PlanRange(SubmitBatch submit, Batch batch, int from, int count)
     {
         var now = clock.GetUtcNow();
-        var request = new PlanRequest { Strategy = submit.Strategy, N = submit.N, Aggregation = submit.Aggregation };
+        var strategy = EffectiveStrategy(submit);
+        var request = new PlanRequest { Strategy = strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
         var (policy, followUp) = (default(ComputeOptimalPolicy), default(string));
-        if (submit.Strategy == Strategies.ComputeOptimal)
+        if (strategy == Strategies.ComputeOptimal)
         {
             policy = Policy.Policy!; // checked by Validate
             followUp = JsonSerializer.Serialize(policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget), ComputeOptimalPolicy.Json);
@@ -199,7 +200,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
             return R("N", $"N must be between 1 and {DefaultPolicy.MaxN} (was {n})");
         }
 
-        if (s.Strategy == Strategies.ComputeOptimal)
+        if (EffectiveStrategy(s) == Strategies.ComputeOptimal)
         {
             if (Policy is (null, var why))
             {
@@ -257,6 +258,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
 
         return null;
     }
+
+    /// <summary>
+    /// The strategy a batch runs: the one it names; when it names none, compute-optimal where a fitted
+    /// policy is there and can serve the batch's N, else the built-in rule (<see cref="DefaultPolicy"/>).
+    /// </summary>
+    public string? EffectiveStrategy(SubmitBatch submit) =>
+        submit.Strategy ?? (Policy.Policy is { } p && (submit.N ?? DefaultComputeOptimalBudget) >= p.Budgets.Min(c => c.Budget) ? Strategies.ComputeOptimal : null);
 
     /// <summary>compute-optimal's budget in samples when a batch gives no N.</summary>
     public const int DefaultComputeOptimalBudget = 16;
