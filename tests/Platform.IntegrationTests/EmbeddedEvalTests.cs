@@ -79,6 +79,17 @@ public sealed class EmbeddedEvalTests : IDisposable
 
         Assert.All(choices.Where(c => c.GetProperty("budget").GetInt32() == 1), c => Assert.Equal("greedy", c.GetProperty("strategy").GetString()));
 
+        // The report over the same summaries: a table row per configuration and two PNG plots.
+        var reportDir = Path.Combine(_dir, "report");
+        Assert.Equal(0, await TtcCli.Build().Parse(["report", "--eval", .. Directory.GetFiles(runs, "*.json"), "--out", reportDir]).InvokeAsync());
+        var markdown = await File.ReadAllTextAsync(Path.Combine(reportDir, "report.md"));
+        Assert.Equal(3, markdown.Split('\n').Count(l => l.StartsWith("| greedy |") || l.StartsWith("| majority |") || l.StartsWith("| weighted-bon |")));
+        foreach (var png in new[] { "accuracy-vs-tokens.png", "accuracy-vs-flops.png" })
+        {
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(reportDir, png));
+            Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', $"{png} is not a PNG");
+        }
+
         // With probes: the policy file the Router follows, then compute-optimal runs by it.
         var file = Path.Combine(_dir, "models-policy.json");
         Assert.Equal(0, await TtcCli.Build().Parse(["policy", "fit", "--runs", runs, "--oracle", "majority-8", "--budgets", "4,8", "--probes", "weighted-bon-4", "--out", file]).InvokeAsync());

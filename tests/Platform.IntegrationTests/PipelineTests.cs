@@ -22,8 +22,9 @@ public sealed class PipelineTests(Servers servers)
     [Fact]
     public async Task A_batch_of_twenty_runs_through_the_four_services_with_graded_answers_and_exact_usage()
     {
-        // Two Generators and two Verifiers share the work as competing consumers.
-        await using var hosts = await PlatformHosts.Start(servers, workers: 2);
+        // Two Generators and two Verifiers share the work as competing consumers. No fitted policy here:
+        // a batch without a strategy gets the built-in rule (greedy for easy, weighted BoN for harder).
+        await using var hosts = await PlatformHosts.Start(servers, new() { ["Router:PolicyFile"] = "/nonexistent/policy.json" }, workers: 2);
         var batch = new SubmitBatch { BatchId = Guid.NewGuid(), Name = "twenty", Problems = HeldOut(20), Seed = 11 };
         await hosts.Send(batch, QueueNames.SubmitBatch);
         await hosts.Send(batch, QueueNames.SubmitBatch); // a duplicate submission adds nothing
@@ -87,6 +88,33 @@ public sealed class PipelineTests(Servers servers)
         Assert.Equal((long)completed.Correct, reader.GetInt64(1));
         Assert.Equal(completed.Usage.GeneratedTokens, reader.GetInt64(2));
         Assert.Equal(completed.Usage.Flops, reader.GetDouble(3), 1e-9 * completed.Usage.Flops);
+    }
+
+    [Fact]
+    public async Task Without_a_strategy_the_shipped_policy_routes_each_run_by_its_probes()
+    {
+        await using var hosts = await PlatformHosts.Start(servers); // the Router finds models/policy.json
+        var batch = new SubmitBatch { BatchId = Guid.NewGuid(), Problems = HeldOut(8), N = 16, Seed = 5 };
+        await hosts.Send(batch, QueueNames.SubmitBatch);
+        var completed = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == batch.BatchId, Timeout);
+        Assert.Equal((8, 0), (completed.Completed, completed.Failed));
+
+        await using var db = hosts.NewContext();
+        var runs = await db.Runs.Where(r => r.BatchId == batch.BatchId).ToListAsync();
+        Assert.All(runs, r =>
+        {
+            Assert.Equal(("compute-optimal", 16, "predicted"), (r.Strategy, r.N, r.DifficultySource));
+            Assert.InRange(r.DifficultyBin, 1, 5);
+            Assert.Contains("\"policyJson\"", r.PlanJson);
+        });
+
+        // The probes are the first request of every run and their candidates stay in its pool: counted once.
+        var probes = await db.RunRounds.Where(x => runs.Select(r => r.Id).Contains(x.RunId) && x.Kind == "probe").CountAsync();
+        Assert.Equal(8, probes);
+        var usage = await db.ComputeUsage.Where(u => u.BatchId == batch.BatchId).ToListAsync();
+        Assert.Equal(usage.Count, usage.Select(u => u.RequestId).Distinct().Count());
+        var sampled = await db.Candidates.Where(c => runs.Select(r => r.Id).Contains(c.RunId)).SumAsync(c => c.TokenCount);
+        Assert.Equal(sampled, completed.Usage.GeneratedTokens);
     }
 
     [Fact]

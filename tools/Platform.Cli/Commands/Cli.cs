@@ -22,6 +22,7 @@ public static class Cli
         root.Subcommands.Add(RedriveCommand.Create());
         root.Subcommands.Add(ChaosCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Platform.Cli.Reports;
+
+namespace Platform.Cli.Commands;
+
+/// <summary>
+/// <c>ttc report --eval FILE.json... --out DIR</c>: the scaling picture of a set of <c>ttc eval</c>
+/// summaries — a markdown table and PNG plots (ScottPlot) of accuracy against generated tokens and
+/// against FLOPs per strategy, and accuracy per level. Each file is one configuration; files named
+/// <c>SERIES-N.json</c> (as benchmarks/search.sh writes them) form one curve per series over N.
+/// </summary>
+public static partial class ReportCommand
+{
+    public static Command Create()
+    {
+        var evals = new Option<FileInfo[]>("--eval") { Description = "ttc eval --json summaries (SERIES-N.json)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.md and the PNG plots", Required = true };
+        var command = new Command("report", "Markdown summary and PNG plots of accuracy against compute from eval summaries");
+        command.Options.Add(evals);
+        command.Options.Add(output);
+        command.SetAction(parse =>
+        {
+            var points = new List<Point>();
+            foreach (var file in parse.GetValue(evals)!)
+            {
+                if (!file.Exists)
+                {
+                    Console.Error.WriteLine($"error: --eval: {file.FullName} does not exist");
+                    return 2;
+                }
+
+                var report = JsonSerializer.Deserialize<BatchReport>(File.ReadAllText(file.FullName), BatchReport.Json);
+                if (report is null || report.Problems == 0)
+                {
+                    Console.Error.WriteLine($"error: --eval: {file.Name} is not a ttc eval summary with problems");
+                    return 2;
+                }
+
+                var name = Path.GetFileNameWithoutExtension(file.Name);
+                var match = SeriesAndN().Match(name);
+                var (series, n) = match.Success ? (match.Groups[1].Value, int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)) : (name, 1);
+                points.Add(new Point(series, n, report));
+            }
+
+            var folder = parse.GetValue(output)!;
+            folder.Create();
+            var curves = points.GroupBy(p => p.Series).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            Plot(curves, folder, "accuracy-vs-tokens.png", "generated tokens per problem", p => (double)p.Report.GeneratedTokens / p.Report.Problems);
+            Plot(curves, folder, "accuracy-vs-flops.png", "FLOPs per problem (verifier included)", p => p.Report.Flops / p.Report.Problems);
+            File.WriteAllText(Path.Combine(folder.FullName, "report.md"), Markdown(points));
+            Console.WriteLine($"wrote report.md, accuracy-vs-tokens.png and accuracy-vs-flops.png ({points.Count} configurations, {curves.Count} series) to {folder.FullName}");
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record Point(string Series, int N, BatchReport Report);
+
+    [GeneratedRegex(@"^(.*)-(\d+)$")]
+    private static partial Regex SeriesAndN();
+
+    /// <summary>Accuracy against a cost on a log axis: one line per series through its budgets.</summary>
+    private static void Plot(List<IGrouping<string, Point>> curves, DirectoryInfo folder, string file, string label, Func<Point, double> cost)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var curve in curves)
+        {
+            var ordered = curve.OrderBy(p => p.N).ToList();
+            var line = plot.Add.Scatter(ordered.Select(p => Math.Log10(cost(p))).ToArray(), ordered.Select(p => 100 * p.Report.Accuracy).ToArray());
+            line.LegendText = curve.Key;
+            line.MarkerSize = 7;
+        }
+
+        // log10 on the axis, labelled in the cost's own units
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = x => Units(Math.Pow(10, x)) };
+        plot.XLabel(label + " (log scale)");
+        plot.YLabel("accuracy (%)");
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.SavePng(Path.Combine(folder.FullName, file), 1000, 650);
+    }
+
+    private static string Units(double value) =>
+        value >= 1e5 ? value.ToString("0.#e0", CultureInfo.InvariantCulture) : value.ToString(value >= 10 ? "0" : "0.#", CultureInfo.InvariantCulture);
+
+    private static string Markdown(List<Point> points)
+    {
+        var levels = points.SelectMany(p => p.Report.ByLevel.Keys).Distinct().OrderBy(l => l, StringComparer.Ordinal).ToList();
+        var text = new StringBuilder();
+        text.AppendLine("# Accuracy against compute").AppendLine();
+        text.AppendLine("![accuracy against generated tokens](accuracy-vs-tokens.png)").AppendLine();
+        text.AppendLine("![accuracy against FLOPs](accuracy-vs-flops.png)").AppendLine();
+        text.AppendLine("| series | N | problems | accuracy | generated tokens / problem | FLOPs / problem |" + string.Concat(levels.Select(l => $" level {l} |")));
+        text.AppendLine("|---|---|---|---|---|---|" + string.Concat(levels.Select(_ => "---|")));
+        foreach (var p in points.OrderBy(p => p.Series, StringComparer.Ordinal).ThenBy(p => p.N))
+        {
+            var r = p.Report;
+            text.Append(CultureInfo.InvariantCulture, $"| {p.Series} | {p.N} | {r.Problems} | {100 * r.Accuracy:0.0}% | {(double)r.GeneratedTokens / r.Problems:0} | {r.Flops / r.Problems:0.00e+00} |");
+            foreach (var level in levels)
+            {
+                text.Append(r.ByLevel.TryGetValue(level, out var s) ? string.Create(CultureInfo.InvariantCulture, $" {100 * s.Accuracy:0}% |") : " - |");
+            }
+
+            text.AppendLine();
+        }
+
+        return text.ToString();
+    }
+}
