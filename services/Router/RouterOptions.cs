@@ -31,4 +31,7 @@ public sealed class RouterOptions
     /// from the program's folder and the working directory.
     /// </summary>
     public string? PolicyFile { get; set; }
+
+    /// <summary>How often the active stored policy version is read again (seconds).</summary>
+    public int PolicyRefreshSeconds { get; set; } = 30;
 }

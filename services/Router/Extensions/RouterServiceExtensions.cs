@@ -27,7 +27,9 @@ public static class RouterServiceExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultGenerator) && !string.IsNullOrWhiteSpace(o.DefaultVerifier), "Router:DefaultGenerator and Router:DefaultVerifier are required")
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ActivePolicy>();
+        builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ActivePolicy>().Current));
         return builder;
     }
 }

@@ -16,16 +16,17 @@ public sealed record BatchDecision(Batch Batch, IReadOnlyList<(Run Run, Problem 
 /// (strategy, N, aggregation, no problems) rejects the whole batch; a problem-level error (empty or
 /// over-long text) fails that run only, with the reason stored.
 /// </summary>
-public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
+/// <param name="activePolicy">The active stored policy version, if any (it wins over the file); null: the file only.</param>
+public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func<ComputeOptimalPolicy?>? activePolicy = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly Lazy<(ComputeOptimalPolicy? Policy, string? Error)> _policy = new(() => LoadPolicy(options.PolicyFile));
+    private readonly Lazy<(ComputeOptimalPolicy? Policy, string? Error)> _file = new(() => LoadPolicy(options.PolicyFile));
 
-    /// <summary>The fitted policy for compute-optimal, or why there is none (read once, on first use).</summary>
-    public (ComputeOptimalPolicy? Policy, string? Error) Policy => _policy.Value;
+    /// <summary>The fitted policy compute-optimal follows — the active stored version, else the policy file — or why there is none.</summary>
+    public (ComputeOptimalPolicy? Policy, string? Error) Policy => activePolicy?.Invoke() is { } stored ? (stored, null) : _file.Value;
 
-    private static (ComputeOptimalPolicy?, string?) LoadPolicy(string? configured)
+    public static (ComputeOptimalPolicy?, string?) LoadPolicy(string? configured)
     {
         var path = configured;
         if (string.IsNullOrWhiteSpace(path))
@@ -123,7 +124,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock)
         if (strategy == Strategies.ComputeOptimal)
         {
             policy = Policy.Policy!; // checked by Validate
-            followUp = JsonSerializer.Serialize(policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget), ComputeOptimalPolicy.Json);
+            followUp = JsonSerializer.Serialize(policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget), ComputeOptimalPolicy.Compact);
         }
 
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);

@@ -48,6 +48,9 @@ public sealed record ComputeOptimalPolicy
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>The same naming, on one line (a plan carries its rule this way).</summary>
+    public static readonly JsonSerializerOptions Compact = new(Json) { WriteIndented = false };
+
     public static ComputeOptimalPolicy Parse(string json)
     {
         var policy = JsonSerializer.Deserialize<ComputeOptimalPolicy>(json, Json) ?? throw new InvalidDataException("the policy file is empty");

@@ -10,9 +10,12 @@ namespace Platform.Cli.Commands;
 /// <summary><c>ttc results</c>, <c>ttc cancel</c> and <c>ttc batches</c>: the batch API from the command line, against PostgreSQL.</summary>
 public static class BatchesCommands
 {
-    private static Option<string?> Connection() => new("--connection") { Description = "PostgreSQL connection string; default: ConnectionStrings__Platform" };
+    /// <summary>The <c>--connection</c> option of the commands that work on PostgreSQL (recursive: for every subcommand).</summary>
+    internal static Option<string?> Connection(bool recursive = false) =>
+        new("--connection") { Description = "PostgreSQL connection string; default: ConnectionStrings__Platform", Recursive = recursive };
 
-    private static PlatformDbContext? Open(ParseResult parse, Option<string?> connection)
+    /// <summary>The platform database from <c>--connection</c> or ConnectionStrings__Platform; null (after saying why) when neither is there.</summary>
+    internal static PlatformDbContext? Open(ParseResult parse, Option<string?> connection)
     {
         var cs = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable("ConnectionStrings__Platform");
         if (string.IsNullOrWhiteSpace(cs))

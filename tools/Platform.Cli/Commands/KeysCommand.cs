@@ -9,7 +9,7 @@ public static class KeysCommand
 {
     public static Command Create()
     {
-        var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string; default: ConnectionStrings__Platform", Recursive = true };
+        var connection = BatchesCommands.Connection(recursive: true);
         var command = new Command("keys", "API keys for the HTTP API: create (the key is shown once), list, revoke");
         command.Options.Add(connection);
 
@@ -79,15 +79,5 @@ public static class KeysCommand
         return command;
     }
 
-    private static PlatformDbContext? Open(ParseResult parse, Option<string?> connection)
-    {
-        var cs = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable("ConnectionStrings__Platform");
-        if (string.IsNullOrWhiteSpace(cs))
-        {
-            Console.Error.WriteLine("error: no connection string: pass --connection or set ConnectionStrings__Platform");
-            return null;
-        }
-
-        return new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Postgres, cs));
-    }
+    private static PlatformDbContext? Open(ParseResult parse, Option<string?> connection) => BatchesCommands.Open(parse, connection);
 }

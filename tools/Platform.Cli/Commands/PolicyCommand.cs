@@ -158,9 +158,116 @@ public static class PolicyCommand
             return 0;
         });
 
-        var command = new Command("policy", "Compute-optimal policies");
+        var command = new Command("policy", "Compute-optimal policies: fit from eval databases; import, activate and show stored versions");
         command.Subcommands.Add(fit);
+        AddStoredVersions(command);
         return command;
+    }
+
+    /// <summary><c>import FILE</c>, <c>activate VERSION</c>, <c>show [VERSION]</c>: versioned policies in PostgreSQL, one active.</summary>
+    private static void AddStoredVersions(Command command)
+    {
+        var connection = BatchesCommands.Connection(recursive: true);
+        command.Options.Add(connection);
+
+        var file = new Argument<FileInfo>("FILE") { Description = "A policy file written by ttc policy fit --probes --out" };
+        var import = new Command("import", "Store a fitted policy file as the next version (inactive until activated)");
+        import.Arguments.Add(file);
+        var activateNow = new Option<bool>("--activate") { Description = "Make it the active version at once" };
+        import.Options.Add(activateNow);
+        import.SetAction(async (parse, ct) =>
+        {
+            ComputeOptimalPolicy policy;
+            try
+            {
+                policy = ComputeOptimalPolicy.Parse(await File.ReadAllTextAsync(parse.GetValue(file)!.FullName, ct));
+            }
+            catch (Exception e) when (e is IOException or JsonException or InvalidDataException)
+            {
+                Console.Error.WriteLine($"error: FILE: {e.Message}");
+                return 2;
+            }
+
+            await using var db = BatchesCommands.Open(parse, connection);
+            if (db is null)
+            {
+                return 2;
+            }
+
+            var version = await Router.Planning.PolicyStore.Import(db, policy, DateTimeOffset.UtcNow, ct);
+            if (parse.GetValue(activateNow))
+            {
+                await Router.Planning.PolicyStore.Activate(db, version, ct);
+            }
+
+            Console.WriteLine(version);
+            Console.Error.WriteLine($"stored as version {version}{(parse.GetValue(activateNow) ? ", active" : "; activate it with: ttc policy activate " + version)}");
+            return 0;
+        });
+
+        var version = new Argument<int>("VERSION");
+        var activate = new Command("activate", "Make VERSION the one active version (Routers follow it within Router:PolicyRefreshSeconds)");
+        activate.Arguments.Add(version);
+        activate.SetAction(async (parse, ct) =>
+        {
+            await using var db = BatchesCommands.Open(parse, connection);
+            if (db is null)
+            {
+                return 2;
+            }
+
+            if (!await Router.Planning.PolicyStore.Activate(db, parse.GetValue(version), ct))
+            {
+                Console.Error.WriteLine($"error: VERSION: there is no policy version {parse.GetValue(version)} (ttc policy show)");
+                return 1;
+            }
+
+            Console.WriteLine($"policy version {parse.GetValue(version)} is active");
+            return 0;
+        });
+
+        var which = new Argument<int?>("VERSION") { Arity = ArgumentArity.ZeroOrOne, Description = "One version (default: all)" };
+        var show = new Command("show", "Stored versions: which is active, and per budget the strategy of each difficulty bin");
+        show.Arguments.Add(which);
+        show.SetAction(async (parse, ct) =>
+        {
+            await using var db = BatchesCommands.Open(parse, connection);
+            if (db is null)
+            {
+                return 2;
+            }
+
+            var versions = await Router.Planning.PolicyStore.List(db, parse.GetValue(which), ct);
+            if (versions.Count == 0)
+            {
+                Console.Error.WriteLine("no stored policy versions (ttc policy import FILE)");
+                return 1;
+            }
+
+            if (Console.IsOutputRedirected)
+            {
+                AnsiConsole.Profile.Width = 160;
+            }
+
+            foreach (var (policy, active, fittedAt) in versions)
+            {
+                AnsiConsole.MarkupLineInterpolated(
+                    $"version {policy.Version}{(active ? " (active)" : "")}: {policy.Generator} + {policy.Verifier}, {policy.Probes} probes, bounds {string.Join(" / ", policy.Bounds.Select(b => b.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))}, stored {fittedAt:yyyy-MM-dd HH:mm} UTC");
+                var table = new Table().AddColumns(["budget", .. Enumerable.Range(1, DifficultyBins.Count).Select(b => $"bin {b}")]);
+                foreach (var column in policy.Budgets)
+                {
+                    table.AddRow([$"{column.Budget}", .. column.Bins.Select(s => $"{s.Strategy}@{s.N}{(s.BeamWidth > 0 ? $" M={s.BeamWidth}" : "")}")]);
+                }
+
+                AnsiConsole.Write(table);
+            }
+
+            return 0;
+        });
+
+        command.Subcommands.Add(import);
+        command.Subcommands.Add(activate);
+        command.Subcommands.Add(show);
     }
 
     private static string Baseline(List<SweepOutcome> outcomes, string strategy, int n)
