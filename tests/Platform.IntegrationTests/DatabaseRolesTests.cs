@@ -66,5 +66,23 @@ public sealed class DatabaseRolesTests(Servers servers)
         Assert.Equal(denied, await Try(analyst, "UPDATE ttc.runs SET answer = 'x'"));
         Assert.Equal(denied, await Try(analyst, "INSERT INTO ttc.api_keys (id, name, key_hash, prefix, revoked, created_at) VALUES (gen_random_uuid(), 'x', 'x', 'x', false, now())"));
         Assert.Equal(denied, await Try(analyst, "DELETE FROM ttc.compute_usage"));
+
+        // Every query of docs/analyst-queries.md runs as the analyst, and the scaling views have the batch in them.
+        var doc = await File.ReadAllTextAsync(Repository.Path("docs/analyst-queries.md"));
+        var statements = System.Text.RegularExpressions.Regex.Matches(doc, "```sql\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline)
+            .SelectMany(m => m.Groups[1].Value.Split(';')).Select(q => q.Trim())
+            .Where(q => q.Split('\n').Any(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith("--", StringComparison.Ordinal))).ToList();
+        Assert.True(statements.Count >= 8, $"only {statements.Count} queries found in docs/analyst-queries.md");
+        foreach (var statement in statements)
+        {
+            Assert.True(await Try(analyst, statement) is null, $"as ttc_analyst: {statement}");
+        }
+
+        await using var c = new NpgsqlConnection(analyst);
+        await c.OpenAsync();
+        await using var curve = new NpgsqlCommand("SELECT runs FROM ttc.scaling_curve WHERE strategy = 'weighted-best-of-n' AND budget = 4", c);
+        Assert.Equal(3L, await curve.ExecuteScalarAsync());
+        await using var bins = new NpgsqlCommand("SELECT sum(runs) FROM ttc.accuracy_by_difficulty WHERE difficulty_source = 'heuristic'", c);
+        Assert.Equal(3m, await bins.ExecuteScalarAsync());
     }
 }
