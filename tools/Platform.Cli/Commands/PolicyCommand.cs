@@ -104,6 +104,36 @@ public static class PolicyCommand
                 outcomes.AddRange(rows);
             }
 
+            // Smaller N of the sampling strategies by subsampling their largest run (as search-and-learn
+            // does), where no run of that N exists: the first k samples of each problem, picked by the same rule.
+            foreach (var db in folder.GetFiles("*.db").OrderBy(f => f.Name, StringComparer.Ordinal))
+            {
+                if (!configs.Any(c => c.File == Path.GetFileNameWithoutExtension(db.Name) && c.Key is "self-consistency" or "best-of-n" or "weighted-best-of-n"))
+                {
+                    continue;
+                }
+
+                var config = configs.First(c => c.File == Path.GetFileNameWithoutExtension(db.Name));
+                foreach (var k in levels.Where(k => k < config.N && !configs.Any(c => c.Key == config.Key && c.N == k)))
+                {
+                    var rows = Subsample(db.FullName, config.Key, k, bins);
+                    if (probeCount > 0)
+                    {
+                        var extra = Math.Max(0.0, k - probeCount) / k;
+                        measured.AddRange(rows);
+                        rows = [.. rows.Select(r => r with { Tokens = r.Tokens * extra })];
+                    }
+                    else
+                    {
+                        measured.AddRange(rows);
+                    }
+
+                    configs.Add(($"{Path.GetFileNameWithoutExtension(db.Name)} (first {k})", config.Key, k));
+                    steps[(config.Key, k)] = steps[(config.Key, config.N)] with { N = k };
+                    outcomes.AddRange(rows);
+                }
+            }
+
             var policy = PolicyFitter.Fit(outcomes, levels);
             var table = new Table().AddColumns("bin", "problems", "budget N", "strategy", "its N", "accuracy", "2-fold accuracy", "tokens / problem");
             foreach (var c in policy)
@@ -280,6 +310,59 @@ public static class PolicyCommand
     {
         var rows = outcomes.Where(o => o.Strategy == strategy && o.Budget == n).ToList();
         return rows.Count == 0 ? "-" : $"{rows.Average(o => o.Tokens):0}";
+    }
+
+    /// <summary>
+    /// Outcomes of a sampling strategy at <paramref name="k"/> samples from a run with more: per problem
+    /// the first k samples (by sample number), picked by the strategy's rule, graded, their tokens summed.
+    /// </summary>
+    private static List<SweepOutcome> Subsample(string path, string strategy, int k, Dictionary<string, int> bins)
+    {
+        using var connection = Open(path);
+        using var query = connection.CreateCommand();
+        query.CommandText = "select p.text, p.reference_answer, c.key, c.extracted_answer, coalesce(c.score, 0), c.token_count " +
+            "from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id where r.status = 'completed'";
+        var samples = new Dictionary<string, (string? Reference, List<(int Index, string? Answer, double Score, int Tokens)> Items)>();
+        using var reader = query.ExecuteReader();
+        while (reader.Read())
+        {
+            var text = reader.GetString(0);
+            if (!int.TryParse(reader.GetString(2).TrimStart('n'), out var index))
+            {
+                continue;
+            }
+
+            if (!samples.TryGetValue(text, out var entry))
+            {
+                entry = (reader.IsDBNull(1) ? null : reader.GetString(1), []);
+                samples[text] = entry;
+            }
+
+            entry.Items.Add((index, reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetDouble(4), reader.GetInt32(5)));
+        }
+
+        var rows = new List<SweepOutcome>();
+        foreach (var (text, (reference, items)) in samples)
+        {
+            if (!bins.TryGetValue(text, out var bin) || items.Count < k)
+            {
+                continue;
+            }
+
+            var first = items.OrderBy(i => i.Index).Take(k).ToList();
+            var answers = first.Select(i => i.Answer).ToList();
+            var scores = first.Select(i => i.Score).ToList();
+            var pick = strategy switch
+            {
+                "self-consistency" => Platform.Reasoning.Selection.AnswerSelection.Majority(answers),
+                "best-of-n" => Platform.Reasoning.Selection.AnswerSelection.Best(answers, scores),
+                _ => Platform.Reasoning.Selection.AnswerSelection.Weighted(answers, scores),
+            };
+            var answer = pick is { } i ? answers[i] : null;
+            rows.Add(new SweepOutcome(text, bin, strategy, k, reference is not null && answer is not null && AnswerEquivalence.Equivalent(reference, answer), first.Sum(x => x.Tokens)));
+        }
+
+        return rows;
     }
 
     /// <summary>Per problem text: the mean final verifier score of its samples, and how many.</summary>
