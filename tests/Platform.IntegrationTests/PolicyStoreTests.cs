@@ -61,5 +61,18 @@ public sealed class PolicyStoreTests(Servers servers)
                 Assert.Equal((2, 16), (rule.Version, rule.Budget)); // the version is recorded with every run
             }
         }
+
+        // The batch in a report straight from PostgreSQL.
+        var report = Directory.CreateTempSubdirectory("ttc-report").FullName;
+        try
+        {
+            Assert.Equal(0, Run("report", "--batch", batch.BatchId.ToString(), "--out", report));
+            Assert.Contains("| compute-optimal | 16 | 3 |", await File.ReadAllTextAsync(Path.Combine(report, "report.md")));
+            Assert.True(new FileInfo(Path.Combine(report, "accuracy-vs-flops.png")).Length > 1000);
+        }
+        finally
+        {
+            Directory.Delete(report, recursive: true);
+        }
     }
 }

@@ -17,15 +17,48 @@ public static partial class ReportCommand
 {
     public static Command Create()
     {
-        var evals = new Option<FileInfo[]>("--eval") { Description = "ttc eval --json summaries (SERIES-N.json)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var evals = new Option<FileInfo[]>("--eval") { Description = "ttc eval --json summaries (SERIES-N.json)", AllowMultipleArgumentsPerToken = true };
+        var batches = new Option<Guid[]>("--batch") { Description = "Batches in PostgreSQL (one configuration each: its strategy and N)", AllowMultipleArgumentsPerToken = true };
+        var connection = BatchesCommands.Connection();
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.md and the PNG plots", Required = true };
-        var command = new Command("report", "Markdown summary and PNG plots of accuracy against compute from eval summaries");
+        var command = new Command("report", "Markdown summary and PNG plots of accuracy against compute from eval summaries or stored batches");
         command.Options.Add(evals);
+        command.Options.Add(batches);
+        command.Options.Add(connection);
         command.Options.Add(output);
-        command.SetAction(parse =>
+        command.SetAction(async (parse, ct) =>
         {
             var points = new List<Point>();
-            foreach (var file in parse.GetValue(evals)!)
+            if (parse.GetValue(batches) is { Length: > 0 } ids)
+            {
+                await using var db = BatchesCommands.Open(parse, connection);
+                if (db is null)
+                {
+                    return 2;
+                }
+
+                foreach (var id in ids)
+                {
+                    if (await BatchReport.Load(db, id, ct) is not { Problems: > 0 } stored)
+                    {
+                        Console.Error.WriteLine($"error: --batch: no batch {id} with runs");
+                        return 2;
+                    }
+
+                    // A batch of one configuration is named by it ("weighted-best-of-n@16"); a mixed one by its id.
+                    var key = stored.ByStrategy.Count == 1 ? stored.ByStrategy.Keys.Single() : $"batch {id:N}";
+                    var at = key.LastIndexOf('@');
+                    points.Add(at > 0 && int.TryParse(key[(at + 1)..], CultureInfo.InvariantCulture, out var n) ? new Point(key[..at], n, stored) : new Point(key, 1, stored));
+                }
+            }
+
+            if (points.Count == 0 && parse.GetValue(evals) is not { Length: > 0 })
+            {
+                Console.Error.WriteLine("error: give --eval FILE... or --batch ID...");
+                return 2;
+            }
+
+            foreach (var file in parse.GetValue(evals) ?? [])
             {
                 if (!file.Exists)
                 {
