@@ -16,11 +16,11 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
     private string PolicyFile()
     {
         var bins = new[] { "weighted-best-of-n", "weighted-best-of-n", "best-of-n", "beam-search", "dvts" }
-            .Select(s => new PolicyStep { Strategy = s, N = s == "weighted-best-of-n" ? 4 : 16 }).ToList();
+            .Select(s => new PolicyStep { Strategy = s, N = s == "weighted-best-of-n" ? 4 : 16, Tokens = s == "weighted-best-of-n" ? 0 : 500, Accuracy = s == "dvts" ? 0.1 : 0.7 }).ToList();
         var policy = new ComputeOptimalPolicy
         {
-            Version = 3, Generator = "gen-small", Verifier = "prm", Probes = 4, Bounds = [0.99, 0.9, 0.5, 0.01],
-            Budgets = [new() { Budget = 4, Bins = [.. bins.Select(b => b with { N = 4 })] }, new() { Budget = 16, Bins = bins }],
+            Version = 3, Generator = "gen-small", Verifier = "prm", Probes = 4, Bounds = [0.99, 0.9, 0.5, 0.01], ProbeTokens = 150, BinShares = [0.2, 0.2, 0.2, 0.2, 0.2],
+            Budgets = [new() { Budget = 4, Bins = [.. bins.Select(b => b with { N = 4, Tokens = 0, Accuracy = 0.1 })] }, new() { Budget = 16, Bins = bins }],
         };
         var path = Path.Combine(_dir, "policy.json");
         File.WriteAllText(path, policy.ToJson());
@@ -93,5 +93,22 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
         {
             Assert.All(decision.Runs, r => Assert.Equal(expected, r.Plan!.Strategy));
         }
+    }
+
+    [Fact]
+    public void A_total_token_budget_is_split_by_the_policy_or_refused_naming_the_field()
+    {
+        var planner = new BatchPlanner(new RouterOptions { PolicyFile = PolicyFile() }, TimeProvider.System);
+
+        // 2 problems x 400 tokens: 250 per problem after the probes buys the bins whose step gains the most per token.
+        var decision = planner.Plan(Batch(null) with { TokenBudget = 800 });
+        Assert.Null(decision.Rejection);
+        var rule = JsonSerializer.Deserialize<PolicyFollowUp>(decision.Runs[0].Plan!.PolicyJson!, ComputeOptimalPolicy.Json)!;
+        Assert.Equal(400, rule.TokenBudget);
+        Assert.Equal("compute-optimal", decision.Runs[0].Plan!.Strategy);
+
+        Assert.Equal("TokenBudget", planner.Plan(Batch(null) with { TokenBudget = 100 }).Rejection?.Field);    // 50 per problem: below the probes
+        Assert.Equal("TokenBudget", planner.Plan(Batch(null) with { Strategy = "weighted-best-of-n", TokenBudget = 10_000 }).Rejection?.Field);
+        Assert.Contains("below the probes", planner.Plan(Batch(null) with { TokenBudget = 100 }).Rejection!.Reason);
     }
 }

@@ -120,11 +120,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         var strategy = EffectiveStrategy(submit);
         var request = new PlanRequest { Strategy = strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
-        var (policy, followUp) = (default(ComputeOptimalPolicy), default(string));
+        var (policy, followUp, ruleBudget) = (default(ComputeOptimalPolicy), default(string), 0);
         if (strategy == Strategies.ComputeOptimal)
         {
             policy = Policy.Policy!; // checked by Validate
-            followUp = JsonSerializer.Serialize(policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget), ComputeOptimalPolicy.Compact);
+            var rule = Rule(policy, submit);
+            followUp = JsonSerializer.Serialize(rule, ComputeOptimalPolicy.Compact);
+            ruleBudget = rule.Budget;
         }
 
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
@@ -152,7 +154,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             var planned = DefaultPolicy.Plan(difficulty.Bin, request);
             var plan = new StrategyPlan
             {
-                Strategy = planned.Strategy, N = policy?.Column(planned.N).Budget ?? planned.N, Aggregation = planned.Aggregation,
+                Strategy = planned.Strategy, N = policy is null ? planned.N : ruleBudget, Aggregation = planned.Aggregation,
                 Temperature = policy?.ProbeTemperature ?? planned.Temperature, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
                 MaxNewTokens = options.MaxNewTokens, GeneratorModel = submit.GeneratorModel ?? options.DefaultGenerator,
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
@@ -209,10 +211,31 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             }
 
             var smallest = Policy.Policy!.Budgets.Min(c => c.Budget);
-            if ((s.N ?? DefaultComputeOptimalBudget) < smallest)
+            if (s.TokenBudget is null && (s.N ?? DefaultComputeOptimalBudget) < smallest)
             {
                 return R("N", $"the fitted policy's smallest budget is {smallest} samples (was {s.N})");
             }
+
+            if (s.TokenBudget is not null)
+            {
+                try
+                {
+                    Rule(Policy.Policy!, s);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidDataException)
+                {
+                    return R("TokenBudget", e.Message);
+                }
+            }
+        }
+        else if (s.TokenBudget is not null)
+        {
+            return R("TokenBudget", "a batch's token budget is split across its problems by the compute-optimal policy: use strategy compute-optimal (or none, with a fitted policy)");
+        }
+
+        if (s.TokenBudget is < 1)
+        {
+            return R("TokenBudget", $"the token budget must be at least 1 (was {s.TokenBudget})");
         }
 
         if (s.Aggregation is { } aggregation)
@@ -265,7 +288,14 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// policy is there and can serve the batch's N, else the built-in rule (<see cref="DefaultPolicy"/>).
     /// </summary>
     public string? EffectiveStrategy(SubmitBatch submit) =>
-        submit.Strategy ?? (Policy.Policy is { } p && (submit.N ?? DefaultComputeOptimalBudget) >= p.Budgets.Min(c => c.Budget) ? Strategies.ComputeOptimal : null);
+        submit.Strategy ?? (Policy.Policy is { } p && (submit.TokenBudget is not null || (submit.N ?? DefaultComputeOptimalBudget) >= p.Budgets.Min(c => c.Budget))
+            ? Strategies.ComputeOptimal : null);
+
+    /// <summary>The policy's rule for a batch: split from its total token budget when it has one, else for its N.</summary>
+    private static PolicyFollowUp Rule(ComputeOptimalPolicy policy, SubmitBatch submit) =>
+        submit.TokenBudget is { } total
+            ? policy.FollowUpForTokens((double)total / Math.Max(1, submit.TotalProblems ?? submit.Problems.Count))
+            : policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget);
 
     /// <summary>compute-optimal's budget in samples when a batch gives no N.</summary>
     public const int DefaultComputeOptimalBudget = 16;

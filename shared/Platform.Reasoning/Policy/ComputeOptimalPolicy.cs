@@ -12,6 +12,12 @@ public sealed record PolicyStep
     public int BeamWidth { get; init; }
     public int Lookahead { get; init; }
     public string Aggregation { get; init; } = "last";
+
+    /// <summary>Mean generated tokens per problem of this step after the probes, measured on the calibration problems of its bin.</summary>
+    public double Tokens { get; init; }
+
+    /// <summary>Its accuracy there (cross-validated where the fit could).</summary>
+    public double Accuracy { get; init; }
 }
 
 /// <summary>One budget's column of the policy: a step per difficulty bin (1 easiest).</summary>
@@ -42,6 +48,12 @@ public sealed record ComputeOptimalPolicy
     public double[] Bounds { get; init; } = [];
 
     public List<PolicyColumn> Budgets { get; init; } = [];
+
+    /// <summary>Share of calibration problems in each predicted bin (what a batch is expected to look like).</summary>
+    public double[] BinShares { get; init; } = [];
+
+    /// <summary>Mean generated tokens per problem of the probes.</summary>
+    public double ProbeTokens { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -78,6 +90,72 @@ public sealed record ComputeOptimalPolicy
         Budgets.Where(c => c.Budget <= n).MaxBy(c => c.Budget)
         ?? throw new ArgumentException($"the smallest budget this policy was fitted for is {Budgets.Min(c => c.Budget)} samples (asked for {n})");
 
+    /// <summary>
+    /// The rule for a budget in generated tokens per problem on average (a batch's total budget over its
+    /// problems): the tokens left after the probes are split across the bins by water-filling over each
+    /// bin's accuracy-against-tokens curve (its steps at the fitted budgets), weighted by how many problems
+    /// fall in each bin — easy bins stop where more tokens buy nothing, hopeless ones too, and the
+    /// hard-but-solvable bins get the rest. Bins are upgraded whole, so the expected spend stays within
+    /// the budget; an upgrade that no longer fits is skipped for cheaper ones elsewhere.
+    /// </summary>
+    public PolicyFollowUp FollowUpForTokens(double tokensPerProblem)
+    {
+        if (BinShares.Length != DifficultyBins.Count || Budgets.SelectMany(c => c.Bins).All(s => s.Tokens == 0))
+        {
+            throw new InvalidDataException("this policy carries no token costs per step: refit it (ttc policy fit --probes ... --out)");
+        }
+
+        if (tokensPerProblem < ProbeTokens)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokensPerProblem),
+                $"a token budget of {tokensPerProblem:0} per problem is below the probes' {ProbeTokens:0} tokens per problem");
+        }
+
+        // Each bin's curve: its step at every fitted budget, cheapest first (a step no dearer than the last is
+        // skipped), scaled by the bin's share of problems — one unit per bin, so a bin is upgraded whole or not
+        // at all and the expected spend per problem is the sum over the bins.
+        var ordered = Budgets.OrderBy(c => c.Budget).ToList();
+        var bins = Enumerable.Range(1, DifficultyBins.Count).Where(b => BinShares[b - 1] > 0).ToList();
+        var curves = new Dictionary<int, IReadOnlyList<BudgetLevel>>();
+        var columnOf = new Dictionary<int, List<int>>();
+        foreach (var bin in bins)
+        {
+            var share = BinShares[bin - 1];
+            var levels = new List<BudgetLevel>();
+            var columns = new List<int>();
+            for (var c = 0; c < ordered.Count; c++)
+            {
+                var step = ordered[c].Bins[bin - 1];
+                if (levels.Count == 0 || step.Tokens * share > levels[^1].Tokens)
+                {
+                    levels.Add(new BudgetLevel(ordered[c].Budget, step.Tokens * share, step.Accuracy * share));
+                    columns.Add(c);
+                }
+            }
+
+            curves[bin] = levels;
+            columnOf[bin] = columns;
+        }
+
+        var cheapest = bins.Sum(bin => curves[bin][0].Tokens);
+        var chosen = WaterFilling.Allocate(bins, curves, Math.Max(cheapest, tokensPerProblem - ProbeTokens));
+        var settings = new List<ControllerSettings>();
+        var largest = 0;
+        for (var bin = 1; bin <= DifficultyBins.Count; bin++)
+        {
+            var at = bins.IndexOf(bin);
+            var column = ordered[at < 0 ? 0 : columnOf[bin][chosen[at]]];
+            var step = column.Bins[bin - 1];
+            largest = Math.Max(largest, column.Budget);
+            settings.Add(new ControllerSettings
+            {
+                Strategy = step.Strategy, N = step.N, BeamWidth = step.BeamWidth, Lookahead = step.Lookahead, Aggregation = step.Aggregation, Temperature = ProbeTemperature,
+            });
+        }
+
+        return new PolicyFollowUp { Version = Version, Budget = largest, TokenBudget = tokensPerProblem, Bounds = Bounds, ByBin = settings };
+    }
+
     /// <summary>The rule a probe-then controller follows after its probes, for a budget of <paramref name="n"/>.</summary>
     public PolicyFollowUp FollowUp(int n)
     {
@@ -101,6 +179,10 @@ public sealed class PolicyFollowUp : FollowUpRule
 {
     public int Version { get; set; }
     public int Budget { get; set; }
+
+    /// <summary>When the rule was split from a token budget: the tokens per problem it was given.</summary>
+    public double? TokenBudget { get; set; }
+
     public double[] Bounds { get; set; } = [];
     public List<ControllerSettings> ByBin { get; set; } = [];
 
@@ -112,6 +194,7 @@ public sealed class PolicyFollowUp : FollowUpRule
     {
         var bin = Bin(firstPhase);
         var mean = firstPhase.Count == 0 ? 0 : firstPhase.Average(p => p.Score ?? 0);
-        return (ByBin[bin - 1], $"policy v{Version} at budget {Budget}: predicted bin {bin} (mean probe score {mean:0.000})");
+        var budget = TokenBudget is { } tokens ? $"{tokens:0} tokens per problem" : $"budget {Budget}";
+        return (ByBin[bin - 1], $"policy v{Version} at {budget}: predicted bin {bin} (mean probe score {mean:0.000})");
     }
 }

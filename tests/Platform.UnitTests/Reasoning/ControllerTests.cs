@@ -205,6 +205,50 @@ public sealed class ControllerTests
         }
     }
 
+    /// <summary>
+    /// Five bins a fifth each, 100 probe tokens per problem. At budgets 4/16/64 (tokens after the probes):
+    /// bins 1-2 are solved by the probes; bin 3 gains a little from 16; bin 4 a lot from 16 and a little
+    /// more from 64; bin 5 is hopeless.
+    /// </summary>
+    private static Platform.Reasoning.Policy.ComputeOptimalPolicy Priced()
+    {
+        Platform.Reasoning.Policy.PolicyStep S(string strategy, int n, double tokens, double accuracy) => new() { Strategy = strategy, N = n, Tokens = tokens, Accuracy = accuracy };
+        return Policy() with
+        {
+            Probes = 4, ProbeTokens = 100, BinShares = [0.2, 0.2, 0.2, 0.2, 0.2],
+            Budgets =
+            [
+                new() { Budget = 4, Bins = [S("best-of-n", 4, 0, 1), S("best-of-n", 4, 0, 0.9), S("best-of-n", 4, 0, 0.6), S("best-of-n", 4, 0, 0.3), S("best-of-n", 4, 0, 0)] },
+                new() { Budget = 16, Bins = [S("best-of-n", 4, 0, 1), S("best-of-n", 4, 0, 0.9), S("weighted-best-of-n", 16, 300, 0.65), S("beam-search", 16, 600, 0.6), S("beam-search", 16, 600, 0)] },
+                new() { Budget = 64, Bins = [S("best-of-n", 4, 0, 1), S("best-of-n", 4, 0, 0.9), S("weighted-best-of-n", 64, 1200, 0.66), S("beam-search", 64, 2400, 0.7), S("beam-search", 64, 2400, 0.01)] },
+            ],
+        };
+    }
+
+    [Theory]
+    // tokens per problem -> strategy per bin: the probes only, then bin 4's big gain, then bin 3's, then bin 4 at 64
+    [InlineData(100, "best-of-n@4 best-of-n@4 best-of-n@4 best-of-n@4 best-of-n@4")]
+    [InlineData(220, "best-of-n@4 best-of-n@4 best-of-n@4 beam-search@16 best-of-n@4")]       // 0.2 x 600 = 120 fits
+    [InlineData(280, "best-of-n@4 best-of-n@4 weighted-best-of-n@16 beam-search@16 best-of-n@4")] // + 0.2 x 300 = 60
+    [InlineData(600, "best-of-n@4 best-of-n@4 weighted-best-of-n@64 beam-search@16 best-of-n@4")]  // 320 left: bin 4 to 64 (360) does not fit, bin 3 to 64 (180) does
+    [InlineData(1000, "best-of-n@4 best-of-n@4 weighted-best-of-n@64 beam-search@64 best-of-n@4")] // + bin 3 to 64 (180); the hopeless bin 5 (480 for 0.2 points) does not fit
+    [InlineData(2000, "best-of-n@4 best-of-n@4 weighted-best-of-n@64 beam-search@64 beam-search@64")] // everything that gains anything
+    public void A_token_budget_goes_to_the_bins_where_a_token_buys_the_most(double tokensPerProblem, string expected)
+    {
+        var rule = Priced().FollowUpForTokens(tokensPerProblem);
+        Assert.Equal(expected, string.Join(' ', rule.ByBin.Select(s => $"{s.Strategy}@{s.N}")));
+        Assert.Equal(tokensPerProblem, rule.TokenBudget);
+        var spent = 100 + rule.ByBin.Select((s, i) => 0.2 * Priced().Budgets.SelectMany(c => c.Bins.Select(b => (c, b))).First(x => x.c.Bins[i] == x.b && x.b.Strategy == s.Strategy && x.b.N == s.N).b.Tokens).Sum();
+        Assert.True(spent <= tokensPerProblem + 1e-9, $"expected spend {spent} over the budget {tokensPerProblem}");
+    }
+
+    [Fact]
+    public void A_token_budget_below_the_probes_or_a_policy_without_costs_is_refused()
+    {
+        Assert.Contains("below the probes' 100 tokens", Assert.Throws<ArgumentOutOfRangeException>(() => Priced().FollowUpForTokens(50)).Message);
+        Assert.Throws<InvalidDataException>(() => Policy().FollowUpForTokens(1000)); // fitted before costs were recorded
+    }
+
     [Fact]
     public void A_policy_file_picks_the_largest_budget_it_was_fitted_for_and_refuses_what_it_cannot_serve()
     {

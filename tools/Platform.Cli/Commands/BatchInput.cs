@@ -24,6 +24,7 @@ public sealed class BatchInput
     public Option<int?> Lookahead { get; } = new("--lookahead") { Description = "k of lookahead search (default 1)" };
     public Option<int?> Iterations { get; } = new("--iterations") { Description = "MCTS iterations (default N / branching)" };
     public Option<long?> SearchTokenBudget { get; } = new("--search-token-budget") { Description = "mcts: stop once a run has generated this many tokens" };
+    public Option<long?> TokenBudget { get; } = new("--total-budget") { Description = "compute-optimal: generated tokens for the whole batch, split across problems by the fitted policy" };
     public Option<string?> MctsSelect { get; } = new("--mcts-select") { Description = "mcts: final answer by 'visits' (default) or 'value'" };
     public Option<int?> MinThinking { get; } = new("--min-thinking") { Description = "budget-forcing: minimum thinking tokens" };
     public Option<int?> MaxThinking { get; } = new("--max-thinking") { Description = "budget-forcing: maximum thinking tokens" };
@@ -33,7 +34,7 @@ public sealed class BatchInput
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TokenBudget, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
         {
             command.Options.Add(o);
         }
@@ -85,6 +86,7 @@ public sealed class BatchInput
             GeneratorModel = parse.GetValue(Generator), VerifierModel = parse.GetValue(Verifier),
             BeamWidth = parse.GetValue(BeamWidth), Lookahead = parse.GetValue(Lookahead), Iterations = parse.GetValue(Iterations),
             SearchTokenBudget = parse.GetValue(SearchTokenBudget),
+            TokenBudget = parse.GetValue(TokenBudget),
             SelectByValue = parse.GetValue(MctsSelect) == "value" ? true : null,
             BudgetForcing = parse.GetValue(MinThinking) is null && parse.GetValue(MaxThinking) is null && parse.GetValue(MaxWaits) is null && parse.GetValue(Continuation) is null
                 ? null

@@ -55,6 +55,7 @@ public static class PolicyCommand
             var bins = texts.Zip(DifficultyBins.Oracle([.. texts.Select(t => passAt1[t].Rate)])).ToDictionary(p => p.First, p => p.Second);
             var samples = passAt1.Values.Min(v => v.Samples);
             double[]? predictedBounds = null;
+            var probeTokens = 0.0;
             var probeCount = 0;
             if (parse.GetValue(probes) is { } probeRun)
             {
@@ -66,6 +67,7 @@ public static class PolicyCommand
                 }
 
                 var scores = ProbeScores(probePath);
+                probeTokens = scores.Values.Average(v => v.Tokens);
                 probeCount = scores.Values.Min(v => v.Count);
                 var known = texts.Where(scores.ContainsKey).ToList();
                 predictedBounds = parse.GetValue(bounds) is { } shipped
@@ -172,11 +174,14 @@ public static class PolicyCommand
                     var shipped = new ComputeOptimalPolicy
                     {
                         Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, Probes = probeCount, Bounds = predictedBounds,
+                        ProbeTokens = probeTokens,
+                        BinShares = [.. Enumerable.Range(1, DifficultyBins.Count).Select(b => (double)bins.Values.Count(x => x == b) / bins.Count)],
                         Budgets = [.. levels.Where(n => n >= probeCount).Select(n => new PolicyColumn
                         {
                             Budget = n,
                             Bins = [.. Enumerable.Range(1, DifficultyBins.Count).Select(bin =>
-                                policy.FirstOrDefault(c => c.Bin == bin && c.Budget == n) is { } c ? steps[(c.Strategy, c.StrategyBudget)]
+                                policy.FirstOrDefault(c => c.Bin == bin && c.Budget == n) is { } c
+                                    ? steps[(c.Strategy, c.StrategyBudget)] with { Tokens = c.MeanTokens, Accuracy = c.CrossValidatedAccuracy ?? c.Accuracy }
                                 : new PolicyStep { Strategy = "weighted-best-of-n", N = probeCount })], // a bin no calibration problem fell in: the probes decide
                         })],
                     };
@@ -365,17 +370,17 @@ public static class PolicyCommand
         return rows;
     }
 
-    /// <summary>Per problem text: the mean final verifier score of its samples, and how many.</summary>
-    private static Dictionary<string, (double Mean, int Count)> ProbeScores(string path)
+    /// <summary>Per problem text: the mean final verifier score of its samples, how many, and their generated tokens.</summary>
+    private static Dictionary<string, (double Mean, int Count, double Tokens)> ProbeScores(string path)
     {
         using var connection = Open(path);
         using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, avg(coalesce(c.score, 0)), count(*) from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id group by p.text";
-        var scores = new Dictionary<string, (double, int)>();
+        query.CommandText = "select p.text, avg(coalesce(c.score, 0)), count(*), sum(c.token_count) from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id group by p.text";
+        var scores = new Dictionary<string, (double, int, double)>();
         using var reader = query.ExecuteReader();
         while (reader.Read())
         {
-            scores[reader.GetString(0)] = (reader.GetDouble(1), reader.GetInt32(2));
+            scores[reader.GetString(0)] = (reader.GetDouble(1), reader.GetInt32(2), reader.GetInt64(3));
         }
 
         return scores;
