@@ -35,6 +35,8 @@ install_missing() {
   local missing=()
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   { [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ]; } || missing+=(postgresql)
+  # ttc report draws its PNG plots' text with a system font (SkiaSharp finds them under /usr/share/fonts).
+  compgen -G "/usr/share/fonts/truetype/dejavu/*.ttf" >/dev/null || missing+=(fonts-dejavu-core)
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing ${missing[*]} from Debian packages"
   local blocker=""
