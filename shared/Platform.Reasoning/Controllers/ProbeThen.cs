@@ -92,8 +92,8 @@ public sealed class ProbeThen : StrategyController
         Reason = reason;
         if (Rule is Policy.PolicyFollowUp policy)
         {
-            PredictedBin = policy.Bin(pool);
-            ProbeScore = pool.Count == 0 ? 0 : pool.Average(p => p.Score ?? 0);
+            ProbeScore = Policy.PolicyFollowUp.MeanScore(pool);
+            PredictedBin = policy.Bin(ProbeScore.Value);
         }
 
         var created = First.Created;

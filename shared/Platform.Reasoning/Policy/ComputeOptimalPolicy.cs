@@ -147,10 +147,7 @@ public sealed record ComputeOptimalPolicy
             var column = ordered[at < 0 ? 0 : columnOf[bin][chosen[at]]];
             var step = column.Bins[bin - 1];
             largest = Math.Max(largest, column.Budget);
-            settings.Add(new ControllerSettings
-            {
-                Strategy = step.Strategy, N = step.N, BeamWidth = step.BeamWidth, Lookahead = step.Lookahead, Aggregation = step.Aggregation, Temperature = ProbeTemperature,
-            });
+            settings.Add(Settings(step));
         }
 
         return new PolicyFollowUp { Version = Version, Budget = largest, TokenBudget = tokensPerProblem, Bounds = Bounds, ByBin = settings };
@@ -163,12 +160,15 @@ public sealed record ComputeOptimalPolicy
         return new PolicyFollowUp
         {
             Version = Version, Budget = column.Budget, Bounds = Bounds,
-            ByBin = [.. column.Bins.Select(s => new ControllerSettings
-            {
-                Strategy = s.Strategy, N = s.N, BeamWidth = s.BeamWidth, Lookahead = s.Lookahead, Aggregation = s.Aggregation, Temperature = ProbeTemperature,
-            })],
+            ByBin = [.. column.Bins.Select(Settings)],
         };
     }
+
+    /// <summary>A step as the controller settings it runs with (sampling at the probes' temperature).</summary>
+    private ControllerSettings Settings(PolicyStep step) => new()
+    {
+        Strategy = step.Strategy, N = step.N, BeamWidth = step.BeamWidth, Lookahead = step.Lookahead, Aggregation = step.Aggregation, Temperature = ProbeTemperature,
+    };
 }
 
 /// <summary>
@@ -186,14 +186,16 @@ public sealed class PolicyFollowUp : FollowUpRule
     public double[] Bounds { get; set; } = [];
     public List<ControllerSettings> ByBin { get; set; } = [];
 
-    /// <summary>Predicted bin of a set of probes (their mean score; an unscored probe counts 0).</summary>
-    public int Bin(IReadOnlyList<SearchNode> probes) =>
-        DifficultyBins.Assign(probes.Count == 0 ? 0 : probes.Average(p => p.Score ?? 0), Bounds);
+    /// <summary>The probes' mean final score (an unscored probe counts 0): the difficulty signal.</summary>
+    public static double MeanScore(IReadOnlyList<SearchNode> probes) => probes.Count == 0 ? 0 : probes.Average(p => p.Score ?? 0);
+
+    /// <summary>Predicted bin of a mean probe score.</summary>
+    public int Bin(double meanScore) => DifficultyBins.Assign(meanScore, Bounds);
 
     public override (ControllerSettings Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase)
     {
-        var bin = Bin(firstPhase);
-        var mean = firstPhase.Count == 0 ? 0 : firstPhase.Average(p => p.Score ?? 0);
+        var mean = MeanScore(firstPhase);
+        var bin = Bin(mean);
         var budget = TokenBudget is { } tokens ? $"{tokens:0} tokens per problem" : $"budget {Budget}";
         return (ByBin[bin - 1], $"policy v{Version} at {budget}: predicted bin {bin} (mean probe score {mean:0.000})");
     }

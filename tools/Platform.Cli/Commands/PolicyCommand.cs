@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Platform.Reasoning.Answers;
+using Platform.Reasoning.Planning;
 using Platform.Reasoning.Policy;
 using Spectre.Console;
 
@@ -92,47 +93,23 @@ public static class PolicyCommand
                     continue; // another generator or verifier, or the same configuration twice (beam M=√N and M=4 at N=16)
                 }
 
-                configs.Add((Path.GetFileNameWithoutExtension(db.Name), rows[0].Strategy, rows[0].Budget));
+                configs.Add((db.FullName, rows[0].Strategy, rows[0].Budget));
                 steps[(rows[0].Strategy, rows[0].Budget)] = Step(db.FullName);
                 measured.AddRange(rows);
-                if (probeCount > 0 && rows[0].Strategy is "self-consistency" or "best-of-n" or "weighted-best-of-n")
-                {
-                    // After the probes a sampling strategy draws only what it lacks (the probes join its pool):
-                    // its extra tokens are the share of its samples beyond the probes.
-                    var extra = Math.Max(0.0, rows[0].Budget - probeCount) / rows[0].Budget;
-                    rows = [.. rows.Select(r => r with { Tokens = r.Tokens * extra })];
-                }
-
-                outcomes.AddRange(rows);
+                outcomes.AddRange(AfterProbes(rows, probeCount));
             }
 
             // Smaller N of the sampling strategies by subsampling their largest run (as search-and-learn
             // does), where no run of that N exists: the first k samples of each problem, picked by the same rule.
-            foreach (var db in folder.GetFiles("*.db").OrderBy(f => f.Name, StringComparer.Ordinal))
+            foreach (var config in configs.Where(c => IsSampling(c.Key)).ToList())
             {
-                if (!configs.Any(c => c.File == Path.GetFileNameWithoutExtension(db.Name) && c.Key is "self-consistency" or "best-of-n" or "weighted-best-of-n"))
-                {
-                    continue;
-                }
-
-                var config = configs.First(c => c.File == Path.GetFileNameWithoutExtension(db.Name));
                 foreach (var k in levels.Where(k => k < config.N && !configs.Any(c => c.Key == config.Key && c.N == k)))
                 {
-                    var rows = Subsample(db.FullName, config.Key, k, bins);
-                    if (probeCount > 0)
-                    {
-                        var extra = Math.Max(0.0, k - probeCount) / k;
-                        measured.AddRange(rows);
-                        rows = [.. rows.Select(r => r with { Tokens = r.Tokens * extra })];
-                    }
-                    else
-                    {
-                        measured.AddRange(rows);
-                    }
-
-                    configs.Add(($"{Path.GetFileNameWithoutExtension(db.Name)} (first {k})", config.Key, k));
+                    var rows = Subsample(config.File, config.Key, k, bins);
+                    configs.Add(($"{config.File} (first {k})", config.Key, k));
                     steps[(config.Key, k)] = steps[(config.Key, config.N)] with { N = k };
-                    outcomes.AddRange(rows);
+                    measured.AddRange(rows);
+                    outcomes.AddRange(AfterProbes(rows, probeCount));
                 }
             }
 
@@ -156,8 +133,8 @@ public static class PolicyCommand
                 var problems = cells.Sum(c => c.Problems);
                 var accuracy = cells.Sum(c => c.CrossValidatedAccuracy!.Value * c.Problems) / Math.Max(1, problems);
                 var tokens = cells.Sum(c => c.CrossValidatedTokens!.Value * c.Problems) / Math.Max(1, problems);
-                curve.AddRow($"{n}", $"{100 * accuracy:0.0}%", $"{tokens:0}", Baseline(measured, "weighted-best-of-n", n), Tokens(measured, "weighted-best-of-n", n),
-                    Baseline(measured, "self-consistency", n), Tokens(measured, "self-consistency", n));
+                curve.AddRow($"{n}", $"{100 * accuracy:0.0}%", $"{tokens:0}", Baseline(measured, Strategies.WeightedBestOfN, n), Tokens(measured, Strategies.WeightedBestOfN, n),
+                    Baseline(measured, Strategies.SelfConsistency, n), Tokens(measured, Strategies.SelfConsistency, n));
             }
 
             AnsiConsole.Write(curve);
@@ -165,7 +142,7 @@ public static class PolicyCommand
             {
                 if (predictedBounds is null)
                 {
-                    File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { oracle = parse.GetValue(oracle), configurations = configs.Select(c => c.File), choices = policy },
+                    File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { oracle = parse.GetValue(oracle), configurations = configs.Select(c => Path.GetFileName(c.File).Replace(".db", "", StringComparison.Ordinal)), choices = policy },
                         new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
                 }
                 else
@@ -182,7 +159,7 @@ public static class PolicyCommand
                             Bins = [.. Enumerable.Range(1, DifficultyBins.Count).Select(bin =>
                                 policy.FirstOrDefault(c => c.Bin == bin && c.Budget == n) is { } c
                                     ? steps[(c.Strategy, c.StrategyBudget)] with { Tokens = c.MeanTokens, Accuracy = c.CrossValidatedAccuracy ?? c.Accuracy }
-                                : new PolicyStep { Strategy = "weighted-best-of-n", N = probeCount })], // a bin no calibration problem fell in: the probes decide
+                                : new PolicyStep { Strategy = Strategies.WeightedBestOfN, N = probeCount })], // a bin no calibration problem fell in: the probes decide
                         })],
                     };
                     shipped.Validate();
@@ -223,34 +200,25 @@ public static class PolicyCommand
                 return 2;
             }
 
-            await using var db = BatchesCommands.Open(parse, connection);
-            if (db is null)
+            return await WithDatabase(parse, connection, async db =>
             {
-                return 2;
-            }
+                var version = await Router.Planning.PolicyStore.Import(db, policy, DateTimeOffset.UtcNow, ct);
+                if (parse.GetValue(activateNow))
+                {
+                    await Router.Planning.PolicyStore.Activate(db, version, ct);
+                }
 
-            var version = await Router.Planning.PolicyStore.Import(db, policy, DateTimeOffset.UtcNow, ct);
-            if (parse.GetValue(activateNow))
-            {
-                await Router.Planning.PolicyStore.Activate(db, version, ct);
-            }
-
-            Console.WriteLine(version);
-            Console.Error.WriteLine($"stored as version {version}{(parse.GetValue(activateNow) ? ", active" : "; activate it with: ttc policy activate " + version)}");
-            return 0;
+                Console.WriteLine(version);
+                Console.Error.WriteLine($"stored as version {version}{(parse.GetValue(activateNow) ? ", active" : "; activate it with: ttc policy activate " + version)}");
+                return 0;
+            });
         });
 
         var version = new Argument<int>("VERSION");
         var activate = new Command("activate", "Make VERSION the one active version (Routers follow it within Router:PolicyRefreshSeconds)");
         activate.Arguments.Add(version);
-        activate.SetAction(async (parse, ct) =>
+        activate.SetAction((parse, ct) => WithDatabase(parse, connection, async db =>
         {
-            await using var db = BatchesCommands.Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             if (!await Router.Planning.PolicyStore.Activate(db, parse.GetValue(version), ct))
             {
                 Console.Error.WriteLine($"error: VERSION: there is no policy version {parse.GetValue(version)} (ttc policy show)");
@@ -259,19 +227,13 @@ public static class PolicyCommand
 
             Console.WriteLine($"policy version {parse.GetValue(version)} is active");
             return 0;
-        });
+        }));
 
         var which = new Argument<int?>("VERSION") { Arity = ArgumentArity.ZeroOrOne, Description = "One version (default: all)" };
         var show = new Command("show", "Stored versions: which is active, and per budget the strategy of each difficulty bin");
         show.Arguments.Add(which);
-        show.SetAction(async (parse, ct) =>
+        show.SetAction((parse, ct) => WithDatabase(parse, connection, async db =>
         {
-            await using var db = BatchesCommands.Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             var versions = await Router.Planning.PolicyStore.List(db, parse.GetValue(which), ct);
             if (versions.Count == 0)
             {
@@ -298,12 +260,29 @@ public static class PolicyCommand
             }
 
             return 0;
-        });
+        }));
 
         command.Subcommands.Add(import);
         command.Subcommands.Add(activate);
         command.Subcommands.Add(show);
     }
+
+    /// <summary>Runs <paramref name="action"/> on the platform database; 2 (after saying why) when there is no connection string.</summary>
+    private static async Task<int> WithDatabase(ParseResult parse, Option<string?> connection, Func<Platform.Storage.PlatformDbContext, Task<int>> action)
+    {
+        await using var db = BatchesCommands.Open(parse, connection);
+        return db is null ? 2 : await action(db);
+    }
+
+    private static bool IsSampling(string strategy) => strategy is Strategies.SelfConsistency or Strategies.BestOfN or Strategies.WeightedBestOfN;
+
+    /// <summary>
+    /// What a configuration costs after the probes: a sampling strategy draws only what it lacks (the
+    /// probes join its pool), so its tokens are the share of its samples beyond them; anything else runs whole.
+    /// </summary>
+    private static IEnumerable<SweepOutcome> AfterProbes(List<SweepOutcome> rows, int probes) =>
+        probes == 0 || !IsSampling(rows[0].Strategy) ? rows
+            : rows.Select(r => r with { Tokens = r.Tokens * Math.Max(0.0, r.Budget - probes) / r.Budget });
 
     private static string Baseline(List<SweepOutcome> outcomes, string strategy, int n)
     {
@@ -359,8 +338,8 @@ public static class PolicyCommand
             var scores = first.Select(i => i.Score).ToList();
             var pick = strategy switch
             {
-                "self-consistency" => Platform.Reasoning.Selection.AnswerSelection.Majority(answers),
-                "best-of-n" => Platform.Reasoning.Selection.AnswerSelection.Best(answers, scores),
+                Strategies.SelfConsistency => Platform.Reasoning.Selection.AnswerSelection.Majority(answers),
+                Strategies.BestOfN => Platform.Reasoning.Selection.AnswerSelection.Best(answers, scores),
                 _ => Platform.Reasoning.Selection.AnswerSelection.Weighted(answers, scores),
             };
             var answer = pick is { } i ? answers[i] : null;
@@ -433,7 +412,7 @@ public static class PolicyCommand
             using var plan = JsonDocument.Parse(reader.GetString(1));
             var p = plan.RootElement;
             if (p.GetProperty("generatorModel").GetString() != generator ||
-                (p.GetProperty("strategy").GetString() is not ("greedy" or "self-consistency") && p.GetProperty("verifierModel").GetString() != verifier))
+                (Strategies.UsesVerifier(p.GetProperty("strategy").GetString()!) && p.GetProperty("verifierModel").GetString() != verifier))
             {
                 return [];
             }
