@@ -26,7 +26,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// <summary>The fitted policy compute-optimal follows — the active stored version, else the policy file — or why there is none.</summary>
     public (ComputeOptimalPolicy? Policy, string? Error) Policy => activePolicy?.Invoke() is { } stored ? (stored, null) : _file.Value;
 
-    public static (ComputeOptimalPolicy?, string?) LoadPolicy(string? configured)
+    private static (ComputeOptimalPolicy?, string?) LoadPolicy(string? configured)
     {
         var path = configured;
         if (string.IsNullOrWhiteSpace(path))
