@@ -61,9 +61,9 @@ public sealed class GenerationService : IAsyncDisposable
             return Failed($"samples per prefix x prefixes must be between 1 and {_options.MaxSamplesPerRequest} (was {command.SamplesPerPrefix} x {command.Prefixes.Count})");
         }
 
-        if (command.Mode is not ("full" or "step"))
+        if (command.Mode is not ("full" or "step" or "revise"))
         {
-            return Failed($"mode must be 'full' or 'step' (was '{command.Mode}')");
+            return Failed($"mode must be 'full', 'step' or 'revise' (was '{command.Mode}')");
         }
 
         DecoderSession session;
@@ -95,9 +95,21 @@ public sealed class GenerationService : IAsyncDisposable
             };
         }
 
+        List<string> prompts;
+        try
+        {
+            prompts = command.Mode == "revise"
+                ? command.Prefixes.Select(p => RevisionPrompt.Build(session, command.Problem, p.Attempts ?? [], command.Sampling.MaxNewTokens)).ToList()
+                : command.Prefixes.Select(p => prompt + p.Text).ToList();
+        }
+        catch (ArgumentException e)
+        {
+            return Failed($"revise: {e.Message}");
+        }
+
         var requests = command.Prefixes.Select((prefix, i) => new GenerationRequest
         {
-            Prompt = prompt + prefix.Text,
+            Prompt = prompts[i],
             Samples = command.SamplesPerPrefix,
             StopStrings = stops,
             StopAfter = Math.Max(1, command.Steps),

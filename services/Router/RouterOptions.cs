@@ -13,6 +13,9 @@ public sealed class RouterOptions
     public string DefaultGenerator { get; set; } = "gen-small";
     public string DefaultVerifier { get; set; } = "prm";
 
+    /// <summary>The revision model of sequential-revisions plans when a batch names none.</summary>
+    public string DefaultReviser { get; set; } = "gen-revise";
+
     /// <summary>Tokens a sample may generate.</summary>
     public int MaxNewTokens { get; set; } = 128;
 

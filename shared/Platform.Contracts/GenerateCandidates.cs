@@ -21,7 +21,7 @@ public record GenerateCandidates
     /// <summary>Samples per prefix.</summary>
     public int SamplesPerPrefix { get; init; } = 1;
 
-    /// <summary>"full": sample to the end of the answer; "step": stop after <see cref="Steps"/> reasoning steps.</summary>
+    /// <summary>"full": sample to the end of the answer; "step": stop after <see cref="Steps"/> reasoning steps; "revise": a revision model writes the next attempt after each prefix's <see cref="GenerationPrefix.Attempts"/>.</summary>
     public string Mode { get; init; } = "full";
 
     /// <summary>In "step" mode, how many steps to write (1 for expansion, k for a lookahead rollout).</summary>

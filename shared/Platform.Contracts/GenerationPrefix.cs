@@ -8,4 +8,10 @@ public record GenerationPrefix
 
     /// <summary>Solution text generated so far, appended after the prompt.</summary>
     public string Text { get; init; } = "";
+
+    /// <summary>
+    /// "revise" mode: the chain's earlier attempts, oldest first. The Generator shows the revision model as
+    /// many of the latest as its manifest allows and its context holds, then samples a new attempt.
+    /// </summary>
+    public IReadOnlyList<string>? Attempts { get; init; }
 }

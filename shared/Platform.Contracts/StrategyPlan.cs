@@ -25,7 +25,17 @@ public record StrategyPlan
     public int TopK { get; init; }
     public int MaxNewTokens { get; init; }
 
+    /// <summary>sequential-revisions: parallel chains P and attempts per chain L (N = P x L), and how the answer is picked ("verifier" or "majority").</summary>
+    public int Chains { get; init; }
+
+    public int ChainLength { get; init; }
+    public string? RevisionSelection { get; init; }
+
     public string GeneratorModel { get; init; } = "";
+
+    /// <summary>sequential-revisions: the model that writes revisions (the first attempt of a chain comes from <see cref="GeneratorModel"/>).</summary>
+    public string? ReviseModel { get; init; }
+
     public string VerifierModel { get; init; } = "";
 
     /// <summary>For the budget-forcing strategy.</summary>

@@ -44,6 +44,17 @@ public record SubmitBatch
     /// <summary>Total generated-token budget for the batch, split across problems by the Router.</summary>
     public long? TokenBudget { get; init; }
 
+    /// <summary>sequential-revisions: parallel chains P and attempts per chain L (N = P x L; either may be left out).</summary>
+    public int? Chains { get; init; }
+
+    public int? ChainLength { get; init; }
+
+    /// <summary>sequential-revisions: "verifier" (best of each chain, then weighted across chains; default) or "majority" (over all attempts).</summary>
+    public string? RevisionSelection { get; init; }
+
+    /// <summary>sequential-revisions: the revision model (default: the Router's, gen-revise).</summary>
+    public string? ReviseModel { get; init; }
+
     public string? GeneratorModel { get; init; }
     public string? VerifierModel { get; init; }
     public int? Seed { get; init; }

@@ -9,4 +9,7 @@ root.Subcommands.Add(PrmDataCommand.Create());
 root.Subcommands.Add(TrainPrmCommand.Create());
 root.Subcommands.Add(CardCommand.Create());
 root.Subcommands.Add(ProbePrmCommand.Create());
+root.Subcommands.Add(ReviseDataCommand.Create());
+root.Subcommands.Add(TrainReviseCommand.Create());
+root.Subcommands.Add(EvaluateRevisionsCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -118,6 +118,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         Strategy = plan.Strategy, N = plan.N, Aggregation = plan.Aggregation, Temperature = plan.Temperature, BeamWidth = plan.BeamWidth,
         Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
         TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
+        Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection,
         Policy = plan.PolicyJson is { } policy ? System.Text.Json.JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
     };
 
@@ -227,6 +228,11 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             SampleSolutions s => Generate([""], s.Samples, "full", 1, s.Temperature, s.BudgetForcing ? plan.BudgetForcing ?? new BudgetForcingSettings() : null),
             ExpandNodes e => Generate(e.Nodes, e.Samples, "step", 1, plan.Temperature, null),
             RollOut r => Generate(r.Nodes, 1, r.Steps > 0 ? "step" : "full", Math.Max(1, r.Steps), r.Temperature, null),
+            ReviseChains r => Generate([], 1, "revise", 1, r.Temperature, null) with
+            {
+                Model = plan.ReviseModel is { Length: > 0 } reviser ? reviser : throw new ArgumentException("a sequential-revisions plan names no revision model"),
+                Prefixes = r.Chains.Select(c => new GenerationPrefix { Key = c.Key, Attempts = c.Attempts }).ToList(),
+            },
             ScoreTexts s => new ScoreCandidates
             {
                 RequestId = requestId, RunId = runId, Round = index, Kind = request.Kind, Model = plan.VerifierModel, Problem = problem,

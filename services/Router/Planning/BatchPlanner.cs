@@ -160,6 +160,8 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
+                Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection,
+                ReviseModel = planned.Strategy == Strategies.SequentialRevisions ? submit.ReviseModel ?? options.DefaultReviser : null,
                 BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
             run.Strategy = plan.Strategy;
@@ -255,6 +257,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return R("BeamWidth", $"the beam width must be between 1 and N and divide N (N={s.N ?? 16}, beam width={m})");
         }
 
+        if (RevisionError(s) is { } revision)
+        {
+            return R(revision.Field, revision.Reason);
+        }
+
         if (s.BudgetForcing is { } f && (f.MinThinkingTokens < 0 || f.MaxThinkingTokens < Math.Max(1, f.MinThinkingTokens) || f.MaxWaits is < 0 or > 64))
         {
             return R("BudgetForcing", $"need 0 <= min <= max thinking tokens, max >= 1 and 0..64 waits (min={f.MinThinkingTokens}, max={f.MaxThinkingTokens}, waits={f.MaxWaits})");
@@ -281,6 +288,36 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         }
 
         return null;
+    }
+
+    /// <summary>Chains, chain length and selection of sequential revisions: N = P x L, and only with that strategy.</summary>
+    private static (string Field, string Reason)? RevisionError(SubmitBatch s)
+    {
+        if (s.Strategy != Strategies.SequentialRevisions)
+        {
+            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || s.ReviseModel is not null
+                ? ("Strategy", "chains, chain length, revision selection and revise model belong to strategy sequential-revisions")
+                : null;
+        }
+
+        var n = s.N ?? DefaultPolicy.DefaultN;
+        if (s.Chains is < 1 || s.ChainLength is < 1)
+        {
+            return (s.Chains is < 1 ? "Chains" : "ChainLength", $"chains and chain length must be at least 1 (chains={s.Chains}, chain length={s.ChainLength})");
+        }
+
+        var (p, l) = Platform.Reasoning.Controllers.ControllerRegistry.ChainShape(n, s.Chains ?? 0, s.ChainLength ?? 0);
+        if (p * l != n)
+        {
+            return (s.Chains is not null ? "Chains" : "ChainLength", $"chains x chain length must equal N (N={n}, chains={p}, chain length={l})");
+        }
+
+        if (s.RevisionSelection is not (null or "verifier" or "majority"))
+        {
+            return ("RevisionSelection", $"revision selection must be 'verifier' or 'majority' (was '{s.RevisionSelection}')");
+        }
+
+        return s.ReviseModel is { Length: 0 } ? ("ReviseModel", "a model name cannot be empty") : null;
     }
 
     /// <summary>

@@ -61,6 +61,9 @@ public sealed record ModelManifest
     /// <summary>For a PRM: how step scores are read.</summary>
     public VerifierInfo? Verifier { get; init; }
 
+    /// <summary>For a revision model: how earlier attempts are shown to it.</summary>
+    public RevisionInfo? Revision { get; init; }
+
     /// <summary>Training provenance: run, seed, data, tokens seen.</summary>
     public Dictionary<string, JsonElement>? Training { get; init; }
 }
@@ -113,6 +116,15 @@ public sealed record AnswerInfo
 
     /// <summary>"arithmetic", "gsm8k", "boxed" ...: how the grader extracts the answer.</summary>
     public string Format { get; init; } = "arithmetic";
+}
+
+public sealed record RevisionInfo
+{
+    /// <summary>The line written after every earlier attempt (each attempt ends with a newline before it).</summary>
+    public string Separator { get; init; } = "==\n";
+
+    /// <summary>Earlier attempts the model was trained to read, at most.</summary>
+    public int MaxAttempts { get; init; } = 4;
 }
 
 public sealed record VerifierInfo

@@ -109,6 +109,15 @@ public sealed record RollOut(IReadOnlyList<string> Nodes, int Steps, double Temp
     public override string Kind => RequestKinds.Rollout;
 }
 
+/// <summary>
+/// Ask the revision model for the next attempt of each chain: the key of the chain's last attempt and
+/// the chain's latest attempts (oldest first) to show it; one sample each.
+/// </summary>
+public sealed record ReviseChains(IReadOnlyList<(string Key, IReadOnlyList<string> Attempts)> Chains, double Temperature) : ControllerRequest
+{
+    public override string Kind => RequestKinds.Revise;
+}
+
 /// <summary>Score with the verifier the given texts (node key, text from the root).</summary>
 public sealed record ScoreTexts(IReadOnlyList<(string Key, string Text)> Items, string RoundKind = RequestKinds.Score) : ControllerRequest
 {
@@ -127,6 +136,7 @@ public static class RequestKinds
     public const string Generate = "generate";
     public const string Expand = "expand";
     public const string Rollout = "rollout";
+    public const string Revise = "revise";
     public const string Score = "score";
     public const string Probe = "probe";
     public const string ProbeScore = "probe-score";

@@ -26,6 +26,14 @@ public sealed record ControllerSettings
     /// <summary>Probe samples run first (scored, then handed to the strategy); 0: none.</summary>
     public int Probes { get; init; }
 
+    /// <summary>Sequential revisions: parallel chains P and attempts per chain L (0: from N, P = the largest divisor of N not above √N).</summary>
+    public int Chains { get; init; }
+
+    public int ChainLength { get; init; }
+
+    /// <summary>Sequential revisions: "verifier" (best per chain, then weighted across chains) or "majority" (over all attempts).</summary>
+    public string? RevisionSelection { get; init; }
+
     /// <summary>For compute-optimal: the fitted policy's rule for what follows the probes.</summary>
     public Policy.PolicyFollowUp? Policy { get; init; }
 }
@@ -50,6 +58,7 @@ public static class ControllerRegistry
         [Strategies.Mcts] = Tree,
         [Strategies.ComputeOptimal] = s => ProbeThen.Create(s.Probes > 0 ? s.Probes : 4, s.Temperature > 0 ? s.Temperature : 0.8,
             s.Policy ?? throw new ArgumentException("compute-optimal needs a fitted policy (ttc policy fit; Router:PolicyFile) and the plan carries none")),
+        [Strategies.SequentialRevisions] = Revisions,
     };
 
     private static readonly (Type Type, string Name)[] Types =
@@ -58,6 +67,7 @@ public static class ControllerRegistry
         (typeof(BeamSearch), "beam"),
         (typeof(Mcts), "mcts"),
         (typeof(ProbeThen), "probe-then"),
+        (typeof(SequentialRevisions), "revisions"),
     ];
 
     private static readonly JsonSerializerOptions Json = new()
@@ -112,6 +122,30 @@ public static class ControllerRegistry
     {
         N = s.N, M = s.BeamWidth > 0 ? s.BeamWidth : DefaultWidth(s.N), MaxRounds = s.MaxRounds > 0 ? s.MaxRounds : 40, Diverse = diverse, Lookahead = lookahead,
     });
+
+    /// <summary>P and L of a sequential-revisions plan: as given, or P = <see cref="DefaultWidth"/>(N) and L = N / P.</summary>
+    public static (int Chains, int Length) ChainShape(int n, int chains, int length) => (chains, length) switch
+    {
+        ( > 0, > 0) => (chains, length),
+        ( > 0, _) => (chains, Math.Max(1, n / chains)),
+        (_, > 0) => (Math.Max(1, n / length), length),
+        _ => (DefaultWidth(n), n / DefaultWidth(n)),
+    };
+
+    private static SequentialRevisions Revisions(ControllerSettings s)
+    {
+        var (chains, length) = ChainShape(s.N, s.Chains, s.ChainLength);
+        return SequentialRevisions.Create(new RevisionSettings
+        {
+            Chains = chains, Length = length, Temperature = s.Temperature, Aggregation = StepAggregations.Parse(s.Aggregation),
+            Selection = s.RevisionSelection switch
+            {
+                null or "" or "verifier" => RevisionSelection.Verifier,
+                "majority" => RevisionSelection.Majority,
+                var other => throw new ArgumentException($"revision selection must be 'verifier' or 'majority' (was '{other}')"),
+            },
+        });
+    }
 
     private static Mcts Tree(ControllerSettings s)
     {

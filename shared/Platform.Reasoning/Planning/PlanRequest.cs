@@ -21,6 +21,9 @@ public static class DefaultPolicy
     public const double SamplingTemperature = 0.8;
     public const int MaxN = 1024;
 
+    /// <summary>Samples of a fixed sampling or search strategy when the batch gives no N.</summary>
+    public const int DefaultN = 16;
+
     /// <summary>Samples per difficulty bin 1..5.</summary>
     private static readonly int[] BudgetByBin = [1, 4, 8, 16, 16];
 
@@ -30,7 +33,7 @@ public static class DefaultPolicy
         if (request.Strategy is { } fixedStrategy)
         {
             var single = fixedStrategy is Strategies.Greedy or Strategies.BudgetForcing;
-            var n = single ? 1 : request.N ?? 16;
+            var n = single ? 1 : request.N ?? DefaultN;
             return new PlannedStrategy(fixedStrategy, n, aggregation, single ? 0 : SamplingTemperature);
         }
 

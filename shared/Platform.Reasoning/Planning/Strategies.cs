@@ -16,12 +16,15 @@ public static class Strategies
     /// <summary>Probes first; a fitted policy maps their verifier scores to a difficulty bin and the bin to a strategy.</summary>
     public const string ComputeOptimal = "compute-optimal";
 
-    public static readonly IReadOnlyList<string> All = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing, ComputeOptimal];
+    /// <summary>P chains of L attempts: a generator sample, then revisions by a revision model that reads the chain's last attempts.</summary>
+    public const string SequentialRevisions = "sequential-revisions";
+
+    public static readonly IReadOnlyList<string> All = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing, ComputeOptimal, SequentialRevisions];
 
     /// <summary>Strategies whose run controller exists.</summary>
-    public static readonly IReadOnlyList<string> Available = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing, ComputeOptimal];
+    public static readonly IReadOnlyList<string> Available = All;
 
-    public static bool UsesVerifier(string strategy) => strategy is BestOfN or WeightedBestOfN or BeamSearch or Lookahead or Dvts or Mcts or ComputeOptimal;
+    public static bool UsesVerifier(string strategy) => strategy is BestOfN or WeightedBestOfN or BeamSearch or Lookahead or Dvts or Mcts or ComputeOptimal or SequentialRevisions;
 
     /// <summary>Null when the strategy can run; otherwise why not.</summary>
     public static string? Check(string? strategy) => strategy switch

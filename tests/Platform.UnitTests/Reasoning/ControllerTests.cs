@@ -74,6 +74,8 @@ public sealed class ControllerTests
                 })).ToList());
             case RollOut r:
                 return c.OnGenerated(r.Nodes.Select(node => new Continuation(node, 0, $"9+9=18\nA: {node.Length % 3}\n", 12, "eos")).ToList());
+            case ReviseChains v:
+                return c.OnGenerated(v.Chains.Select(chain => new Continuation(chain.Key, 0, $"2+2=4\nA: {(chain.Key.Length + chain.Attempts.Count) % 3}\n", 10, "eos")).ToList());
             case ScoreTexts t:
                 return c.OnScored(t.Items.ToDictionary(i => i.Key, i => (IReadOnlyList<double>)[0.5, 1.0 / (1 + i.Key.Length) + i.Text.Length % 7 / 10.0]));
             default:

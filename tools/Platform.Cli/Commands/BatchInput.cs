@@ -11,7 +11,7 @@ public sealed class BatchInput
     public Option<string> Format { get; } = new("--format") { Description = "auto, arithmetic, gsm8k or math500", DefaultValueFactory = _ => "auto" };
     public Option<string?> Strategy { get; } = new("--strategy")
     {
-        Description = "greedy, self-consistency, best-of-n, weighted-best-of-n, beam-search, lookahead, dvts, mcts (default: the Router's policy)",
+        Description = "greedy, self-consistency, best-of-n, weighted-best-of-n, beam-search, lookahead, dvts, mcts, budget-forcing, compute-optimal, sequential-revisions (default: the Router's policy)",
     };
     public Option<int?> N { get; } = new("--n") { Description = "Samples per problem (1..1024)" };
     public Option<string?> Aggregation { get; } = new("--aggregation") { Description = "PRM step aggregation: last, min, prod, mean" };
@@ -25,6 +25,10 @@ public sealed class BatchInput
     public Option<int?> Iterations { get; } = new("--iterations") { Description = "MCTS iterations (default N / branching)" };
     public Option<long?> SearchTokenBudget { get; } = new("--search-token-budget") { Description = "mcts: stop once a run has generated this many tokens" };
     public Option<long?> TokenBudget { get; } = new("--total-budget") { Description = "compute-optimal: generated tokens for the whole batch, split across problems by the fitted policy" };
+    public Option<int?> Chains { get; } = new("--chains") { Description = "sequential-revisions: parallel chains P (N = P x L; default √N)" };
+    public Option<int?> ChainLength { get; } = new("--chain-length") { Description = "sequential-revisions: attempts per chain L (the first sample, then L - 1 revisions)" };
+    public Option<string?> RevisionSelection { get; } = new("--revision-selection") { Description = "sequential-revisions: 'verifier' (best of each chain, then weighted across chains; default) or 'majority' (over all attempts)" };
+    public Option<string?> ReviseModel { get; } = new("--revise-model") { Description = "sequential-revisions: revision model name (default gen-revise)" };
     public Option<string?> MctsSelect { get; } = new("--mcts-select") { Description = "mcts: final answer by 'visits' (default) or 'value'" };
     public Option<int?> MinThinking { get; } = new("--min-thinking") { Description = "budget-forcing: minimum thinking tokens" };
     public Option<int?> MaxThinking { get; } = new("--max-thinking") { Description = "budget-forcing: maximum thinking tokens" };
@@ -34,7 +38,7 @@ public sealed class BatchInput
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TokenBudget, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TokenBudget, Chains, ChainLength, RevisionSelection, ReviseModel, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
         {
             command.Options.Add(o);
         }
@@ -87,6 +91,8 @@ public sealed class BatchInput
             BeamWidth = parse.GetValue(BeamWidth), Lookahead = parse.GetValue(Lookahead), Iterations = parse.GetValue(Iterations),
             SearchTokenBudget = parse.GetValue(SearchTokenBudget),
             TokenBudget = parse.GetValue(TokenBudget),
+            Chains = parse.GetValue(Chains), ChainLength = parse.GetValue(ChainLength), RevisionSelection = parse.GetValue(RevisionSelection),
+            ReviseModel = parse.GetValue(ReviseModel),
             SelectByValue = parse.GetValue(MctsSelect) == "value" ? true : null,
             BudgetForcing = parse.GetValue(MinThinking) is null && parse.GetValue(MaxThinking) is null && parse.GetValue(MaxWaits) is null && parse.GetValue(Continuation) is null
                 ? null

@@ -40,7 +40,7 @@ public static class ExportCommand
                 provenance["checkpoint_step"] = JsonSerializer.SerializeToElement(checkpoint);
             }
             var kind = info?.Kind is "prm" or "orm" ? info.Kind : parse.GetValue(generative) ? "prm" : null;
-            var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance, kind);
+            var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance, kind, info?.Kind == "revision" ? info.RevisionAttempts ?? 4 : null);
             var (full, incremental) = Check(model, Path.Combine(target, "model.onnx"));
             Console.WriteLine($"exported {manifest.Name}: {manifest.Parameters:N0} parameters, {new FileInfo(Path.Combine(target, "model.onnx")).Length / 1e6:F1} MB; " +
                 $"parity max |Δ| full-sequence {full:E2}{(incremental is { } inc ? $", prefill + 8 cached steps {inc:E2}" : "")}");
@@ -60,6 +60,14 @@ public static class ExportCommand
             [.. TaskText.PromptIds("715-(511+11)+409"), .. tokenizer.Encode("511+11=522\n")],
             [.. TaskText.PromptIds("2*9")],
         ];
+        if (model.Config.Context > 256)
+        {
+            // A long-context model (the revision model) is also checked past the 128 positions of the others.
+            string[] attempts = ["37+48=85\n85*3=255\n255-19=236\nA: 236\n", "37+48=84\n84*3=252\n252-19=233\nA: 233\n", "37+48=85\n85*3=245\n245-19=226\nA: 226\n",
+                "37+48=85\n85*3=255\n255-19=234\nA: 234\n"];
+            batch = [.. batch, [.. TaskText.PromptIds("(37+48)*3-19"), .. tokenizer.Encode(Reasoning.Revisions.RevisionFormat.Context(attempts) + "37+48=85\n")]];
+        }
+
         var full = Parity.FullSequence(model, onnxPath, batch);
         double? incremental = model.Config.ScoreHead ? null
             : Parity.Incremental(model, onnxPath, TaskText.PromptIds("(37+48)*3-19"), tokenizer.Encode("37+48=85"));

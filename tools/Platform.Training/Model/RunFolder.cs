@@ -17,6 +17,9 @@ public sealed record RunInfo(
     [JsonPropertyName("labels")] public string? Labels { get; init; }
 
     [JsonPropertyName("examples")] public int? Examples { get; init; }
+
+    /// <summary>For a revision model: earlier attempts it was trained to read, at most.</summary>
+    [JsonPropertyName("revision_attempts")] public int? RevisionAttempts { get; init; }
 }
 
 /// <summary>A training run's folder: weights, curve and the record of how it was made.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Platform.Inference.Models;
 using Platform.Reasoning.Arithmetic;
+using Platform.Reasoning.Revisions;
 using Platform.Training.Data;
 using Platform.Training.Model;
 
@@ -10,12 +11,16 @@ namespace Platform.Training.Onnx;
 public static class ModelExport
 {
     /// <param name="kind">"decoder", "prm" or "orm"; by default "prm" for a score head, else "decoder".</param>
-    public static ModelManifest Write(Gpt model, string name, string directory, Dictionary<string, JsonElement>? training = null, string? kind = null)
+    /// <param name="revisionAttempts">For a revision model: earlier attempts it reads (adds the manifest's revision section).</param>
+    public static ModelManifest Write(Gpt model, string name, string directory, Dictionary<string, JsonElement>? training = null, string? kind = null, int? revisionAttempts = null)
     {
         Directory.CreateDirectory(directory);
         var onnxPath = Path.Combine(directory, "model.onnx");
         OnnxExporter.Write(OnnxExporter.Export(model, name), onnxPath);
-        var manifest = Manifest(model.Config, name, ModelDirectory.Sha256(onnxPath), training, kind);
+        var manifest = Manifest(model.Config, name, ModelDirectory.Sha256(onnxPath), training, kind) with
+        {
+            Revision = revisionAttempts is { } k ? new RevisionInfo { Separator = RevisionFormat.DefaultSeparator, MaxAttempts = k } : null,
+        };
         File.WriteAllText(Path.Combine(directory, ModelManifest.FileName), JsonSerializer.Serialize(manifest, ModelManifest.Json));
         return manifest;
     }

@@ -1,0 +1,149 @@
+using Platform.Reasoning.Controllers;
+using Platform.Reasoning.Planning;
+using Platform.Reasoning.Revisions;
+
+namespace Platform.UnitTests.Reasoning;
+
+/// <summary>The revision context and the sequential-revisions controller, driven by scripted replies.</summary>
+public sealed class RevisionTests
+{
+    [Theory]
+    // attempts (| between), max attempts, max chars, expected context (\n written as /)
+    [InlineData("A: 1/", 4, int.MaxValue, "A: 1/==/")]
+    [InlineData("A: 1", 4, int.MaxValue, "A: 1/==/")]                                  // a missing newline is added
+    [InlineData("A: 1/|A: 2/|A: 3/", 4, int.MaxValue, "A: 1/==/A: 2/==/A: 3/==/")]
+    [InlineData("A: 1/|A: 2/|A: 3/|A: 4/|A: 5/", 4, int.MaxValue, "A: 2/==/A: 3/==/A: 4/==/A: 5/==/")] // only the latest four
+    [InlineData("A: 1/|A: 2/|A: 3/", 2, int.MaxValue, "A: 2/==/A: 3/==/")]
+    [InlineData("A: 1/|A: 2/|A: 3/", 4, 16, "A: 2/==/A: 3/==/")]                      // older attempts dropped to fit
+    [InlineData("A: 1/|A: 2/|A: 3/", 4, 8, "A: 3/==/")]
+    [InlineData("A: 1/|A: 22/", 4, 5, "2/==/")]                                          // the newest alone, cut from its start
+    public void The_context_keeps_the_latest_attempts_that_fit(string attempts, int maxAttempts, int maxChars, string expected)
+    {
+        var list = attempts.Split('|').Select(a => a.Replace('/', '\n')).ToList();
+        var context = RevisionFormat.Context(list, maxAttempts, RevisionFormat.DefaultSeparator, maxChars);
+        Assert.Equal(expected.Replace('/', '\n'), context);
+        Assert.True(context.Length <= maxChars);
+        Assert.Equal(context.Split("==\n", StringSplitOptions.RemoveEmptyEntries).Length, RevisionFormat.AttemptsInContext(list, maxAttempts, RevisionFormat.DefaultSeparator, maxChars));
+    }
+
+    [Theory]
+    [InlineData("", "", 0)]
+    [InlineData("abc", "", 3)]
+    [InlineData("37+48=85", "37+48=84", 1)]
+    [InlineData("37+48=85\nA: 85", "37+48=85\n85*2=170\nA: 170", 12)]
+    [InlineData("kitten", "sitting", 3)]
+    public void Edit_distance_counts_inserts_deletes_and_substitutions(string a, string b, int expected)
+    {
+        Assert.Equal(expected, RevisionFormat.EditDistance(a, b));
+        Assert.Equal(expected, RevisionFormat.EditDistance(b, a));
+    }
+
+    private static Continuation Attempt(string key, string answer) => new(key, 0, answer == "_" ? "1+1=2\n" : $"1+1=2\nA: {answer}\n", 8, answer == "_" ? "length" : "eos");
+
+    private static SequentialRevisions Chains(int p, int l, string selection = "verifier") =>
+        Assert.IsType<SequentialRevisions>(ControllerRegistry.Create(new ControllerSettings
+        {
+            Strategy = Strategies.SequentialRevisions, N = p * l, Chains = p, ChainLength = l, RevisionSelection = selection,
+        }));
+
+    [Fact]
+    public void Chains_start_from_samples_then_revise_round_by_round_with_the_latest_attempts_in_context()
+    {
+        var controller = Chains(2, 6);
+        var first = Assert.IsType<SampleSolutions>(controller.Start());
+        Assert.Equal((2, RequestKinds.Generate), (first.Samples, first.Kind));
+        var request = controller.OnGenerated([new Continuation("", 0, "1+1=3\nA: 3\n", 8, "eos"), new Continuation("", 1, "1+1=2\nA: 2\n", 8, "eos")]);
+        for (var round = 1; round < 6; round++)
+        {
+            var revise = Assert.IsType<ReviseChains>(request);
+            Assert.Equal(RequestKinds.Revise, revise.Kind);
+            Assert.Equal(controller.Chains.Select(c => c[^1]), revise.Chains.Select(c => c.Key));
+            Assert.All(revise.Chains, c => Assert.Equal(Math.Min(round, 4), c.Attempts.Count)); // the window of four
+            Assert.Equal(controller.Nodes[controller.Chains[0][^1]].Text, revise.Chains[0].Attempts[^1]);
+
+            // Resume mid-chain: the state is saved with every round and loaded for its reply.
+            controller = Assert.IsType<SequentialRevisions>(ControllerRegistry.Load(ControllerRegistry.Save(controller)));
+            request = controller.OnGenerated(revise.Chains.Select(c => Attempt(c.Key, $"{round}")).Reverse().ToList());
+            Assert.Equal(2, controller.Created.Count);
+            Assert.All(controller.Created, k => Assert.Equal(revise.Chains[controller.Nodes[k].Group].Key, controller.Nodes[k].Parent));
+        }
+
+        var score = Assert.IsType<ScoreTexts>(request);
+        Assert.Equal(12, score.Items.Count);
+        Assert.All(controller.Chains, c => Assert.Equal(6, c.Count));
+        Assert.Equal("1+1=2\nA: 5\n", controller.Nodes[controller.Chains[1][^1]].Text); // an attempt's text is its own, not its chain's
+    }
+
+    [Theory]
+    // answers per chain (chains separated by ;), scores likewise, selection, expected answer
+    [InlineData("1,2;3,3", "0.9,0.2;0.6,0.6", "verifier", "1")]   // best per chain: 1 (0.9) and 3 (0.6): 1 wins across chains, though 3 has more attempts
+    [InlineData("1,2;3,3;3,1", "0.9,0.2;0.6,0.6;0.5,0.1", "verifier", "3")] // 3 (0.6 + 0.5) beats 1 (0.9)
+    [InlineData("1,2;2,1", "0.1,0.9;0.8,0.3", "verifier", "2")]
+    [InlineData("_,4;5,5", "0.99,0.1;0.5,0.5", "verifier", "5")]   // an attempt without an answer is never a chain's pick
+    [InlineData("1,2;2,1;1,1", "0,0;0,0;0,0", "majority", "1")]     // majority over all attempts
+    [InlineData("2,2;1,3", "0,0;0,0", "majority", "2")]
+    public void The_answer_is_the_best_of_each_chain_weighted_across_chains_or_a_majority_over_all_attempts(string answers, string scores, string selection, string expected)
+    {
+        var chains = answers.Split(';').Select(c => c.Split(',')).ToList();
+        var controller = Chains(chains.Count, chains[0].Length, selection);
+        var request = controller.Start();
+        request = controller.OnGenerated(chains.Select((c, i) => Attempt("", c[0]) with { SampleIndex = i }).ToList());
+        for (var t = 1; t < chains[0].Length; t++)
+        {
+            var revise = Assert.IsType<ReviseChains>(request);
+            request = controller.OnGenerated(revise.Chains.Select((c, i) => Attempt(c.Key, chains[i][t])).ToList());
+        }
+
+        if (selection == "verifier")
+        {
+            var values = scores.Split(';').Select(c => c.Split(',').Select(double.Parse).ToList()).ToList();
+            var score = Assert.IsType<ScoreTexts>(request);
+            var byKey = controller.Chains.SelectMany((c, i) => c.Select((k, t) => (k, (IReadOnlyList<double>)[values[i][t]]))).ToDictionary(x => x.k, x => x.Item2);
+            Assert.Equal(byKey.Keys.Order(), score.Items.Select(i => i.Key).Order());
+            request = controller.OnScored(byKey);
+        }
+
+        var finish = Assert.IsType<FinishRun>(request);
+        Assert.Equal(expected, finish.Answer);
+        Assert.Equal(expected, controller.Nodes[finish.Node!].Answer);
+    }
+
+    [Fact]
+    public void Probes_start_chains_and_are_not_sampled_or_scored_again()
+    {
+        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.SequentialRevisions, N = 6, Chains = 3, ChainLength = 2, Probes = 2 });
+        var probe = Assert.IsType<SampleSolutions>(controller.Start());
+        Assert.Equal((2, RequestKinds.Probe), (probe.Samples, probe.Kind));
+        controller.OnGenerated([Attempt("", "7"), Attempt("", "8") with { SampleIndex = 1 }]);
+        var more = Assert.IsType<SampleSolutions>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.4], ["n1"] = [0.3] }));
+        Assert.Equal((1, RequestKinds.Generate), (more.Samples, more.Kind)); // the third chain's first attempt
+        var revise = Assert.IsType<ReviseChains>(controller.OnGenerated([Attempt("", "9")]));
+        Assert.Equal(["n0", "n1", "n2"], revise.Chains.Select(c => c.Key));
+        var score = Assert.IsType<ScoreTexts>(controller.OnGenerated(revise.Chains.Select(c => Attempt(c.Key, "7")).ToList()));
+        Assert.Equal(["n2", "n3", "n4", "n5"], score.Items.Select(i => i.Key).Order()); // the probes keep their scores
+        var finish = Assert.IsType<FinishRun>(controller.OnScored(score.Items.ToDictionary(i => i.Key, _ => (IReadOnlyList<double>)[0.5])));
+        Assert.Equal("7", finish.Answer);
+        Assert.Equal(6, controller.Nodes.Count(n => n.Key != ""));
+    }
+
+    [Theory]
+    // N, chains, chain length -> P, L
+    [InlineData(16, 0, 0, 4, 4)]
+    [InlineData(64, 0, 0, 8, 8)]
+    [InlineData(8, 0, 0, 2, 4)]
+    [InlineData(16, 1, 0, 1, 16)]
+    [InlineData(16, 0, 1, 16, 1)]
+    [InlineData(16, 2, 8, 2, 8)]
+    public void The_chain_shape_comes_from_N_when_not_given(int n, int chains, int length, int p, int l)
+    {
+        Assert.Equal((p, l), ControllerRegistry.ChainShape(n, chains, length));
+    }
+
+    [Fact]
+    public void Bad_revision_settings_are_refused_with_the_setting_named()
+    {
+        Assert.Contains("revision selection", Assert.Throws<ArgumentException>(() => Chains(2, 2, "best")).Message);
+        Assert.Contains("chain length", Assert.Throws<ArgumentException>(() => SequentialRevisions.Create(new RevisionSettings { Chains = 2, Length = 0 })).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => RevisionFormat.Context(["A: 1\n"], maxAttempts: 0));
+    }
+}
