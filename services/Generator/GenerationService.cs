@@ -110,6 +110,7 @@ public sealed class GenerationService : IAsyncDisposable
         var requests = command.Prefixes.Select((prefix, i) => new GenerationRequest
         {
             Prompt = prompts[i],
+            SharedPrefix = command.Mode == "revise" ? prompt : "", // a run's chains share the problem's prompt: prefilled once
             Samples = command.SamplesPerPrefix,
             StopStrings = stops,
             StopAfter = Math.Max(1, command.Steps),

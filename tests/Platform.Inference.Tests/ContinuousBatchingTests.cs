@@ -55,6 +55,33 @@ public sealed class ContinuousBatchingTests(ShippedModels models)
     }
 
     [Fact]
+    public void Prompts_that_share_a_prefix_have_it_prefilled_once_and_decode_as_they_would_alone()
+    {
+        var shared = ArithmeticFormat.Prompt("(26*(1+8)+86-72)*2-16");
+        string[] rests = ["1+8=9\n", "1+8=9\n26*9=234\n", "1+8=9\n26*9=234\n234+86=320\n"];
+        var requests = rests.Select(r => Greedy("x", 2) with { Prompt = shared + r, SharedPrefix = shared })
+            .Append(Greedy("715-(511+11)+409") with { SharedPrefix = ArithmeticFormat.Prompt("715") }) // shares with no other request
+            .ToList();
+        var together = models.Generator.Generate(requests);
+        var alone = requests.Select(r => models.Generator.Generate([r with { SharedPrefix = "" }])[0]).ToList();
+        var prefix = models.Generator.EncodePrompt(shared).Length;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            Assert.Null(together[i].Error);
+            Assert.Equal(alone[i].Samples.Select(s => s.Text), together[i].Samples.Select(s => s.Text));
+            var own = models.Generator.EncodePrompt(requests[i].Prompt).Length;
+            // Samples fork their prompt's cache; the 2nd and 3rd prompts also took the shared prefix from the 1st.
+            Assert.Equal((requests[i].Samples - 1) * own + (i is 1 or 2 ? prefix : 0), together[i].Usage.CachedPromptTokens);
+        }
+
+        // The shared prefix's FLOPs are paid once and shared out: the group costs two prefixes less than alone.
+        var saved = alone.Take(3).Sum(r => r.Usage.Flops) - together.Take(3).Sum(r => r.Usage.Flops);
+        var prefixFlops = Enumerable.Range(1, prefix).Sum(j => models.Generator.Model.Manifest.FlopsPerToken + (double)models.Generator.Model.Manifest.AttentionFlopsPerPosition * j);
+        Assert.Equal(2 * prefixFlops, saved, 1e-6 * saved);
+        Assert.Equal(alone[3].Usage.Flops, together[3].Usage.Flops, 1e-9 * alone[3].Usage.Flops);
+    }
+
+    [Fact]
     public async Task Concurrent_submissions_share_decode_steps_and_each_gets_its_own_samples()
     {
         await using var engine = new ContinuousGenerator(_ => models.Generator, new ContinuousBatchLimits { MaxRows = 64 });

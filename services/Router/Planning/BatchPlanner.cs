@@ -161,7 +161,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
                 Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection,
-                ReviseModel = planned.Strategy == Strategies.SequentialRevisions ? submit.ReviseModel ?? options.DefaultReviser : null,
+                ReviseModel = planned.Strategy == Strategies.SequentialRevisions || policy?.UsesRevisions == true ? submit.ReviseModel ?? options.DefaultReviser : null,
                 BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
             run.Strategy = plan.Strategy;
@@ -295,7 +295,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     {
         if (s.Strategy != Strategies.SequentialRevisions)
         {
-            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || s.ReviseModel is not null
+            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || (s.ReviseModel is not null && s.Strategy is not (null or Strategies.ComputeOptimal))
                 ? ("Strategy", "chains, chain length, revision selection and revise model belong to strategy sequential-revisions")
                 : null;
         }

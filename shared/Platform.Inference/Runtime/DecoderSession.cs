@@ -126,6 +126,12 @@ public sealed class DecoderSession : IDisposable
         public readonly Action<GenerationResult> Done = done;
         public readonly List<Row> Finished = [];
         public int Remaining = request.Samples;
+
+        /// <summary>Leading prompt tokens prefilled once for every entry of its shared-prefix group.</summary>
+        public int Shared;
+
+        /// <summary>Prompt tokens this entry took from another entry's shared-prefix cache.</summary>
+        public int CachedShared;
         public double Flops;
         public double WallMilliseconds;
     }
@@ -235,45 +241,23 @@ public sealed class DecoderSession : IDisposable
             }
 
             var clock = Stopwatch.StartNew();
-            var layers = _s._pastNames.Length;
-            var width = entries.Max(e => e.Prompt.Length);
             var r = entries.Count;
-            var ids = new long[r * width];
-            var mask = new long[r * width];
-            var positions = new long[r * width];
             var prefill = new double[r];
-            for (var k = 0; k < r; k++)
-            {
-                var prompt = entries[k].Prompt;
-                var offset = width - prompt.Length;
-                for (var j = 0; j < prompt.Length; j++)
-                {
-                    ids[k * width + offset + j] = prompt[j];
-                    mask[k * width + offset + j] = 1;
-                    positions[k * width + offset + j] = j;
-                }
 
-                ids.AsSpan(k * width, offset).Fill(_s.Tokenizer.PadId);
-                prefill[k] = _s.PrefixFlops(prompt.Length);
-                entries[k].Flops += prefill[k];
-            }
-
-            // 1. Prefill every joining prompt once, left-padded to a common width.
-            var empty = Enumerable.Range(0, layers).Select(_ => Allocate([r, _s._kvHeads, 0, _s._headDim])).ToArray();
-            var past = Allocate(layers, [r, _s._kvHeads, width, _s._headDim]);
+            // 1. Prefill every joining prompt once, left-padded to a common width; prompts that share a
+            //    prefix have it prefilled once (stage 1), then only their remainders (stage 2).
+            var (past, mask, width, logits) = _s.Prefill(entries, prefill);
             var rows = new List<Row>();
             var sources = new List<int>();
-            using (var logits = Allocate([r, width, _s._vocab]))
+            using (logits)
             {
-                _s.Forward(ids, mask, positions, [r, width], empty, logits, past);
-                Free(empty);
-
                 // 2. Fork: each prompt's cache row is copied once per sample; first tokens come from the prefill logits.
                 var all = logits.GetTensorDataAsSpan<float>();
+                var logitsWidth = (int)(logits.GetTensorTypeAndShape().Shape[1]);
                 for (var k = 0; k < r; k++)
                 {
                     var entry = entries[k];
-                    var last = all.Slice((k * width + width - 1) * _s._vocab, _s._vocab);
+                    var last = all.Slice((k * logitsWidth + logitsWidth - 1) * _s._vocab, _s._vocab);
                     for (var sample = 0; sample < entry.Request.Samples; sample++)
                     {
                         var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
@@ -404,7 +388,7 @@ public sealed class DecoderSession : IDisposable
             entry.Done(new GenerationResult(samples, new InferenceUsage
             {
                 PromptTokens = entry.Prompt.Length,
-                CachedPromptTokens = (long)(entry.Request.Samples - 1) * entry.Prompt.Length,
+                CachedPromptTokens = (long)(entry.Request.Samples - 1) * entry.Prompt.Length + entry.CachedShared,
                 GeneratedTokens = samples.Sum(x => (long)x.Tokens.Length + x.Suppressed),
                 Flops = entry.Flops,
                 WallMilliseconds = entry.WallMilliseconds,
@@ -425,6 +409,142 @@ public sealed class DecoderSession : IDisposable
         }
 
         public void Dispose() => Release();
+    }
+
+    /// <summary>
+    /// Prefills the prompts of joining entries: the cache [entries, heads, width, head_dim] (left-padded),
+    /// its mask, and the logits of the last pass (its last column is each prompt's last token). Entries
+    /// whose requests name the same <see cref="GenerationRequest.SharedPrefix"/> have it computed once
+    /// (stage 1), its cache copied to each, then their remainders computed on top of it (stage 2); the
+    /// FLOPs of a shared prefix are shared out among its entries, and <paramref name="prefill"/> gets each
+    /// entry's part.
+    /// </summary>
+    private (OrtValue[] Past, long[] Mask, int Width, OrtValue Logits) Prefill(List<Entry> entries, double[] prefill)
+    {
+        var r = entries.Count;
+        var layers = _pastNames.Length;
+        foreach (var e in entries)
+        {
+            e.Shared = SharedLength(e);
+        }
+
+        // Groups by shared prefix; an entry sharing with no other shares nothing.
+        var groups = entries.Select((e, k) => (e, k)).Where(x => x.e.Shared > 0)
+            .GroupBy(x => x.e.Request.SharedPrefix, StringComparer.Ordinal).Select(g => g.ToList()).Where(g => g.Count > 1).ToList();
+        var grouped = groups.SelectMany(g => g.Select(x => x.e)).ToHashSet();
+        foreach (var e in entries.Where(e => !grouped.Contains(e)))
+        {
+            e.Shared = 0;
+        }
+
+        if (groups.Count == 0)
+        {
+            var (ids, mask, positions, width) = LeftPadded(entries.Select(e => e.Prompt).ToList(), entries.Select(_ => 0).ToList());
+            for (var k = 0; k < r; k++)
+            {
+                prefill[k] = PrefixFlops(entries[k].Prompt.Length);
+                entries[k].Flops += prefill[k];
+            }
+
+            var empty = Enumerable.Range(0, layers).Select(_ => Allocate([r, _kvHeads, 0, _headDim])).ToArray();
+            var past = Allocate(layers, [r, _kvHeads, width, _headDim]);
+            var logits = Allocate([r, width, _vocab]);
+            Forward(ids, mask, positions, [r, width], empty, logits, past);
+            Free(empty);
+            return (past, mask, width, logits);
+        }
+
+        // Stage 1: one row per shared prefix, and an empty row for entries that share nothing.
+        var heads = groups.Select(g => g[0].e.Prompt[..g[0].e.Shared]).ToList();
+        var rowOf = new int[r];
+        for (var k = 0; k < r; k++)
+        {
+            rowOf[k] = heads.Count; // the empty row
+        }
+
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var share = PrefixFlops(heads[g].Length) / groups[g].Count;
+            foreach (var (e, k) in groups[g])
+            {
+                rowOf[k] = g;
+                prefill[k] += share;
+                e.CachedShared += ReferenceEquals(e, groups[g][0].e) ? 0 : heads[g].Length;
+            }
+        }
+
+        var stage1 = heads.Append([]).ToList();
+        var (ids1, mask1, positions1, width1) = LeftPadded(stage1, stage1.Select(_ => 0).ToList());
+        var empty1 = Enumerable.Range(0, layers).Select(_ => Allocate([stage1.Count, _kvHeads, 0, _headDim])).ToArray();
+        var past1 = Allocate(layers, [stage1.Count, _kvHeads, width1, _headDim]);
+        using (var logits1 = Allocate([stage1.Count, Math.Max(1, width1), _vocab]))
+        {
+            if (width1 > 0)
+            {
+                Forward(ids1, mask1, positions1, [stage1.Count, width1], empty1, logits1, past1);
+            }
+        }
+
+        Free(empty1);
+        var (forked, forkedMask) = Gather(past1, mask1, width1, rowOf, trim: 0);
+        Free(past1);
+
+        // Stage 2: every entry's remainder (at least its last prompt token) on top of its prefix's cache.
+        var rest = entries.Select(e => e.Prompt[e.Shared..]).ToList();
+        var (ids2, mask2, positions2, width2) = LeftPadded(rest, entries.Select(e => e.Shared).ToList());
+        for (var k = 0; k < r; k++)
+        {
+            var own = PrefixFlops(entries[k].Prompt.Length) - PrefixFlops(entries[k].Shared);
+            prefill[k] += own;
+            entries[k].Flops += prefill[k];
+        }
+
+        var fullMask = new long[r * (width1 + width2)];
+        for (var k = 0; k < r; k++)
+        {
+            Array.Copy(forkedMask, k * width1, fullMask, k * (width1 + width2), width1);
+            Array.Copy(mask2, k * width2, fullMask, k * (width1 + width2) + width1, width2);
+        }
+
+        var present = Allocate(layers, [r, _kvHeads, width1 + width2, _headDim]);
+        var logits2 = Allocate([r, width2, _vocab]);
+        Forward(ids2, fullMask, positions2, [r, width2], forked, logits2, present);
+        Free(forked);
+        return (present, fullMask, width1 + width2, logits2);
+    }
+
+    /// <summary>Token rows left-padded to a common width, with their mask and positions (starting at each row's offset).</summary>
+    private (long[] Ids, long[] Mask, long[] Positions, int Width) LeftPadded(IReadOnlyList<int[]> rows, IReadOnlyList<int> offsets)
+    {
+        var width = rows.Count == 0 ? 0 : rows.Max(x => x.Length);
+        var ids = new long[rows.Count * width];
+        var mask = new long[rows.Count * width];
+        var positions = new long[rows.Count * width];
+        for (var k = 0; k < rows.Count; k++)
+        {
+            var pad = width - rows[k].Length;
+            ids.AsSpan(k * width, pad).Fill(Tokenizer.PadId);
+            for (var j = 0; j < rows[k].Length; j++)
+            {
+                ids[k * width + pad + j] = rows[k][j];
+                mask[k * width + pad + j] = 1;
+                positions[k * width + pad + j] = offsets[k] + j;
+            }
+        }
+
+        return (ids, mask, positions, width);
+    }
+
+    /// <summary>How many leading prompt tokens an entry's shared prefix covers (0 when it names none or it is not a prefix); at least one token is left to prefill.</summary>
+    private int SharedLength(Entry e)
+    {
+        if (e.Request.SharedPrefix.Length == 0 || !e.Request.Prompt.StartsWith(e.Request.SharedPrefix, StringComparison.Ordinal))
+        {
+            return 0;
+        }
+
+        var shared = EncodePrompt(e.Request.SharedPrefix);
+        return shared.Length < e.Prompt.Length && e.Prompt.AsSpan(0, shared.Length).SequenceEqual(shared) ? shared.Length : 0;
     }
 
     private string? Validate(GenerationRequest request, out int[] prompt)

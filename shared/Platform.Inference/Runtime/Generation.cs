@@ -15,6 +15,13 @@ public sealed record GenerationRequest
     /// <summary>How many stop strings a sample writes before it stops (k for a k-step continuation).</summary>
     public int StopAfter { get; init; } = 1;
 
+    /// <summary>
+    /// The leading part of <see cref="Prompt"/> that other requests admitted with it share (a revision
+    /// chain's problem prompt): requests with the same shared prefix have its KV cache computed once and
+    /// copied, then only their own remainders are prefilled. Empty: nothing shared.
+    /// </summary>
+    public string SharedPrefix { get; init; } = "";
+
     /// <summary>s1 budget forcing, when the model's manifest names an end-of-thinking marker.</summary>
     public BudgetForcing? BudgetForcing { get; init; }
 }

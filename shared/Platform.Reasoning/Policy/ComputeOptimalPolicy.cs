@@ -11,6 +11,11 @@ public sealed record PolicyStep
     public int N { get; init; } = 1;
     public int BeamWidth { get; init; }
     public int Lookahead { get; init; }
+
+    /// <summary>Sequential revisions: parallel chains and attempts per chain (the sequential-to-parallel ratio).</summary>
+    public int Chains { get; init; }
+
+    public int ChainLength { get; init; }
     public string Aggregation { get; init; } = "last";
 
     /// <summary>Mean generated tokens per problem of this step after the probes, measured on the calibration problems of its bin.</summary>
@@ -168,7 +173,12 @@ public sealed record ComputeOptimalPolicy
     private ControllerSettings Settings(PolicyStep step) => new()
     {
         Strategy = step.Strategy, N = step.N, BeamWidth = step.BeamWidth, Lookahead = step.Lookahead, Aggregation = step.Aggregation, Temperature = ProbeTemperature,
+        Chains = step.Chains, ChainLength = step.ChainLength,
     };
+
+    /// <summary>Whether some step of the policy runs sequential revisions (its plans then need a revision model).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool UsesRevisions => Budgets.Any(c => c.Bins.Any(b => b.Strategy == Planning.Strategies.SequentialRevisions));
 }
 
 /// <summary>

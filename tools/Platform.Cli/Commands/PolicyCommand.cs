@@ -253,7 +253,7 @@ public static class PolicyCommand
                 var table = new Table().AddColumns(["budget", .. Enumerable.Range(1, DifficultyBins.Count).Select(b => $"bin {b}")]);
                 foreach (var column in policy.Budgets)
                 {
-                    table.AddRow([$"{column.Budget}", .. column.Bins.Select(s => $"{s.Strategy}@{s.N}{(s.BeamWidth > 0 ? $" M={s.BeamWidth}" : "")}")]);
+                    table.AddRow([$"{column.Budget}", .. column.Bins.Select(s => $"{s.Strategy}@{s.N}{(s.BeamWidth > 0 ? $" M={s.BeamWidth}" : "")}{(s.Chains > 0 ? $" P={s.Chains}" : "")}")]);
                 }
 
                 AnsiConsole.Write(table);
@@ -377,6 +377,8 @@ public static class PolicyCommand
         {
             Strategy = p.GetProperty("strategy").GetString()!, N = p.GetProperty("n").GetInt32(), BeamWidth = p.GetProperty("beamWidth").GetInt32(),
             Lookahead = p.GetProperty("lookahead").GetInt32(), Aggregation = p.GetProperty("aggregation").GetString()!,
+            Chains = p.TryGetProperty("chains", out var chains) ? chains.GetInt32() : 0,
+            ChainLength = p.TryGetProperty("chainLength", out var length) ? length.GetInt32() : 0,
         };
     }
 
@@ -431,6 +433,11 @@ public static class PolicyCommand
             if (p.GetProperty("lookahead").GetInt32() is > 0 and var k)
             {
                 key += $":k={k}";
+            }
+
+            if (p.TryGetProperty("chains", out var chains) && chains.GetInt32() is > 0 and var parallel)
+            {
+                key += $":P={parallel}";
             }
 
             rows.Add(new SweepOutcome(reader.GetString(0), bin, key, p.GetProperty("n").GetInt32(), reader.GetInt64(2) == 1, reader.GetInt64(3)));

@@ -99,6 +99,7 @@ public static class RevisionEvaluation
                 var revised = reviser.Generate(keys.Select(k => new GenerationRequest
                 {
                     Prompt = RevisionPrompt.Build(reviser, problems[k.p].Problem, attempts[k.p][k.c], maxNewTokens),
+                    SharedPrefix = ArithmeticFormat.Prompt(problems[k.p].Problem),
                     Sampling = new SamplingOptions { Temperature = temperature, Seed = seed * 7_919UL + (ulong)(k.p * 131 + k.c * 17 + t * 1_000_003), MaxNewTokens = maxNewTokens },
                 }).ToList());
                 foreach (var (k, result) in keys.Zip(revised))
