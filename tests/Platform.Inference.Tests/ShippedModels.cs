@@ -11,7 +11,11 @@ public sealed class ShippedModels : IDisposable
         Generator = DecoderSession.Open(ModelDirectory.Load(Repository.Model("gen-small")), new InferenceOptions { IntraOpThreads = 1 });
         Verifier = PrmScorer.Open(ModelDirectory.Load(Repository.Model("prm")), new InferenceOptions { IntraOpThreads = 1 });
         Outcome = PrmScorer.Open(ModelDirectory.Load(Repository.Model("orm")), new InferenceOptions { IntraOpThreads = 1 });
+        Reviser = DecoderSession.Open(ModelDirectory.Load(Repository.Model("gen-revise")), new InferenceOptions { IntraOpThreads = 1 });
     }
+
+    /// <summary>The shipped revision model.</summary>
+    public DecoderSession Reviser { get; }
 
     public DecoderSession Generator { get; }
     /// <summary>The shipped PRM (a generative verifier).</summary>
@@ -25,6 +29,7 @@ public sealed class ShippedModels : IDisposable
         Generator.Dispose();
         Verifier.Dispose();
         Outcome.Dispose();
+        Reviser.Dispose();
     }
 }
 

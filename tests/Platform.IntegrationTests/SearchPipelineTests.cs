@@ -50,6 +50,45 @@ public sealed class SearchPipelineTests(Servers servers)
     }
 
     [Fact]
+    public async Task Sequential_revisions_run_their_chains_round_by_round_through_the_revision_model()
+    {
+        await using var hosts = await PlatformHosts.Start(servers);
+        var batch = new SubmitBatch
+        {
+            BatchId = Guid.NewGuid(), Problems = PipelineTests.HeldOut(3), Strategy = "sequential-revisions", N = 6, Chains = 2, ChainLength = 3, Seed = 4,
+        };
+        await hosts.Send(batch, QueueNames.SubmitBatch);
+        var done = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == batch.BatchId, Timeout);
+        Assert.Equal(3, done.Completed);
+
+        await using var db = hosts.NewContext();
+        foreach (var run in await db.Runs.Where(r => r.BatchId == batch.BatchId).ToListAsync())
+        {
+            // A first attempt per chain from the generator, two revision rounds, then one scoring round.
+            var rounds = await db.RunRounds.Where(r => r.RunId == run.Id).OrderBy(r => r.Index).ToListAsync();
+            Assert.Equal(["generate", "revise", "revise", "score"], rounds.Select(r => r.Kind));
+            Assert.All(rounds, r => Assert.Equal(RoundStatus.Done, r.Status));
+
+            // Compute is counted per round, and the revisions are the revision model's.
+            var usage = await db.ComputeUsage.Where(u => u.RunId == run.Id).OrderBy(u => u.Round).ToListAsync();
+            Assert.Equal(["gen-small", "gen-revise", "gen-revise", "prm"], usage.Select(u => u.Model));
+            Assert.All(usage.Take(3), u => Assert.True(u.GeneratedTokens > 0 && u.Flops > 0));
+            Assert.True(usage[2].PromptTokens > usage[1].PromptTokens, "the second revision reads one more attempt");
+
+            // Six attempts: two chains of three, each revision linked to the attempt it revises; all scored, one picked.
+            var candidates = await db.Candidates.Where(c => c.RunId == run.Id).Include(c => c.StepScores).ToListAsync();
+            Assert.Equal(6, candidates.Count);
+            Assert.Equal(2, candidates.Count(c => c.ParentKey is null));
+            var byKey = candidates.ToDictionary(c => c.Key);
+            Assert.All(candidates.Where(c => c.ParentKey is not null), c => Assert.True(byKey.ContainsKey(c.ParentKey!)));
+            Assert.All(candidates, c => Assert.NotNull(c.Score));
+            Assert.Single(candidates, c => c.Selected);
+            Assert.Equal(candidates.Single(c => c.Selected).ExtractedAnswer, run.Answer);
+            Assert.NotNull(run.Correct);
+        }
+    }
+
+    [Fact]
     public async Task An_Aggregator_stopped_mid_search_and_started_again_completes_each_run_once()
     {
         await using var hosts = await PlatformHosts.Start(servers);

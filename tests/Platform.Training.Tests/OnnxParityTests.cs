@@ -43,6 +43,7 @@ public sealed class OnnxParityTests : IDisposable
     [InlineData("gen-large")]
     [InlineData("prm")]
     [InlineData("orm")]
+    [InlineData("gen-revise")]
     public void Each_shipped_model_computes_what_its_weights_compute_in_TorchSharp(string name)
     {
         var directory = ModelDirectory.Load(Repository.Model(name));
@@ -65,6 +66,23 @@ public sealed class OnnxParityTests : IDisposable
             Assert.InRange(incremental!.Value, 0, Tolerance);
         }
     }
+
+    [Fact]
+    public void A_long_context_model_exports_with_parity_past_the_short_models_positions()
+    {
+        manual_seed(321);
+        var config = new GptConfig { VocabSize = TaskText.Tokenizer.VocabularySize, Context = 512, Layers = 2, Heads = 2, DModel = 32, DFF = 64 };
+        using var model = new Gpt(config);
+        model.eval();
+        var manifest = ModelExport.Write(model, "revise-parity", _dir, revisionAttempts: 4);
+        Assert.Equal(512, manifest.Architecture.Context);
+        Assert.Equal((RevisionFormatSeparator, 4), (manifest.Revision!.Separator, manifest.Revision.MaxAttempts));
+        var (full, incremental) = ExportCommand.Check(model, Path.Combine(_dir, "model.onnx")); // includes a row of four attempts (> 128 positions)
+        Assert.InRange(full, 0, Tolerance);
+        Assert.InRange(incremental!.Value, 0, Tolerance);
+    }
+
+    private const string RevisionFormatSeparator = Platform.Reasoning.Revisions.RevisionFormat.DefaultSeparator;
 
     [Fact]
     public void The_manifest_records_the_shape_and_the_checksum()

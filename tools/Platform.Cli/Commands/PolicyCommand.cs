@@ -29,8 +29,9 @@ public static class PolicyCommand
             Description = "Database (name without .db) of k verifier-scored samples per problem (e.g. weighted-bon-4): difficulty is predicted from their mean score, and the policy is fitted on predicted bins",
         };
         var bounds = new Option<FileInfo?>("--bounds") { Description = "With --probes: take the bin bounds from this policy file instead of fitting them (to measure a shipped policy's bins on other problems)" };
+        var exclude = new Option<string?>("--exclude") { Description = "Leave out the configurations of these strategies (comma-separated), e.g. to fit a policy without sequential-revisions" };
         var fit = new Command("fit", "Fit a compute-optimal policy from eval databases and report it with 2-fold cross-validation");
-        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds })
+        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds, exclude })
         {
             fit.Options.Add(o);
         }
@@ -81,6 +82,7 @@ public static class PolicyCommand
                 bins = predicted; // the policy is fitted on the bins it will see when it routes
             }
 
+            var excluded = (parse.GetValue(exclude) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
             var outcomes = new List<SweepOutcome>();
             var configs = new List<(string File, string Key, int N)>();
             var steps = new Dictionary<(string, int), PolicyStep>();
@@ -88,6 +90,11 @@ public static class PolicyCommand
             foreach (var db in folder.GetFiles("*.db").OrderBy(f => f.Name, StringComparer.Ordinal))
             {
                 var rows = Outcomes(db.FullName, parse.GetValue(generator)!, parse.GetValue(verifier)!, bins);
+                if (rows.Count > 0 && (excluded.Contains(rows[0].Strategy.Split(':')[0]) || rows[0].Strategy == Strategies.ComputeOptimal))
+                {
+                    continue; // left out, or a routed run (not one configuration)
+                }
+
                 if (rows.Count == 0 || configs.Any(c => c.Key == rows[0].Strategy && c.N == rows[0].Budget))
                 {
                     continue; // another generator or verifier, or the same configuration twice (beam M=√N and M=4 at N=16)
