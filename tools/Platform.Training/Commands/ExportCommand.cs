@@ -16,12 +16,14 @@ public static class ExportCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Model folder to write", Required = true };
         var step = new Option<int?>("--checkpoint") { Description = "Export the weights saved at this step instead of the final ones" };
         var generative = new Option<bool>("--generative-verifier") { Description = "Export a generator as a generative verifier (kind prm: a step scores the probability the model gives it)" };
+        var revision = new Option<int?>("--revision-attempts") { Description = "Export as a revision model reading this many earlier attempts (default: from the run, when it trained one)" };
         var command = new Command("export", "Export a run to ONNX (model.onnx + model.json) and check ONNX Runtime against TorchSharp");
         command.Options.Add(run);
         command.Options.Add(name);
         command.Options.Add(output);
         command.Options.Add(step);
         command.Options.Add(generative);
+        command.Options.Add(revision);
         command.SetAction(parse =>
         {
             var folder = new RunFolder(parse.GetValue(run)!);
@@ -40,7 +42,7 @@ public static class ExportCommand
                 provenance["checkpoint_step"] = JsonSerializer.SerializeToElement(checkpoint);
             }
             var kind = info?.Kind is "prm" or "orm" ? info.Kind : parse.GetValue(generative) ? "prm" : null;
-            var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance, kind, info?.Kind == "revision" ? info.RevisionAttempts ?? 4 : null);
+            var manifest = ModelExport.Write(model, parse.GetValue(name)!, target, provenance, kind, parse.GetValue(revision) ?? (info?.Kind == "revision" ? info.RevisionAttempts ?? 4 : null));
             var (full, incremental) = Check(model, Path.Combine(target, "model.onnx"));
             Console.WriteLine($"exported {manifest.Name}: {manifest.Parameters:N0} parameters, {new FileInfo(Path.Combine(target, "model.onnx")).Length / 1e6:F1} MB; " +
                 $"parity max |Δ| full-sequence {full:E2}{(incremental is { } inc ? $", prefill + 8 cached steps {inc:E2}" : "")}");

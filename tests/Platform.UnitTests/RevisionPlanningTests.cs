@@ -1,0 +1,52 @@
+using Platform.Contracts;
+using Platform.Router;
+using Platform.Router.Planning;
+
+namespace Platform.UnitTests;
+
+/// <summary>The Router plans sequential-revisions runs (N = chains x chain length) or rejects the batch naming the field.</summary>
+public sealed class RevisionPlanningTests
+{
+    private static SubmitBatch Batch(string? strategy = "sequential-revisions") => new()
+    {
+        BatchId = Guid.NewGuid(), Strategy = strategy, Problems = [new ProblemSubmission { Text = "12+30", ReferenceAnswer = "42" }],
+    };
+
+    private static readonly BatchPlanner Planner = new(new RouterOptions { PolicyFile = "/nonexistent/policy.json" }, TimeProvider.System);
+
+    [Theory]
+    // N, chains, chain length -> planned N, chains, chain length
+    [InlineData(null, null, null, 16, 0, 0)]
+    [InlineData(16, 2, 8, 16, 2, 8)]
+    [InlineData(16, 4, null, 16, 4, 0)]
+    [InlineData(8, null, 8, 8, 0, 8)]
+    public void A_revision_plan_carries_its_chain_shape_and_the_revision_model(int? n, int? chains, int? length, int planned, int p, int l)
+    {
+        var decision = Planner.Plan(Batch() with { N = n, Chains = chains, ChainLength = length, RevisionSelection = "majority" });
+        Assert.Null(decision.Rejection);
+        var plan = Assert.Single(decision.Runs).Plan!;
+        Assert.Equal(("sequential-revisions", planned, p, l), (plan.Strategy, plan.N, plan.Chains, plan.ChainLength));
+        Assert.Equal(("gen-revise", "gen-small", "majority"), (plan.ReviseModel, plan.GeneratorModel, plan.RevisionSelection));
+        Assert.Equal("gen-other", Planner.Plan(Batch() with { ReviseModel = "gen-other" }).Runs[0].Plan!.ReviseModel);
+    }
+
+    [Theory]
+    [InlineData("sequential-revisions", 16, 3, null, null, "Chains")]          // 3 does not divide 16
+    [InlineData("sequential-revisions", 16, 2, 4, null, "Chains")]             // 2 x 4 != 16
+    [InlineData("sequential-revisions", 16, null, 0, null, "ChainLength")]
+    [InlineData("sequential-revisions", 16, 0, null, null, "Chains")]
+    [InlineData("sequential-revisions", 16, 4, 4, "best", "RevisionSelection")]
+    [InlineData("weighted-best-of-n", 16, 4, 4, null, "Strategy")]             // chains belong to sequential revisions
+    public void Bad_revision_settings_reject_the_batch_naming_the_field(string strategy, int? n, int? chains, int? length, string? selection, string field)
+    {
+        var rejection = Planner.Plan(Batch(strategy) with { N = n, Chains = chains, ChainLength = length, RevisionSelection = selection }).Rejection;
+        Assert.NotNull(rejection);
+        Assert.Equal(field, rejection.Field);
+    }
+
+    [Fact]
+    public void Other_strategies_name_no_revision_model()
+    {
+        Assert.Null(Planner.Plan(Batch("weighted-best-of-n")).Runs[0].Plan!.ReviseModel);
+    }
+}
