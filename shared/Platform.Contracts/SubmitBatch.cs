@@ -41,8 +41,11 @@ public record SubmitBatch
     /// <summary>Budget forcing bounds (strategy budget-forcing).</summary>
     public BudgetForcingSettings? BudgetForcing { get; init; }
 
-    /// <summary>Total generated-token budget for the batch, split across problems by the Router.</summary>
+    /// <summary>Total generated-token budget for the batch, split across problems by the Router (shorthand for a <see cref="Budget"/> of tokens for the batch).</summary>
     public long? TokenBudget { get; init; }
+
+    /// <summary>A budget in tokens or FLOPs, for the batch or per problem, spent by the compute-optimal policy.</summary>
+    public ComputeBudget? Budget { get; init; }
 
     /// <summary>sequential-revisions: parallel chains P and attempts per chain L (N = P x L; either may be left out).</summary>
     public int? Chains { get; init; }

@@ -16,10 +16,10 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
     private string PolicyFile()
     {
         var bins = new[] { "weighted-best-of-n", "weighted-best-of-n", "best-of-n", "beam-search", "dvts" }
-            .Select(s => new PolicyStep { Strategy = s, N = s == "weighted-best-of-n" ? 4 : 16, Tokens = s == "weighted-best-of-n" ? 0 : 500, Accuracy = s == "dvts" ? 0.1 : 0.7 }).ToList();
+            .Select(s => new PolicyStep { Strategy = s, N = s == "weighted-best-of-n" ? 4 : 16, Tokens = s == "weighted-best-of-n" ? 0 : 500, Flops = s == "weighted-best-of-n" ? 0 : 5e9, Accuracy = s == "dvts" ? 0.1 : 0.7 }).ToList();
         var policy = new ComputeOptimalPolicy
         {
-            Version = 3, Generator = "gen-small", Verifier = "prm", Probes = 4, Bounds = [0.99, 0.9, 0.5, 0.01], ProbeTokens = 150, BinShares = [0.2, 0.2, 0.2, 0.2, 0.2],
+            Version = 3, Generator = "gen-small", Verifier = "prm", Probes = 4, Bounds = [0.99, 0.9, 0.5, 0.01], ProbeTokens = 150, ProbeFlops = 2e9, BinShares = [0.2, 0.2, 0.2, 0.2, 0.2],
             Budgets = [new() { Budget = 4, Bins = [.. bins.Select(b => b with { N = 4, Tokens = 0, Accuracy = 0.1 })] }, new() { Budget = 16, Bins = bins }],
         };
         var path = Path.Combine(_dir, "policy.json");
@@ -110,5 +110,33 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
         Assert.Equal("TokenBudget", planner.Plan(Batch(null) with { TokenBudget = 100 }).Rejection?.Field);    // 50 per problem: below the probes
         Assert.Equal("TokenBudget", planner.Plan(Batch(null) with { Strategy = "weighted-best-of-n", TokenBudget = 10_000 }).Rejection?.Field);
         Assert.Contains("below the probes", planner.Plan(Batch(null) with { TokenBudget = 100 }).Rejection!.Reason);
+    }
+
+    [Theory]
+    // unit, scope, amount, expected FLOPs or tokens per problem in the rule
+    [InlineData("flops", "problem", 4e9, 4e9)]
+    [InlineData("flops", "batch", 8e9, 4e9)]      // two problems
+    [InlineData("tokens", "problem", 400, 400)]
+    public void A_budget_in_tokens_or_FLOPs_for_the_batch_or_per_problem_is_spent_by_the_policy(string unit, string scope, double amount, double perProblem)
+    {
+        var planner = new BatchPlanner(new RouterOptions { PolicyFile = PolicyFile() }, TimeProvider.System);
+        var decision = planner.Plan(Batch(null) with { Budget = new ComputeBudget { Amount = amount, Unit = unit, Scope = scope } });
+        Assert.Null(decision.Rejection);
+        var rule = JsonSerializer.Deserialize<PolicyFollowUp>(decision.Runs[0].Plan!.PolicyJson!, ComputeOptimalPolicy.Json)!;
+        Assert.Equal(perProblem, unit == "flops" ? rule.FlopBudget : rule.TokenBudget);
+    }
+
+    [Theory]
+    [InlineData("flops", "problem", 1e9, "below the probes")]   // the probes alone cost 2e9
+    [InlineData("joules", "problem", 1e9, "unit 'tokens' or 'flops'")]
+    [InlineData("tokens", "run", 1e3, "scope 'batch' or 'problem'")]
+    [InlineData("tokens", "batch", 0, "amount >= 1")]
+    public void A_bad_budget_is_refused_naming_the_field(string unit, string scope, double amount, string reason)
+    {
+        var planner = new BatchPlanner(new RouterOptions { PolicyFile = PolicyFile() }, TimeProvider.System);
+        var rejection = planner.Plan(Batch(null) with { Budget = new ComputeBudget { Amount = amount, Unit = unit, Scope = scope } }).Rejection;
+        Assert.Equal("Budget", rejection?.Field);
+        Assert.Contains(reason, rejection!.Reason);
+        Assert.Equal("Budget", planner.Plan(Batch(null) with { TokenBudget = 1000, Budget = new ComputeBudget { Amount = 1000 } }).Rejection?.Field);
     }
 }

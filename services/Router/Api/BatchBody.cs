@@ -19,7 +19,7 @@ public static class BatchBody
     private static readonly string[] TopLevel =
     [
         "batchId", "name", "source", "problems", "strategy", "n", "aggregation", "beamWidth", "lookahead", "iterations", "searchTokenBudget",
-        "selectByValue", "budgetForcing", "tokenBudget", "chains", "chainLength", "revisionSelection", "reviseModel", "generatorModel", "verifierModel", "seed",
+        "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "reviseModel", "generatorModel", "verifierModel", "seed",
     ];
 
     private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId"];
@@ -27,7 +27,7 @@ public static class BatchBody
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
     {
         ["samples"] = "n", ["model"] = "generatorModel", ["generator"] = "generatorModel", ["verifier"] = "verifierModel", ["prm"] = "verifierModel",
-        ["budget"] = "tokenBudget", ["problem"] = "problems", ["items"] = "problems", ["id"] = "batchId",
+        ["problem"] = "problems", ["items"] = "problems", ["id"] = "batchId",
     };
 
     private static readonly Dictionary<string, string> ApiAliases = new(StringComparer.OrdinalIgnoreCase)

@@ -205,6 +205,17 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return R("N", $"N must be between 1 and {DefaultPolicy.MaxN} (was {n})");
         }
 
+        if (s.Budget is { } b && (!(b.Amount >= 1) || double.IsInfinity(b.Amount) || b.Unit is not (ComputeBudgetUnits.Tokens or ComputeBudgetUnits.Flops)
+            || b.Scope is not (ComputeBudgetScopes.Batch or ComputeBudgetScopes.Problem)))
+        {
+            return R("Budget", $"a budget needs an amount >= 1, unit 'tokens' or 'flops' and scope 'batch' or 'problem' (was {b.Amount} {b.Unit} per {b.Scope})");
+        }
+
+        if (s.TokenBudget is not null && s.Budget is not null)
+        {
+            return R("Budget", "give either tokenBudget or budget, not both");
+        }
+
         if (EffectiveStrategy(s) == Strategies.ComputeOptimal)
         {
             if (Policy is (null, var why))
@@ -213,12 +224,12 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             }
 
             var smallest = Policy.Policy!.Budgets.Min(c => c.Budget);
-            if (s.TokenBudget is null && (s.N ?? DefaultComputeOptimalBudget) < smallest)
+            if (Budget(s) is null && (s.N ?? DefaultComputeOptimalBudget) < smallest)
             {
                 return R("N", $"the fitted policy's smallest budget is {smallest} samples (was {s.N})");
             }
 
-            if (s.TokenBudget is not null)
+            if (Budget(s) is not null)
             {
                 try
                 {
@@ -226,13 +237,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 }
                 catch (Exception e) when (e is ArgumentException or InvalidDataException)
                 {
-                    return R("TokenBudget", e.Message);
+                    return R(BudgetField(s), e.Message);
                 }
             }
         }
-        else if (s.TokenBudget is not null)
+        else if (Budget(s) is not null)
         {
-            return R("TokenBudget", "a batch's token budget is split across its problems by the compute-optimal policy: use strategy compute-optimal (or none, with a fitted policy)");
+            return R(BudgetField(s), "a batch's compute budget is spent by the compute-optimal policy: use strategy compute-optimal (or none, with a fitted policy)");
         }
 
         if (s.TokenBudget is < 1)
@@ -325,14 +336,26 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// policy is there and can serve the batch's N, else the built-in rule (<see cref="DefaultPolicy"/>).
     /// </summary>
     public string? EffectiveStrategy(SubmitBatch submit) =>
-        submit.Strategy ?? (Policy.Policy is { } p && (submit.TokenBudget is not null || (submit.N ?? DefaultComputeOptimalBudget) >= p.Budgets.Min(c => c.Budget))
+        submit.Strategy ?? (Policy.Policy is { } p && (Budget(submit) is not null || (submit.N ?? DefaultComputeOptimalBudget) >= p.Budgets.Min(c => c.Budget))
             ? Strategies.ComputeOptimal : null);
 
-    /// <summary>The policy's rule for a batch: split from its total token budget when it has one, else for its N.</summary>
-    private static PolicyFollowUp Rule(ComputeOptimalPolicy policy, SubmitBatch submit) =>
-        submit.TokenBudget is { } total
-            ? policy.FollowUpForTokens((double)total / Math.Max(1, submit.TotalProblems ?? submit.Problems.Count))
-            : policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget);
+    /// <summary>The policy's rule for a batch: split from its compute budget when it has one (a batch's total over its problems), else for its N.</summary>
+    private static PolicyFollowUp Rule(ComputeOptimalPolicy policy, SubmitBatch submit)
+    {
+        if (Budget(submit) is not { } budget)
+        {
+            return policy.FollowUp(submit.N ?? DefaultComputeOptimalBudget);
+        }
+
+        var perProblem = budget.Scope == ComputeBudgetScopes.Problem ? budget.Amount : budget.Amount / Math.Max(1, submit.TotalProblems ?? submit.Problems.Count);
+        return policy.FollowUpFor(budget.Unit == ComputeBudgetUnits.Flops ? BudgetUnit.Flops : BudgetUnit.Tokens, perProblem);
+    }
+
+    /// <summary>A batch's compute budget: its <c>budget</c>, or its <c>tokenBudget</c> as a batch total in tokens.</summary>
+    private static ComputeBudget? Budget(SubmitBatch s) =>
+        s.Budget ?? (s.TokenBudget is { } tokens ? new ComputeBudget { Amount = tokens, Unit = ComputeBudgetUnits.Tokens, Scope = ComputeBudgetScopes.Batch } : null);
+
+    private static string BudgetField(SubmitBatch s) => s.Budget is not null ? "Budget" : "TokenBudget";
 
     /// <summary>compute-optimal's budget in samples when a batch gives no N.</summary>
     public const int DefaultComputeOptimalBudget = 16;

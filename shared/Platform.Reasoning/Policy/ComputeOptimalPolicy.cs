@@ -4,6 +4,13 @@ using Platform.Reasoning.Controllers;
 
 namespace Platform.Reasoning.Policy;
 
+/// <summary>What a compute budget counts.</summary>
+public enum BudgetUnit
+{
+    Tokens,
+    Flops,
+}
+
 /// <summary>What the policy runs for one difficulty bin at one budget.</summary>
 public sealed record PolicyStep
 {
@@ -20,6 +27,9 @@ public sealed record PolicyStep
 
     /// <summary>Mean generated tokens per problem of this step after the probes, measured on the calibration problems of its bin.</summary>
     public double Tokens { get; init; }
+
+    /// <summary>Mean FLOPs per problem of this step after the probes (generator and verifier), measured likewise.</summary>
+    public double Flops { get; init; }
 
     /// <summary>Its accuracy there (cross-validated where the fit could).</summary>
     public double Accuracy { get; init; }
@@ -59,6 +69,9 @@ public sealed record ComputeOptimalPolicy
 
     /// <summary>Mean generated tokens per problem of the probes.</summary>
     public double ProbeTokens { get; init; }
+
+    /// <summary>Mean FLOPs per problem of the probes (sampling and scoring).</summary>
+    public double ProbeFlops { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -103,17 +116,23 @@ public sealed record ComputeOptimalPolicy
     /// hard-but-solvable bins get the rest. Bins are upgraded whole, so the expected spend stays within
     /// the budget; an upgrade that no longer fits is skipped for cheaper ones elsewhere.
     /// </summary>
-    public PolicyFollowUp FollowUpForTokens(double tokensPerProblem)
+    public PolicyFollowUp FollowUpForTokens(double tokensPerProblem) => FollowUpFor(BudgetUnit.Tokens, tokensPerProblem);
+
+    /// <summary>The same split for a budget in tokens or in FLOPs per problem (each step's and the probes' measured cost in that unit).</summary>
+    public PolicyFollowUp FollowUpFor(BudgetUnit unit, double perProblem)
     {
-        if (BinShares.Length != DifficultyBins.Count || Budgets.SelectMany(c => c.Bins).All(s => s.Tokens == 0))
+        Func<PolicyStep, double> cost = unit == BudgetUnit.Flops ? s => s.Flops : s => s.Tokens;
+        var probeCost = unit == BudgetUnit.Flops ? ProbeFlops : ProbeTokens;
+        var name = unit == BudgetUnit.Flops ? "FLOPs" : "tokens";
+        if (BinShares.Length != DifficultyBins.Count || Budgets.SelectMany(c => c.Bins).All(s => cost(s) == 0))
         {
-            throw new InvalidDataException("this policy carries no token costs per step: refit it (ttc policy fit --probes ... --out)");
+            throw new InvalidDataException($"this policy carries no {name} costs per step: refit it (ttc policy fit --probes ... --out)");
         }
 
-        if (tokensPerProblem < ProbeTokens)
+        if (perProblem < probeCost)
         {
-            throw new ArgumentOutOfRangeException(nameof(tokensPerProblem),
-                $"a token budget of {tokensPerProblem:0} per problem is below the probes' {ProbeTokens:0} tokens per problem");
+            throw new ArgumentOutOfRangeException(nameof(perProblem),
+                $"a budget of {Format(perProblem, unit)} {name} per problem is below the probes' {Format(probeCost, unit)} {name} per problem");
         }
 
         // Each bin's curve: its step at every fitted budget, cheapest first (a step no dearer than the last is
@@ -131,9 +150,9 @@ public sealed record ComputeOptimalPolicy
             for (var c = 0; c < ordered.Count; c++)
             {
                 var step = ordered[c].Bins[bin - 1];
-                if (levels.Count == 0 || step.Tokens * share > levels[^1].Tokens)
+                if (levels.Count == 0 || cost(step) * share > levels[^1].Tokens)
                 {
-                    levels.Add(new BudgetLevel(ordered[c].Budget, step.Tokens * share, step.Accuracy * share));
+                    levels.Add(new BudgetLevel(ordered[c].Budget, cost(step) * share, step.Accuracy * share));
                     columns.Add(c);
                 }
             }
@@ -143,7 +162,7 @@ public sealed record ComputeOptimalPolicy
         }
 
         var cheapest = bins.Sum(bin => curves[bin][0].Tokens);
-        var chosen = WaterFilling.Allocate(bins, curves, Math.Max(cheapest, tokensPerProblem - ProbeTokens));
+        var chosen = WaterFilling.Allocate(bins, curves, Math.Max(cheapest, perProblem - probeCost));
         var settings = new List<ControllerSettings>();
         var largest = 0;
         for (var bin = 1; bin <= DifficultyBins.Count; bin++)
@@ -155,8 +174,15 @@ public sealed record ComputeOptimalPolicy
             settings.Add(Settings(step));
         }
 
-        return new PolicyFollowUp { Version = Version, Budget = largest, TokenBudget = tokensPerProblem, Bounds = Bounds, ByBin = settings };
+        return new PolicyFollowUp
+        {
+            Version = Version, Budget = largest, TokenBudget = unit == BudgetUnit.Tokens ? perProblem : null, FlopBudget = unit == BudgetUnit.Flops ? perProblem : null,
+            Bounds = Bounds, ByBin = settings,
+        };
     }
+
+    private static string Format(double x, BudgetUnit unit) =>
+        unit == BudgetUnit.Flops ? x.ToString("0.00e+00", System.Globalization.CultureInfo.InvariantCulture) : x.ToString("0", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The rule a probe-then controller follows after its probes, for a budget of <paramref name="n"/>.</summary>
     public PolicyFollowUp FollowUp(int n)
@@ -193,6 +219,9 @@ public sealed class PolicyFollowUp : FollowUpRule
     /// <summary>When the rule was split from a token budget: the tokens per problem it was given.</summary>
     public double? TokenBudget { get; set; }
 
+    /// <summary>When the rule was split from a FLOPs budget: the FLOPs per problem it was given.</summary>
+    public double? FlopBudget { get; set; }
+
     public double[] Bounds { get; set; } = [];
     public List<ControllerSettings> ByBin { get; set; } = [];
 
@@ -206,7 +235,7 @@ public sealed class PolicyFollowUp : FollowUpRule
     {
         var mean = MeanScore(firstPhase);
         var bin = Bin(mean);
-        var budget = TokenBudget is { } tokens ? $"{tokens:0} tokens per problem" : $"budget {Budget}";
+        var budget = TokenBudget is { } tokens ? $"{tokens:0} tokens per problem" : FlopBudget is { } flops ? $"{flops:0.00e+00} FLOPs per problem" : $"budget {Budget}";
         return (ByBin[bin - 1], $"policy v{Version} at {budget}: predicted bin {bin} (mean probe score {mean:0.000})");
     }
 }

@@ -4,7 +4,8 @@ namespace Platform.Reasoning.Policy;
 /// <param name="Strategy">The strategy with its parameters, e.g. <c>beam-search:M=4</c>.</param>
 /// <param name="Budget">The configuration's budget level (its N; 1 for greedy).</param>
 /// <param name="Tokens">Generated tokens this problem used under the configuration.</param>
-public sealed record SweepOutcome(string ProblemId, int Bin, string Strategy, int Budget, bool Correct, double Tokens);
+/// <param name="Flops">Its FLOPs (generator and verifier).</param>
+public sealed record SweepOutcome(string ProblemId, int Bin, string Strategy, int Budget, bool Correct, double Tokens, double Flops = 0);
 
 /// <summary>The policy's choice for one difficulty bin at one budget.</summary>
 /// <param name="Accuracy">The chosen configuration's accuracy on all calibration problems of the bin.</param>
@@ -15,7 +16,7 @@ public sealed record SweepOutcome(string ProblemId, int Bin, string Strategy, in
 /// <param name="CrossValidatedTokens">Mean tokens per problem of what the rule picked, on the held-out halves.</param>
 public sealed record PolicyChoice(
     int Bin, int Budget, string Strategy, int StrategyBudget, double Accuracy, double? CrossValidatedAccuracy, double? CrossValidatedTokens,
-    double MeanTokens, int Problems);
+    double MeanTokens, int Problems, double MeanFlops = 0);
 
 /// <summary>
 /// Fits a compute-optimal policy from a sweep (Snell et al. §3.2): for each difficulty bin and budget,
@@ -48,7 +49,7 @@ public static class PolicyFitter
 
                 var best = Choose(fitting);
                 var (cvAccuracy, cvTokens) = CrossValidate(fitting);
-                choices.Add(new PolicyChoice(bin, budget, best.Strategy, best.Budget, best.Accuracy, cvAccuracy, cvTokens, best.MeanTokens, best.Problems));
+                choices.Add(new PolicyChoice(bin, budget, best.Strategy, best.Budget, best.Accuracy, cvAccuracy, cvTokens, best.MeanTokens, best.Problems, best.MeanFlops));
             }
         }
 
@@ -67,12 +68,12 @@ public static class PolicyFitter
         return (int)(hash & 1);
     }
 
-    private sealed record Config(string Strategy, int Budget, double Accuracy, double MeanTokens, int Problems);
+    private sealed record Config(string Strategy, int Budget, double Accuracy, double MeanTokens, int Problems, double MeanFlops);
 
     private static Config Choose(IReadOnlyCollection<SweepOutcome> outcomes)
     {
         var configs = outcomes.GroupBy(o => (o.Strategy, o.Budget))
-            .Select(g => new Config(g.Key.Strategy, g.Key.Budget, g.Average(o => o.Correct ? 1.0 : 0.0), g.Average(o => o.Tokens), g.Count()))
+            .Select(g => new Config(g.Key.Strategy, g.Key.Budget, g.Average(o => o.Correct ? 1.0 : 0.0), g.Average(o => o.Tokens), g.Count(), g.Average(o => o.Flops)))
             .ToList();
         var top = configs.MaxBy(c => c.Accuracy)!;
         var standardError = Math.Sqrt(top.Accuracy * (1 - top.Accuracy) / top.Problems);

@@ -244,11 +244,36 @@ public sealed class ControllerTests
         Assert.True(spent <= tokensPerProblem + 1e-9, $"expected spend {spent} over the budget {tokensPerProblem}");
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData(280)]
+    [InlineData(600)]
+    [InlineData(2000)]
+    public void A_FLOPs_budget_is_split_like_a_token_budget_over_the_steps_FLOPs(double tokensPerProblem)
+    {
+        // FLOPs proportional to tokens (x 2e6): the same split at the proportional budget.
+        var priced = Priced();
+        var inFlops = priced with
+        {
+            ProbeFlops = priced.ProbeTokens * 2e6,
+            Budgets = [.. priced.Budgets.Select(c => c with { Bins = [.. c.Bins.Select(b => b with { Flops = b.Tokens * 2e6 })] })],
+        };
+        var byTokens = priced.FollowUpForTokens(tokensPerProblem);
+        var byFlops = inFlops.FollowUpFor(Platform.Reasoning.Policy.BudgetUnit.Flops, tokensPerProblem * 2e6);
+        Assert.Equal(byTokens.ByBin.Select(s => (s.Strategy, s.N)), byFlops.ByBin.Select(s => (s.Strategy, s.N)));
+        Assert.Equal((null, tokensPerProblem * 2e6), (byFlops.TokenBudget, byFlops.FlopBudget));
+        Assert.Contains("FLOPs per problem", byFlops.Choose([]).Reason);
+    }
+
     [Fact]
     public void A_token_budget_below_the_probes_or_a_policy_without_costs_is_refused()
     {
         Assert.Contains("below the probes' 100 tokens", Assert.Throws<ArgumentOutOfRangeException>(() => Priced().FollowUpForTokens(50)).Message);
         Assert.Throws<InvalidDataException>(() => Policy().FollowUpForTokens(1000)); // fitted before costs were recorded
+        Assert.Contains("no FLOPs costs", Assert.Throws<InvalidDataException>(() => Priced().FollowUpFor(Platform.Reasoning.Policy.BudgetUnit.Flops, 1e12)).Message);
+        Assert.Contains("below the probes' 1.00e+08 FLOPs", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            (Priced() with { ProbeFlops = 1e8, Budgets = [.. Priced().Budgets.Select(c => c with { Bins = [.. c.Bins.Select(b => b with { Flops = b.Tokens * 1e6 })] })] })
+                .FollowUpFor(Platform.Reasoning.Policy.BudgetUnit.Flops, 5e7)).Message);
     }
 
     [Fact]

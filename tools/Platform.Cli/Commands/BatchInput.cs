@@ -24,7 +24,9 @@ public sealed class BatchInput
     public Option<int?> Lookahead { get; } = new("--lookahead") { Description = "k of lookahead search (default 1)" };
     public Option<int?> Iterations { get; } = new("--iterations") { Description = "MCTS iterations (default N / branching)" };
     public Option<long?> SearchTokenBudget { get; } = new("--search-token-budget") { Description = "mcts: stop once a run has generated this many tokens" };
-    public Option<long?> TokenBudget { get; } = new("--total-budget") { Description = "compute-optimal: generated tokens for the whole batch, split across problems by the fitted policy" };
+    public Option<double?> TotalBudget { get; } = new("--total-budget") { Description = "compute-optimal: compute for the whole batch (--budget-unit), split across problems by the fitted policy" };
+    public Option<double?> ProblemBudget { get; } = new("--budget") { Description = "compute-optimal: compute per problem on average (--budget-unit), split across difficulty bins by the fitted policy" };
+    public Option<string> BudgetUnit { get; } = new("--budget-unit") { Description = "tokens (generated tokens; default) or flops (generator and verifier FLOPs)", DefaultValueFactory = _ => "tokens" };
     public Option<int?> Chains { get; } = new("--chains") { Description = "sequential-revisions: parallel chains P (N = P x L; default √N)" };
     public Option<int?> ChainLength { get; } = new("--chain-length") { Description = "sequential-revisions: attempts per chain L (the first sample, then L - 1 revisions)" };
     public Option<string?> RevisionSelection { get; } = new("--revision-selection") { Description = "sequential-revisions: 'verifier' (best of each chain, then weighted across chains; default) or 'majority' (over all attempts)" };
@@ -38,7 +40,7 @@ public sealed class BatchInput
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TokenBudget, Chains, ChainLength, RevisionSelection, ReviseModel, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, ReviseModel, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
         {
             command.Options.Add(o);
         }
@@ -62,6 +64,18 @@ public sealed class BatchInput
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"error: --format: {e.Message}");
+            return null;
+        }
+
+        if (parse.GetValue(TotalBudget) is not null && parse.GetValue(ProblemBudget) is not null)
+        {
+            Console.Error.WriteLine("error: give --budget (per problem) or --total-budget (for the batch), not both");
+            return null;
+        }
+
+        if (parse.GetValue(BudgetUnit) is not ("tokens" or "flops"))
+        {
+            Console.Error.WriteLine($"error: --budget-unit must be 'tokens' or 'flops' (was '{parse.GetValue(BudgetUnit)}')");
             return null;
         }
 
@@ -90,7 +104,9 @@ public sealed class BatchInput
             GeneratorModel = parse.GetValue(Generator), VerifierModel = parse.GetValue(Verifier),
             BeamWidth = parse.GetValue(BeamWidth), Lookahead = parse.GetValue(Lookahead), Iterations = parse.GetValue(Iterations),
             SearchTokenBudget = parse.GetValue(SearchTokenBudget),
-            TokenBudget = parse.GetValue(TokenBudget),
+            Budget = parse.GetValue(TotalBudget) is { } total ? new ComputeBudget { Amount = total, Unit = parse.GetValue(BudgetUnit)!, Scope = ComputeBudgetScopes.Batch }
+                : parse.GetValue(ProblemBudget) is { } each ? new ComputeBudget { Amount = each, Unit = parse.GetValue(BudgetUnit)!, Scope = ComputeBudgetScopes.Problem }
+                : null,
             Chains = parse.GetValue(Chains), ChainLength = parse.GetValue(ChainLength), RevisionSelection = parse.GetValue(RevisionSelection),
             ReviseModel = parse.GetValue(ReviseModel),
             SelectByValue = parse.GetValue(MctsSelect) == "value" ? true : null,

@@ -59,6 +59,7 @@ public static class PolicyCommand
             double[]? predictedBounds = null;
             var probeTokens = 0.0;
             var probeCount = 0;
+            var probeFlops = 0.0;
             if (parse.GetValue(probes) is { } probeRun)
             {
                 var probePath = Path.Combine(folder.FullName, probeRun + ".db");
@@ -70,6 +71,7 @@ public static class PolicyCommand
 
                 var scores = ProbeScores(probePath);
                 probeTokens = scores.Values.Average(v => v.Tokens);
+                probeFlops = scores.Values.Average(v => v.Flops);
                 probeCount = scores.Values.Min(v => v.Count);
                 var known = texts.Where(scores.ContainsKey).ToList();
                 predictedBounds = parse.GetValue(bounds) is { } shipped
@@ -158,14 +160,14 @@ public static class PolicyCommand
                     var shipped = new ComputeOptimalPolicy
                     {
                         Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, Probes = probeCount, Bounds = predictedBounds,
-                        ProbeTokens = probeTokens,
+                        ProbeTokens = probeTokens, ProbeFlops = probeFlops,
                         BinShares = [.. Enumerable.Range(1, DifficultyBins.Count).Select(b => (double)bins.Values.Count(x => x == b) / bins.Count)],
                         Budgets = [.. levels.Where(n => n >= probeCount).Select(n => new PolicyColumn
                         {
                             Budget = n,
                             Bins = [.. Enumerable.Range(1, DifficultyBins.Count).Select(bin =>
                                 policy.FirstOrDefault(c => c.Bin == bin && c.Budget == n) is { } c
-                                    ? steps[(c.Strategy, c.StrategyBudget)] with { Tokens = c.MeanTokens, Accuracy = c.CrossValidatedAccuracy ?? c.Accuracy }
+                                    ? steps[(c.Strategy, c.StrategyBudget)] with { Tokens = c.MeanTokens, Flops = c.MeanFlops, Accuracy = c.CrossValidatedAccuracy ?? c.Accuracy }
                                 : new PolicyStep { Strategy = Strategies.WeightedBestOfN, N = probeCount })], // a bin no calibration problem fell in: the probes decide
                         })],
                     };
@@ -289,7 +291,7 @@ public static class PolicyCommand
     /// </summary>
     private static IEnumerable<SweepOutcome> AfterProbes(List<SweepOutcome> rows, int probes) =>
         probes == 0 || !IsSampling(rows[0].Strategy) ? rows
-            : rows.Select(r => r with { Tokens = r.Tokens * Math.Max(0.0, r.Budget - probes) / r.Budget });
+            : rows.Select(r => r with { Tokens = r.Tokens * Math.Max(0.0, r.Budget - probes) / r.Budget, Flops = r.Flops * Math.Max(0.0, r.Budget - probes) / r.Budget });
 
     private static string Baseline(List<SweepOutcome> outcomes, string strategy, int n)
     {
@@ -305,15 +307,17 @@ public static class PolicyCommand
 
     /// <summary>
     /// Outcomes of a sampling strategy at <paramref name="k"/> samples from a run with more: per problem
-    /// the first k samples (by sample number), picked by the strategy's rule, graded, their tokens summed.
+    /// the first k samples (by sample number), picked by the strategy's rule, graded, their tokens summed;
+    /// FLOPs are the run's in proportion to the samples kept (generation and scoring grow with samples).
     /// </summary>
     private static List<SweepOutcome> Subsample(string path, string strategy, int k, Dictionary<string, int> bins)
     {
         using var connection = Open(path);
         using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, p.reference_answer, c.key, c.extracted_answer, coalesce(c.score, 0), c.token_count " +
+        query.CommandText = "select p.text, p.reference_answer, c.key, c.extracted_answer, coalesce(c.score, 0), c.token_count, r.flops, r.n " +
             "from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id where r.status = 'completed'";
         var samples = new Dictionary<string, (string? Reference, List<(int Index, string? Answer, double Score, int Tokens)> Items)>();
+        var flopsPerSample = new Dictionary<string, double>();
         using var reader = query.ExecuteReader();
         while (reader.Read())
         {
@@ -330,6 +334,7 @@ public static class PolicyCommand
             }
 
             entry.Items.Add((index, reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetDouble(4), reader.GetInt32(5)));
+            flopsPerSample[text] = reader.GetDouble(6) / Math.Max(1, reader.GetInt32(7));
         }
 
         var rows = new List<SweepOutcome>();
@@ -350,23 +355,24 @@ public static class PolicyCommand
                 _ => Platform.Reasoning.Selection.AnswerSelection.Weighted(answers, scores),
             };
             var answer = pick is { } i ? answers[i] : null;
-            rows.Add(new SweepOutcome(text, bin, strategy, k, reference is not null && answer is not null && AnswerEquivalence.Equivalent(reference, answer), first.Sum(x => x.Tokens)));
+            rows.Add(new SweepOutcome(text, bin, strategy, k, reference is not null && answer is not null && AnswerEquivalence.Equivalent(reference, answer), first.Sum(x => x.Tokens),
+                flopsPerSample[text] * k));
         }
 
         return rows;
     }
 
-    /// <summary>Per problem text: the mean final verifier score of its samples, how many, and their generated tokens.</summary>
-    private static Dictionary<string, (double Mean, int Count, double Tokens)> ProbeScores(string path)
+    /// <summary>Per problem text: the mean final verifier score of its samples, how many, their generated tokens, and the run's FLOPs.</summary>
+    private static Dictionary<string, (double Mean, int Count, double Tokens, double Flops)> ProbeScores(string path)
     {
         using var connection = Open(path);
         using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, avg(coalesce(c.score, 0)), count(*), sum(c.token_count) from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id group by p.text";
-        var scores = new Dictionary<string, (double, int, double)>();
+        query.CommandText = "select p.text, avg(coalesce(c.score, 0)), count(*), sum(c.token_count), max(r.flops) from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id group by p.text";
+        var scores = new Dictionary<string, (double, int, double, double)>();
         using var reader = query.ExecuteReader();
         while (reader.Read())
         {
-            scores[reader.GetString(0)] = (reader.GetDouble(1), reader.GetInt32(2), reader.GetInt64(3));
+            scores[reader.GetString(0)] = (reader.GetDouble(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetDouble(4));
         }
 
         return scores;
@@ -413,7 +419,7 @@ public static class PolicyCommand
     {
         using var connection = Open(path);
         using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, r.plan_json, coalesce(r.correct, 0), r.generated_tokens from runs r join problems p on p.id = r.problem_id where r.status = 'completed'";
+        query.CommandText = "select p.text, r.plan_json, coalesce(r.correct, 0), r.generated_tokens, r.flops from runs r join problems p on p.id = r.problem_id where r.status = 'completed'";
         var rows = new List<SweepOutcome>();
         using var reader = query.ExecuteReader();
         while (reader.Read())
@@ -447,7 +453,7 @@ public static class PolicyCommand
                 key += $":P={parallel}";
             }
 
-            rows.Add(new SweepOutcome(reader.GetString(0), bin, key, p.GetProperty("n").GetInt32(), reader.GetInt64(2) == 1, reader.GetInt64(3)));
+            rows.Add(new SweepOutcome(reader.GetString(0), bin, key, p.GetProperty("n").GetInt32(), reader.GetInt64(2) == 1, reader.GetInt64(3), reader.GetDouble(4)));
         }
 
         return rows;
