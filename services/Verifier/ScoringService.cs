@@ -61,15 +61,20 @@ public sealed class ScoringService : IAsyncDisposable
 
         var prompt = scorer.Model.Manifest.PromptTemplate.Replace("{problem}", command.Problem, StringComparison.Ordinal);
         var results = await _engine.Submit(command.Model, command.Candidates.Select(c => new ScoreRequest(prompt, c.Text)).ToList(), cancellationToken);
-        if (results.FirstOrDefault(r => r.Error is not null) is { } bad)
+        // A candidate the verifier cannot read (longer than its context, a character it does not know) is left
+        // unscored and the others are scored; only when none can be read does the request fail.
+        if (results.All(r => r.Error is not null))
         {
-            return Failed(bad.Error!);
+            return Failed(results[0].Error!);
         }
 
         return new CandidatesScored
         {
             RequestId = command.RequestId, RunId = command.RunId, Round = command.Round, Kind = command.Kind,
-            Scores = command.Candidates.Select((c, i) => new CandidateScores { Key = c.Key, StepScores = results[i].Scores }).ToList(),
+            Scores = command.Candidates.Select((c, i) => new CandidateScores
+            {
+                Key = c.Key, StepScores = results[i].Error is null ? results[i].Scores : [], Error = results[i].Error is { } e ? $"not scored: {e}" : null,
+            }).ToList(),
             Usage = new ComputeUsage
             {
                 Model = command.Model,
