@@ -21,10 +21,12 @@ public sealed class RevisionModelTests(ShippedModels models)
 
         // Long attempts: older ones give way so that the prompt and 128 new tokens fit the context.
         var long1 = string.Concat(Enumerable.Repeat("111+222=333\n", 12)) + "A: 333\n";
-        var fitted = RevisionPrompt.Build(models.Reviser, "3+4", [long1, long1, long1, "3+4=8\nA: 8\n"], maxNewTokens: 128);
+        List<string> four = [long1, long1, long1, "3+4=8\nA: 8\n"];
+        var fitted = RevisionPrompt.Build(models.Reviser, "3+4", four, maxNewTokens: 128);
         Assert.True(models.Reviser.EncodePrompt(fitted).Length + 128 <= 512);
+        Assert.True(models.Reviser.EncodePrompt(ArithmeticFormat.Prompt("3+4") + RevisionFormat.Context(four)).Length + 128 > 512); // all four would not
         Assert.EndsWith("3+4=8\nA: 8\n==\n", fitted);
-        Assert.Equal(2, fitted.Split("==\n").Length - 1); // one long attempt and the newest fit
+        Assert.Equal(3, fitted.Split("==\n").Length - 1); // two long attempts and the newest fit
 
         Assert.Contains("not a revision model", Assert.Throws<ArgumentException>(() => RevisionPrompt.Build(models.Generator, "3+4", attempts, 128)).Message);
         Assert.Contains("at least one", Assert.Throws<ArgumentException>(() => RevisionPrompt.Build(models.Reviser, "3+4", [], 128)).Message);

@@ -28,9 +28,10 @@ public static class TrainReviseCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
         var checkpoints = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 0 };
+        var keep = new Option<double>("--keep-share") { Description = "Share of trajectories that end in a right attempt whose target is itself", DefaultValueFactory = _ => 0.15 };
         var output = new Option<DirectoryInfo>("--out") { Required = true };
         var command = new Command("revise", "Train a revision model on trajectories of the generator's own attempts");
-        foreach (var o in new Option[] { data, init, size, context, attempts, steps, stopAfter, batch, lr, seed, threads, checkpoints, output })
+        foreach (var o in new Option[] { data, init, size, context, attempts, steps, stopAfter, batch, lr, seed, threads, checkpoints, keep, output })
         {
             command.Options.Add(o);
         }
@@ -49,7 +50,7 @@ public static class TrainReviseCommand
             // Validation: every 20th problem's record, trajectories fixed by their own seed.
             var train = records.Where((_, i) => i % 20 != 0).ToList();
             var contextTokens = parse.GetValue(context);
-            var builder = new RevisionTrajectories(parse.GetValue(attempts), maxAttemptChars: 120);
+            var builder = new RevisionTrajectories(parse.GetValue(attempts), maxAttemptChars: 120, keepShare: parse.GetValue(keep));
             var validationRandom = new Random(settings.Seed + 1);
             var validation = records.Where((_, i) => i % 20 == 0)
                 .Select(r => builder.Build(r, validationRandom)).OfType<RevisionTrajectory>().Take(1024)
@@ -86,7 +87,7 @@ public static class TrainReviseCommand
                     using var scope = NewDisposeScope();
                     return (double)TrainGeneratorCommand.LmLoss(model, TrainGeneratorCommand.LmBatch(chunk)).item<float>();
                 }), run.Curve, Console.Out, step => run.SaveCheckpoint(model, step));
-            run.Save(model, new RunInfo("revision", config, settings, summary, 0, null, initializedFrom, parse.GetValue(data)!.FullName) { Examples = train.Count, RevisionAttempts = parse.GetValue(attempts) });
+            run.Save(model, new RunInfo("revision", config, settings, summary, 0, null, initializedFrom, parse.GetValue(data)!.FullName) { Examples = train.Count, RevisionAttempts = parse.GetValue(attempts), KeepShare = parse.GetValue(keep) });
             return 0;
         });
         return command;

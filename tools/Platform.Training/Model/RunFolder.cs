@@ -20,6 +20,9 @@ public sealed record RunInfo(
 
     /// <summary>For a revision model: earlier attempts it was trained to read, at most.</summary>
     [JsonPropertyName("revision_attempts")] public int? RevisionAttempts { get; init; }
+
+    /// <summary>For a revision model: share of trajectories that end in a right attempt to keep.</summary>
+    [JsonPropertyName("keep_share")] public double? KeepShare { get; init; }
 }
 
 /// <summary>A training run's folder: weights, curve and the record of how it was made.</summary>
