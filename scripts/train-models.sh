@@ -7,7 +7,8 @@
 #   gen-large   3.6M decoder: 14,000-step schedule, stopped at 10,000
 #   revise      gen-revise: gen-small's own samples on training problems (8 each), then a revision model
 #               (gen-small's shape, context 512, started from gen-small's weights) trained on trajectories of
-#               up to four earlier attempts followed by the closest correct solution; measured against
+#               up to four earlier attempts followed by the closest correct solution (6,000 steps, then 2,000
+#               with half the trajectories ending in a right attempt to keep); measured against
 #               independent samples (revision chains of 1 + 8 attempts on the held-out set)
 #   verifiers   step labels from both sources (exact checker, Monte-Carlo rollouts) on gen-small's samples;
 #               discriminative PRMs on each (small backbone);
@@ -35,6 +36,7 @@ ORM="ttc-train prm --data runs/prm-data-checker.jsonl --init runs/gen-large --si
 PRM="ttc-train export --run runs/gen-large --generative-verifier --name prm --out models/prm"
 REVISE_DATA="ttc-train revise-data --model models/gen-small --problems 30682 --samples 8 --temperature 0.8 --seed 6 --heldout $HELD data/arith/calibration.jsonl --out runs/revise-data.jsonl"
 REVISE="ttc-train revise --data runs/revise-data.jsonl --init runs/gen-small --context 512 --steps 6000 --batch 32 --lr 5e-4 --seed 7 --threads 2 --checkpoint-every 1000 --out runs/gen-revise"
+REVISE_KEEP="ttc-train revise --data runs/revise-data.jsonl --init runs/gen-revise --context 512 --steps 2000 --batch 32 --lr 2e-4 --seed 8 --threads 2 --keep-share 0.5 --checkpoint-every 500 --out runs/gen-revise-keep"
 
 if want data; then ttc datasets arith --count 600 --seed 424242 --out "$HELD"; fi
 if want gen-small; then
@@ -56,7 +58,8 @@ fi
 if want revise; then
   train ${REVISE_DATA#ttc-train }
   train ${REVISE#ttc-train }
-  train export --run runs/gen-revise --name gen-revise --out models/gen-revise
+  train ${REVISE_KEEP#ttc-train }   # a second stage with half the trajectories ending in a right attempt to keep
+  train export --run runs/gen-revise-keep --name gen-revise --out models/gen-revise
 fi
 if want cards; then
   VERIFIERS="models/prm models/orm runs/model-prm-checker-small runs/model-prm-mc"
@@ -67,6 +70,6 @@ if want cards; then
   train card --model models/prm --eval runs/eval-gen-small.json --reproduce "$GEN_LARGE && $PRM" --notes models/prm/NOTES.md >/dev/null
   train card --model models/orm --eval runs/eval-gen-small.json --reproduce "$DATA_CHECKER && $ORM" >/dev/null
   train evaluate-revisions --model models/gen-small --reviser models/gen-revise --heldout "$HELD" --chains 4 --length 9 --temperature 0.8 --seed 1 --out runs/eval-gen-revise.json
-  train card --model models/gen-revise --revisions runs/eval-gen-revise.json --reproduce "$GEN_SMALL && $REVISE_DATA && $REVISE" >/dev/null
+  train card --model models/gen-revise --revisions runs/eval-gen-revise.json --notes models/gen-revise/NOTES.md --reproduce "$GEN_SMALL && $REVISE_DATA && $REVISE && $REVISE_KEEP" >/dev/null
   echo "model cards written: models/*/MODEL_CARD.md"
 fi

@@ -128,7 +128,7 @@ public static class ModelCard
             }
             else if (run.Kind == "revision")
             {
-                sb.AppendLine(string.Create(Inv, $"- data: `{Path.GetFileName(run.Data)}` — gen-small's own samples (8 per problem, T=0.8) on {run.Examples:N0} generated training problems (held-out and calibration problems excluded), each marked right or wrong; every batch draws fresh trajectories: 1–{run.RevisionAttempts} wrong samples in context, then the correct solution (a right sample or the reference) closest in edit distance to the last wrong one; 15% end in a right attempt whose target is itself (keep a right answer), problems gen-small always solves are kept 30% of the time; loss on the new attempt only; weights initialised from `{Path.GetFileName(run.InitializedFrom)}` (positions past its 128 start fresh)"));
+                sb.AppendLine(string.Create(Inv, $"- data: `{Path.GetFileName(run.Data)}` — gen-small's own samples (8 per problem, T=0.8) on {run.Examples:N0} generated training problems (held-out and calibration problems excluded), each marked right or wrong; every batch draws fresh trajectories: 1–{run.RevisionAttempts} wrong samples in context, then the correct solution (a right sample or the reference) closest in edit distance to the last wrong one; {100 * (run.KeepShare ?? 0.15):0}% end in a right attempt whose target is itself (keep a right answer), problems gen-small always solves are kept 30% of the time; loss on the new attempt only; weights initialised from the run `{Path.GetFileName(run.InitializedFrom)}` (from a 128-context generator, positions past 128 start fresh)"));
             }
             else if (verifier)
             {
