@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sequential revisions in the compute-optimal policy (Snell et al. §6): at each budget N, chains of
-# three sequential-to-parallel ratios — P:L = 1:N (one chain of N attempts), √N:√N, and N/2:2 —
+# three sequential-to-parallel ratios — P:L = N/2:2, √N:√N and 1:N (one chain of N attempts; only up to
+# N = 16: gen-revise's card shows attempts past the fourth drifting down, and 1:64 is 64 rounds) —
 # on the calibration and the held-out problems (added to the sweep folders of benchmarks/search.sh),
 # then two policies fitted on the calibration sweep, with and without sequential-revisions, and
 # compute-optimal routing by each on the held-out problems at the same budgets.
@@ -17,8 +18,9 @@ sweep() { # data, folder
   local data=$1 out=$2
   for n in $budgets; do
     local s; s=$(sqrt "$n")
-    for p in 1 "$s" $((n / 2)); do
+    for p in $((n / 2)) "$s" 1; do
       [ "$p" -ge 1 ] || continue
+      [ "$p" -eq 1 ] && [ "$n" -gt 16 ] && continue
       local l=$((n / p)) name="revisions-p$p-$n"
       [ -f "$out/$name.json" ] || ttc eval "$data" --limit "$problems" --seed 7 --strategy sequential-revisions --n "$n" --chains "$p" --chain-length "$l" \
         --json "$out/$name.json" --db "$out/$name.db" >/dev/null 2>&1

@@ -48,6 +48,10 @@ public sealed class PolicyStoreTests(Servers servers)
         }
 
         await Task.Delay(1100); // past Router:PolicyRefreshSeconds
+
+        // The stored version carries its measured costs and bin shares: a FLOPs budget per problem is split by it.
+        var budgeted = await hosts.Http.PostAsJsonAsync("/batches", new { budget = new { amount = 3e9, unit = "flops", scope = "problem" }, problems = new[] { new { text = "12+30" } } });
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, budgeted.StatusCode);
         var batch = new SubmitBatch { BatchId = Guid.NewGuid(), Strategy = "compute-optimal", N = 16, Problems = PipelineTests.HeldOut(3), Seed = 2 };
         await hosts.Send(batch, QueueNames.SubmitBatch);
         var completed = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == batch.BatchId, TimeSpan.FromMinutes(3));

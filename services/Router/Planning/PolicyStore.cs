@@ -13,7 +13,9 @@ namespace Platform.Router.Planning;
 /// </summary>
 public static class PolicyStore
 {
-    private sealed record Cell(PolicyStep Step, int Probes, double ProbeTemperature, double[] Bounds, string Generator, string Verifier);
+    /// <summary>A row's parameters: its step, and (repeated on every row of the version) what the policy as a whole carries.</summary>
+    private sealed record Cell(PolicyStep Step, int Probes, double ProbeTemperature, double[] Bounds, string Generator, string Verifier,
+        double[]? BinShares = null, double ProbeTokens = 0, double ProbeFlops = 0);
 
     /// <summary>Stores a fitted policy as the next version (inactive); returns the version.</summary>
     public static async Task<int> Import(PlatformDbContext db, ComputeOptimalPolicy policy, DateTimeOffset now, CancellationToken ct)
@@ -29,8 +31,9 @@ public static class PolicyStore
                 db.Policies.Add(new Storage.Entities.Policy
                 {
                     Id = Guid.NewGuid(), Version = version, DifficultyBin = bin, Budget = column.Budget, Strategy = step.Strategy, FittedAt = now,
-                    ParametersJson = JsonSerializer.Serialize(new Cell(step, policy.Probes, policy.ProbeTemperature, policy.Bounds, policy.Generator, policy.Verifier),
-                        ComputeOptimalPolicy.Json),
+                    ParametersJson = JsonSerializer.Serialize(new Cell(step, policy.Probes, policy.ProbeTemperature, policy.Bounds, policy.Generator, policy.Verifier,
+                        policy.BinShares, policy.ProbeTokens, policy.ProbeFlops), ComputeOptimalPolicy.Json),
+                    Accuracy = step.Accuracy, MeanGeneratedTokens = step.Tokens,
                 });
             }
         }
@@ -82,6 +85,7 @@ public static class PolicyStore
         var policy = new ComputeOptimalPolicy
         {
             Version = versions[0], Generator = head.Generator, Verifier = head.Verifier, Probes = head.Probes, ProbeTemperature = head.ProbeTemperature, Bounds = head.Bounds,
+            BinShares = head.BinShares ?? [], ProbeTokens = head.ProbeTokens, ProbeFlops = head.ProbeFlops,
             Budgets = [.. cells.GroupBy(c => c.Row.Budget).OrderBy(g => g.Key).Select(g => new PolicyColumn
             {
                 Budget = g.Key, Bins = [.. g.OrderBy(c => c.Row.DifficultyBin).Select(c => c.Cell.Step)],
