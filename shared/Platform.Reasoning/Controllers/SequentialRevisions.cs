@@ -65,18 +65,22 @@ public sealed class SequentialRevisions : StrategyController
     /// <summary>Attempt keys of each chain, in order.</summary>
     public List<List<string>> Chains { get; set; } = [];
 
+    /// <summary>Seeded candidates beyond the P that start chains: paid for already, they join the final pick as chains of one.</summary>
+    public List<string> Extra { get; set; } = [];
+
     public static SequentialRevisions Create(RevisionSettings settings)
     {
         settings.Validate();
         return new SequentialRevisions { Settings = settings };
     }
 
-    /// <summary>Seeded candidates (a probe's samples) become the first attempts of chains, up to P.</summary>
+    /// <summary>Seeded candidates (a probe's samples) become the first attempts of chains, up to P; the rest join the final pick.</summary>
     public override void Seed(IReadOnlyList<SearchNode> candidates, int nextId)
     {
-        var taken = candidates.Take(Settings.Chains - Chains.Count).ToList();
-        AddSeeds(taken, nextId);
-        Chains.AddRange(taken.Select(c => new List<string> { c.Key }));
+        AddSeeds(candidates, nextId);
+        var taken = Math.Max(0, Math.Min(candidates.Count, Settings.Chains - Chains.Count));
+        Chains.AddRange(candidates.Take(taken).Select(c => new List<string> { c.Key }));
+        Extra.AddRange(candidates.Skip(taken).Select(c => c.Key));
     }
 
     protected override ControllerRequest Begin()
@@ -161,11 +165,15 @@ public sealed class SequentialRevisions : StrategyController
         return Pick();
     }
 
-    private List<string> Unscored() => Chains.SelectMany(c => c).Where(k => Nodes[k].Score is null).ToList();
+    /// <summary>The final pick's groups: every chain, and every extra seeded candidate on its own.</summary>
+    private List<List<string>> Groups() => [.. Chains, .. Extra.Select(k => new List<string> { k })];
+
+    private List<string> Unscored() => Groups().SelectMany(c => c).Where(k => Nodes[k].Score is null).ToList();
 
     private FinishRun Pick()
     {
-        var all = Chains.SelectMany(c => c).ToList();
+        var groups = Groups();
+        var all = groups.SelectMany(c => c).ToList();
         if (all.Count == 0)
         {
             return new FinishRun(null, null);
@@ -182,7 +190,7 @@ public sealed class SequentialRevisions : StrategyController
         else
         {
             // Within each chain the verifier's best attempt, then weighted best-of-N across the chains.
-            var picks = Chains.Select(c => c.MaxBy(k => Nodes[k].Answer is null ? double.NegativeInfinity : Nodes[k].Score ?? 0)!).ToList();
+            var picks = groups.Select(c => c.MaxBy(k => Nodes[k].Answer is null ? double.NegativeInfinity : Nodes[k].Score ?? 0)!).ToList();
             var chosen = AnswerSelection.Weighted(picks.Select(k => Nodes[k].Answer).ToList(), picks.Select(k => Nodes[k].Score ?? 0).ToList());
             key = picks[chosen ?? 0];
         }

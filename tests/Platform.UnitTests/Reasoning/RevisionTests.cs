@@ -126,6 +126,27 @@ public sealed class RevisionTests
         Assert.Equal(6, controller.Nodes.Count(n => n.Key != ""));
     }
 
+    [Fact]
+    public void Probes_beyond_the_chains_stay_in_the_run_and_join_the_final_pick()
+    {
+        // Four probes, one chain of two attempts: n0 starts the chain, n1-n3 are kept (their scores are stored) and vote.
+        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.SequentialRevisions, N = 2, Chains = 1, ChainLength = 2, Probes = 4 });
+        controller.Start();
+        controller.OnGenerated([Attempt("", "5"), Attempt("", "6") with { SampleIndex = 1 }, Attempt("", "6") with { SampleIndex = 2 }, Attempt("", "7") with { SampleIndex = 3 }]);
+        var revise = Assert.IsType<ReviseChains>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>>
+        {
+            ["n0"] = [0.5], ["n1"] = [0.4], ["n2"] = [0.4], ["n3"] = [0.3],
+        }));
+        Assert.Equal(["n0", "n1", "n2", "n3"], controller.Updated); // the probes' scores are reported, and their nodes exist
+        Assert.All(controller.Updated, k => Assert.True(controller.Nodes.ContainsKey(k)));
+        Assert.Equal("n0", Assert.Single(revise.Chains).Key);
+        controller = ControllerRegistry.Load(ControllerRegistry.Save(controller));
+        var score = Assert.IsType<ScoreTexts>(controller.OnGenerated([Attempt("n0", "5")]));
+        Assert.Equal(["n4"], score.Items.Select(i => i.Key));
+        var finish = Assert.IsType<FinishRun>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n4"] = [0.6] }));
+        Assert.Equal("6", finish.Answer); // 6: 0.4 + 0.4 beats the chain's best 5 (0.6) and 7 (0.3)
+    }
+
     [Theory]
     // N, chains, chain length -> P, L
     [InlineData(16, 0, 0, 4, 4)]
