@@ -16,4 +16,10 @@ public record ProblemSubmission
 
     /// <summary>The source's own identifier (MATH-500 unique_id, a line number).</summary>
     public string? ExternalId { get; init; }
+
+    /// <summary>
+    /// A known difficulty bin, 1 (easiest) to 5 (oracle difficulty: quantiles of the generator's pass@1 over
+    /// many samples). compute-optimal then runs the policy's step for this bin and draws no probes.
+    /// </summary>
+    public int? DifficultyBin { get; init; }
 }

@@ -139,4 +139,34 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
         Assert.Contains(reason, rejection!.Reason);
         Assert.Equal("Budget", planner.Plan(Batch(null) with { TokenBudget = 1000, Budget = new ComputeBudget { Amount = 1000 } }).Rejection?.Field);
     }
+
+    [Fact]
+    public void Problems_with_a_known_bin_run_the_policys_step_for_it_without_probes()
+    {
+        // A policy fitted for known difficulty (no probes, no bounds), and the shipped kind (probes): a known bin wins in both.
+        var withProbes = ComputeOptimalPolicy.Parse(File.ReadAllText(PolicyFile()));
+        var oracle = withProbes with { Probes = 0, Bounds = [], ProbeTokens = 0, ProbeFlops = 0 };
+        var oraclePath = Path.Combine(_dir, "oracle.json");
+        File.WriteAllText(oraclePath, oracle.ToJson());
+        foreach (var path in new[] { oraclePath, PolicyFile() })
+        {
+            var planner = new BatchPlanner(new RouterOptions { PolicyFile = path }, TimeProvider.System);
+            var batch = Batch(16) with
+            {
+                Problems = [new ProblemSubmission { Text = "12+30", DifficultyBin = 1 }, new ProblemSubmission { Text = "(3+4)*5-6", DifficultyBin = 4 }, new ProblemSubmission { Text = "9*9", DifficultyBin = 6 }],
+            };
+            var decision = planner.Plan(batch);
+            Assert.Null(decision.Rejection);
+            var (easy, hard, bad) = (decision.Runs[0], decision.Runs[1], decision.Runs[2]);
+            Assert.Equal(("weighted-best-of-n", 4, 0), (easy.Plan!.Strategy, easy.Plan.N, easy.Plan.Probes));
+            Assert.Equal(("beam-search", 16, 0), (hard.Plan!.Strategy, hard.Plan.N, hard.Plan.Probes));
+            Assert.Equal((4, "oracle"), (hard.Run.DifficultyBin, hard.Run.DifficultySource));
+            Assert.Null(bad.Plan);
+            Assert.Contains("DifficultyBin: must be between 1 and 5 (was 6)", bad.Run.FailureReason);
+        }
+
+        // A policy for known difficulty cannot route a problem that gives none: that run fails, naming the field.
+        var unknown = new BatchPlanner(new RouterOptions { PolicyFile = oraclePath }, TimeProvider.System).Plan(Batch(16));
+        Assert.All(unknown.Runs, r => Assert.Contains("DifficultyBin: the compute-optimal policy (version 3) was fitted for known difficulty", r.Run.FailureReason));
+    }
 }

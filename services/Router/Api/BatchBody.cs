@@ -22,7 +22,7 @@ public static class BatchBody
         "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "reviseModel", "generatorModel", "verifierModel", "seed",
     ];
 
-    private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId"];
+    private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId", "difficultyBin"];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -120,11 +120,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         var strategy = EffectiveStrategy(submit);
         var request = new PlanRequest { Strategy = strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
-        var (policy, followUp, ruleBudget) = (default(ComputeOptimalPolicy), default(string), 0);
+        var (policy, followUp, ruleBudget, rule) = (default(ComputeOptimalPolicy), default(string), 0, default(PolicyFollowUp));
         if (strategy == Strategies.ComputeOptimal)
         {
             policy = Policy.Policy!; // checked by Validate
-            var rule = Rule(policy, submit);
+            rule = Rule(policy, submit);
             followUp = JsonSerializer.Serialize(rule, ComputeOptimalPolicy.Compact);
             ruleBudget = rule.Budget;
         }
@@ -140,7 +140,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 Level = Truncate(p.Level, 64), Subject = Truncate(p.Subject, 128), ExternalId = Truncate(p.ExternalId, 256),
             };
             var run = new Run { Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, PlanKey = "main", CreatedAt = now, UpdatedAt = now };
-            if (ProblemError(problem.Text) is { } error)
+            if ((ProblemError(problem.Text) ?? KnownDifficultyError(p.DifficultyBin, policy)) is { } error)
             {
                 run.Strategy = submit.Strategy ?? "none";
                 run.Status = RunStatus.Failed;
@@ -152,6 +152,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
 
             var difficulty = DifficultyHeuristic.Estimate(problem.Text);
             var planned = DefaultPolicy.Plan(difficulty.Bin, request);
+            var known = rule is not null && p.DifficultyBin is { } bin ? rule.ByBin[bin - 1] : null;
             var plan = new StrategyPlan
             {
                 Strategy = planned.Strategy, N = policy is null ? planned.N : ruleBudget, Aggregation = planned.Aggregation,
@@ -164,12 +165,22 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 ReviseModel = planned.Strategy == Strategies.SequentialRevisions || policy?.UsesRevisions == true ? submit.ReviseModel ?? options.DefaultReviser : null,
                 BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
+            if (known is not null)
+            {
+                // Known (oracle) difficulty: the policy's step for the bin, at once, without probes.
+                plan = plan with
+                {
+                    Strategy = known.Strategy, N = known.N, Aggregation = known.Aggregation, Temperature = known.Temperature, BeamWidth = known.BeamWidth,
+                    Lookahead = known.Lookahead, Chains = known.Chains, ChainLength = known.ChainLength, Probes = 0,
+                };
+            }
+
             run.Strategy = plan.Strategy;
             run.N = plan.N;
             run.PlanJson = JsonSerializer.Serialize(plan, Json);
-            run.DifficultyBin = difficulty.Bin;
-            run.DifficultyScore = difficulty.Score;
-            run.DifficultySource = DifficultySources.Heuristic; // compute-optimal runs replace it with the probes' estimate
+            run.DifficultyBin = known is not null ? p.DifficultyBin!.Value : difficulty.Bin;
+            run.DifficultyScore = known is not null ? 0 : difficulty.Score;
+            run.DifficultySource = known is not null ? DifficultySources.Oracle : DifficultySources.Heuristic; // compute-optimal runs with probes replace it with their estimate
             runs.Add((run, problem, plan));
         }
 
@@ -359,6 +370,15 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
 
     /// <summary>compute-optimal's budget in samples when a batch gives no N.</summary>
     public const int DefaultComputeOptimalBudget = 16;
+
+    /// <summary>Why a problem's known difficulty bin cannot be used, or why a policy for known difficulty cannot route a problem without one.</summary>
+    private static string? KnownDifficultyError(int? bin, ComputeOptimalPolicy? policy) => (bin, policy) switch
+    {
+        ({ } b, _) when b is < 1 or > DifficultyBins.Count => $"DifficultyBin: must be between 1 and {DifficultyBins.Count} (was {b})",
+        (null, { NeedsKnownDifficulty: true }) =>
+            $"DifficultyBin: the compute-optimal policy (version {policy.Version}) was fitted for known difficulty and this problem gives none (ttc eval --difficulty oracle)",
+        _ => null,
+    };
 
     private string? ProblemError(string text)
     {

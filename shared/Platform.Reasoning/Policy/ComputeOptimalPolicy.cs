@@ -90,16 +90,24 @@ public sealed record ComputeOptimalPolicy
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>
+    /// A policy fitted on oracle bins (no probes, no bounds): it routes only problems whose difficulty bin
+    /// is given (<c>--difficulty oracle</c>).
+    /// </summary>
+    [JsonIgnore] public bool NeedsKnownDifficulty => Probes == 0;
+
     public void Validate()
     {
-        if (Bounds.Length != DifficultyBins.Count - 1)
+        if (Bounds.Length != (NeedsKnownDifficulty ? 0 : DifficultyBins.Count - 1))
         {
-            throw new InvalidDataException($"policy: bounds must have {DifficultyBins.Count - 1} values (has {Bounds.Length})");
+            throw new InvalidDataException(NeedsKnownDifficulty
+                ? $"policy: a policy without probes (for known difficulty) has no bounds (has {Bounds.Length})"
+                : $"policy: bounds must have {DifficultyBins.Count - 1} values (has {Bounds.Length})");
         }
 
-        if (Probes < 1 || Budgets.Count == 0 || Budgets.Any(c => c.Bins.Count != DifficultyBins.Count || c.Budget < Probes))
+        if (Probes < 0 || Budgets.Count == 0 || Budgets.Any(c => c.Bins.Count != DifficultyBins.Count || c.Budget < Math.Max(1, Probes)))
         {
-            throw new InvalidDataException($"policy: needs probes >= 1 and budget columns of {DifficultyBins.Count} bins, each budget at least the probes");
+            throw new InvalidDataException($"policy: needs probes >= 0 and budget columns of {DifficultyBins.Count} bins, each budget at least the probes");
         }
     }
 

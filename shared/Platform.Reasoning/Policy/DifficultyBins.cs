@@ -125,6 +125,6 @@ public static class DifficultySources
     /// <summary>The verifier's mean score over the probe samples, mapped by a fitted policy's bounds.</summary>
     public const string Predicted = "predicted";
 
-    /// <summary>Quantiles of the generator's pass@1 over many samples (sweeps only).</summary>
+    /// <summary>Quantiles of the generator's pass@1 over many samples (sweeps, and problems submitted with a known bin).</summary>
     public const string Oracle = "oracle";
 }

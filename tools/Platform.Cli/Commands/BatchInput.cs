@@ -31,6 +31,12 @@ public sealed class BatchInput
     public Option<int?> ChainLength { get; } = new("--chain-length") { Description = "sequential-revisions: attempts per chain L (the first sample, then L - 1 revisions)" };
     public Option<string?> RevisionSelection { get; } = new("--revision-selection") { Description = "sequential-revisions: 'verifier' (best of each chain, then weighted across chains; default) or 'majority' (over all attempts)" };
     public Option<string?> ReviseModel { get; } = new("--revise-model") { Description = "sequential-revisions: revision model name (default gen-revise)" };
+    public Option<string> Difficulty { get; } = new("--difficulty")
+    {
+        Description = "compute-optimal: 'predicted' (probes scored by the verifier; default) or 'oracle' (each problem's bin from --oracle-runs: quantiles of pass@1 over its samples there)",
+        DefaultValueFactory = _ => "predicted",
+    };
+    public Option<FileInfo?> OracleRuns { get; } = new("--oracle-runs") { Description = "With --difficulty oracle: a ttc eval database with many samples of these problems (e.g. majority-64.db of a sweep)" };
     public Option<string?> MctsSelect { get; } = new("--mcts-select") { Description = "mcts: final answer by 'visits' (default) or 'value'" };
     public Option<int?> MinThinking { get; } = new("--min-thinking") { Description = "budget-forcing: minimum thinking tokens" };
     public Option<int?> MaxThinking { get; } = new("--max-thinking") { Description = "budget-forcing: maximum thinking tokens" };
@@ -40,7 +46,7 @@ public sealed class BatchInput
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, ReviseModel, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, ReviseModel, Difficulty, OracleRuns, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
         {
             command.Options.Add(o);
         }
@@ -92,13 +98,42 @@ public sealed class BatchInput
         }
 
         var limit = parse.GetValue(Limit) ?? int.MaxValue;
+        problems = problems.Take(limit).ToList();
+        Dictionary<string, int>? known = null;
+        if (parse.GetValue(Difficulty) == "oracle")
+        {
+            if (parse.GetValue(OracleRuns) is not { Exists: true } oracleRuns)
+            {
+                Console.Error.WriteLine("error: --difficulty oracle needs --oracle-runs FILE.db (a ttc eval database with many samples of these problems)");
+                return null;
+            }
+
+            var rates = PolicyCommand.PassAt1(oracleRuns.FullName);
+            var missing = problems.Where(p => !rates.ContainsKey(p.Text)).ToList();
+            if (missing.Count > 0)
+            {
+                Console.Error.WriteLine($"error: --oracle-runs: {missing.Count} problems have no samples in {oracleRuns.Name} (first: {missing[0].Text})");
+                return null;
+            }
+
+            var texts = problems.Select(p => p.Text).Distinct().ToList();
+            known = texts.Zip(Platform.Reasoning.Policy.DifficultyBins.Oracle([.. texts.Select(t => rates[t].Rate)])).ToDictionary(x => x.First, x => x.Second);
+            Console.Error.WriteLine($"oracle difficulty: bins from pass@1 over {rates.Values.Min(v => v.Samples)}+ samples in {oracleRuns.Name}");
+        }
+        else if (parse.GetValue(Difficulty) != "predicted")
+        {
+            Console.Error.WriteLine($"error: --difficulty must be 'predicted' or 'oracle' (was '{parse.GetValue(Difficulty)}')");
+            return null;
+        }
+
         Console.Error.WriteLine($"{file.Name}: {Math.Min(limit, problems.Count)} problems ({detected}){(errors.Count > 0 ? $", {errors.Count} bad lines skipped" : "")}");
         return new SubmitBatch
         {
             BatchId = batchId, Name = parse.GetValue(Name) ?? file.Name, Source = file.FullName,
-            Problems = problems.Take(limit).Select(p => new ProblemSubmission
+            Problems = problems.Select(p => new ProblemSubmission
             {
                 Text = p.Text, ReferenceAnswer = p.ReferenceAnswer, Level = p.Level, Subject = p.Subject, ExternalId = p.ExternalId,
+                DifficultyBin = known?[p.Text],
             }).ToList(),
             Strategy = parse.GetValue(Strategy), N = parse.GetValue(N), Aggregation = parse.GetValue(Aggregation), Seed = parse.GetValue(Seed),
             GeneratorModel = parse.GetValue(Generator), VerifierModel = parse.GetValue(Verifier),

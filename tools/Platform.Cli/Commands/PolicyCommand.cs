@@ -29,9 +29,13 @@ public static class PolicyCommand
             Description = "Database (name without .db) of k verifier-scored samples per problem (e.g. weighted-bon-4): difficulty is predicted from their mean score, and the policy is fitted on predicted bins",
         };
         var bounds = new Option<FileInfo?>("--bounds") { Description = "With --probes: take the bin bounds from this policy file instead of fitting them (to measure a shipped policy's bins on other problems)" };
+        var knownDifficulty = new Option<bool>("--known-difficulty")
+        {
+            Description = "Without --probes: write (--out) a policy for problems submitted with their difficulty bin (ttc eval --difficulty oracle), fitted on oracle bins",
+        };
         var exclude = new Option<string?>("--exclude") { Description = "Leave out the configurations of these strategies (comma-separated), e.g. to fit a policy without sequential-revisions" };
         var fit = new Command("fit", "Fit a compute-optimal policy from eval databases and report it with 2-fold cross-validation");
-        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds, exclude })
+        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds, exclude, knownDifficulty })
         {
             fit.Options.Add(o);
         }
@@ -60,6 +64,12 @@ public static class PolicyCommand
             var probeTokens = 0.0;
             var probeCount = 0;
             var probeFlops = 0.0;
+            if (parse.GetValue(knownDifficulty) && parse.GetValue(probes) is not null)
+            {
+                Console.Error.WriteLine("error: --known-difficulty fits on oracle bins; --probes fits on predicted ones: give one");
+                return 2;
+            }
+
             if (parse.GetValue(probes) is { } probeRun)
             {
                 var probePath = Path.Combine(folder.FullName, probeRun + ".db");
@@ -149,7 +159,7 @@ public static class PolicyCommand
             AnsiConsole.Write(curve);
             if (parse.GetValue(output) is { } file)
             {
-                if (predictedBounds is null)
+                if (predictedBounds is null && !parse.GetValue(knownDifficulty))
                 {
                     File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { oracle = parse.GetValue(oracle), configurations = configs.Select(c => Path.GetFileName(c.File).Replace(".db", "", StringComparison.Ordinal)), choices = policy },
                         new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
@@ -159,7 +169,7 @@ public static class PolicyCommand
                     // The file the Router routes by: bounds on the probes' mean score, and per budget a step per bin.
                     var shipped = new ComputeOptimalPolicy
                     {
-                        Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, Probes = probeCount, Bounds = predictedBounds,
+                        Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, Probes = probeCount, Bounds = predictedBounds ?? [],
                         ProbeTokens = probeTokens, ProbeFlops = probeFlops,
                         BinShares = [.. Enumerable.Range(1, DifficultyBins.Count).Select(b => (double)bins.Values.Count(x => x == b) / bins.Count)],
                         Budgets = [.. levels.Where(n => n >= probeCount).Select(n => new PolicyColumn
@@ -168,7 +178,8 @@ public static class PolicyCommand
                             Bins = [.. Enumerable.Range(1, DifficultyBins.Count).Select(bin =>
                                 policy.FirstOrDefault(c => c.Bin == bin && c.Budget == n) is { } c
                                     ? steps[(c.Strategy, c.StrategyBudget)] with { Tokens = c.MeanTokens, Flops = c.MeanFlops, Accuracy = c.CrossValidatedAccuracy ?? c.Accuracy }
-                                : new PolicyStep { Strategy = Strategies.WeightedBestOfN, N = probeCount })], // a bin no calibration problem fell in: the probes decide
+                                : probeCount > 0 ? new PolicyStep { Strategy = Strategies.WeightedBestOfN, N = probeCount } // a bin no calibration problem fell in: the probes decide
+                                : new PolicyStep { Strategy = Strategies.Greedy, N = 1 })],
                         })],
                     };
                     shipped.Validate();
@@ -396,7 +407,7 @@ public static class PolicyCommand
     }
 
     /// <summary>Per problem text: the share of its samples whose answer is right, and how many samples.</summary>
-    private static Dictionary<string, (double Rate, int Samples)> PassAt1(string path)
+    internal static Dictionary<string, (double Rate, int Samples)> PassAt1(string path)
     {
         using var connection = Open(path);
         using var query = connection.CreateCommand();
