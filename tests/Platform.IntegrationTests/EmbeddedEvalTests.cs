@@ -107,13 +107,34 @@ public sealed class EmbeddedEvalTests : IDisposable
         Assert.Equal(0, await TtcCli.Build().Parse(["eval", input, "--strategy", "compute-optimal", "--n", "8", "--policy-file", file, "--seed", "3", "--json", summary, "--db", db]).InvokeAsync());
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(summary));
         Assert.Equal(16, report.RootElement.GetProperty("problems").GetInt32());
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}");
+        var predicted = await Row(db, "select count(*), sum(difficulty_source = 'predicted'), sum(status = 'completed') from runs");
+        Assert.Equal([16L, 16L, 16L], predicted); // every run probed, then followed the policy
+
+        // Known (oracle) difficulty: a policy fitted on oracle bins, and each problem's bin from the many-sample run.
+        var oraclePolicy = Path.Combine(_dir, "oracle-policy.json");
+        Assert.Equal(0, await TtcCli.Build().Parse(["policy", "fit", "--runs", runs, "--oracle", "majority-8", "--budgets", "4,8", "--known-difficulty", "--out", oraclePolicy]).InvokeAsync());
+        Assert.True(Platform.Reasoning.Policy.ComputeOptimalPolicy.Parse(await File.ReadAllTextAsync(oraclePolicy)).NeedsKnownDifficulty);
+        var oracleDb = Path.Combine(_dir, "oracle.db");
+        Assert.Equal(0, await TtcCli.Build().Parse(["eval", input, "--strategy", "compute-optimal", "--n", "8", "--policy-file", oraclePolicy, "--difficulty", "oracle",
+            "--oracle-runs", Path.Combine(runs, "majority-8.db"), "--seed", "3", "--json", Path.Combine(_dir, "oracle.json"), "--db", oracleDb]).InvokeAsync());
+        var oracle = await Row(oracleDb, "select count(*), sum(difficulty_source = 'oracle'), sum(status = 'completed'), sum(plan_json like '%\"probes\":0%'), count(distinct difficulty_bin) from runs");
+        Assert.Equal([16L, 16L, 16L, 16L], oracle[..4]); // no probes: the bin was known
+        Assert.True(oracle[4] >= 2, "the problems fall in more than one oracle bin");
+
+        // Without --oracle-runs the CLI says what is missing.
+        Assert.Equal(2, await TtcCli.Build().Parse(["eval", input, "--strategy", "compute-optimal", "--difficulty", "oracle", "--json", Path.Combine(_dir, "x.json")]).InvokeAsync());
+    }
+
+    /// <summary>The one row of an aggregate query over an eval database, as integers.</summary>
+    private static async Task<long[]> Row(string database, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
         await connection.OpenAsync();
         await using var query = connection.CreateCommand();
-        query.CommandText = "select count(*), sum(difficulty_source = 'predicted'), sum(status = 'completed') from runs";
+        query.CommandText = sql;
         await using var reader = await query.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
-        Assert.Equal((16L, 16L, 16L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2))); // every run probed, then followed the policy
+        return [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetInt64)];
     }
 
     [Fact]
