@@ -11,7 +11,9 @@ namespace Platform.Cli.Commands;
 /// <c>ttc report --eval FILE.json... --out DIR</c>: the scaling picture of a set of <c>ttc eval</c>
 /// summaries — a markdown table and PNG plots (ScottPlot) of accuracy against generated tokens and
 /// against FLOPs per strategy, and accuracy per level. Each file is one configuration; files named
-/// <c>SERIES-N.json</c> (as benchmarks/search.sh writes them) form one curve per series over N.
+/// <c>SERIES-N.json</c> (as benchmarks/search.sh writes them) form one curve per series over N. With
+/// <c>--large</c>, a larger model's run is the reference: the small model's series against it at
+/// matched FLOPs (Snell et al. §7).
 /// </summary>
 public static partial class ReportCommand
 {
@@ -20,11 +22,16 @@ public static partial class ReportCommand
         var evals = new Option<FileInfo[]>("--eval") { Description = "ttc eval --json summaries (SERIES-N.json)", AllowMultipleArgumentsPerToken = true };
         var batches = new Option<Guid[]>("--batch") { Description = "Batches in PostgreSQL (one configuration each: its strategy and N)", AllowMultipleArgumentsPerToken = true };
         var connection = BatchesCommands.Connection();
+        var large = new Option<FileInfo?>("--large")
+        {
+            Description = "A larger model's ttc eval summary (e.g. its greedy run): adds small-vs-large.png and the FLOPs at which each series matches it",
+        };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.md and the PNG plots", Required = true };
         var command = new Command("report", "Markdown summary and PNG plots of accuracy against compute from eval summaries or stored batches");
         command.Options.Add(evals);
         command.Options.Add(batches);
         command.Options.Add(connection);
+        command.Options.Add(large);
         command.Options.Add(output);
         command.SetAction(async (parse, ct) =>
         {
@@ -84,8 +91,25 @@ public static partial class ReportCommand
             var curves = points.GroupBy(p => p.Series).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
             Plot(curves, folder, "accuracy-vs-tokens.png", "generated tokens per problem", p => (double)p.Report.GeneratedTokens / p.Report.Problems);
             Plot(curves, folder, "accuracy-vs-flops.png", "FLOPs per problem (verifier included)", p => p.Report.Flops / p.Report.Problems);
-            File.WriteAllText(Path.Combine(folder.FullName, "report.md"), Markdown(points));
-            Console.WriteLine($"wrote report.md, accuracy-vs-tokens.png and accuracy-vs-flops.png ({points.Count} configurations, {curves.Count} series) to {folder.FullName}");
+            var markdown = Markdown(points);
+            if (parse.GetValue(large) is { } largeFile)
+            {
+                var reference = largeFile.Exists ? JsonSerializer.Deserialize<BatchReport>(File.ReadAllText(largeFile.FullName), BatchReport.Json) : null;
+                if (reference is not { Problems: > 0 })
+                {
+                    Console.Error.WriteLine($"error: --large: {largeFile.FullName} is not a ttc eval summary with problems");
+                    return 2;
+                }
+
+                var name = Path.GetFileNameWithoutExtension(largeFile.Name);
+                var largeSeries = SeriesAndN().Match(name) is { Success: true } m ? m.Groups[1].Value : name;
+                var others = curves.Where(c => c.Key != largeSeries).ToList(); // the larger model's own run, if also given, is the reference only
+                SmallAgainstLarge(others, reference, name, folder);
+                markdown += Matched(others, reference, name);
+            }
+
+            File.WriteAllText(Path.Combine(folder.FullName, "report.md"), markdown);
+            Console.WriteLine($"wrote report.md and the plots ({points.Count} configurations, {curves.Count} series) to {folder.FullName}");
             return 0;
         });
         return command;
@@ -114,6 +138,56 @@ public static partial class ReportCommand
         plot.YLabel("accuracy (%)");
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         plot.SavePng(Path.Combine(folder.FullName, file), 1000, 650);
+    }
+
+    /// <summary>Accuracy against FLOPs of every series, with the larger model's point and its accuracy and FLOPs as reference lines.</summary>
+    private static void SmallAgainstLarge(List<IGrouping<string, Point>> curves, BatchReport large, string name, DirectoryInfo folder)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var curve in curves)
+        {
+            var ordered = curve.OrderBy(p => p.N).ToList();
+            var line = plot.Add.Scatter(ordered.Select(p => Math.Log10(p.Report.Flops / p.Report.Problems)).ToArray(), ordered.Select(p => 100 * p.Report.Accuracy).ToArray());
+            line.LegendText = curve.Key;
+            line.MarkerSize = 7;
+        }
+
+        var x = Math.Log10(large.Flops / large.Problems);
+        var point = plot.Add.Scatter(new[] { x }, new[] { 100 * large.Accuracy });
+        point.LegendText = name;
+        point.MarkerSize = 14;
+        point.MarkerShape = ScottPlot.MarkerShape.FilledDiamond;
+        var accuracy = plot.Add.HorizontalLine(100 * large.Accuracy);
+        accuracy.LinePattern = ScottPlot.LinePattern.Dashed;
+        var flops = plot.Add.VerticalLine(x);
+        flops.LinePattern = ScottPlot.LinePattern.Dotted;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Units(Math.Pow(10, v)) };
+        plot.XLabel("FLOPs per problem (verifier included; log scale)");
+        plot.YLabel("accuracy (%)");
+        plot.Title($"test-time compute against {name}: dashed, its accuracy; dotted, its FLOPs");
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.SavePng(Path.Combine(folder.FullName, "small-vs-large.png"), 1000, 650);
+    }
+
+    /// <summary>Per series: the cheapest configuration at least as accurate as the larger model, in multiples of its FLOPs.</summary>
+    private static string Matched(List<IGrouping<string, Point>> curves, BatchReport large, string name)
+    {
+        var reference = large.Flops / large.Problems;
+        var text = new StringBuilder().AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"## Against {name} ({100 * large.Accuracy:0.0}%, {reference:0.00e+00} FLOPs per problem)").AppendLine();
+        text.AppendLine("![small against large](small-vs-large.png)").AppendLine();
+        text.AppendLine("| series | cheapest configuration at least as accurate | its accuracy | FLOPs / problem | x the larger model's FLOPs |");
+        text.AppendLine("|---|---|---|---|---|");
+        foreach (var curve in curves)
+        {
+            var match = curve.Where(p => p.Report.Accuracy >= large.Accuracy).OrderBy(p => p.Report.Flops / p.Report.Problems).FirstOrDefault();
+            text.AppendLine(match is null
+                ? $"| {curve.Key} | none measured | - | - | - |"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"| {curve.Key} | N = {match.N} | {100 * match.Report.Accuracy:0.0}% | {match.Report.Flops / match.Report.Problems:0.00e+00} | {match.Report.Flops / match.Report.Problems / reference:0.0} |"));
+        }
+
+        return text.ToString();
     }
 
     private static string Units(double value) =>
