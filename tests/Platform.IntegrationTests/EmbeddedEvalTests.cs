@@ -88,10 +88,13 @@ public sealed class EmbeddedEvalTests : IDisposable
 
         // The report over the same summaries: a table row per configuration and two PNG plots.
         var reportDir = Path.Combine(_dir, "report");
-        Assert.Equal(0, await TtcCli.Build().Parse(["report", "--eval", .. Directory.GetFiles(runs, "*.json"), "--out", reportDir]).InvokeAsync());
-        var markdown = await File.ReadAllTextAsync(Path.Combine(reportDir, "report.md"));
-        Assert.Equal(3, markdown.Split('\n').Count(l => l.StartsWith("| greedy |") || l.StartsWith("| majority |") || l.StartsWith("| weighted-bon |")));
-        foreach (var png in new[] { "accuracy-vs-tokens.png", "accuracy-vs-flops.png" })
+        // (greedy stands in for a larger model's run: the other series against it at matched FLOPs.)
+        Assert.Equal(0, await TtcCli.Build().Parse(["report", "--eval", .. Directory.GetFiles(runs, "*.json"), "--large", Path.Combine(runs, "greedy-1.json"), "--out", reportDir]).InvokeAsync());
+        var parts = (await File.ReadAllTextAsync(Path.Combine(reportDir, "report.md"))).Split("## Against greedy-1");
+        Assert.Equal(2, parts.Length);
+        Assert.Equal(3, parts[0].Split('\n').Count(l => l.StartsWith("| greedy |") || l.StartsWith("| majority |") || l.StartsWith("| weighted-bon |")));
+        Assert.Equal(["| majority |", "| weighted-bon |"], parts[1].Split('\n').Where(l => l.StartsWith("| majority |") || l.StartsWith("| weighted-bon |") || l.StartsWith("| greedy |")).Select(l => l[..(l.IndexOf('|', 1) + 1)]));
+        foreach (var png in new[] { "accuracy-vs-tokens.png", "accuracy-vs-flops.png", "small-vs-large.png" })
         {
             var bytes = await File.ReadAllBytesAsync(Path.Combine(reportDir, png));
             Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', $"{png} is not a PNG");
