@@ -21,6 +21,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Db
     public DbSet<ComputeUsageRecord> ComputeUsage => Set<ComputeUsageRecord>();
     public DbSet<Policy> Policies => Set<Policy>();
     public DbSet<Sweep> Sweeps => Set<Sweep>();
+    public DbSet<SweepCell> SweepCells => Set<SweepCell>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

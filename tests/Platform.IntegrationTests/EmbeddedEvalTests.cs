@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Text.Json;
 using TtcCli = Platform.Cli.Commands.Cli;
 
@@ -138,6 +139,45 @@ public sealed class EmbeddedEvalTests : IDisposable
         await using var reader = await query.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         return [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetInt64)];
+    }
+
+    [Fact]
+    public async Task A_sweep_is_recorded_cell_by_cell_and_resumed_without_redoing_finished_cells()
+    {
+        var output = Path.Combine(_dir, "sweep");
+        string[] run = ["sweep", "run", "--key", "calibration-test", "--data", Repository.Path("data/arith/calibration.jsonl"), "--limit", "4", "--budgets", "2",
+            "--strategies", "greedy,self-consistency", "--out", output];
+        Assert.Equal(0, await TtcCli.Build().Parse(run).InvokeAsync());
+        var database = Path.Combine(output, "sweep.db");
+        Storage.PlatformDbContext Open() => new(Storage.PlatformDbContextOptions.Create(Storage.StorageProvider.Sqlite, $"Data Source={database}"));
+        DateTimeOffset greedyDone;
+        await using (var db = Open())
+        {
+            var cells = await db.SweepCells.OrderBy(c => c.Name).ToListAsync();
+            Assert.Equal(["greedy-1", "majority-2"], cells.Select(c => c.Name));
+            Assert.All(cells, c => Assert.Equal(("completed", 4), (c.Status, c.Problems)));
+            Assert.All(cells, c => Assert.True(File.Exists(Path.Combine(output, c.Name + ".db")) && c.BatchId is not null && c.GeneratedTokens > 0));
+            greedyDone = cells[0].CompletedAt!.Value;
+
+            // A crash in the middle of the second cell: left running, its summary never written.
+            cells[1].Status = "running";
+            cells[1].CompletedAt = null;
+            await db.SaveChangesAsync();
+            File.Delete(Path.Combine(output, "majority-2.json"));
+        }
+
+        Assert.Equal(0, await TtcCli.Build().Parse(run).InvokeAsync());
+        await using (var db = Open())
+        {
+            var cells = await db.SweepCells.OrderBy(c => c.Name).ToListAsync();
+            Assert.Equal(greedyDone, cells[0].CompletedAt); // the finished cell was kept
+            Assert.Equal("completed", cells[1].Status);    // the interrupted one ran again
+            Assert.True(File.Exists(Path.Combine(output, "majority-2.json")));
+            Assert.Equal("completed", (await db.Sweeps.SingleAsync()).Status);
+        }
+
+        Assert.Equal(0, await TtcCli.Build().Parse(["sweep", "status", "--out", output]).InvokeAsync());
+        Assert.Equal(1, await TtcCli.Build().Parse(["sweep", "status", "no-such-sweep", "--out", output]).InvokeAsync());
     }
 
     [Fact]

@@ -660,6 +660,86 @@ namespace Platform.Storage.Migrations
                     b.ToTable("sweeps", "ttc");
                 });
 
+            modelBuilder.Entity("Platform.Storage.Entities.SweepCell", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<double?>("Accuracy")
+                        .HasColumnType("double precision")
+                        .HasColumnName("accuracy");
+
+                    b.Property<string>("ArgsJson")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("args_json");
+
+                    b.Property<Guid?>("BatchId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("batch_id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<double?>("Flops")
+                        .HasColumnType("double precision")
+                        .HasColumnName("flops");
+
+                    b.Property<long?>("GeneratedTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("generated_tokens");
+
+                    b.Property<int>("N")
+                        .HasColumnType("integer")
+                        .HasColumnName("n");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name");
+
+                    b.Property<int?>("Problems")
+                        .HasColumnType("integer")
+                        .HasColumnName("problems");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Strategy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("strategy");
+
+                    b.Property<Guid>("SweepId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("sweep_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_sweep_cells");
+
+                    b.HasIndex("SweepId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ux_sweep_cells_sweep_id_name");
+
+                    b.ToTable("sweep_cells", "ttc");
+                });
+
             modelBuilder.Entity("Platform.Storage.Entities.Candidate", b =>
                 {
                     b.HasOne("Platform.Storage.Entities.Run", null)
@@ -730,6 +810,16 @@ namespace Platform.Storage.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_step_scores_candidate_id");
+                });
+
+            modelBuilder.Entity("Platform.Storage.Entities.SweepCell", b =>
+                {
+                    b.HasOne("Platform.Storage.Entities.Sweep", null)
+                        .WithMany()
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_sweep_cells_sweep_id");
                 });
 
             modelBuilder.Entity("Platform.Storage.Entities.Batch", b =>

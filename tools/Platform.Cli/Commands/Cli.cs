@@ -23,6 +23,7 @@ public static class Cli
         root.Subcommands.Add(ChaosCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create());
         return root;
     }
 }
