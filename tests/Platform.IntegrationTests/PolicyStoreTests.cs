@@ -79,4 +79,28 @@ public sealed class PolicyStoreTests(Servers servers)
             Directory.Delete(report, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_sweep_records_its_cells_in_PostgreSQL()
+    {
+        await using var hosts = await PlatformHosts.Start(servers); // migrated: sweeps and sweep_cells exist
+        var output = Directory.CreateTempSubdirectory("ttc-sweep").FullName;
+        try
+        {
+            int Run(params string[] args) => TtcCli.Build().Parse([.. args, "--connection", hosts.ConnectionString]).Invoke();
+            Assert.Equal(0, Run("sweep", "run", "--key", "pg-sweep", "--data", Repository.Path("data/arith/calibration.jsonl"), "--limit", "3", "--budgets", "2",
+                "--strategies", "greedy,weighted-best-of-n", "--out", output));
+            await using var db = hosts.NewContext();
+            var sweep = await db.Sweeps.SingleAsync(s => s.Key == "pg-sweep");
+            Assert.Equal("completed", sweep.Status);
+            var cells = await db.SweepCells.Where(c => c.SweepId == sweep.Id).OrderBy(c => c.Name).ToListAsync();
+            Assert.Equal(["greedy-1", "weighted-bon-2"], cells.Select(c => c.Name));
+            Assert.All(cells, c => Assert.True(c.Status == "completed" && c.Problems == 3 && c.Flops > 0 && File.Exists(Path.Combine(output, c.Name + ".json"))));
+            Assert.Equal(0, Run("sweep", "status", "pg-sweep"));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
 }
