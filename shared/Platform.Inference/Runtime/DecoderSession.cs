@@ -127,9 +127,6 @@ public sealed class DecoderSession : IDisposable
         public readonly List<Row> Finished = [];
         public int Remaining = request.Samples;
 
-        /// <summary>Leading prompt tokens prefilled once for every entry of its shared-prefix group.</summary>
-        public int Shared;
-
         /// <summary>Prompt tokens this entry took from another entry's shared-prefix cache.</summary>
         public int CachedShared;
         public double Flops;
@@ -422,95 +419,84 @@ public sealed class DecoderSession : IDisposable
     private (OrtValue[] Past, long[] Mask, int Width, OrtValue Logits) Prefill(List<Entry> entries, double[] prefill)
     {
         var r = entries.Count;
-        var layers = _pastNames.Length;
-        foreach (var e in entries)
-        {
-            e.Shared = SharedLength(e);
-        }
 
-        // Groups by shared prefix; an entry sharing with no other shares nothing.
-        var groups = entries.Select((e, k) => (e, k)).Where(x => x.e.Shared > 0)
-            .GroupBy(x => x.e.Request.SharedPrefix, StringComparer.Ordinal).Select(g => g.ToList()).Where(g => g.Count > 1).ToList();
-        var grouped = groups.SelectMany(g => g.Select(x => x.e)).ToHashSet();
-        foreach (var e in entries.Where(e => !grouped.Contains(e)))
+        // Groups of two or more entries naming the same shared prefix, the prefix encoded once per group;
+        // an entry whose prompt does not start with it (or is no longer than it) shares nothing.
+        var shared = new int[r];
+        var groups = new List<(int[] Head, List<int> Members)>();
+        foreach (var named in Enumerable.Range(0, r).Where(k => entries[k].Request.SharedPrefix.Length > 0)
+            .GroupBy(k => entries[k].Request.SharedPrefix, StringComparer.Ordinal))
         {
-            e.Shared = 0;
+            var head = EncodePrompt(named.Key);
+            var members = named.Where(k => entries[k].Prompt.Length > head.Length && entries[k].Prompt.AsSpan(0, head.Length).SequenceEqual(head)).ToList();
+            if (members.Count > 1)
+            {
+                groups.Add((head, members));
+                members.ForEach(k => shared[k] = head.Length);
+            }
         }
 
         if (groups.Count == 0)
         {
-            var (ids, mask, positions, width) = LeftPadded(entries.Select(e => e.Prompt).ToList(), entries.Select(_ => 0).ToList());
+            var single = FreshPass(entries.Select(e => e.Prompt).ToList());
             for (var k = 0; k < r; k++)
             {
                 prefill[k] = PrefixFlops(entries[k].Prompt.Length);
                 entries[k].Flops += prefill[k];
             }
 
-            var empty = Enumerable.Range(0, layers).Select(_ => Allocate([r, _kvHeads, 0, _headDim])).ToArray();
-            var past = Allocate(layers, [r, _kvHeads, width, _headDim]);
-            var logits = Allocate([r, width, _vocab]);
-            Forward(ids, mask, positions, [r, width], empty, logits, past);
-            Free(empty);
-            return (past, mask, width, logits);
+            return single;
         }
 
-        // Stage 1: one row per shared prefix, and an empty row for entries that share nothing.
-        var heads = groups.Select(g => g[0].e.Prompt[..g[0].e.Shared]).ToList();
-        var rowOf = new int[r];
-        for (var k = 0; k < r; k++)
-        {
-            rowOf[k] = heads.Count; // the empty row
-        }
-
+        // Stage 1: one row per shared prefix (and an empty one when some entry shares nothing); its FLOPs are shared out.
+        var rowOf = Enumerable.Repeat(groups.Count, r).ToArray();
         for (var g = 0; g < groups.Count; g++)
         {
-            var share = PrefixFlops(heads[g].Length) / groups[g].Count;
-            foreach (var (e, k) in groups[g])
+            var (head, members) = groups[g];
+            foreach (var k in members)
             {
                 rowOf[k] = g;
-                prefill[k] += share;
-                e.CachedShared += ReferenceEquals(e, groups[g][0].e) ? 0 : heads[g].Length;
+                prefill[k] += PrefixFlops(head.Length) / members.Count;
+                entries[k].CachedShared += k == members[0] ? 0 : head.Length;
             }
         }
 
-        var stage1 = heads.Append([]).ToList();
-        var (ids1, mask1, positions1, width1) = LeftPadded(stage1, stage1.Select(_ => 0).ToList());
-        var empty1 = Enumerable.Range(0, layers).Select(_ => Allocate([stage1.Count, _kvHeads, 0, _headDim])).ToArray();
-        var past1 = Allocate(layers, [stage1.Count, _kvHeads, width1, _headDim]);
-        using (var logits1 = Allocate([stage1.Count, Math.Max(1, width1), _vocab]))
-        {
-            if (width1 > 0)
-            {
-                Forward(ids1, mask1, positions1, [stage1.Count, width1], empty1, logits1, past1);
-            }
-        }
-
-        Free(empty1);
+        List<int[]> stage1 = [.. groups.Select(g => g.Head), .. rowOf.Contains(groups.Count) ? new[] { Array.Empty<int>() } : []];
+        var (past1, mask1, width1, logits1) = FreshPass(stage1);
+        logits1.Dispose();
         var (forked, forkedMask) = Gather(past1, mask1, width1, rowOf, trim: 0);
         Free(past1);
 
         // Stage 2: every entry's remainder (at least its last prompt token) on top of its prefix's cache.
-        var rest = entries.Select(e => e.Prompt[e.Shared..]).ToList();
-        var (ids2, mask2, positions2, width2) = LeftPadded(rest, entries.Select(e => e.Shared).ToList());
+        var (ids2, mask2, positions2, width2) = LeftPadded([.. entries.Select((e, k) => e.Prompt[shared[k]..])], shared);
+        var width = width1 + width2;
+        var fullMask = new long[r * width];
         for (var k = 0; k < r; k++)
         {
-            var own = PrefixFlops(entries[k].Prompt.Length) - PrefixFlops(entries[k].Shared);
-            prefill[k] += own;
+            prefill[k] += PrefixFlops(entries[k].Prompt.Length) - PrefixFlops(shared[k]);
             entries[k].Flops += prefill[k];
+            Array.Copy(forkedMask, k * width1, fullMask, k * width, width1);
+            Array.Copy(mask2, k * width2, fullMask, k * width + width1, width2);
         }
 
-        var fullMask = new long[r * (width1 + width2)];
-        for (var k = 0; k < r; k++)
-        {
-            Array.Copy(forkedMask, k * width1, fullMask, k * (width1 + width2), width1);
-            Array.Copy(mask2, k * width2, fullMask, k * (width1 + width2) + width1, width2);
-        }
-
-        var present = Allocate(layers, [r, _kvHeads, width1 + width2, _headDim]);
+        var present = Allocate(_pastNames.Length, [r, _kvHeads, width, _headDim]);
         var logits2 = Allocate([r, width2, _vocab]);
         Forward(ids2, fullMask, positions2, [r, width2], forked, logits2, present);
         Free(forked);
-        return (present, fullMask, width1 + width2, logits2);
+        return (present, fullMask, width, logits2);
+    }
+
+    /// <summary>One forward pass over token rows with no cache before them (left-padded, positions from 0): their cache, mask, width and logits.</summary>
+    private (OrtValue[] Past, long[] Mask, int Width, OrtValue Logits) FreshPass(IReadOnlyList<int[]> rows)
+    {
+        var layers = _pastNames.Length;
+        var (ids, mask, positions, width) = LeftPadded(rows, new int[rows.Count]);
+        var empty = Enumerable.Range(0, layers).Select(_ => Allocate([rows.Count, _kvHeads, 0, _headDim])).ToArray();
+        var past = Allocate(layers, [rows.Count, _kvHeads, width, _headDim]);
+        var logits = Allocate([rows.Count, width, _vocab]);
+        Forward(ids, mask, positions, [rows.Count, width], empty, logits, past);
+        Free(empty);
+        return (past, mask, width, logits);
     }
 
     /// <summary>Token rows left-padded to a common width, with their mask and positions (starting at each row's offset).</summary>
@@ -533,18 +519,6 @@ public sealed class DecoderSession : IDisposable
         }
 
         return (ids, mask, positions, width);
-    }
-
-    /// <summary>How many leading prompt tokens an entry's shared prefix covers (0 when it names none or it is not a prefix); at least one token is left to prefill.</summary>
-    private int SharedLength(Entry e)
-    {
-        if (e.Request.SharedPrefix.Length == 0 || !e.Request.Prompt.StartsWith(e.Request.SharedPrefix, StringComparison.Ordinal))
-        {
-            return 0;
-        }
-
-        var shared = EncodePrompt(e.Request.SharedPrefix);
-        return shared.Length < e.Prompt.Length && e.Prompt.AsSpan(0, shared.Length).SequenceEqual(shared) ? shared.Length : 0;
     }
 
     private string? Validate(GenerationRequest request, out int[] prompt)
