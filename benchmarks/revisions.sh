@@ -34,8 +34,8 @@ echo "## sequential revisions against weighted best-of-N (held-out, $problems pr
 python3 - "$heldout" "$budgets" <<'PY'
 import glob, json, os, re, sys
 out, budgets = sys.argv[1], sys.argv[2].split()
-print("| N | P:L | accuracy | tokens / problem | level 1 | level 2 | level 3 | level 4 | level 5 | level 6 |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| N | P:L | accuracy | tokens / problem | FLOPs / problem | level 1 | level 2 | level 3 | level 4 | level 5 | level 6 |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for n in budgets:
     rows = []
     for path in glob.glob(os.path.join(out, f"revisions-p*-{n}.json")):
@@ -45,7 +45,7 @@ for n in budgets:
     for p, r in sorted(rows, key=lambda x: (x[0] is None, x[0] or 0)):
         label = f"{p}:{int(n)//p}" if p else "weighted BoN"
         lv = " | ".join(f"{100*r['by_level'][str(l)]['accuracy']:.0f}%" if str(l) in r["by_level"] else "-" for l in range(1, 7))
-        print(f"| {n} | {label} | {100*r['accuracy']:.1f}% | {r['generated_tokens']/r['problems']:.0f} | {lv} |")
+        print(f"| {n} | {label} | {100*r['accuracy']:.1f}% | {r['generated_tokens']/r['problems']:.0f} | {r['flops']/r['problems']:.2e} | {lv} |")
 PY
 echo
 echo "## the best ratio per oracle difficulty bin (held-out; 2-fold cross-validated among the revision configurations only)"
@@ -65,13 +65,13 @@ done
 python3 - "$heldout" "$budgets" <<'PY'
 import json, os, sys
 out, budgets = sys.argv[1], sys.argv[2].split()
-print("| N | compute-optimal with revisions: accuracy | tokens / problem | without: accuracy | tokens / problem |")
-print("|---|---|---|---|---|")
+print("| N | compute-optimal with revisions: accuracy | tokens / problem | FLOPs / problem | without: accuracy | tokens / problem | FLOPs / problem |")
+print("|---|---|---|---|---|---|---|")
 for n in budgets:
     cells = []
     for kind in ("revisions", "parallel"):
         path = os.path.join(out, f"co-{kind}-{n}.json")
         r = json.load(open(path)) if os.path.exists(path) else None
-        cells += [f"{100*r['accuracy']:.1f}%", f"{r['generated_tokens']/r['problems']:.0f}"] if r else ["-", "-"]
+        cells += [f"{100*r['accuracy']:.1f}%", f"{r['generated_tokens']/r['problems']:.0f}", f"{r['flops']/r['problems']:.2e}"] if r else ["-", "-", "-"]
     print(f"| {n} | " + " | ".join(cells) + " |")
 PY

@@ -121,6 +121,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         var request = new PlanRequest { Strategy = strategy, N = submit.N, Aggregation = submit.Aggregation };
         var seed = submit.Seed ?? BitConverter.ToInt32(submit.BatchId.ToByteArray(), 0) & 0x7fffffff;
         var (policy, followUp, ruleBudget, rule) = (default(ComputeOptimalPolicy), default(string), 0, default(PolicyFollowUp));
+        var reviser = submit.ReviseModel ?? options.DefaultReviser;
         if (strategy == Strategies.ComputeOptimal)
         {
             policy = Policy.Policy!; // checked by Validate
@@ -128,6 +129,8 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             followUp = JsonSerializer.Serialize(rule, ComputeOptimalPolicy.Compact);
             ruleBudget = rule.Budget;
         }
+
+        var usesRevisions = policy?.UsesRevisions == true; // once per batch, not per problem
 
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
         for (var local = from; local < from + count; local++)
@@ -162,7 +165,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
                 Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection,
-                ReviseModel = planned.Strategy == Strategies.SequentialRevisions || policy?.UsesRevisions == true ? submit.ReviseModel ?? options.DefaultReviser : null,
+                ReviseModel = planned.Strategy == Strategies.SequentialRevisions || usesRevisions ? reviser : null,
                 BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
             if (known is not null)
@@ -334,9 +337,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return (s.Chains is not null ? "Chains" : "ChainLength", $"chains x chain length must equal N (N={n}, chains={p}, chain length={l})");
         }
 
-        if (s.RevisionSelection is not (null or "verifier" or "majority"))
+        try
         {
-            return ("RevisionSelection", $"revision selection must be 'verifier' or 'majority' (was '{s.RevisionSelection}')");
+            Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection);
+        }
+        catch (ArgumentException e)
+        {
+            return ("RevisionSelection", e.Message);
         }
 
         return s.ReviseModel is { Length: 0 } ? ("ReviseModel", "a model name cannot be empty") : null;

@@ -138,12 +138,7 @@ public static class ControllerRegistry
         return SequentialRevisions.Create(new RevisionSettings
         {
             Chains = chains, Length = length, Temperature = s.Temperature, Aggregation = StepAggregations.Parse(s.Aggregation),
-            Selection = s.RevisionSelection switch
-            {
-                null or "" or "verifier" => RevisionSelection.Verifier,
-                "majority" => RevisionSelection.Majority,
-                var other => throw new ArgumentException($"revision selection must be 'verifier' or 'majority' (was '{other}')"),
-            },
+            Selection = RevisionSelections.Parse(s.RevisionSelection),
         });
     }
 

@@ -14,6 +14,17 @@ public enum RevisionSelection
     Majority,
 }
 
+public static class RevisionSelections
+{
+    /// <summary>"verifier" (or none: the default) or "majority"; anything else is an error naming the setting.</summary>
+    public static RevisionSelection Parse(string? name) => name switch
+    {
+        null or "" or "verifier" => RevisionSelection.Verifier,
+        "majority" => RevisionSelection.Majority,
+        _ => throw new ArgumentException($"revision selection must be 'verifier' or 'majority' (was '{name}')"),
+    };
+}
+
 public sealed record RevisionSettings
 {
     /// <summary>Parallel chains P.</summary>

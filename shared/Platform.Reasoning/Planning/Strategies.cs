@@ -21,17 +21,13 @@ public static class Strategies
 
     public static readonly IReadOnlyList<string> All = [Greedy, SelfConsistency, BestOfN, WeightedBestOfN, BeamSearch, Lookahead, Dvts, Mcts, BudgetForcing, ComputeOptimal, SequentialRevisions];
 
-    /// <summary>Strategies whose run controller exists.</summary>
-    public static readonly IReadOnlyList<string> Available = All;
-
     public static bool UsesVerifier(string strategy) => strategy is BestOfN or WeightedBestOfN or BeamSearch or Lookahead or Dvts or Mcts or ComputeOptimal or SequentialRevisions;
 
     /// <summary>Null when the strategy can run; otherwise why not.</summary>
     public static string? Check(string? strategy) => strategy switch
     {
         null => null,
-        _ when Available.Contains(strategy) => null,
-        _ when All.Contains(strategy) => $"strategy '{strategy}' is known but not available in this version (available: {string.Join(", ", Available)})",
+        _ when All.Contains(strategy) => null,
         _ => $"unknown strategy '{strategy}' (known: {string.Join(", ", All)})",
     };
 }

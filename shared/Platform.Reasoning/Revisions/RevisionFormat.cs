@@ -47,19 +47,6 @@ public static class RevisionFormat
         return text.Length <= maxChars ? text : text[^maxChars..];
     }
 
-    /// <summary>How many of <paramref name="attempts"/> the context holds (for reporting the window actually used).</summary>
-    public static int AttemptsInContext(IReadOnlyList<string> attempts, int maxAttempts = DefaultMaxAttempts, string separator = DefaultSeparator, int maxChars = int.MaxValue)
-    {
-        var text = Context(attempts, maxAttempts, separator, maxChars);
-        var count = 0;
-        for (var i = text.IndexOf(separator, StringComparison.Ordinal); i >= 0; i = text.IndexOf(separator, i + separator.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
-
-        return count;
-    }
-
     /// <summary>Levenshtein distance (insert, delete, substitute: 1 each), used to pick the correct target closest to the last wrong attempt.</summary>
     public static int EditDistance(string a, string b)
     {

@@ -129,7 +129,7 @@ public sealed class ControllerTests
     [Fact]
     public void Every_known_strategy_has_a_controller()
     {
-        Assert.Equal(Strategies.Available.Order(), ControllerRegistry.Names.Order());
+        Assert.Equal(Strategies.All.Order(), ControllerRegistry.Names.Order());
     }
 
     [Fact]

@@ -90,7 +90,7 @@ public static partial class ReportCommand
             folder.Create();
             var curves = points.GroupBy(p => p.Series).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
             Plot(curves, folder, "accuracy-vs-tokens.png", "generated tokens per problem", p => (double)p.Report.GeneratedTokens / p.Report.Problems);
-            Plot(curves, folder, "accuracy-vs-flops.png", "FLOPs per problem (verifier included)", p => p.Report.Flops / p.Report.Problems);
+            Plot(curves, folder, "accuracy-vs-flops.png", "FLOPs per problem (verifier included)", FlopsPerProblem);
             var markdown = Markdown(points);
             if (parse.GetValue(large) is { } largeFile)
             {
@@ -120,8 +120,8 @@ public static partial class ReportCommand
     [GeneratedRegex(@"^(.*)-(\d+)$")]
     private static partial Regex SeriesAndN();
 
-    /// <summary>Accuracy against a cost on a log axis: one line per series through its budgets.</summary>
-    private static void Plot(List<IGrouping<string, Point>> curves, DirectoryInfo folder, string file, string label, Func<Point, double> cost)
+    /// <summary>Accuracy against a cost on a log axis: one line per series through its budgets (<paramref name="decorate"/> adds to the plot before it is saved).</summary>
+    private static void Plot(List<IGrouping<string, Point>> curves, DirectoryInfo folder, string file, string label, Func<Point, double> cost, Action<ScottPlot.Plot>? decorate = null)
     {
         var plot = new ScottPlot.Plot();
         foreach (var curve in curves)
@@ -136,38 +136,26 @@ public static partial class ReportCommand
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = x => Units(Math.Pow(10, x)) };
         plot.XLabel(label + " (log scale)");
         plot.YLabel("accuracy (%)");
+        decorate?.Invoke(plot);
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         plot.SavePng(Path.Combine(folder.FullName, file), 1000, 650);
     }
 
-    /// <summary>Accuracy against FLOPs of every series, with the larger model's point and its accuracy and FLOPs as reference lines.</summary>
-    private static void SmallAgainstLarge(List<IGrouping<string, Point>> curves, BatchReport large, string name, DirectoryInfo folder)
-    {
-        var plot = new ScottPlot.Plot();
-        foreach (var curve in curves)
-        {
-            var ordered = curve.OrderBy(p => p.N).ToList();
-            var line = plot.Add.Scatter(ordered.Select(p => Math.Log10(p.Report.Flops / p.Report.Problems)).ToArray(), ordered.Select(p => 100 * p.Report.Accuracy).ToArray());
-            line.LegendText = curve.Key;
-            line.MarkerSize = 7;
-        }
+    private static double FlopsPerProblem(Point p) => p.Report.Flops / p.Report.Problems;
 
-        var x = Math.Log10(large.Flops / large.Problems);
-        var point = plot.Add.Scatter(new[] { x }, new[] { 100 * large.Accuracy });
-        point.LegendText = name;
-        point.MarkerSize = 14;
-        point.MarkerShape = ScottPlot.MarkerShape.FilledDiamond;
-        var accuracy = plot.Add.HorizontalLine(100 * large.Accuracy);
-        accuracy.LinePattern = ScottPlot.LinePattern.Dashed;
-        var flops = plot.Add.VerticalLine(x);
-        flops.LinePattern = ScottPlot.LinePattern.Dotted;
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Units(Math.Pow(10, v)) };
-        plot.XLabel("FLOPs per problem (verifier included; log scale)");
-        plot.YLabel("accuracy (%)");
-        plot.Title($"test-time compute against {name}: dashed, its accuracy; dotted, its FLOPs");
-        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
-        plot.SavePng(Path.Combine(folder.FullName, "small-vs-large.png"), 1000, 650);
-    }
+    /// <summary>Accuracy against FLOPs of every series, with the larger model's point and its accuracy and FLOPs as reference lines.</summary>
+    private static void SmallAgainstLarge(List<IGrouping<string, Point>> curves, BatchReport large, string name, DirectoryInfo folder) =>
+        Plot(curves, folder, "small-vs-large.png", "FLOPs per problem (verifier included)", FlopsPerProblem, plot =>
+        {
+            var x = Math.Log10(large.Flops / large.Problems);
+            var point = plot.Add.Scatter(new[] { x }, new[] { 100 * large.Accuracy });
+            point.LegendText = name;
+            point.MarkerSize = 14;
+            point.MarkerShape = ScottPlot.MarkerShape.FilledDiamond;
+            plot.Add.HorizontalLine(100 * large.Accuracy).LinePattern = ScottPlot.LinePattern.Dashed;
+            plot.Add.VerticalLine(x).LinePattern = ScottPlot.LinePattern.Dotted;
+            plot.Title($"test-time compute against {name}: dashed, its accuracy; dotted, its FLOPs");
+        });
 
     /// <summary>Per series: the cheapest configuration at least as accurate as the larger model, in multiples of its FLOPs.</summary>
     private static string Matched(List<IGrouping<string, Point>> curves, BatchReport large, string name)
@@ -180,11 +168,11 @@ public static partial class ReportCommand
         text.AppendLine("|---|---|---|---|---|");
         foreach (var curve in curves)
         {
-            var match = curve.Where(p => p.Report.Accuracy >= large.Accuracy).OrderBy(p => p.Report.Flops / p.Report.Problems).FirstOrDefault();
+            var match = curve.Where(p => p.Report.Accuracy >= large.Accuracy).OrderBy(FlopsPerProblem).FirstOrDefault();
             text.AppendLine(match is null
                 ? $"| {curve.Key} | none measured | - | - | - |"
                 : string.Create(CultureInfo.InvariantCulture,
-                    $"| {curve.Key} | N = {match.N} | {100 * match.Report.Accuracy:0.0}% | {match.Report.Flops / match.Report.Problems:0.00e+00} | {match.Report.Flops / match.Report.Problems / reference:0.0} |"));
+                    $"| {curve.Key} | N = {match.N} | {100 * match.Report.Accuracy:0.0}% | {FlopsPerProblem(match):0.00e+00} | {FlopsPerProblem(match) / reference:0.0} |"));
         }
 
         return text.ToString();

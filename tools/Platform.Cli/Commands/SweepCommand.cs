@@ -226,7 +226,7 @@ public static class SweepCommand
         }
 
         var db = new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Sqlite, $"Data Source={file}"));
-        await db.Database.EnsureCreatedAsync(ct);
+        await DatabaseInitializer.InitializeAsync(db, ct);
         return db;
     }
 }

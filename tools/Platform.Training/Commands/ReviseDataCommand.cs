@@ -47,19 +47,16 @@ public static class ReviseDataCommand
             {
                 var part = Enumerable.Range(0, Math.Min(chunk, total - done)).Select(_ => stream.Next()).ToList();
                 var chunkSeed = (ulong)parse.GetValue(seed) * 9_173UL + (ulong)done;
-                var results = generator.Generate(part.Select((p, i) => new GenerationRequest
-                {
-                    Prompt = ArithmeticFormat.Prompt(p.Problem), Samples = parse.GetValue(samples),
-                    Sampling = new SamplingOptions { Temperature = parse.GetValue(temperature), Seed = chunkSeed + (ulong)i * 31 },
-                }).ToList());
+                // The same sampling as the verifiers' data (seed per problem from the chunk's seed).
+                var (sampled, generated) = PrmDataCommand.Sample(generator, part, parse.GetValue(samples), parse.GetValue(temperature), chunkSeed);
+                tokens += generated;
                 for (var i = 0; i < part.Count; i++)
                 {
                     var p = part[i];
                     var gold = p.Answer.ToString(CultureInfo.InvariantCulture);
-                    var texts = results[i].Samples.Select(s => s.Text).ToArray();
+                    var texts = sampled.Where(x => x.Problem == i).Select(x => x.Text).ToArray();
                     var correct = texts.Select(t => ArithmeticFormat.ExtractAnswer(t) == gold).ToArray();
                     writer.WriteLine(JsonSerializer.Serialize(new RevisionRecord(p.Problem, gold, p.Level, p.Solution, texts, correct), ArithmeticRecord.Json));
-                    tokens += results[i].Usage.GeneratedTokens;
                     right += correct.Count(c => c);
                     all += correct.Length;
                 }

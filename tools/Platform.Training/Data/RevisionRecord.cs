@@ -17,8 +17,8 @@ public sealed record RevisionRecord(
         File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<RevisionRecord>(l)!);
 }
 
-/// <summary>One revision example: earlier attempts (already formatted as context) and the attempt to learn.</summary>
-public sealed record RevisionTrajectory(string Problem, string Context, string Target, int Attempts, bool LastAttemptCorrect);
+/// <summary>One revision example: earlier attempts, oldest first, and the attempt to learn.</summary>
+public sealed record RevisionTrajectory(string Problem, IReadOnlyList<string> Attempts, string Target);
 
 /// <summary>
 /// Builds revision trajectories as Snell et al. do: up to <c>maxAttempts</c> of the generator's wrong
@@ -55,7 +55,7 @@ public sealed class RevisionTrajectories(int maxAttempts, int maxAttemptChars, d
 
         // The target: the correct solution closest to the last attempt (the reference is always a candidate).
         var target = right.Append(r.Reference).MinBy(t => RevisionFormat.EditDistance(attempts[^1], t))!;
-        return new RevisionTrajectory(r.Problem, RevisionFormat.Context(attempts, maxAttempts), target, attempts.Count, keep);
+        return new RevisionTrajectory(r.Problem, attempts, target);
     }
 
     /// <summary>Ids of &lt;bos&gt; prompt context target &lt;eos&gt; and where the target starts; older attempts are dropped to fit <paramref name="contextTokens"/>.</summary>
@@ -64,13 +64,7 @@ public sealed class RevisionTrajectories(int maxAttempts, int maxAttemptChars, d
         var prompt = TaskText.PromptIds(t.Problem);
         var target = TaskText.Tokenizer.Encode(t.Target);
         var room = contextTokens - prompt.Length - target.Length - 1;
-        var context = t.Context;
-        if (context.Length > room)
-        {
-            var parts = context.Split(RevisionFormat.DefaultSeparator, StringSplitOptions.RemoveEmptyEntries);
-            context = RevisionFormat.Context(parts, maxAttempts, RevisionFormat.DefaultSeparator, Math.Max(0, room));
-        }
-
+        var context = RevisionFormat.Context(t.Attempts, maxAttempts, RevisionFormat.DefaultSeparator, Math.Max(0, room));
         int[] ids = [.. prompt, .. TaskText.Tokenizer.Encode(context), .. target, TaskText.Tokenizer.EosId];
         return (ids, prompt.Length + context.Length);
     }
