@@ -158,7 +158,7 @@ public sealed record ComputeOptimalPolicy
             for (var c = 0; c < ordered.Count; c++)
             {
                 var step = ordered[c].Bins[bin - 1];
-                if (levels.Count == 0 || cost(step) * share > levels[^1].Tokens)
+                if (levels.Count == 0 || cost(step) * share > levels[^1].Cost)
                 {
                     levels.Add(new BudgetLevel(ordered[c].Budget, cost(step) * share, step.Accuracy * share));
                     columns.Add(c);
@@ -169,7 +169,7 @@ public sealed record ComputeOptimalPolicy
             columnOf[bin] = columns;
         }
 
-        var cheapest = bins.Sum(bin => curves[bin][0].Tokens);
+        var cheapest = bins.Sum(bin => curves[bin][0].Cost);
         var chosen = WaterFilling.Allocate(bins, curves, Math.Max(cheapest, perProblem - probeCost));
         var settings = new List<ControllerSettings>();
         var largest = 0;

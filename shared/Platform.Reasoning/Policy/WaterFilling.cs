@@ -1,12 +1,12 @@
 namespace Platform.Reasoning.Policy;
 
-/// <summary>One point of a bin's accuracy-against-budget curve: what the policy does at that budget.</summary>
-public sealed record BudgetLevel(int Budget, double Tokens, double Accuracy);
+/// <summary>One point of a bin's accuracy-against-budget curve: what the policy does at that budget, and its cost (tokens or FLOPs).</summary>
+public sealed record BudgetLevel(int Budget, double Cost, double Accuracy);
 
 /// <summary>
-/// Splits a batch's total token budget across its problems by equalising the marginal accuracy gain
-/// per token: every problem starts at its bin's cheapest level, then the upgrade with the highest
-/// gain per token anywhere in the batch is bought, again and again, while it fits. Each bin's curve is
+/// Splits a batch's total budget (tokens or FLOPs) across its problems by equalising the marginal accuracy gain
+/// per unit of cost: every problem starts at its bin's cheapest level, then the upgrade with the highest
+/// gain per unit anywhere in the batch is bought, again and again, while it fits. Each bin's curve is
 /// reduced to its upper concave hull first (a level under the hull is never worth buying on the way to
 /// a better one), which makes the greedy choice optimal up to the last, partly affordable upgrade. Easy
 /// bins stop early (their curve is flat), hopeless ones too; hard-but-solvable bins get the most.
@@ -17,7 +17,7 @@ public static class WaterFilling
     /// Returns, per problem, the index into its bin's <paramref name="curves"/> entry of the level it
     /// gets. Throws when the total cannot pay even the cheapest level of every problem.
     /// </summary>
-    public static int[] Allocate(IReadOnlyList<int> problemBins, IReadOnlyDictionary<int, IReadOnlyList<BudgetLevel>> curves, double totalTokens)
+    public static int[] Allocate(IReadOnlyList<int> problemBins, IReadOnlyDictionary<int, IReadOnlyList<BudgetLevel>> curves, double total)
     {
         var hulls = new Dictionary<int, int[]>();
         foreach (var (bin, levels) in curves)
@@ -29,9 +29,9 @@ public static class WaterFilling
 
             for (var i = 1; i < levels.Count; i++)
             {
-                if (levels[i].Tokens <= levels[i - 1].Tokens)
+                if (levels[i].Cost <= levels[i - 1].Cost)
                 {
-                    throw new ArgumentException($"bin {bin}: levels must be in increasing order of tokens", nameof(curves));
+                    throw new ArgumentException($"bin {bin}: levels must be in increasing order of cost", nameof(curves));
                 }
             }
 
@@ -46,16 +46,16 @@ public static class WaterFilling
                 throw new ArgumentException($"no accuracy curve for difficulty bin {bin}", nameof(problemBins));
             }
 
-            minimum += levels[0].Tokens;
+            minimum += levels[0].Cost;
         }
 
-        if (totalTokens < minimum)
+        if (total < minimum)
         {
-            throw new ArgumentOutOfRangeException(nameof(totalTokens),
-                $"total budget {totalTokens:0} tokens is below {minimum:0}, the cheapest level for every problem");
+            throw new ArgumentOutOfRangeException(nameof(total),
+                $"total budget {total:0.###} is below {minimum:0.###}, the cheapest level for every problem");
         }
 
-        var remaining = totalTokens - minimum;
+        var remaining = total - minimum;
         var chosen = new int[problemBins.Count];   // index into the curve
         var onHull = new int[problemBins.Count];   // position in the bin's hull
         var queue = new PriorityQueue<int, (double Slope, int Index)>(Comparer<(double Slope, int Index)>.Create(
@@ -70,7 +70,7 @@ public static class WaterFilling
             var levels = curves[problemBins[problem]];
             var hull = hulls[problemBins[problem]];
             var next = levels[hull[onHull[problem] + 1]];
-            var cost = next.Tokens - levels[chosen[problem]].Tokens;
+            var cost = next.Cost - levels[chosen[problem]].Cost;
             if (cost > remaining)
             {
                 continue; // this upgrade no longer fits; cheaper ones elsewhere may
@@ -95,7 +95,7 @@ public static class WaterFilling
 
             var from = levels[hull[onHull[problem]]];
             var to = levels[hull[onHull[problem] + 1]];
-            queue.Enqueue(problem, ((to.Accuracy - from.Accuracy) / (to.Tokens - from.Tokens), problem));
+            queue.Enqueue(problem, ((to.Accuracy - from.Accuracy) / (to.Cost - from.Cost), problem));
         }
     }
 
@@ -125,5 +125,5 @@ public static class WaterFilling
     }
 
     private static double Slope(IReadOnlyList<BudgetLevel> levels, int a, int b) =>
-        (levels[b].Accuracy - levels[a].Accuracy) / (levels[b].Tokens - levels[a].Tokens);
+        (levels[b].Accuracy - levels[a].Accuracy) / (levels[b].Cost - levels[a].Cost);
 }

@@ -143,7 +143,7 @@ public sealed class PolicyTests
         var bins = Enumerable.Repeat(1, 10).ToArray();
         var chosen = WaterFilling.Allocate(bins, curves, 250);
         Assert.DoesNotContain(1, chosen);                            // 20 tokens lies under the hull: skipped
-        Assert.True(chosen.Sum(c => curves[1][c].Tokens) <= 250);
+        Assert.True(chosen.Sum(c => curves[1][c].Cost) <= 250);
         Assert.Equal(5, chosen.Count(c => c == 2));                  // 10 x 10 paid, 150 left: five 30-token upgrades
         Assert.Equal(5, chosen.Count(c => c == 0));
         Assert.Equal(Enumerable.Repeat(2, 10), WaterFilling.Allocate(bins, curves, 500)); // 100 left < 120 for the top level
