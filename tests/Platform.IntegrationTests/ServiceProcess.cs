@@ -10,6 +10,7 @@ namespace Platform.IntegrationTests;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private bool _disposed;
 
     private ServiceProcess(string service, Process process)
     {
@@ -37,6 +38,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["Urls"] = "http://127.0.0.1:0"; // over the Router's appsettings.json (port 5080), so several can run
         start.Environment["Models__Directory"] = Repository.Path("models");
         var process = Process.Start(start)!;
         var started = new ServiceProcess(service, process);
@@ -72,6 +74,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

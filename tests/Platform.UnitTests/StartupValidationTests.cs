@@ -58,6 +58,23 @@ public sealed class StartupValidationTests
         Assert.Contains("Messaging:RabbitMq:Password", error.Message);
     }
 
+    [Theory]
+    [InlineData("Router:Sweeps:Cron", "every night", "Router:Sweeps:Cron must be a Quartz cron expression")]
+    [InlineData("Router:Sweeps:Budgets", "4,x", "Router:Sweeps:Budgets must be integers")]
+    [InlineData("Router:Sweeps:Oracle", "majority-1000", "Router:Sweeps:Oracle must name a cell of the grid")]
+    [InlineData("Router:Sweeps:TimeZone", "Mars/Olympus", "Router:Sweeps:TimeZone must be a time zone id")]
+    [InlineData("Router:Sweeps:Limit", "0", "Router:Sweeps:Limit must be >= 1")]
+    public async Task A_bad_sweep_schedule_setting_names_itself(string setting, string value, string message)
+    {
+        var error = await StartRouterWith(new()
+        {
+            ["Messaging:Transport"] = "InMemory",
+            ["ConnectionStrings:Platform"] = "Host=db;Database=ttc",
+            [setting] = value,
+        });
+        Assert.Contains(message, error.Message);
+    }
+
     [Fact]
     public async Task Missing_connection_string_names_the_setting()
     {

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Platform.Hosting;
 using Platform.Router.Planning;
+using Platform.Router.Sweeps;
+using Quartz;
 using Platform.Storage;
 
 namespace Platform.Router.Extensions;
@@ -13,8 +15,76 @@ public static class RouterServiceExtensions
         builder.AddRouterComponents();
         builder.AddPlatformMessaging("router", [typeof(RouterServiceExtensions).Assembly]);
         builder.AddPlatformTelemetry("router");
+        builder.AddSweepScheduler();
         return builder;
     }
+
+    /// <summary>
+    /// The scheduled calibration sweep and policy fit (<see cref="SweepOptions"/>): Quartz with the ADO.NET
+    /// job store on the platform's PostgreSQL, clustered, so every Router shares one schedule and each fire
+    /// runs once. Not with SQLite storage: a schedule shared by processes needs the shared database.
+    /// </summary>
+    public static IHostApplicationBuilder AddSweepScheduler(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section)
+            .Validate(o => CronExpression.TryParse(o.Cron, out _), "Router:Sweeps:Cron must be a Quartz cron expression, seconds first (e.g. '0 0 2 * * ?' for 02:00 every day)")
+            .Validate(o => FindTimeZone(o.TimeZone) is not null, "Router:Sweeps:TimeZone must be a time zone id (e.g. UTC, Europe/Berlin)")
+            .Validate(o => Grid(o) is not null, "Router:Sweeps:Budgets must be integers within 1..1024 separated by commas")
+            .Validate(o => Grid(o) is not { } g || g.Any(c => c.Name == o.Oracle), "Router:Sweeps:Oracle must name a cell of the grid (e.g. majority-64 with a budget of 64)")
+            .Validate(o => Grid(o) is not { } g || g.Any(c => c.Name == o.Probes), "Router:Sweeps:Probes must name a cell of the grid (e.g. weighted-bon-4 with a budget of 4)")
+            .Validate(o => o.Limit >= 1, "Router:Sweeps:Limit must be >= 1")
+            .Validate(o => o.PollSeconds >= 1 && o.CellTimeoutMinutes >= 1, "Router:Sweeps:PollSeconds and CellTimeoutMinutes must be >= 1")
+            .Validate(o => o.MisfireThresholdSeconds >= 1 && o.CheckinIntervalSeconds >= 1, "Router:Sweeps:MisfireThresholdSeconds and CheckinIntervalSeconds must be >= 1")
+            .ValidateOnStart();
+        var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
+        var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var connection = storage.ConnectionString ?? builder.Configuration.GetConnectionString(StorageOptions.ConnectionStringName);
+        if (!sweeps.Enabled || storage.Provider != StorageProvider.Postgres || connection is null || string.IsNullOrWhiteSpace(connection) || !CronExpression.TryParse(sweeps.Cron, out _))
+        {
+            return builder; // (a bad cron expression fails the options validation at start, naming the setting)
+        }
+
+        builder.Services.Configure<QuartzOptions>(o => o.Scheduling.ScheduleTriggerRelativeToReplacedTrigger = true); // a restart keeps the last fire, so a fire missed while every Router was down counts as misfired
+        builder.Services.AddQuartz(q =>
+        {
+            q.ConfigureScheduler(s => s.InstanceName = "ttc-router"); // one name for the cluster; each Router gets its own generated instance id
+            q.UsePersistentStore(store =>
+            {
+                store.UsePostgres(connection);
+                store.UseSystemTextJsonSerializer();
+                store.UseClustering(c =>
+                {
+                    c.CheckinInterval = TimeSpan.FromSeconds(sweeps.CheckinIntervalSeconds);
+                    c.CheckinMisfireThreshold = TimeSpan.FromSeconds(2 * sweeps.CheckinIntervalSeconds);
+                });
+                store.ConfigureStore(s =>
+                {
+                    s.TablePrefix = QuartzTables.Prefix;
+                    s.MisfireThreshold = TimeSpan.FromSeconds(sweeps.MisfireThresholdSeconds);
+                });
+            });
+            q.AddJob<SweepJob>(j => j.WithIdentity(SweepJob.Key).StoreDurably().RequestRecovery());
+            q.AddJob<PolicyFitJob>(j => j.WithIdentity(PolicyFitJob.Key).StoreDurably().RequestRecovery());
+            q.AddTrigger(t => t.ForJob(SweepJob.Key).WithIdentity(SweepJob.Trigger)
+                .WithCronSchedule(sweeps.Cron, c => c.InTimeZone(FindTimeZone(sweeps.TimeZone) ?? TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
+        });
+        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = false); // a sweep interrupted by a shutdown is recovered by a Router still up
+        return builder;
+    }
+
+    private static List<SweepGrid.Cell>? Grid(SweepOptions o)
+    {
+        try
+        {
+            return SweepGrid.Cells(SweepGrid.ParseBudgets(o.Budgets, "Router:Sweeps:Budgets"), SweepGrid.ParseStrategies(o.Strategies));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static TimeZoneInfo? FindTimeZone(string id) => TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
 
     /// <summary>Everything but the bus, so the embedded host can combine services on one bus.</summary>
     public static IHostApplicationBuilder AddRouterComponents(this IHostApplicationBuilder builder)

@@ -31,10 +31,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         var path = configured;
         if (string.IsNullOrWhiteSpace(path))
         {
-            path = new[] { AppContext.BaseDirectory, Environment.CurrentDirectory }
-                .SelectMany(start => Ancestors(new DirectoryInfo(start)))
-                .Select(dir => Path.Combine(dir.FullName, "models", "policy.json"))
-                .FirstOrDefault(File.Exists);
+            path = RouterFiles.Find(Path.Combine("models", "policy.json"));
             if (path is null)
             {
                 return (null, "compute-optimal needs a fitted policy: no models/policy.json was found (ttc policy fit --out; Router:PolicyFile)");
@@ -48,14 +45,6 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException)
         {
             return (null, $"compute-optimal needs a fitted policy: {path} cannot be read ({e.Message}) (Router:PolicyFile)");
-        }
-
-        static IEnumerable<DirectoryInfo> Ancestors(DirectoryInfo? dir)
-        {
-            for (; dir is not null; dir = dir.Parent)
-            {
-                yield return dir;
-            }
         }
     }
 

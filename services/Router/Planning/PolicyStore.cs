@@ -21,7 +21,7 @@ public static class PolicyStore
     public static async Task<int> Import(PlatformDbContext db, ComputeOptimalPolicy policy, DateTimeOffset now, CancellationToken ct)
     {
         policy.Validate();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await OwnTransaction(db, ct);
         var version = (await db.Policies.MaxAsync(p => (int?)p.Version, ct) ?? 0) + 1;
         foreach (var column in policy.Budgets)
         {
@@ -39,14 +39,14 @@ public static class PolicyStore
         }
 
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await (tx?.CommitAsync(ct) ?? Task.CompletedTask);
         return version;
     }
 
     /// <summary>Makes <paramref name="version"/> the one active version; false when there is no such version.</summary>
     public static async Task<bool> Activate(PlatformDbContext db, int version, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await OwnTransaction(db, ct);
         if (!await db.Policies.AnyAsync(p => p.Version == version, ct))
         {
             return false;
@@ -54,9 +54,13 @@ public static class PolicyStore
 
         await db.Policies.Where(p => p.Active && p.Version != version).ExecuteUpdateAsync(s => s.SetProperty(p => p.Active, false), ct);
         await db.Policies.Where(p => p.Version == version).ExecuteUpdateAsync(s => s.SetProperty(p => p.Active, true), ct);
-        await tx.CommitAsync(ct);
+        await (tx?.CommitAsync(ct) ?? Task.CompletedTask);
         return true;
     }
+
+    /// <summary>A transaction of its own, unless the caller's is open (then the work joins it and the caller commits).</summary>
+    private static async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> OwnTransaction(PlatformDbContext db, CancellationToken ct) =>
+        db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
 
     /// <summary>The active version, rebuilt from its rows; null when none is active.</summary>
     public static async Task<ComputeOptimalPolicy?> Active(PlatformDbContext db, CancellationToken ct)

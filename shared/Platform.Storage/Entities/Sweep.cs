@@ -14,4 +14,7 @@ public class Sweep
     public int ProblemCount { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>The policy version fitted from this sweep (by the Router's policy-fit job); null until one is.</summary>
+    public int? PolicyVersion { get; set; }
 }

@@ -636,6 +636,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("key");
 
+                    b.Property<int?>("PolicyVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("policy_version");
+
                     b.Property<int>("ProblemCount")
                         .HasColumnType("integer")
                         .HasColumnName("problem_count");

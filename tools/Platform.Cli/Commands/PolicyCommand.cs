@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
-using Platform.Reasoning.Answers;
-using Platform.Reasoning.Planning;
 using Platform.Reasoning.Policy;
+using Platform.Router.Sweeps;
 using Spectre.Console;
 
 namespace Platform.Cli.Commands;
@@ -40,14 +38,19 @@ public static class PolicyCommand
             fit.Options.Add(o);
         }
 
-        fit.SetAction(parse =>
+        fit.SetAction(async (parse, ct) =>
         {
             var folder = parse.GetValue(runs)!;
-            var levels = parse.GetValue(budgets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToList();
             var oraclePath = Path.Combine(folder.FullName, parse.GetValue(oracle) + ".db");
             if (!File.Exists(oraclePath))
             {
                 Console.Error.WriteLine($"error: --oracle: {oraclePath} does not exist");
+                return 2;
+            }
+
+            if (parse.GetValue(probes) is { } probeRun && !File.Exists(Path.Combine(folder.FullName, probeRun + ".db")))
+            {
+                Console.Error.WriteLine($"error: --probes: {Path.Combine(folder.FullName, probeRun + ".db")} does not exist");
                 return 2;
             }
 
@@ -56,139 +59,45 @@ public static class PolicyCommand
                 AnsiConsole.Profile.Width = 160; // tables in logs and files stay on one line per row
             }
 
-            var passAt1 = PassAt1(oraclePath);
-            var texts = passAt1.Keys.ToList();
-            var bins = texts.Zip(DifficultyBins.Oracle([.. texts.Select(t => passAt1[t].Rate)])).ToDictionary(p => p.First, p => p.Second);
-            var samples = passAt1.Values.Min(v => v.Samples);
-            double[]? predictedBounds = null;
-            var probeTokens = 0.0;
-            var probeCount = 0;
-            var probeFlops = 0.0;
-            if (parse.GetValue(knownDifficulty) && parse.GetValue(probes) is not null)
+            var configurations = new List<SweepRuns>();
+            foreach (var db in folder.GetFiles("*.db").OrderBy(f => f.Name, StringComparer.Ordinal))
             {
-                Console.Error.WriteLine("error: --known-difficulty fits on oracle bins; --probes fits on predicted ones: give one");
+                var loaded = await SweepRuns.LoadFile(db.FullName, ct);
+                if (loaded.Runs.Count > 0)
+                {
+                    configurations.Add(loaded); // a sweep.db records cells, no runs
+                }
+            }
+
+            SweepFitResult result;
+            try
+            {
+                result = SweepFit.Fit(configurations, new SweepFitSettings
+                {
+                    Oracle = parse.GetValue(oracle)!, Probes = parse.GetValue(probes), KnownDifficulty = parse.GetValue(knownDifficulty),
+                    Bounds = parse.GetValue(bounds) is { } shipped ? ComputeOptimalPolicy.Parse(await File.ReadAllTextAsync(shipped.FullName, ct)).Bounds : null,
+                    Budgets = [.. parse.GetValue(budgets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse)],
+                    Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!,
+                    Excluded = (parse.GetValue(exclude) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
+                });
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
                 return 2;
             }
 
-            if (parse.GetValue(probes) is { } probeRun)
-            {
-                var probePath = Path.Combine(folder.FullName, probeRun + ".db");
-                if (!File.Exists(probePath))
-                {
-                    Console.Error.WriteLine($"error: --probes: {probePath} does not exist");
-                    return 2;
-                }
-
-                var scores = ProbeScores(probePath);
-                probeTokens = scores.Values.Average(v => v.Tokens);
-                probeFlops = scores.Values.Average(v => v.Flops);
-                probeCount = scores.Values.Min(v => v.Count);
-                var known = texts.Where(scores.ContainsKey).ToList();
-                predictedBounds = parse.GetValue(bounds) is { } shipped
-                    ? ComputeOptimalPolicy.Parse(File.ReadAllText(shipped.FullName)).Bounds
-                    : DifficultyBins.FitPredictor([.. known.Select(t => scores[t].Mean)], [.. known.Select(t => bins[t])]);
-                var predicted = known.ToDictionary(t => t, t => DifficultyBins.Assign(scores[t].Mean, predictedBounds));
-                var (exact, near) = DifficultyBins.Agreement([.. known.Select(t => predicted[t])], [.. known.Select(t => bins[t])]);
-                AnsiConsole.MarkupLineInterpolated(
-                    $"predicted bins from the mean score of {probeCount} probes ({probeRun}): equal to the oracle bin for {100 * exact:0.0}% of {known.Count} problems, within one for {100 * near:0.0}%");
-                bins = predicted; // the policy is fitted on the bins it will see when it routes
-            }
-
-            var excluded = (parse.GetValue(exclude) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-            var outcomes = new List<SweepOutcome>();
-            var configs = new List<(string File, string Key, int N)>();
-            var steps = new Dictionary<(string, int), PolicyStep>();
-            var measured = new List<SweepOutcome>(); // as run, for the baselines
-            foreach (var db in folder.GetFiles("*.db").OrderBy(f => f.Name, StringComparer.Ordinal))
-            {
-                var rows = Outcomes(db.FullName, parse.GetValue(generator)!, parse.GetValue(verifier)!, bins);
-                if (rows.Count > 0 && (excluded.Contains(rows[0].Strategy.Split(':')[0]) || rows[0].Strategy == Strategies.ComputeOptimal))
-                {
-                    continue; // left out, or a routed run (not one configuration)
-                }
-
-                if (rows.Count == 0 || configs.Any(c => c.Key == rows[0].Strategy && c.N == rows[0].Budget))
-                {
-                    continue; // another generator or verifier, or the same configuration twice (beam M=√N and M=4 at N=16)
-                }
-
-                configs.Add((db.FullName, rows[0].Strategy, rows[0].Budget));
-                steps[(rows[0].Strategy, rows[0].Budget)] = Step(db.FullName);
-                measured.AddRange(rows);
-                outcomes.AddRange(AfterProbes(rows, probeCount));
-            }
-
-            // Smaller N of the sampling strategies by subsampling their largest run (as search-and-learn
-            // does), where no run of that N exists: the first k samples of each problem, picked by the same rule.
-            foreach (var config in configs.Where(c => IsSampling(c.Key)).ToList())
-            {
-                foreach (var k in levels.Where(k => k < config.N && !configs.Any(c => c.Key == config.Key && c.N == k)))
-                {
-                    var rows = Subsample(config.File, config.Key, k, bins);
-                    configs.Add(($"{config.File} (first {k})", config.Key, k));
-                    steps[(config.Key, k)] = steps[(config.Key, config.N)] with { N = k };
-                    measured.AddRange(rows);
-                    outcomes.AddRange(AfterProbes(rows, probeCount));
-                }
-            }
-
-            var policy = PolicyFitter.Fit(outcomes, levels);
-            var table = new Table().AddColumns("bin", "problems", "budget N", "strategy", "its N", "accuracy", "2-fold accuracy", "tokens / problem");
-            foreach (var c in policy)
-            {
-                table.AddRow($"{c.Bin}", $"{c.Problems}", $"{c.Budget}", c.Strategy, $"{c.StrategyBudget}", $"{100 * c.Accuracy:0.0}%",
-                    c.CrossValidatedAccuracy is { } a ? $"{100 * a:0.0}%" : "-", $"{c.MeanTokens:0}");
-            }
-
-            AnsiConsole.MarkupLineInterpolated($"{configs.Count} configurations, {texts.Count} problems; oracle bins from pass@1 over {samples}+ samples of {parse.GetValue(oracle)}");
-            AnsiConsole.Write(table);
-
-            // The compute-optimal curve: per budget, every bin's choice, scored on held-out halves; against weighted BoN at that N.
-            var curve = new Table().AddColumns("budget N", "compute-optimal (2-fold)", probeCount > 0 ? "tokens / problem after the probes" : "tokens / problem",
-                "weighted BoN", "tokens / problem", "majority", "tokens / problem");
-            foreach (var n in levels)
-            {
-                var cells = policy.Where(c => c.Budget == n && c.CrossValidatedAccuracy is not null).ToList();
-                var problems = cells.Sum(c => c.Problems);
-                var accuracy = cells.Sum(c => c.CrossValidatedAccuracy!.Value * c.Problems) / Math.Max(1, problems);
-                var tokens = cells.Sum(c => c.CrossValidatedTokens!.Value * c.Problems) / Math.Max(1, problems);
-                curve.AddRow($"{n}", $"{100 * accuracy:0.0}%", $"{tokens:0}", Baseline(measured, Strategies.WeightedBestOfN, n), Tokens(measured, Strategies.WeightedBestOfN, n),
-                    Baseline(measured, Strategies.SelfConsistency, n), Tokens(measured, Strategies.SelfConsistency, n));
-            }
-
-            AnsiConsole.Write(curve);
+            Print(result, parse.GetValue(probes), parse.GetValue(oracle)!);
             if (parse.GetValue(output) is { } file)
             {
-                if (predictedBounds is null && !parse.GetValue(knownDifficulty))
-                {
-                    File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { oracle = parse.GetValue(oracle), configurations = configs.Select(c => Path.GetFileName(c.File).Replace(".db", "", StringComparison.Ordinal)), choices = policy },
-                        new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-                }
-                else
-                {
-                    // The file the Router routes by: bounds on the probes' mean score, and per budget a step per bin.
-                    var shipped = new ComputeOptimalPolicy
-                    {
-                        Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, Probes = probeCount, Bounds = predictedBounds ?? [],
-                        ProbeTokens = probeTokens, ProbeFlops = probeFlops,
-                        BinShares = [.. Enumerable.Range(1, DifficultyBins.Count).Select(b => (double)bins.Values.Count(x => x == b) / bins.Count)],
-                        Budgets = [.. levels.Where(n => n >= probeCount).Select(n => new PolicyColumn
-                        {
-                            Budget = n,
-                            Bins = [.. Enumerable.Range(1, DifficultyBins.Count).Select(bin =>
-                                policy.FirstOrDefault(c => c.Bin == bin && c.Budget == n) is { } c
-                                    ? steps[(c.Strategy, c.StrategyBudget)] with { Tokens = c.MeanTokens, Flops = c.MeanFlops, Accuracy = c.CrossValidatedAccuracy ?? c.Accuracy }
-                                : probeCount > 0 ? new PolicyStep { Strategy = Strategies.WeightedBestOfN, N = probeCount } // a bin no calibration problem fell in: the probes decide
-                                : new PolicyStep { Strategy = Strategies.Greedy, N = 1 })],
-                        })],
-                    };
-                    shipped.Validate();
-                    File.WriteAllText(file.FullName, shipped.ToJson());
-                }
+                await File.WriteAllTextAsync(file.FullName, result.Policy?.ToJson() ?? JsonSerializer.Serialize(
+                    new { oracle = parse.GetValue(oracle), configurations = result.Configurations, choices = result.Choices },
+                    new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }), ct);
             }
 
             return 0;
         });
+
 
         var command = new Command("policy", "Compute-optimal policies: fit from eval databases; import, activate and show stored versions");
         command.Subcommands.Add(fit);
@@ -294,186 +203,35 @@ public static class PolicyCommand
         return db is null ? 2 : await action(db);
     }
 
-    private static bool IsSampling(string strategy) => strategy is Strategies.SelfConsistency or Strategies.BestOfN or Strategies.WeightedBestOfN;
-
-    /// <summary>
-    /// What a configuration costs after the probes: a sampling strategy draws only what it lacks (the
-    /// probes join its pool), so its tokens are the share of its samples beyond them; anything else runs whole.
-    /// </summary>
-    private static IEnumerable<SweepOutcome> AfterProbes(List<SweepOutcome> rows, int probes) =>
-        probes == 0 || !IsSampling(rows[0].Strategy) ? rows
-            : rows.Select(r => r with { Tokens = r.Tokens * Math.Max(0.0, r.Budget - probes) / r.Budget, Flops = r.Flops * Math.Max(0.0, r.Budget - probes) / r.Budget });
-
-    private static string Baseline(List<SweepOutcome> outcomes, string strategy, int n)
+    /// <summary>The fit as tables: bin agreement, the choice per bin and budget, and the compute-optimal curve against weighted BoN and majority.</summary>
+    internal static void Print(SweepFitResult result, string? probeName, string oracleName)
     {
-        var rows = outcomes.Where(o => o.Strategy == strategy && o.Budget == n).ToList();
-        return rows.Count == 0 ? "-" : $"{100.0 * rows.Count(o => o.Correct) / rows.Count:0.0}%";
-    }
-
-    private static string Tokens(List<SweepOutcome> outcomes, string strategy, int n)
-    {
-        var rows = outcomes.Where(o => o.Strategy == strategy && o.Budget == n).ToList();
-        return rows.Count == 0 ? "-" : $"{rows.Average(o => o.Tokens):0}";
-    }
-
-    /// <summary>
-    /// Outcomes of a sampling strategy at <paramref name="k"/> samples from a run with more: per problem
-    /// the first k samples (by sample number), picked by the strategy's rule, graded, their tokens summed;
-    /// FLOPs are the run's in proportion to the samples kept (generation and scoring grow with samples).
-    /// </summary>
-    private static List<SweepOutcome> Subsample(string path, string strategy, int k, Dictionary<string, int> bins)
-    {
-        using var connection = Open(path);
-        using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, p.reference_answer, c.key, c.extracted_answer, coalesce(c.score, 0), c.token_count, r.flops, r.n " +
-            "from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id where r.status = 'completed'";
-        var samples = new Dictionary<string, (string? Reference, List<(int Index, string? Answer, double Score, int Tokens)> Items)>();
-        var flopsPerSample = new Dictionary<string, double>();
-        using var reader = query.ExecuteReader();
-        while (reader.Read())
+        if (result.Agreement is { } a)
         {
-            var text = reader.GetString(0);
-            if (!int.TryParse(reader.GetString(2).TrimStart('n'), out var index))
-            {
-                continue;
-            }
-
-            if (!samples.TryGetValue(text, out var entry))
-            {
-                entry = (reader.IsDBNull(1) ? null : reader.GetString(1), []);
-                samples[text] = entry;
-            }
-
-            entry.Items.Add((index, reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetDouble(4), reader.GetInt32(5)));
-            flopsPerSample[text] = reader.GetDouble(6) / Math.Max(1, reader.GetInt32(7));
+            AnsiConsole.MarkupLineInterpolated(
+                $"predicted bins from the mean score of {result.ProbeCount} probes ({probeName}): equal to the oracle bin for {100 * a.Exact:0.0}% of {a.Problems} problems, within one for {100 * a.Near:0.0}%");
         }
 
-        var rows = new List<SweepOutcome>();
-        foreach (var (text, (reference, items)) in samples)
+        var table = new Table().AddColumns("bin", "problems", "budget N", "strategy", "its N", "accuracy", "2-fold accuracy", "tokens / problem");
+        foreach (var c in result.Choices)
         {
-            if (!bins.TryGetValue(text, out var bin) || items.Count < k)
-            {
-                continue;
-            }
-
-            var first = items.OrderBy(i => i.Index).Take(k).ToList();
-            var answers = first.Select(i => i.Answer).ToList();
-            var scores = first.Select(i => i.Score).ToList();
-            var pick = strategy switch
-            {
-                Strategies.SelfConsistency => Platform.Reasoning.Selection.AnswerSelection.Majority(answers),
-                Strategies.BestOfN => Platform.Reasoning.Selection.AnswerSelection.Best(answers, scores),
-                _ => Platform.Reasoning.Selection.AnswerSelection.Weighted(answers, scores),
-            };
-            var answer = pick is { } i ? answers[i] : null;
-            rows.Add(new SweepOutcome(text, bin, strategy, k, reference is not null && answer is not null && AnswerEquivalence.Equivalent(reference, answer), first.Sum(x => x.Tokens),
-                flopsPerSample[text] * k));
+            table.AddRow($"{c.Bin}", $"{c.Problems}", $"{c.Budget}", c.Strategy, $"{c.StrategyBudget}", $"{100 * c.Accuracy:0.0}%",
+                c.CrossValidatedAccuracy is { } x ? $"{100 * x:0.0}%" : "-", $"{c.MeanTokens:0}");
         }
 
-        return rows;
-    }
+        AnsiConsole.MarkupLineInterpolated($"{result.Configurations.Count} configurations, {result.Problems} problems; oracle bins from pass@1 over {result.OracleSamples}+ samples of {oracleName}");
+        AnsiConsole.Write(table);
 
-    /// <summary>Per problem text: the mean final verifier score of its samples, how many, their generated tokens, and the run's FLOPs.</summary>
-    private static Dictionary<string, (double Mean, int Count, double Tokens, double Flops)> ProbeScores(string path)
-    {
-        using var connection = Open(path);
-        using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, avg(coalesce(c.score, 0)), count(*), sum(c.token_count), max(r.flops) from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id group by p.text";
-        var scores = new Dictionary<string, (double, int, double, double)>();
-        using var reader = query.ExecuteReader();
-        while (reader.Read())
+        // The compute-optimal curve: per budget, every bin's choice, scored on held-out halves; against weighted BoN at that N.
+        var curve = new Table().AddColumns("budget N", "compute-optimal (2-fold)", result.ProbeCount > 0 ? "tokens / problem after the probes" : "tokens / problem",
+            "weighted BoN", "tokens / problem", "majority", "tokens / problem");
+        static string Percent(double? v) => v is { } x ? $"{100 * x:0.0}%" : "-";
+        static string Count(double? v) => v is { } x ? $"{x:0}" : "-";
+        foreach (var p in result.Curve)
         {
-            scores[reader.GetString(0)] = (reader.GetDouble(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetDouble(4));
+            curve.AddRow($"{p.Budget}", Percent(p.Accuracy), Count(p.Tokens), Percent(p.WeightedAccuracy), Count(p.WeightedTokens), Percent(p.MajorityAccuracy), Count(p.MajorityTokens));
         }
 
-        return scores;
-    }
-
-    /// <summary>The configuration of an eval database, as a policy step.</summary>
-    private static PolicyStep Step(string path)
-    {
-        using var connection = Open(path);
-        using var query = connection.CreateCommand();
-        query.CommandText = "select plan_json from runs limit 1";
-        using var plan = JsonDocument.Parse((string)query.ExecuteScalar()!);
-        var p = plan.RootElement;
-        return new PolicyStep
-        {
-            Strategy = p.GetProperty("strategy").GetString()!, N = p.GetProperty("n").GetInt32(), BeamWidth = p.GetProperty("beamWidth").GetInt32(),
-            Lookahead = p.GetProperty("lookahead").GetInt32(), Aggregation = p.GetProperty("aggregation").GetString()!,
-            Chains = p.TryGetProperty("chains", out var chains) ? chains.GetInt32() : 0,
-            ChainLength = p.TryGetProperty("chainLength", out var length) ? length.GetInt32() : 0,
-        };
-    }
-
-    /// <summary>Per problem text: the share of its samples whose answer is right, and how many samples.</summary>
-    internal static Dictionary<string, (double Rate, int Samples)> PassAt1(string path)
-    {
-        using var connection = Open(path);
-        using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, p.reference_answer, c.extracted_answer from candidates c join runs r on r.id = c.run_id join problems p on p.id = r.problem_id";
-        var counts = new Dictionary<string, (int Right, int All)>();
-        using var reader = query.ExecuteReader();
-        while (reader.Read())
-        {
-            var text = reader.GetString(0);
-            var right = !reader.IsDBNull(1) && !reader.IsDBNull(2) && AnswerEquivalence.Equivalent(reader.GetString(1), reader.GetString(2));
-            var (r, a) = counts.GetValueOrDefault(text);
-            counts[text] = (r + (right ? 1 : 0), a + 1);
-        }
-
-        return counts.ToDictionary(p => p.Key, p => ((double)p.Value.Right / p.Value.All, p.Value.All));
-    }
-
-    /// <summary>One outcome per run of the database, for problems that have an oracle bin; empty for another generator or verifier.</summary>
-    private static List<SweepOutcome> Outcomes(string path, string generator, string verifier, Dictionary<string, int> bins)
-    {
-        using var connection = Open(path);
-        using var query = connection.CreateCommand();
-        query.CommandText = "select p.text, r.plan_json, coalesce(r.correct, 0), r.generated_tokens, r.flops from runs r join problems p on p.id = r.problem_id where r.status = 'completed'";
-        var rows = new List<SweepOutcome>();
-        using var reader = query.ExecuteReader();
-        while (reader.Read())
-        {
-            using var plan = JsonDocument.Parse(reader.GetString(1));
-            var p = plan.RootElement;
-            if (p.GetProperty("generatorModel").GetString() != generator ||
-                (Strategies.UsesVerifier(p.GetProperty("strategy").GetString()!) && p.GetProperty("verifierModel").GetString() != verifier))
-            {
-                return [];
-            }
-
-            if (!bins.TryGetValue(reader.GetString(0), out var bin))
-            {
-                continue;
-            }
-
-            var key = p.GetProperty("strategy").GetString()!;
-            if (p.GetProperty("beamWidth").GetInt32() is > 0 and var m)
-            {
-                key += $":M={m}";
-            }
-
-            if (p.GetProperty("lookahead").GetInt32() is > 0 and var k)
-            {
-                key += $":k={k}";
-            }
-
-            if (p.TryGetProperty("chains", out var chains) && chains.GetInt32() is > 0 and var parallel)
-            {
-                key += $":P={parallel}";
-            }
-
-            rows.Add(new SweepOutcome(reader.GetString(0), bin, key, p.GetProperty("n").GetInt32(), reader.GetInt64(2) == 1, reader.GetInt64(3), reader.GetDouble(4)));
-        }
-
-        return rows;
-    }
-
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly }.ToString());
-        connection.Open();
-        return connection;
+        AnsiConsole.Write(curve);
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Platform.Router.Sweeps;
 using Platform.Storage;
 using Platform.Storage.Entities;
 using Spectre.Console;
@@ -17,37 +18,6 @@ namespace Platform.Cli.Commands;
 /// </summary>
 public static class SweepCommand
 {
-    /// <summary>A cell of the grid: its name (also its files' names), strategy, N and eval options.</summary>
-    public sealed record Cell(string Name, string Strategy, int N, string[] Args);
-
-    /// <summary>The grid of benchmarks/search.sh and benchmarks/revisions.sh for the given budgets, limited to <paramref name="strategies"/> when given.</summary>
-    public static List<Cell> Grid(IReadOnlyList<int> budgets, IReadOnlySet<string>? strategies)
-    {
-        var cells = new List<Cell> { new("greedy-1", "greedy", 1, ["--strategy", "greedy"]) };
-        foreach (var n in budgets)
-        {
-            var s = Platform.Reasoning.Controllers.ControllerRegistry.DefaultWidth(n);
-            string N(int x) => x.ToString(CultureInfo.InvariantCulture);
-            cells.Add(new($"bon-{n}", "best-of-n", n, ["--strategy", "best-of-n", "--n", N(n)]));
-            cells.Add(new($"majority-{n}", "self-consistency", n, ["--strategy", "self-consistency", "--n", N(n)]));
-            cells.Add(new($"weighted-bon-{n}", "weighted-best-of-n", n, ["--strategy", "weighted-best-of-n", "--n", N(n)]));
-            cells.Add(new($"beam-sqrt-{n}", "beam-search", n, ["--strategy", "beam-search", "--n", N(n)]));
-            if (n >= 4 && n % 4 == 0 && s != 4)
-            {
-                cells.Add(new($"beam-m4-{n}", "beam-search", n, ["--strategy", "beam-search", "--n", N(n), "--beam-width", "4"]));
-            }
-
-            cells.Add(new($"lookahead1-{n}", "lookahead", n, ["--strategy", "lookahead", "--n", N(n), "--lookahead", "1"]));
-            cells.Add(new($"dvts-{n}", "dvts", n, ["--strategy", "dvts", "--n", N(n)]));
-            foreach (var p in new[] { n / 2, s, 1 }.Distinct().Where(p => p >= 1 && n % p == 0 && (p > 1 || n <= 16)))
-            {
-                cells.Add(new($"revisions-p{p}-{n}", "sequential-revisions", n, ["--strategy", "sequential-revisions", "--n", N(n), "--chains", N(p), "--chain-length", N(n / p)]));
-            }
-        }
-
-        return strategies is null ? cells : cells.Where(c => strategies.Contains(c.Strategy)).ToList();
-    }
-
     public static Command Create()
     {
         var key = new Option<string>("--key") { Description = "The sweep's name; running it again resumes it", Required = true };
@@ -72,37 +42,23 @@ public static class SweepCommand
             List<int> levels;
             try
             {
-                levels = [.. parse.GetValue(budgets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(b => int.Parse(b, CultureInfo.InvariantCulture))];
+                levels = SweepGrid.ParseBudgets(parse.GetValue(budgets)!, "--budgets");
             }
-            catch (FormatException)
+            catch (FormatException e)
             {
-                Console.Error.WriteLine($"error: --budgets must be integers separated by commas (was '{parse.GetValue(budgets)}')");
+                Console.Error.WriteLine($"error: {e.Message}");
                 return 2;
             }
 
-            var only = parse.GetValue(strategies)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-            var grid = Grid(levels, only);
+            var grid = SweepGrid.Cells(levels, SweepGrid.ParseStrategies(parse.GetValue(strategies)));
             await using var db = await OpenAsync(parse, database, connection, folder, ct);
             if (db is null)
             {
                 return 2;
             }
 
-            var now = DateTimeOffset.UtcNow;
-            var sweep = await db.Sweeps.SingleOrDefaultAsync(s => s.Key == parse.GetValue(key), ct);
-            if (sweep is null)
-            {
-                sweep = new Sweep
-                {
-                    Id = Guid.NewGuid(), Key = parse.GetValue(key)!, Status = "running", StartedAt = now,
-                    ConfigJson = JsonSerializer.Serialize(new { data = parse.GetValue(data)!.FullName, limit = parse.GetValue(limit), budgets = levels, seed = parse.GetValue(seed), output = folder.FullName }),
-                };
-                db.Sweeps.Add(sweep);
-                db.SweepCells.AddRange(grid.Select(c => new SweepCell { Id = Guid.NewGuid(), SweepId = sweep.Id, Name = c.Name, Strategy = c.Strategy, N = c.N, ArgsJson = JsonSerializer.Serialize(c.Args) }));
-                await db.SaveChangesAsync(ct);
-            }
-
-            var cells = await db.SweepCells.Where(c => c.SweepId == sweep.Id).OrderBy(c => c.N).ThenBy(c => c.Name).ToListAsync(ct);
+            var (sweep, cells, _) = await SweepRecords.StartOrResume(db, parse.GetValue(key)!,
+                new { data = parse.GetValue(data)!.FullName, limit = parse.GetValue(limit), budgets = levels, seed = parse.GetValue(seed), output = folder.FullName }, grid, DateTimeOffset.UtcNow, ct);
             var done = cells.Count(c => c.Status == SweepCellStatus.Completed);
             Console.Error.WriteLine($"sweep {sweep.Key}: {cells.Count} cells, {done} completed{(done > 0 ? " (kept)" : "")}");
             foreach (var cell in cells.Where(c => c.Status != SweepCellStatus.Completed))
@@ -130,27 +86,19 @@ public static class SweepCommand
                 {
                     using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(json, ct));
                     var r = summary.RootElement;
-                    cell.Status = SweepCellStatus.Completed;
-                    cell.BatchId = r.GetProperty("batch_id").GetGuid();
-                    cell.Problems = r.GetProperty("problems").GetInt32();
-                    cell.Accuracy = r.GetProperty("accuracy").GetDouble();
-                    cell.GeneratedTokens = r.GetProperty("generated_tokens").GetInt64();
-                    cell.Flops = r.GetProperty("flops").GetDouble();
+                    SweepRecords.Complete(cell, r.GetProperty("batch_id").GetGuid(), r.GetProperty("problems").GetInt32(), r.GetProperty("accuracy").GetDouble(),
+                        r.GetProperty("generated_tokens").GetInt64(), r.GetProperty("flops").GetDouble(), DateTimeOffset.UtcNow);
                 }
                 else
                 {
-                    (cell.Status, cell.Error) = (SweepCellStatus.Failed, $"ttc eval exited with {code}");
+                    SweepRecords.Fail(cell, $"ttc eval exited with {code}", DateTimeOffset.UtcNow);
                 }
 
-                cell.CompletedAt = DateTimeOffset.UtcNow;
                 await db.SaveChangesAsync(ct);
             }
 
+            await SweepRecords.Finish(db, sweep, cells, DateTimeOffset.UtcNow, ct);
             var failed = cells.Count(c => c.Status == SweepCellStatus.Failed);
-            sweep.Status = failed == 0 ? "completed" : "failed";
-            sweep.CompletedAt = DateTimeOffset.UtcNow;
-            sweep.ProblemCount = cells.Max(c => c.Problems ?? 0);
-            await db.SaveChangesAsync(ct);
             Console.WriteLine($"sweep {sweep.Key} {sweep.Status}: {cells.Count - failed} of {cells.Count} cells completed; fit a policy with: ttc policy fit --runs {folder.FullName} --probes weighted-bon-4 --out FILE");
             return failed == 0 ? 0 : 1;
         });

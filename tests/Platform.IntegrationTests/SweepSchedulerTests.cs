@@ -1,0 +1,131 @@
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+using Microsoft.EntityFrameworkCore;
+using Platform.Storage.Entities;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>
+/// The scheduled calibration sweep on a cluster: two Router processes share Quartz's ADO.NET job store
+/// in PostgreSQL (the migration's ttc.qrtz_* tables); a cron trigger firing every few seconds runs each
+/// fire on exactly one of them; each sweep runs its cells as batches through the services (RabbitMQ, the
+/// Generator, Verifier and Aggregator), then the policy-fit job stores one policy version per sweep.
+/// </summary>
+[Collection(ServersCollection.Name)]
+public sealed partial class SweepSchedulerTests(Servers servers, ITestOutputHelper output)
+{
+    [GeneratedRegex(@"sweep job fired: sweep (scheduled:\S+),.*")]
+    private static partial Regex Fired();
+
+    [Fact]
+    public async Task Two_clustered_routers_fire_each_scheduled_sweep_once_and_each_sweep_is_fitted_once()
+    {
+        // The in-process Router leaves the schedule to the two processes (its nightly cron would replace theirs).
+        await using var hosts = await PlatformHosts.Start(servers, new() { ["Router:Sweeps:Enabled"] = "false" });
+        var settings = servers.HostSettings(hosts.ConnectionString);
+        foreach (var (k, v) in new Dictionary<string, string?>
+        {
+            ["Storage:MigrateOnStart"] = "false",
+            ["Router:Sweeps:Cron"] = "0/5 * * * * ?", // every 5 seconds
+            ["Router:Sweeps:Limit"] = "6",
+            ["Router:Sweeps:Budgets"] = "4",
+            ["Router:Sweeps:Strategies"] = "self-consistency,weighted-best-of-n",
+            ["Router:Sweeps:Oracle"] = "majority-4",
+            ["Router:Sweeps:Probes"] = "weighted-bon-4",
+            ["Router:Sweeps:PollSeconds"] = "1",
+            ["Router:Sweeps:CheckinIntervalSeconds"] = "2",
+            ["Router:PolicyRefreshSeconds"] = "1",
+        })
+        {
+            settings[k] = v;
+        }
+
+        var routers = new[] { ServiceProcess.Start("Router", settings), ServiceProcess.Start("Router", settings) };
+        try
+        {
+            foreach (var router in routers)
+            {
+                await router.WaitReady(TimeSpan.FromSeconds(90));
+            }
+
+            // Three fitted sweeps on the cluster of two.
+            var fitted = await WaitForFitted(hosts, 3, DateTimeOffset.MinValue, routers);
+            await using (var db = hosts.NewContext())
+            {
+                var members = await db.Database.SqlQueryRaw<string>("SELECT instance_name AS \"Value\" FROM ttc.qrtz_scheduler_state WHERE sched_name = 'ttc-router'").ToListAsync();
+                Assert.True(members.Count == 2, $"cluster members: {string.Join(", ", members)}");
+            }
+
+            // SIGKILL the Router that fired last (likely mid-sweep): the other one goes on firing, and
+            // recovers a fire the dead one left running (same sweep, its submitted cells waited for, not resubmitted).
+            var victim = routers.MaxBy(r => r.Output.Count(l => Fired().IsMatch(l)))!;
+            var survivor = routers.Single(r => r != victim);
+            var killedAt = DateTimeOffset.UtcNow;
+            await victim.Kill();
+            fitted = await WaitForFitted(hosts, 2, killedAt, routers);
+            foreach (var router in routers)
+            {
+                await router.DisposeAsync(); // stop firing before counting
+            }
+
+            // Each scheduled fire ran on exactly one Router (a recovery of a killed fire resumes it, and says so).
+            var fires = routers.SelectMany(r => r.Output.Select(l => Fired().Match(l)).Where(m => m.Success && !m.Value.Contains("recovering", StringComparison.Ordinal))
+                .Select(m => m.Groups[1].Value)).ToList();
+            Assert.All(fires.GroupBy(f => f), g => Assert.True(g.Count() == 1, $"{g.Key} fired {g.Count()} times"));
+            for (var i = 0; i < routers.Length; i++)
+            {
+                output.WriteLine($"router {i + 1}{(routers[i] == victim ? " (killed)" : "")} ran: {string.Join(", ", routers[i].Output.Where(l => Fired().IsMatch(l)).Select(l => l[l.IndexOf("sweep job fired", StringComparison.Ordinal)..]))}");
+            }
+
+            Assert.Contains(survivor.Output, l => Fired().IsMatch(l) && DateTimeOffset.Parse(Fired().Match(l).Groups[1].Value["scheduled:".Length..], System.Globalization.CultureInfo.InvariantCulture) > killedAt);
+
+            await using (var db = hosts.NewContext())
+            {
+                fitted = await db.Sweeps.AsNoTracking().Where(s => s.PolicyVersion != null).ToListAsync();
+                foreach (var sweep in fitted)
+                {
+                    Assert.Equal("completed", sweep.Status);
+                    var cells = await db.SweepCells.AsNoTracking().Where(c => c.SweepId == sweep.Id).ToListAsync();
+                    Assert.Equal(["majority-4", "weighted-bon-4"], cells.Select(c => c.Name).Order());
+                    Assert.All(cells, c => Assert.Equal(SweepCellStatus.Completed, c.Status));
+                    foreach (var cell in cells)
+                    {
+                        Assert.Equal(6, await db.Runs.CountAsync(r => r.BatchId == cell.BatchId && r.Status == RunStatus.Completed));
+                        Assert.Equal(6 * 4, await db.Candidates.CountAsync(c => db.Runs.Any(r => r.Id == c.RunId && r.BatchId == cell.BatchId)));
+                    }
+                }
+
+                // One policy version per fitted sweep, the latest active.
+                var versions = await db.Policies.Select(p => p.Version).Distinct().ToListAsync();
+                var fittedVersions = await db.Sweeps.Where(s => s.PolicyVersion != null).Select(s => s.PolicyVersion!.Value).ToListAsync();
+                Assert.Equal(versions.Order(), fittedVersions.Order());
+                Assert.Equal(versions.Max(), await db.Policies.Where(p => p.Active).Select(p => p.Version).Distinct().SingleAsync());
+            }
+        }
+        finally
+        {
+            foreach (var router in routers)
+            {
+                await router.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Waits (up to 3 minutes) until <paramref name="count"/> sweeps started after <paramref name="since"/> are fitted; all fitted sweeps.</summary>
+    private static async Task<List<Sweep>> WaitForFitted(PlatformHosts hosts, int count, DateTimeOffset since, ServiceProcess[] routers)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (true)
+        {
+            await using var db = hosts.NewContext();
+            var fitted = await db.Sweeps.AsNoTracking().Where(s => s.PolicyVersion != null).ToListAsync();
+            if (fitted.Count(s => s.StartedAt > since) >= count)
+            {
+                return fitted;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} sweeps were fitted in time\n{routers[0].Tail()}\n---\n{routers[1].Tail()}");
+            await Task.Delay(500);
+        }
+    }
+}
