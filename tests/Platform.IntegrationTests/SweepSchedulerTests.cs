@@ -101,6 +101,23 @@ public sealed partial class SweepSchedulerTests(Servers servers, ITestOutputHelp
                 Assert.Equal(versions.Order(), fittedVersions.Order());
                 Assert.Equal(versions.Max(), await db.Policies.Where(p => p.Active).Select(p => p.Version).Distinct().SingleAsync());
             }
+
+            // The report of a scheduled sweep reads its cells' batches from PostgreSQL.
+            var folder = Directory.CreateTempSubdirectory("ttc-sweep-report-");
+            try
+            {
+                Assert.Equal(0, await Platform.Cli.Commands.Cli.Build().Parse(["report", "--sweep", fitted[0].Key, "--connection", hosts.ConnectionString,
+                    "--oracle", "majority-4", "--probes", "weighted-bon-4", "--out", folder.FullName]).InvokeAsync());
+                var report = await File.ReadAllTextAsync(Path.Combine(folder.FullName, "report.md"));
+                Assert.Contains($"## Sweep {fitted[0].Key}: completed, 2 completed cells on 6 problems", report);
+                Assert.Contains("| 4 | ", report); // the compute-optimal curve at N = 4
+                Assert.True(File.Exists(Path.Combine(folder.FullName, "compute-optimal.png")));
+                Assert.NotEmpty(folder.GetFiles("bin-*.png"));
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
         }
         finally
         {

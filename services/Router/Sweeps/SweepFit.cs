@@ -29,10 +29,10 @@ public sealed record SweepFitSettings
 /// <summary>One budget of the compute-optimal curve, scored on held-out halves, with the baselines as run.</summary>
 public sealed record CurvePoint(int Budget, double Accuracy, double Tokens, double? WeightedAccuracy, double? WeightedTokens, double? MajorityAccuracy, double? MajorityTokens);
 
-/// <summary>The fit: the choices per bin and budget, the curve, how well probes predict oracle bins, and the policy the Router follows.</summary>
+/// <summary>The fit: the choices per bin and budget, the curve, how well probes predict oracle bins, the policy the Router follows, and every configuration's outcomes as run (with each problem's bin).</summary>
 public sealed record SweepFitResult(
     IReadOnlyList<PolicyChoice> Choices, IReadOnlyList<CurvePoint> Curve, IReadOnlyList<string> Configurations, int Problems, int OracleSamples,
-    int ProbeCount, (double Exact, double Near, int Problems)? Agreement, ComputeOptimalPolicy? Policy);
+    int ProbeCount, (double Exact, double Near, int Problems)? Agreement, ComputeOptimalPolicy? Policy, IReadOnlyList<SweepOutcome> Measured);
 
 /// <summary>
 /// Fits a compute-optimal policy from a sweep's configurations (one <see cref="SweepRuns"/> each, the
@@ -149,7 +149,7 @@ public static class SweepFit
             policy.Validate();
         }
 
-        return new SweepFitResult(choices, curve, [.. configs.Select(c => c.Name)], texts.Count, passAt1.Values.Min(v => v.Samples), probeCount, agreement, policy);
+        return new SweepFitResult(choices, curve, [.. configs.Select(c => c.Name)], texts.Count, passAt1.Values.Min(v => v.Samples), probeCount, agreement, policy, measured);
     }
 
     private static bool IsSampling(string strategy) => strategy is Strategies.SelfConsistency or Strategies.BestOfN or Strategies.WeightedBestOfN;

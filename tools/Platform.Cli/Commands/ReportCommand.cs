@@ -26,12 +26,23 @@ public static partial class ReportCommand
         {
             Description = "A larger model's ttc eval summary (e.g. its greedy run): adds small-vs-large.png and the FLOPs at which each series matches it",
         };
+        var sweep = new Option<string?>("--sweep")
+        {
+            Description = "A sweep (its key) recorded by ttc sweep run or the Router's scheduled job: its cells, accuracy per oracle difficulty bin, and the compute-optimal curve",
+        };
+        var sweepDb = new Option<FileInfo?>("--sweep-db") { Description = "With --sweep: the SQLite file of a ttc sweep run (OUT/sweep.db); without it, the sweep is read from --connection" };
+        var oracle = new Option<string>("--oracle") { Description = "With --sweep: the cell whose samples give the oracle difficulty bins", DefaultValueFactory = _ => "majority-64" };
+        var probes = new Option<string>("--probes") { Description = "With --sweep: the cell of probes that predict difficulty for the compute-optimal curve", DefaultValueFactory = _ => "weighted-bon-4" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.md and the PNG plots", Required = true };
         var command = new Command("report", "Markdown summary and PNG plots of accuracy against compute from eval summaries or stored batches");
         command.Options.Add(evals);
         command.Options.Add(batches);
         command.Options.Add(connection);
         command.Options.Add(large);
+        command.Options.Add(sweep);
+        command.Options.Add(sweepDb);
+        command.Options.Add(oracle);
+        command.Options.Add(probes);
         command.Options.Add(output);
         command.SetAction(async (parse, ct) =>
         {
@@ -59,9 +70,25 @@ public static partial class ReportCommand
                 }
             }
 
+            string? sweepMarkdown = null;
+            if (parse.GetValue(sweep) is { } sweepKey)
+            {
+                var folderOut = parse.GetValue(output)!;
+                folderOut.Create();
+                var loaded = await SweepReport.Write(parse.GetValue(sweepDb) is { } file ? SweepReport.OpenFile(file.FullName) : BatchesCommands.Open(parse, connection),
+                    sweepKey, parse.GetValue(oracle)!, parse.GetValue(probes)!, folderOut, ct);
+                if (loaded is null)
+                {
+                    return 2;
+                }
+
+                points.AddRange(loaded.Value.Points.Select(p => new Point(p.Series, p.N, p.Report)));
+                sweepMarkdown = loaded.Value.Markdown;
+            }
+
             if (points.Count == 0 && parse.GetValue(evals) is not { Length: > 0 })
             {
-                Console.Error.WriteLine("error: give --eval FILE... or --batch ID...");
+                Console.Error.WriteLine("error: give --eval FILE..., --batch ID... or --sweep KEY");
                 return 2;
             }
 
@@ -91,7 +118,7 @@ public static partial class ReportCommand
             var curves = points.GroupBy(p => p.Series).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
             Plot(curves, folder, "accuracy-vs-tokens.png", "generated tokens per problem", p => (double)p.Report.GeneratedTokens / p.Report.Problems);
             Plot(curves, folder, "accuracy-vs-flops.png", "FLOPs per problem (verifier included)", FlopsPerProblem);
-            var markdown = Markdown(points);
+            var markdown = Markdown(points) + sweepMarkdown;
             if (parse.GetValue(large) is { } largeFile)
             {
                 var reference = largeFile.Exists ? JsonSerializer.Deserialize<BatchReport>(File.ReadAllText(largeFile.FullName), BatchReport.Json) : null;
@@ -118,17 +145,21 @@ public static partial class ReportCommand
     private sealed record Point(string Series, int N, BatchReport Report);
 
     [GeneratedRegex(@"^(.*)-(\d+)$")]
-    private static partial Regex SeriesAndN();
+    internal static partial Regex SeriesAndN();
 
     /// <summary>Accuracy against a cost on a log axis: one line per series through its budgets (<paramref name="decorate"/> adds to the plot before it is saved).</summary>
-    private static void Plot(List<IGrouping<string, Point>> curves, DirectoryInfo folder, string file, string label, Func<Point, double> cost, Action<ScottPlot.Plot>? decorate = null)
+    private static void Plot(List<IGrouping<string, Point>> curves, DirectoryInfo folder, string file, string label, Func<Point, double> cost, Action<ScottPlot.Plot>? decorate = null) =>
+        Lines([.. curves.Select(c => (c.Key, c.OrderBy(p => p.N).Select(p => (cost(p), p.Report.Accuracy)).ToList()))], folder, file, label, decorate);
+
+    /// <summary>Accuracy against a cost on a log axis, one line per series through its points (cost, accuracy 0..1).</summary>
+    internal static void Lines(IReadOnlyList<(string Name, List<(double Cost, double Accuracy)> Points)> series, DirectoryInfo folder, string file, string label, Action<ScottPlot.Plot>? decorate = null)
     {
         var plot = new ScottPlot.Plot();
-        foreach (var curve in curves)
+        plot.Add.Palette = new ScottPlot.Palettes.Category20(); // a sweep draws up to 13 series
+        foreach (var (name, points) in series)
         {
-            var ordered = curve.OrderBy(p => p.N).ToList();
-            var line = plot.Add.Scatter(ordered.Select(p => Math.Log10(cost(p))).ToArray(), ordered.Select(p => 100 * p.Report.Accuracy).ToArray());
-            line.LegendText = curve.Key;
+            var line = plot.Add.Scatter(points.Select(p => Math.Log10(Math.Max(1e-9, p.Cost))).ToArray(), points.Select(p => 100 * p.Accuracy).ToArray());
+            line.LegendText = name;
             line.MarkerSize = 7;
         }
 
