@@ -84,10 +84,15 @@ public static class SweepReport
                 continue;
             }
 
-            ReportCommand.Lines([.. inBin.GroupBy(m => m.Strategy).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key,
-                    g.GroupBy(m => m.Budget).OrderBy(b => b.Key).Select(b => (b.Average(m => m.Tokens), b.Average(m => m.Correct ? 1.0 : 0.0))).ToList()))],
-                folder, $"bin-{bin}.png", $"generated tokens per problem, bin {bin} ({inBin.Select(m => m.ProblemId).Distinct().Count()} problems)");
-            text.AppendLine(CultureInfo.InvariantCulture, $"![bin {bin}](bin-{bin}.png)").AppendLine();
+            var problems = inBin.Select(m => m.ProblemId).Distinct().Count();
+            foreach (var (suffix, label, cost) in new (string, string, Func<SweepOutcome, double>)[] { ("", "generated tokens", m => m.Tokens), ("-flops", "FLOPs (verifier included)", m => m.Flops) })
+            {
+                ReportCommand.Lines([.. inBin.GroupBy(m => m.Strategy).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key,
+                        g.GroupBy(m => m.Budget).OrderBy(b => b.Key).Select(b => (b.Average(cost), b.Average(m => m.Correct ? 1.0 : 0.0))).ToList()))],
+                    folder, $"bin-{bin}{suffix}.png", $"{label} per problem, bin {bin} ({problems} problems)");
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture, $"![bin {bin}, tokens](bin-{bin}.png) ![bin {bin}, FLOPs](bin-{bin}-flops.png)").AppendLine();
         }
 
         if (!configurations.Any(c => c.Name == probes))
