@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Throughput of distributed mode (four processes over RabbitMQ + PostgreSQL, started by
 # scripts/up.sh) against `ttc eval` (one process) on the same problems with the same strategy.
-#   benchmarks/distributed.sh [N=200] [STRATEGY=weighted-best-of-n] [SAMPLES=16]
+#   benchmarks/distributed.sh [N=200] [STRATEGY=weighted-best-of-n] [SAMPLES=16] [WARMUP=0]
+# WARMUP > 0 first runs a batch of the first WARMUP problems with another seed (not measured), in the
+# embedded process (ttc eval --warmup) and through the distributed stack alike, so both are measured
+# past their first-batch JIT and query compilation, as long-running services are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-200}; strategy=${2:-weighted-best-of-n}; samples=${3:-16}
+n=${1:-200}; strategy=${2:-weighted-best-of-n}; samples=${3:-16}; warmup=${4:-0}
 work=$(mktemp -d /tmp/ttc-distributed.XXXXXX)
 dotnet build Platform.sln -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 
 echo "embedded: ttc eval --limit $n --strategy $strategy --n $samples"
 start=$(date +%s.%N)
-ttc eval data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 --json "$work/embedded.json" --db "$work/embedded.db" >/dev/null 2>&1
+ttc eval data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 --warmup "$warmup" --json "$work/embedded.json" --db "$work/embedded.db" >/dev/null 2>&1
 embedded=$(python3 -c "import json; print(json.load(open('$work/embedded.json'))['wall_seconds'])")
 echo "  batch wall time ${embedded} s (process wall $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s)"
 
@@ -31,6 +34,11 @@ cpu_snapshot() { # name cpu-ticks per line, for the platform's processes
     echo "$name $(( f[13] + f[14] ))"
   done | awk '{t[$1]+=$2} END {for (k in t) print k, t[k]}'
 }
+if [ "$warmup" -gt 0 ]; then
+  echo "warm-up: the first $warmup problems with seed 8 through the distributed stack, not measured"
+  wid=$(ttc submit data/arith/heldout.jsonl --limit "$warmup" --strategy "$strategy" --n "$samples" --seed 8 2>/dev/null)
+  ttc status "$wid" --wait >/dev/null 2>&1
+fi
 cpu_snapshot >"$work/cpu-before"
 echo "distributed: ttc submit --limit $n --strategy $strategy --n $samples (Router, Aggregator, Generator, Verifier as four processes)"
 id=$(ttc submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 2>/dev/null)
@@ -44,11 +52,11 @@ echo "where the time goes (device time = ONNX Runtime wall time attributed to re
 python3 - "$work/embedded.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-for kind, n, ms in c.execute("select kind, count(*), sum(device_milliseconds) from compute_usage group by kind"):
+for kind, n, ms in c.execute("select kind, count(*), sum(device_milliseconds) from compute_usage where batch_id = (select id from batches where name <> 'warm-up' order by submitted_at desc limit 1) group by kind"):
     print(f"  embedded    {kind:9} {n:5} requests  {ms/1000:6.1f} s device time")
 PY
 pgport=$(echo "$TTC_POSTGRES" | grep -oP 'Port=\K[0-9]+')
-psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select kind, count(*), round(sum(device_milliseconds)::numeric/1000,1) from ttc.compute_usage group by kind" \
+psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select kind, count(*), round(sum(device_milliseconds)::numeric/1000,1) from ttc.compute_usage where batch_id = '$id' group by kind" \
   | while read -r kind n s; do printf '  distributed %-9s %5s requests  %6s s device time\n' "$kind" "$n" "$s"; done
 echo "CPU seconds each part used while the batch ran (2 cores = $(awk -v w="$distributed" 'BEGIN{printf "%.0f", 2*w}') core-seconds available):"
 join "$work/cpu-before" <(sort "$work/cpu-after") 2>/dev/null | awk -v t="$(getconf CLK_TCK)" '{printf "  %-22s %5.1f s\n", $1, ($3-$2)/t}'
