@@ -60,11 +60,11 @@ psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select kind, count(*),
   | while read -r kind n s; do printf '  distributed %-9s %5s requests  %6s s device time\n' "$kind" "$n" "$s"; done
 echo "CPU seconds each part used while the batch ran (2 cores = $(awk -v w="$distributed" 'BEGIN{printf "%.0f", 2*w}') core-seconds available):"
 join "$work/cpu-before" <(sort "$work/cpu-after") 2>/dev/null | awk -v t="$(getconf CLK_TCK)" '{printf "  %-22s %5.1f s\n", $1, ($3-$2)/t}'
-for s in Generator Verifier; do
+for s in Generator Verifier Aggregator; do
   url=$(grep -oE 'Now listening on: [^ ]+' "$work/$s.log" | head -1 | awk '{print $4}')
   curl -s "$url/metrics" >"$work/$s.metrics" || true
 done
-python3 - "$work/embedded.json" "$work/distributed.json" "$work/Generator.metrics" "$work/Verifier.metrics" <<'PY'
+python3 - "$work/embedded.json" "$work/distributed.json" "$work/Generator.metrics" "$work/Verifier.metrics" "$work/Aggregator.metrics" <<'PY'
 import json, re, sys
 e, d = (json.load(open(p)) for p in sys.argv[1:3])
 def mean(path, name):
@@ -74,7 +74,8 @@ def mean(path, name):
     return total / count if count else float("nan")
 b = e.get("batching", {})
 print(f"mean rows per decode step: embedded {b.get('mean_rows_per_decode_step', float('nan')):.1f}, distributed {mean(sys.argv[3], 'ttc_generation_batch_rows'):.1f}; "
-      f"per scoring pass: embedded {b.get('mean_rows_per_scoring_pass', float('nan')):.1f}, distributed {mean(sys.argv[4], 'ttc_scoring_batch_rows'):.1f}")
+      f"per scoring pass: embedded {b.get('mean_rows_per_scoring_pass', float('nan')):.1f}, distributed {mean(sys.argv[4], 'ttc_scoring_batch_rows'):.1f}; "
+      f"replies per Aggregator transaction (warm-up included): {mean(sys.argv[5], 'ttc_aggregator_reply_batch'):.1f}")
 print(f"| mode | problems | accuracy | generated tokens | wall s | problems/s |")
 print(f"|---|---|---|---|---|---|")
 for name, r in (("embedded (ttc eval)", e), ("distributed (4 processes)", d)):

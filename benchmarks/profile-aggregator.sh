@@ -19,13 +19,14 @@ d = json.load(open(sys.argv[1]))
 frames = [f["name"] for f in d["shared"]["frames"]]
 parts = {"EF Core": "EntityFrameworkCore", "Npgsql": "Npgsql!", "sockets": "System.Net.Sockets", "RabbitMQ client": "RabbitMQ.Client",
          "strategy controllers": "Platform.Reasoning", "System.Text.Json": "System.Text.Json", "logging": "Microsoft.Extensions.Logging", "OpenTelemetry": "OpenTelemetry"}
-share, total, own = collections.Counter(), 0.0, collections.Counter()
+share, total, own, leaf = collections.Counter(), 0.0, collections.Counter(), collections.Counter()
 for profile in d["profiles"]:
     stack, last = [], None
     for e in profile["events"]:
         if stack and last is not None and frames[stack[-1]] == "CPU_TIME":  # samples on the CPU, not waiting
             dt = e["at"] - last; total += dt
             joined = "|".join(frames[i] for i in stack)
+            leaf[" <- ".join(frames[i].split("(")[0][-70:] for i in reversed(stack[-4:-1]))] += dt
             own[next((frames[i] for i in reversed(stack[:-1]) if frames[i].split("!")[0] not in ("System.Private.CoreLib", "UNMANAGED_CODE_TIME")), frames[stack[-2]] if len(stack) > 1 else "?")] += dt
             for name, marker in parts.items():
                 if marker in joined:
@@ -35,6 +36,9 @@ for profile in d["profiles"]:
 print(f"CPU samples: {total / 1000:.1f} s of thread time")
 for name, t in share.most_common():
     print(f"{100 * t / total:5.1f}%  {name}")
+print("innermost frames, by CPU samples:")
+for name, t in leaf.most_common(15):
+    print(f"{100 * t / total:5.1f}%  {name[:160]}")
 print("innermost frames outside the runtime library, by CPU samples:")
 for name, t in own.most_common(25):
     print(f"{100 * t / total:5.1f}%  {name[:160]}")

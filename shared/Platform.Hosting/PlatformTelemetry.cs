@@ -30,6 +30,7 @@ public static class PlatformTelemetry
 
     public static readonly Counter<long> RunsEnded = Meter.CreateCounter<long>("ttc.runs.ended", "{run}", "Runs that ended, by status");
     public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("ttc.queue.wait", "ms", "Time a message waited between being sent and being consumed");
+    public static readonly Histogram<long> ReplyBatch = Meter.CreateHistogram<long>("ttc.aggregator.reply.batch", "{reply}", "Replies the Aggregator took in one transaction");
     public static readonly Counter<long> GeneratedTokens = Meter.CreateCounter<long>("ttc.tokens.generated", "{token}", "Tokens generated (rate: tokens per second)");
     public static readonly Counter<long> ScoredTokens = Meter.CreateCounter<long>("ttc.tokens.scored", "{token}", "Tokens scored by verifiers");
     public static readonly Counter<double> DeviceSeconds = Meter.CreateCounter<double>("ttc.device.seconds", "s", "Device time of inference, by service and model");

@@ -1,6 +1,7 @@
 using MassTransit;
 using Platform.Aggregator.Runs;
 using Platform.Contracts;
+using Platform.Hosting;
 
 namespace Platform.Aggregator.Consumers;
 
@@ -10,16 +11,24 @@ public sealed class RunPlannedConsumer(RunDriver driver) : IConsumer<RunPlanned>
     public Task Consume(ConsumeContext<RunPlanned> context) => driver.Start(context, context.Message);
 }
 
-/// <summary>Stores a round's samples, then scores them or completes the run.</summary>
-public sealed class CandidatesGeneratedConsumer(RunDriver driver) : IConsumer<CandidatesGenerated>
+/// <summary>Stores the samples of many runs' rounds at once (a batch of replies, one transaction), then scores them or completes the runs.</summary>
+public sealed class CandidatesGeneratedConsumer(RunDriver driver) : IConsumer<Batch<CandidatesGenerated>>
 {
-    public Task Consume(ConsumeContext<CandidatesGenerated> context) => driver.OnGenerated(context, context.Message);
+    public Task Consume(ConsumeContext<Batch<CandidatesGenerated>> context)
+    {
+        PlatformTelemetry.ReplyBatch.Record(context.Message.Length);
+        return driver.OnReplies([.. context.Message.Select(m => Reply.Of(m))], context.CancellationToken);
+    }
 }
 
-/// <summary>Stores step scores and completes the run with its selected, graded answer.</summary>
-public sealed class CandidatesScoredConsumer(RunDriver driver) : IConsumer<CandidatesScored>
+/// <summary>Stores the step scores of many runs at once, then continues each run or completes it with its selected, graded answer.</summary>
+public sealed class CandidatesScoredConsumer(RunDriver driver) : IConsumer<Batch<CandidatesScored>>
 {
-    public Task Consume(ConsumeContext<CandidatesScored> context) => driver.OnScored(context, context.Message);
+    public Task Consume(ConsumeContext<Batch<CandidatesScored>> context)
+    {
+        PlatformTelemetry.ReplyBatch.Record(context.Message.Length);
+        return driver.OnReplies([.. context.Message.Select(m => Reply.Of(m))], context.CancellationToken);
+    }
 }
 
 /// <summary>

@@ -27,6 +27,8 @@ public static class AggregatorServiceExtensions
             .Validate(o => o.StallSeconds >= 1, "Aggregator:StallSeconds must be >= 1")
             .Validate(o => o.WatchdogIntervalSeconds >= 1, "Aggregator:WatchdogIntervalSeconds must be >= 1")
             .Validate(o => o.RunTimeoutSeconds > o.StallSeconds, "Aggregator:RunTimeoutSeconds must exceed Aggregator:StallSeconds")
+            .Validate(o => o.ReplyBatchSize is >= 1 and <= 256, "Aggregator:ReplyBatchSize must be within 1..256")
+            .Validate(o => o.ReplyBatchMilliseconds is >= 1 and <= 1000, "Aggregator:ReplyBatchMilliseconds must be within 1..1000")
             .ValidateOnStart();
         var interval = builder.Configuration.GetValue($"{AggregatorOptions.Section}:{nameof(AggregatorOptions.WatchdogIntervalSeconds)}", 30);
         builder.Services.AddQuartz(q =>

@@ -13,10 +13,10 @@ namespace Platform.Aggregator.Runs;
 /// </summary>
 public static class BatchCounters
 {
-    /// <summary>Counts one ended run in the open transaction; true when that completed the batch.</summary>
-    public static async Task<bool> CountEnded(PlatformDbContext db, Guid batchId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Counts <paramref name="runs"/> ended runs in the open transaction; true when that completed the batch.</summary>
+    public static async Task<bool> CountEnded(PlatformDbContext db, Guid batchId, int runs, DateTimeOffset now, CancellationToken ct)
     {
-        await db.Batches.Where(b => b.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(b => b.RunsEnded, b => b.RunsEnded + 1), ct);
+        await db.Batches.Where(b => b.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(b => b.RunsEnded, b => b.RunsEnded + runs), ct);
         return await Complete(db, batchId, now, ct);
     }
 

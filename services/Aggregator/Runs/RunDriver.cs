@@ -78,55 +78,235 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
     }
 
-    public async Task OnGenerated(ConsumeContext context, CandidatesGenerated reply)
+    public Task OnGenerated(ConsumeContext<CandidatesGenerated> context) => OnReplies([Reply.Of(context)], context.CancellationToken);
+
+    public Task OnScored(ConsumeContext<CandidatesScored> context) => OnReplies([Reply.Of(context)], context.CancellationToken);
+
+    /// <summary>
+    /// Replies of many runs at once, in one transaction with set-based statements: claim every pending
+    /// round in one update, load the runs in one query, let each run's controller take its reply, store
+    /// the new candidates and step scores by COPY, the usage, rounds and runs in one SaveChanges, end the
+    /// finished runs in one update per status and count them per batch; then send the next requests and
+    /// publish the outcomes. Replies whose round is no longer pending (duplicates) go the duplicate way
+    /// afterwards. When a claim or an end races with another consumer or a cancellation, the transaction
+    /// is rolled back and each reply is taken alone, where the conditional updates decide one by one.
+    /// </summary>
+    public async Task OnReplies(IReadOnlyList<Reply> replies, CancellationToken ct)
     {
-        using var scope = PlatformTelemetry.Scope(logger, null, reply.RunId);
-        var ct = context.CancellationToken;
+        var distinct = replies.DistinctBy(r => r.RequestId).ToList();
+        var repeated = replies.Where(r => !distinct.Contains(r)).ToList(); // a redelivery beside its original in one batch
+        var ids = distinct.Select(r => r.RequestId).ToList();
+        var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await Receive(context, tx, reply.RequestId, reply.RunId, reply.Round, reply.Kind, reply.Usage, reply.Error, "generation") is not var (run, plan, controller))
+        var pending = (await db.RunRounds.AsNoTracking().Where(r => ids.Contains(r.RequestId) && r.Status == RoundStatus.Pending)
+            .Select(r => new { r.RequestId, r.StateJson }).ToListAsync(ct)).ToDictionary(r => r.RequestId, r => r.StateJson);
+        var pendingIds = pending.Keys.ToList();
+        var claimed = pendingIds.Count == 0 ? 0 : await db.RunRounds.Where(r => pendingIds.Contains(r.RequestId) && r.Status == RoundStatus.Pending)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RoundStatus.Done).SetProperty(r => r.CompletedAt, now), ct);
+        if (claimed != pendingIds.Count)
         {
+            await Alone(tx, replies, ct); // another consumer claimed some of them meanwhile
             return;
         }
 
-        if (reply.Samples.Count == 0)
+        var mine = distinct.Where(r => pending.ContainsKey(r.RequestId)).ToList();
+        var runIds = mine.Select(r => r.RunId).Distinct().ToList();
+        var runs = runIds.Count == 0 ? [] : await db.Runs.Include(r => r.Problem).Where(r => runIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, ct);
+        var steps = new List<(Reply Reply, Run Run, StrategyController Controller, ControllerRequest Next, (Guid RequestId, object Body)? Message)>();
+        var ending = new List<(Reply Reply, Run Run, string Status)>();
+        void FailRun(Reply reply, Run run, string reason)
         {
-            await FailAndPublish(context, tx, run, "generation returned no samples");
-            return;
+            run.FailureReason = reason.Length > 2000 ? reason[..2000] : reason;
+            logger.LogWarning("run {RunId} failed: {Reason}", run.Id, reason);
+            ending.Add((reply, run, RunStatus.Failed));
         }
 
-        var next = controller.OnGenerated(reply.Samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason)).ToList());
-        await Continue(context, tx, run, plan, controller, next, reply.Round, reply.Usage.Model);
+        foreach (var reply in mine)
+        {
+            if (!runs.TryGetValue(reply.RunId, out var run))
+            {
+                logger.LogWarning("reply to request {RequestId} names run {RunId}, which is not in the database; ignored", reply.RequestId, reply.RunId);
+                continue;
+            }
+
+            using var scope = PlatformTelemetry.Scope(logger, run.BatchId, run.Id);
+            RecordUsage(run, reply.Round, reply.Kind, reply.RequestId, reply.Usage);
+            if (RunStatus.IsEnded(run.Status) || ending.Any(e => e.Run == run))
+            {
+                continue; // a reply for a run that ended meanwhile (cancelled, or failed by a fault): its compute is kept, nothing follows
+            }
+
+            if (reply.Error is not null)
+            {
+                FailRun(reply, run, $"{reply.What} failed: {reply.Error}");
+            }
+            else if (pending[reply.RequestId] is not { } state)
+            {
+                FailRun(reply, run, $"round {reply.Round} ({reply.Kind}) has no controller state");
+            }
+            else if (reply.Samples is { Count: 0 })
+            {
+                FailRun(reply, run, "generation returned no samples");
+            }
+            else
+            {
+                try
+                {
+                    var controller = ControllerRegistry.Load(state);
+                    var next = reply.Samples is { } samples
+                        ? controller.OnGenerated([.. samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason))])
+                        : controller.OnScored(reply.Scores!.ToDictionary(x => x.Key, x => x.StepScores));
+                    steps.Add((reply, run, controller, next, next is FinishRun ? null : Message(run.Id, Plan(run), run.Problem!.Text, controller, next, reply.Round + 1)));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException && !Transience.IsInfrastructure(e))
+                {
+                    // This reply alone cannot go on (a retry would fail the same way): its run fails, the rest of the batch goes on.
+                    FailRun(reply, run, $"the {run.Strategy} controller could not take the {reply.What} reply: {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+
+        // Candidates that earlier rounds stored and this round scores or selects: one query for all runs.
+        var wanted = steps.SelectMany(x => x.Controller.Updated.Where(k => !x.Controller.Created.Contains(k))
+            .Concat(x.Next is FinishRun { Node: { } node } && !x.Controller.Created.Contains(node) ? [node] : [])
+            .Select(k => (x.Run.Id, k))).ToHashSet();
+        var wantedRuns = wanted.Select(w => w.Id).Distinct().ToList();
+        var wantedKeys = wanted.Select(w => w.k).Distinct().ToList();
+        var stored = wanted.Count == 0 ? [] : (await db.Candidates.Where(c => wantedRuns.Contains(c.RunId) && wantedKeys.Contains(c.Key)).ToListAsync(ct))
+            .Where(c => wanted.Contains((c.RunId, c.Key))).ToDictionary(c => (c.RunId, c.Key));
+        var fresh = new List<Candidate>();
+        var stepScores = new List<StepScore>();
+        var sends = new List<(ConsumeContext Context, string Kind, string Json)>();
+        foreach (var (reply, run, controller, next, message) in steps)
+        {
+            Record(run, controller, reply.Round, reply.Usage.Model, stored, fresh, stepScores, out var added);
+            if (next is FinishRun finish)
+            {
+                if (finish.Node is { } key && (added.GetValueOrDefault(key) ?? stored.GetValueOrDefault((run.Id, key))) is { } chosen)
+                {
+                    chosen.Selected = true;
+                }
+
+                run.Answer = finish.Answer;
+                run.Correct = run.Problem!.ReferenceAnswer is { } reference ? AnswerEquivalence.Equivalent(reference, finish.Answer) : null;
+                ending.Add((reply, run, RunStatus.Completed));
+                continue;
+            }
+
+            var (requestId, body) = message!.Value;
+            db.RunRounds.Add(NewRound(run.Id, reply.Round + 1, next.Kind, requestId, body, ControllerRegistry.Save(controller)));
+            run.CurrentRound = reply.Round + 1;
+            run.UpdatedAt = now;
+            sends.Add((reply.Context, next.Kind, JsonSerializer.Serialize(body, body.GetType(), Json)));
+        }
+
+        // New rows by COPY on PostgreSQL (one round trip each, no change tracking), inside the transaction.
+        await db.InsertManyAsync(fresh, ct);
+        await db.InsertManyAsync(stepScores, ct);
+
+        // Only a run still planned or running ends here: a cancellation may have ended it since it was read.
+        foreach (var group in ending.GroupBy(e => e.Status))
+        {
+            var endIds = group.Select(e => e.Run.Id).ToList();
+            var ended = await db.Runs.Where(r => endIds.Contains(r.Id) && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running))
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, group.Key).SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.CompletedAt, now), ct);
+            if (ended != endIds.Count)
+            {
+                if (replies.Count > 1)
+                {
+                    await Alone(tx, replies, ct); // some were cancelled meanwhile: each reply alone decides what it may record
+                    return;
+                }
+
+                KeepOutcomeOut(group.Single().Run); // cancelled meanwhile
+                ending.Clear();
+                break;
+            }
+        }
+
+        foreach (var (_, run, status) in ending)
+        {
+            MarkEnded(run, status, now);
+        }
+
+        await db.SaveChangesAsync(ct);
+        var completedBatches = new List<(ConsumeContext Context, Guid BatchId)>();
+        foreach (var batch in ending.GroupBy(e => e.Run.BatchId))
+        {
+            if (await BatchCounters.CountEnded(db, batch.Key, batch.Count(), now, ct))
+            {
+                completedBatches.Add((batch.First().Reply.Context, batch.Key));
+            }
+        }
+
+        await tx.CommitAsync(ct);
+
+        // After the commit (and, with the in-memory outbox, once the consumer is done): the next requests and the outcomes.
+        foreach (var (context, kind, json) in sends)
+        {
+            await Resend(context, kind, json);
+        }
+
+        foreach (var (reply, run, status) in ending)
+        {
+            PlatformTelemetry.RunsEnded.Add(1, new KeyValuePair<string, object?>("status", status));
+            await Republish(reply.Context, run);
+        }
+
+        foreach (var (context, batchId) in completedBatches)
+        {
+            await BatchCounters.PublishCompleted(context, db, batchId, logger, ct);
+        }
+
+        foreach (var reply in distinct.Where(r => !pending.ContainsKey(r.RequestId)).Concat(repeated))
+        {
+            await Duplicate(reply, ct);
+        }
     }
 
-    public async Task OnScored(ConsumeContext context, CandidatesScored reply)
+    /// <summary>Rolls back and takes each reply alone (a batch of one, where every race is decided by its own conditional update).</summary>
+    private async Task Alone(IDbContextTransaction tx, IReadOnlyList<Reply> replies, CancellationToken ct)
     {
-        using var scope = PlatformTelemetry.Scope(logger, null, reply.RunId);
-        var ct = context.CancellationToken;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await Receive(context, tx, reply.RequestId, reply.RunId, reply.Round, reply.Kind, reply.Usage, reply.Error, "scoring") is not var (run, plan, controller))
+        await tx.RollbackAsync(ct);
+        db.ChangeTracker.Clear();
+        if (replies.Count == 1)
         {
+            await Duplicate(replies[0], ct); // its round was claimed by another consumer between the read and the update
             return;
         }
 
-        var next = controller.OnScored(reply.Scores.ToDictionary(x => x.Key, x => x.StepScores));
-        await Continue(context, tx, run, plan, controller, next, reply.Round, reply.Usage.Model);
+        foreach (var reply in replies)
+        {
+            await OnReplies([reply], ct);
+        }
     }
 
-    /// <summary>The controller settings a plan asks for (the same mapping for every strategy).</summary>
-    public static ControllerSettings Settings(StrategyPlan plan) => new()
+    /// <summary>A reply whose round is no longer pending: the run's current outcome is published again.</summary>
+    private async Task Duplicate(Reply reply, CancellationToken ct)
     {
-        Strategy = plan.Strategy, N = plan.N, Aggregation = plan.Aggregation, Temperature = plan.Temperature, BeamWidth = plan.BeamWidth,
-        Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
-        TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
-        Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection,
-        Policy = plan.PolicyJson is { } policy ? System.Text.Json.JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
-    };
+        var context = reply.Context;
+        var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == reply.RunId, ct);
+        if (run is null || !await db.RunRounds.AnyAsync(r => r.RequestId == reply.RequestId, ct))
+        {
+            logger.LogWarning("reply to unknown request {RequestId} (run {RunId}) ignored", reply.RequestId, reply.RunId);
+            return;
+        }
 
-    /// <summary>Stores what the controller's last call reported, then dispatches its next request or completes the run.</summary>
-    private async Task Continue(ConsumeContext context, IDbContextTransaction tx, Run run, StrategyPlan plan, StrategyController controller,
-        ControllerRequest next, int round, string model)
+        logger.LogInformation("duplicate reply to request {RequestId} of run {RunId}: publishing the run's outcome again", reply.RequestId, reply.RunId);
+        await Republish(context, run);
+
+        // A redelivery may follow a crash between the commit that completed the batch and its publication.
+        if (context.ReceiveContext.Redelivered && RunStatus.IsEnded(run.Status)
+            && await db.Batches.AnyAsync(b => b.Id == run.BatchId && b.Status == BatchStatus.Completed, ct))
+        {
+            await BatchCounters.PublishCompleted(context, db, run.BatchId, logger, ct);
+        }
+    }
+
+    /// <summary>What a controller's last call created and scored, as rows: new candidates, scores of stored ones, step scores.</summary>
+    private static void Record(Run run, StrategyController controller, int round, string model, IReadOnlyDictionary<(Guid, string), Candidate> stored,
+        List<Candidate> fresh, List<StepScore> stepScores, out Dictionary<string, Candidate> added)
     {
-        var ct = context.CancellationToken;
         if (controller is ProbeThen { PredictedBin: { } bin, ProbeScore: { } probeScore } && run.DifficultySource != DifficultySources.Predicted)
         {
             // The probes have told the policy how hard the problem is: the run records that estimate.
@@ -136,9 +316,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
 
         var nodes = controller.Nodes;
-        var added = new Dictionary<string, Candidate>(StringComparer.Ordinal);
-        var fresh = new List<Candidate>(controller.Created.Count);
-        var stepScores = new List<StepScore>();
+        added = new Dictionary<string, Candidate>(StringComparer.Ordinal);
         foreach (var key in controller.Created)
         {
             var n = nodes[key];
@@ -151,16 +329,9 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             fresh.Add(candidate);
         }
 
-        var scored = controller.Updated.Where(k => !added.ContainsKey(k)).ToList();
-        var stored = scored.Count == 0 ? [] : await db.Candidates.Where(c => c.RunId == run.Id && scored.Contains(c.Key)).ToListAsync(ct);
-        foreach (var candidate in stored)
-        {
-            added[candidate.Key] = candidate;
-        }
-
         foreach (var key in controller.Updated)
         {
-            if (!added.TryGetValue(key, out var candidate))
+            if ((added.GetValueOrDefault(key) ?? stored.GetValueOrDefault((run.Id, key))) is not { } candidate)
             {
                 continue;
             }
@@ -172,40 +343,17 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
                 Id = Guid.NewGuid(), CandidateId = candidate.Id, StepIndex = i, Score = score, Model = model,
             }));
         }
-
-        // New rows by COPY on PostgreSQL (one round trip each, no change tracking), inside the reply's transaction.
-        async Task InsertNewRows()
-        {
-            await db.InsertManyAsync(fresh, ct);
-            await db.InsertManyAsync(stepScores, ct);
-        }
-
-        if (next is FinishRun finish)
-        {
-            if (finish.Node is { } key)
-            {
-                var chosen = added.GetValueOrDefault(key) ?? await db.Candidates.SingleOrDefaultAsync(c => c.RunId == run.Id && c.Key == key, ct);
-                if (chosen is not null)
-                {
-                    chosen.Selected = true;
-                }
-            }
-
-            await InsertNewRows();
-            await CompleteWith(context, tx, run, finish.Answer);
-            return;
-        }
-
-        await InsertNewRows();
-        var index = round + 1;
-        var message = Message(run.Id, plan, run.Problem!.Text, controller, next, index);
-        db.RunRounds.Add(NewRound(run.Id, index, next.Kind, message.RequestId, message.Body, ControllerRegistry.Save(controller)));
-        run.CurrentRound = index;
-        run.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        await Resend(context, next.Kind, JsonSerializer.Serialize(message.Body, message.Body.GetType(), Json));
     }
+
+    /// <summary>The controller settings a plan asks for (the same mapping for every strategy).</summary>
+    public static ControllerSettings Settings(StrategyPlan plan) => new()
+    {
+        Strategy = plan.Strategy, N = plan.N, Aggregation = plan.Aggregation, Temperature = plan.Temperature, BeamWidth = plan.BeamWidth,
+        Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
+        TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
+        Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection,
+        Policy = plan.PolicyJson is { } policy ? System.Text.Json.JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
+    };
 
     /// <summary>The message that carries a controller's request to the Generator or the Verifier.</summary>
     public static (Guid RequestId, object Body) Message(Guid runId, StrategyPlan plan, string problem, StrategyController controller, ControllerRequest request, int index)
@@ -264,84 +412,6 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         await FailAndPublish(context, tx, run, reason);
     }
 
-    /// <summary>
-    /// The common start of every reply: claim its round, record its usage, and fail the run when the
-    /// reply carries an error. Null when there is nothing more to do (a duplicate, or a failed run).
-    /// </summary>
-    private async Task<(Run Run, StrategyPlan Plan, StrategyController Controller)?> Receive(ConsumeContext context, IDbContextTransaction tx,
-        Guid requestId, Guid runId, int round, string kind, ComputeUsage usage, string? error, string what)
-    {
-        var run = await Claim(context, requestId, runId);
-        if (run is null)
-        {
-            return null;
-        }
-
-        RecordUsage(run, round, kind, requestId, usage);
-        if (RunStatus.IsEnded(run.Status))
-        {
-            // A reply for a run that ended meanwhile (cancelled, or failed by a fault): its compute is kept, nothing follows.
-            await db.SaveChangesAsync(context.CancellationToken);
-            await tx.CommitAsync(context.CancellationToken);
-            return null;
-        }
-
-        if (error is not null)
-        {
-            await FailAndPublish(context, tx, run, $"{what} failed: {error}");
-            return null;
-        }
-
-        var state = await db.RunRounds.AsNoTracking().Where(r => r.RequestId == requestId).Select(r => r.StateJson).SingleAsync(context.CancellationToken);
-        if (state is null)
-        {
-            await FailAndPublish(context, tx, run, $"round {round} ({kind}) has no controller state");
-            return null;
-        }
-
-        return (run, Plan(run), ControllerRegistry.Load(state));
-    }
-
-    /// <summary>Takes ownership of a reply: its pending round becomes done. Null (after republishing) when it was already taken.</summary>
-    private async Task<Run?> Claim(ConsumeContext context, Guid requestId, Guid runId)
-    {
-        var ct = context.CancellationToken;
-        var now = clock.GetUtcNow();
-        var claimed = await db.RunRounds.Where(r => r.RequestId == requestId && r.Status == RoundStatus.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RoundStatus.Done).SetProperty(r => r.CompletedAt, now), ct);
-        var run = await db.Runs.Include(r => r.Problem).SingleOrDefaultAsync(r => r.Id == runId, ct);
-        if (claimed == 1 && run is not null)
-        {
-            return run;
-        }
-
-        if (run is null || !await db.RunRounds.AnyAsync(r => r.RequestId == requestId, ct))
-        {
-            logger.LogWarning("reply to unknown request {RequestId} (run {RunId}) ignored", requestId, runId);
-            return null;
-        }
-
-        logger.LogInformation("duplicate reply to request {RequestId} of run {RunId}: publishing the run's outcome again", requestId, runId);
-        await Republish(context, run);
-
-        // A redelivery may follow a crash between the commit that completed the batch and its publication.
-        if (context.ReceiveContext.Redelivered && RunStatus.IsEnded(run.Status)
-            && await db.Batches.AnyAsync(b => b.Id == run.BatchId && b.Status == BatchStatus.Completed, ct))
-        {
-            await BatchCounters.PublishCompleted(context, db, run.BatchId, logger, ct);
-        }
-
-        return null;
-    }
-
-    /// <summary>Grades and stores the run's answer, ends it, and publishes RunCompleted.</summary>
-    private Task CompleteWith(ConsumeContext context, IDbContextTransaction tx, Run run, string? answer)
-    {
-        run.Answer = answer;
-        run.Correct = run.Problem!.ReferenceAnswer is { } reference ? AnswerEquivalence.Equivalent(reference, answer) : null;
-        return End(context, tx, run, RunStatus.Completed);
-    }
-
     private Task FailAndPublish(ConsumeContext context, IDbContextTransaction tx, Run run, string reason)
     {
         run.FailureReason = reason.Length > 2000 ? reason[..2000] : reason;
@@ -363,34 +433,44 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, status).SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.CompletedAt, now), ct);
         if (ended == 0)
         {
-            // Keep the compute the reply reports; the answer of a cancelled run is not recorded.
-            var entry = db.Entry(run);
-            foreach (var p in new[] { nameof(Run.Answer), nameof(Run.Correct), nameof(Run.FailureReason), nameof(Run.Status) })
-            {
-                entry.Property(p).IsModified = false;
-            }
-
+            KeepOutcomeOut(run);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return;
         }
 
-        (run.Status, run.UpdatedAt, run.CompletedAt) = (status, now, now);
-        var entryOf = db.Entry(run);
-        foreach (var p in new[] { nameof(Run.Status), nameof(Run.UpdatedAt), nameof(Run.CompletedAt) })
-        {
-            entryOf.Property(p).OriginalValue = entryOf.Property(p).CurrentValue;
-            entryOf.Property(p).IsModified = false;
-        }
+        MarkEnded(run, status, now);
 
         await db.SaveChangesAsync(ct);
-        var batchCompleted = await BatchCounters.CountEnded(db, run.BatchId, now, ct);
+        var batchCompleted = await BatchCounters.CountEnded(db, run.BatchId, 1, now, ct);
         await tx.CommitAsync(ct);
         PlatformTelemetry.RunsEnded.Add(1, new KeyValuePair<string, object?>("status", status));
         await Republish(context, run);
         if (batchCompleted)
         {
             await BatchCounters.PublishCompleted(context, db, run.BatchId, logger, ct);
+        }
+    }
+
+    /// <summary>A run ended by someone else (a cancellation) since it was read: the compute the reply reports is kept, not its outcome.</summary>
+    private void KeepOutcomeOut(Run run)
+    {
+        var entry = db.Entry(run);
+        foreach (var property in new[] { nameof(Run.Answer), nameof(Run.Correct), nameof(Run.FailureReason), nameof(Run.Status) })
+        {
+            entry.Property(property).IsModified = false;
+        }
+    }
+
+    /// <summary>The tracked run agrees with the conditional update that ended it, and SaveChanges leaves those columns be.</summary>
+    private void MarkEnded(Run run, string status, DateTimeOffset now)
+    {
+        (run.Status, run.UpdatedAt, run.CompletedAt) = (status, now, now);
+        var entry = db.Entry(run);
+        foreach (var property in new[] { nameof(Run.Status), nameof(Run.UpdatedAt), nameof(Run.CompletedAt) })
+        {
+            entry.Property(property).OriginalValue = entry.Property(property).CurrentValue;
+            entry.Property(property).IsModified = false;
         }
     }
 
@@ -469,4 +549,17 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
     };
 
     private static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, Json)!;
+}
+
+/// <summary>A reply of the Generator (samples) or the Verifier (scores), with the context it arrived in.</summary>
+public sealed record Reply(ConsumeContext Context, Guid RequestId, Guid RunId, int Round, string Kind, ComputeUsage Usage, string? Error,
+    IReadOnlyList<GeneratedSample>? Samples = null, IReadOnlyList<CandidateScores>? Scores = null)
+{
+    public string What => Samples is not null ? "generation" : "scoring";
+
+    public static Reply Of(ConsumeContext<CandidatesGenerated> c) =>
+        new(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Samples: c.Message.Samples);
+
+    public static Reply Of(ConsumeContext<CandidatesScored> c) =>
+        new(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Scores: c.Message.Scores);
 }
