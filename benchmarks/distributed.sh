@@ -19,7 +19,7 @@ embedded=$(python3 -c "import json; print(json.load(open('$work/embedded.json'))
 echo "  batch wall time ${embedded} s (process wall $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s)"
 
 eval "$(scripts/services.sh start)"
-trap 'kill $up 2>/dev/null; wait $up 2>/dev/null; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
+trap 'kill $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
 export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
 export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
 scripts/up.sh >"$work/up.log" 2>&1 & up=$!

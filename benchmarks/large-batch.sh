@@ -13,7 +13,7 @@ dotnet build Platform.sln -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 
 eval "$(scripts/services.sh start)"
-trap 'kill $up 2>/dev/null; wait $up 2>/dev/null; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
+trap 'kill $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
 export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
 export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
 export TTC_ROUTER_PORT=${TTC_ROUTER_PORT:-5280} TTC_AGGREGATOR_PORT=${TTC_AGGREGATOR_PORT:-5281}
@@ -23,7 +23,7 @@ grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 
 key=$(ConnectionStrings__Platform=$TTC_POSTGRES ttc keys create large-batch 2>/dev/null)
 pgport=$(cat "$TTC_TEST_SERVICES_DIR/pg/port")
 workers=$(pgrep -f 'Platform\.(Aggregator|Generator|Verifier)\.dll' | tr '\n' ' ')
-if [ "$mode" = router-only ]; then kill -STOP $workers; trap 'kill -CONT $workers 2>/dev/null; kill $up 2>/dev/null; wait $up 2>/dev/null; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT; fi
+if [ "$mode" = router-only ]; then kill -STOP $workers; trap 'kill -CONT $workers 2>/dev/null || true; kill $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT; fi
 
 python3 - "$count" "$strategy" >"$work/batch.json" <<'PY'
 import json, sys
