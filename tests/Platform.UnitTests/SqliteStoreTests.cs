@@ -40,6 +40,26 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_from_an_earlier_schema_gains_the_nullable_columns_added_since()
+    {
+        await using (var db = NewContext())
+        {
+            await DatabaseInitializer.InitializeAsync(db);
+            db.Sweeps.Add(new Sweep { Id = Guid.NewGuid(), Key = "old", Status = "completed", ProblemCount = 3, StartedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE sweeps DROP COLUMN policy_version"); // as sweep.db files written before it existed
+        }
+
+        await using (var db = NewContext())
+        {
+            await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => db.Sweeps.ToListAsync()); // the model reads policy_version
+            await DatabaseInitializer.InitializeAsync(db);
+            var old = await db.Sweeps.SingleAsync();
+            Assert.Equal(("old", 3, (int?)null), (old.Key, old.ProblemCount, old.PolicyVersion));
+        }
+    }
+
+    [Fact]
     public async Task A_second_write_with_the_same_business_key_adds_no_row_in_SQLite()
     {
         await using (var db = NewContext())
