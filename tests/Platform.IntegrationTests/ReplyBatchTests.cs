@@ -1,0 +1,113 @@
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.Cli.Embedded;
+using Platform.Contracts;
+using Platform.Reasoning.Controllers;
+using Platform.Storage;
+using Platform.Storage.Entities;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>
+/// The Aggregator takes replies in batches (one transaction for many runs): a reply its run's controller
+/// cannot take fails that run alone, the other runs of the batch complete, a duplicate beside its
+/// original changes nothing, and the batch's counters see every ended run once. Runs the real
+/// consumers on the embedded platform (in-memory bus, SQLite) with hand-made runs and replies.
+/// </summary>
+public sealed class ReplyBatchTests : IDisposable
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"ttc-reply-batch-{Guid.NewGuid():N}.db");
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(_path) + "*"))
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_reply_its_controller_cannot_take_fails_only_its_run_and_a_duplicate_changes_nothing()
+    {
+        using var host = EmbeddedPlatform.Build(_path, new Dictionary<string, string?> { ["Aggregator:ReplyBatchMilliseconds"] = "200" });
+        await host.StartAsync();
+        try
+        {
+            var batch = new Batch { Id = Guid.NewGuid(), Name = "reply-batch", Status = BatchStatus.Accepted, ProblemCount = 3, SubmittedAt = DateTimeOffset.UtcNow };
+            var runs = new List<(Run Run, Guid RequestId)>();
+            await using (var scope = host.Services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+                db.Batches.Add(batch);
+                for (var i = 0; i < 3; i++)
+                {
+                    var problem = new Problem { Id = Guid.NewGuid(), BatchId = batch.Id, Index = i, Text = $"{i}+40", ReferenceAnswer = $"{i + 40}" };
+                    var plan = new StrategyPlan { Strategy = "greedy", N = 1, GeneratorModel = "gen-small", VerifierModel = "prm", MaxNewTokens = 64, Seed = 7 };
+                    var run = new Run
+                    {
+                        Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, Strategy = "greedy", N = 1, PlanJson = JsonSerializer.Serialize(plan, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
+                        DifficultySource = "heuristic", Status = RunStatus.Running, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+                    };
+                    var controller = ControllerRegistry.Create(Aggregator.Runs.RunDriver.Settings(plan));
+                    var first = controller.Start();
+                    var requestId = Guid.NewGuid();
+                    db.Problems.Add(problem);
+                    db.Runs.Add(run);
+                    db.RunRounds.Add(new RunRound
+                    {
+                        Id = Guid.NewGuid(), RunId = run.Id, Index = 0, Kind = first.Kind, RequestId = requestId, Status = RoundStatus.Pending,
+                        StateJson = ControllerRegistry.Save(controller), CreatedAt = DateTimeOffset.UtcNow,
+                    });
+                    runs.Add((run, requestId));
+                }
+
+                await db.SaveChangesAsync();
+            }
+
+            CandidatesGenerated Reply(int i, string prefix, string answer) => new()
+            {
+                RequestId = runs[i].RequestId, RunId = runs[i].Run.Id, Round = 0, Kind = "generate",
+                Samples = [new GeneratedSample { PrefixKey = prefix, SampleIndex = 0, Text = $"{i}+40={answer}\nA: {answer}", TokenCount = 9, FinishReason = "eos" }],
+                Usage = new ComputeUsage { Model = "gen-small", GeneratedTokens = 9, Flops = 1e6 },
+            };
+
+            // Run 0 and 2 answer; run 1's sample continues a node its controller never made. Run 0's reply comes twice.
+            var bus = host.Services.GetRequiredService<IBus>();
+            await bus.PublishBatch([Reply(0, "", "40"), Reply(1, "no-such-node", "41"), Reply(2, "", "42"), Reply(0, "", "40")]);
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (true)
+            {
+                await using var scope = host.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+                var stored = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batch.Id);
+                if (stored.Status == BatchStatus.Completed || DateTime.UtcNow > deadline)
+                {
+                    Assert.Equal((BatchStatus.Completed, 3), (stored.Status, stored.RunsEnded));
+                    var ended = await db.Runs.AsNoTracking().Where(r => r.BatchId == batch.Id).ToDictionaryAsync(r => r.Id);
+                    Assert.Equal((RunStatus.Completed, "40", (bool?)true), (ended[runs[0].Run.Id].Status, ended[runs[0].Run.Id].Answer, ended[runs[0].Run.Id].Correct));
+                    Assert.Equal((RunStatus.Completed, "42", (bool?)true), (ended[runs[2].Run.Id].Status, ended[runs[2].Run.Id].Answer, ended[runs[2].Run.Id].Correct));
+                    var failed = ended[runs[1].Run.Id];
+                    Assert.Equal(RunStatus.Failed, failed.Status);
+                    Assert.Contains("controller could not take the generation reply", failed.FailureReason);
+
+                    // Each reply counted once: one candidate and one usage row per run, the duplicate's compute not added.
+                    Assert.Equal(2, await db.Candidates.CountAsync(c => ended.Keys.Contains(c.RunId)));
+                    Assert.Equal(3, await db.ComputeUsage.CountAsync(u => u.BatchId == batch.Id));
+                    Assert.Equal(9, ended[runs[0].Run.Id].GeneratedTokens);
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+}
