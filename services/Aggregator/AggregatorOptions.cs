@@ -24,5 +24,5 @@ public sealed class AggregatorOptions
     /// How long a batch of replies may wait for more after its first (milliseconds): longer batches
     /// cost less CPU per reply under load and add up to this much latency per round when idle.
     /// </summary>
-    public int ReplyBatchMilliseconds { get; set; } = 10;
+    public int ReplyBatchMilliseconds { get; set; } = 50;
 }
