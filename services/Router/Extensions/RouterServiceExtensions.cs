@@ -61,6 +61,7 @@ public static class RouterServiceExtensions
                 {
                     s.TablePrefix = QuartzTables.Prefix;
                     s.MisfireThreshold = TimeSpan.FromSeconds(sweeps.MisfireThresholdSeconds);
+                    s.RecoverFiringsCancelledByShutdown = true; // a sweep cut short by a Router's shutdown is resumed by another (or by this one when it is back)
                 });
             });
             q.AddJob<SweepJob>(j => j.WithIdentity(SweepJob.Key).StoreDurably().RequestRecovery());
