@@ -102,6 +102,23 @@ public sealed partial class SweepSchedulerTests(Servers servers, ITestOutputHelp
                 Assert.Equal(versions.Max(), await db.Policies.Where(p => p.Active).Select(p => p.Version).Distinct().SingleAsync());
             }
 
+            // ttc sweep status shows the scheduled sweeps and the policy version each was fitted to.
+            var status = new StringWriter();
+            var console = Spectre.Console.AnsiConsole.Console; // the CLI's tables go through Spectre's console, not Console.Out
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(status) });
+            Spectre.Console.AnsiConsole.Console.Profile.Width = 200; // one line per sweep
+            try
+            {
+                Assert.Equal(0, await Platform.Cli.Commands.Cli.Build().Parse(["sweep", "status", fitted[0].Key, "--connection", hosts.ConnectionString]).InvokeAsync());
+            }
+            finally
+            {
+                Spectre.Console.AnsiConsole.Console = console;
+            }
+
+            Assert.Contains($"sweep {fitted[0].Key}: completed, 2 of 2 cells completed", status.ToString());
+            Assert.Contains($"fitted to policy version {fitted[0].PolicyVersion}", status.ToString());
+
             // The report of a scheduled sweep reads its cells' batches from PostgreSQL.
             var folder = Directory.CreateTempSubdirectory("ttc-sweep-report-");
             try

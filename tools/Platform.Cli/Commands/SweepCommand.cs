@@ -135,7 +135,8 @@ public static class SweepCommand
             foreach (var sweep in sweeps)
             {
                 var cells = await db.SweepCells.AsNoTracking().Where(c => c.SweepId == sweep.Id).OrderBy(c => c.N).ThenBy(c => c.Name).ToListAsync(ct);
-                AnsiConsole.MarkupLineInterpolated($"sweep {sweep.Key}: {sweep.Status}, {cells.Count(c => c.Status == SweepCellStatus.Completed)} of {cells.Count} cells completed, started {sweep.StartedAt:yyyy-MM-dd HH:mm} UTC");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"sweep {sweep.Key}: {sweep.Status}, {cells.Count(c => c.Status == SweepCellStatus.Completed)} of {cells.Count} cells completed, started {sweep.StartedAt:yyyy-MM-dd HH:mm} UTC{(sweep.PolicyVersion is { } v ? $", fitted to policy version {v}" : "")}");
                 var table = new Table().AddColumns("cell", "strategy", "N", "status", "accuracy", "tokens / problem", "FLOPs / problem");
                 foreach (var c in cells)
                 {
