@@ -27,12 +27,12 @@ for _ in $(seq 1 240); do grep -q "all four services are up" "$work/up.log" && b
 grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
 export Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
 export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
-cpu_snapshot() { # name cpu-ticks per line, for the platform's processes
+cpu_snapshot() { # name, user ticks, system ticks per line, for the platform's processes
   for pid in $(pgrep -f 'Platform\.(Router|Aggregator|Generator|Verifier)\.dll') $(pgrep -f beam.smp) $(pgrep -x postgres); do
     name=$(tr '\0' ' ' </proc/$pid/cmdline | grep -oE 'Platform\.[A-Za-z]+|beam\.smp|postgres' | head -1)
     read -r -a f < /proc/$pid/stat
-    echo "$name $(( f[13] + f[14] ))"
-  done | awk '{t[$1]+=$2} END {for (k in t) print k, t[k]}'
+    echo "$name ${f[13]} ${f[14]}"
+  done | awk '{u[$1]+=$2; s[$1]+=$3} END {for (k in u) print k, u[k], s[k]}'
 }
 if [ "$warmup" -gt 0 ]; then
   echo "warm-up: the first $warmup problems with seed 8 through the distributed stack, not measured"
@@ -59,7 +59,8 @@ pgport=$(echo "$TTC_POSTGRES" | grep -oP 'Port=\K[0-9]+')
 psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select kind, count(*), round(sum(device_milliseconds)::numeric/1000,1) from ttc.compute_usage where batch_id = '$id' group by kind" \
   | while read -r kind n s; do printf '  distributed %-9s %5s requests  %6s s device time\n' "$kind" "$n" "$s"; done
 echo "CPU seconds each part used while the batch ran (2 cores = $(awk -v w="$distributed" 'BEGIN{printf "%.0f", 2*w}') core-seconds available):"
-join "$work/cpu-before" <(sort "$work/cpu-after") 2>/dev/null | awk -v t="$(getconf CLK_TCK)" '{printf "  %-22s %5.1f s\n", $1, ($3-$2)/t}'
+join "$work/cpu-before" <(sort "$work/cpu-after") 2>/dev/null | awk -v t="$(getconf CLK_TCK)" \
+  '{printf "  %-22s %5.1f s  (user %.1f, system %.1f)\n", $1, ($4-$2+$5-$3)/t, ($4-$2)/t, ($5-$3)/t}'
 for s in Generator Verifier Aggregator; do
   url=$(grep -oE 'Now listening on: [^ ]+' "$work/$s.log" | head -1 | awk '{print $4}')
   curl -s "$url/metrics" >"$work/$s.metrics" || true

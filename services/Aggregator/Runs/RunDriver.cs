@@ -78,10 +78,6 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         }
     }
 
-    public Task OnGenerated(ConsumeContext<CandidatesGenerated> context) => OnReplies([Reply.Of(context)], context.CancellationToken);
-
-    public Task OnScored(ConsumeContext<CandidatesScored> context) => OnReplies([Reply.Of(context)], context.CancellationToken);
-
     /// <summary>
     /// Replies of many runs at once, in one transaction with set-based statements: claim every pending
     /// round in one update, load the runs in one query, let each run's controller take its reply, store

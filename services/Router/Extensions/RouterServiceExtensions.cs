@@ -77,7 +77,7 @@ public static class RouterServiceExtensions
     {
         try
         {
-            return SweepGrid.Cells(SweepGrid.ParseBudgets(o.Budgets, "Router:Sweeps:Budgets"), SweepGrid.ParseStrategies(o.Strategies));
+            return o.Grid();
         }
         catch (FormatException)
         {

@@ -44,7 +44,8 @@ public sealed class PolicyFitJob(PlatformDbContext db, IOptions<SweepOptions> op
             configurations.Add(await SweepRuns.Load(db, cell.Name, cell.BatchId, cancellationToken));
         }
 
-        var budgets = System.Text.Json.JsonDocument.Parse(sweep.ConfigJson).RootElement.GetProperty("budgets").EnumerateArray().Select(b => b.GetInt32());
+        using var config = System.Text.Json.JsonDocument.Parse(sweep.ConfigJson);
+        var budgets = config.RootElement.GetProperty("budgets").EnumerateArray().Select(b => b.GetInt32()).ToList();
         SweepFitResult result;
         try
         {

@@ -44,8 +44,8 @@ public sealed class SweepJob(PlatformDbContext db, ISendEndpointProvider send, I
         {
             Text = p.Text, ReferenceAnswer = p.ReferenceAnswer, Level = p.Level, Subject = p.Subject, ExternalId = p.ExternalId,
         }).ToList();
-        var levels = SweepGrid.ParseBudgets(o.Budgets, "Router:Sweeps:Budgets");
-        var grid = SweepGrid.Cells(levels, SweepGrid.ParseStrategies(o.Strategies));
+        var levels = o.BudgetLevels();
+        var grid = o.Grid();
         var (sweep, cells, resumed) = await SweepRecords.StartOrResume(db, key,
             new { data, limit = o.Limit, budgets = levels, seed = o.Seed, strategies = o.Strategies, oracle = o.Oracle, probes = o.Probes, scheduled, bad_lines = errors.Count },
             grid, clock.GetUtcNow(), cancellationToken);
@@ -89,17 +89,16 @@ public sealed class SweepJob(PlatformDbContext db, ISendEndpointProvider send, I
         }
     }
 
-    /// <summary>The time the fire was scheduled for; for a recovered fire, the original fire's (so it resumes the same sweep).</summary>
-    private static DateTimeOffset ScheduledFor(IJobExecutionContext context)
-    {
-        if (context.Recovering && context.MergedJobDataMap.TryGetValue(SchedulerConstants.FailedJobOriginalTriggerScheduledFireTime, out var original)
-            && long.TryParse(original?.ToString(), out var millis))
-        {
-            return DateTimeOffset.FromUnixTimeMilliseconds(millis);
-        }
-
-        return context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
-    }
+    /// <summary>
+    /// The time the fire was scheduled for; for a recovered fire, the original fire's (so it resumes the
+    /// same sweep). Quartz.NET records it in the recovery's job data as the DateTimeOffset's invariant
+    /// text, and also starts the recovery trigger at it.
+    /// </summary>
+    private static DateTimeOffset ScheduledFor(IJobExecutionContext context) =>
+        context.Recovering && context.MergedJobDataMap.TryGetValue(SchedulerConstants.FailedJobOriginalTriggerScheduledFireTime, out var original)
+            && DateTimeOffset.TryParse(original?.ToString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var scheduled)
+            ? scheduled
+            : context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
 
     /// <summary>Waits until the cell's batch has ended and records its result (or why it failed).</summary>
     private async Task WaitFor(SweepCell cell, string key, CancellationToken ct)

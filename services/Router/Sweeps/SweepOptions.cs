@@ -52,4 +52,10 @@ public sealed class SweepOptions
 
     /// <summary>How often each Router checks in with the cluster (seconds); a Router silent for longer has its running sweep recovered by another.</summary>
     public int CheckinIntervalSeconds { get; set; } = 10;
+
+    /// <summary>The budget levels; a FormatException names <c>Router:Sweeps:Budgets</c>.</summary>
+    public List<int> BudgetLevels() => SweepGrid.ParseBudgets(Budgets, "Router:Sweeps:Budgets");
+
+    /// <summary>The grid these settings describe.</summary>
+    public List<SweepGrid.Cell> Grid() => SweepGrid.Cells(BudgetLevels(), SweepGrid.ParseStrategies(Strategies));
 }

@@ -51,10 +51,14 @@ public sealed class SweepRuns
     /// <summary>A <c>ttc eval --db</c> file (SQLite, opened read-only), its name without .db as the configuration's.</summary>
     public static async Task<SweepRuns> LoadFile(string path, CancellationToken ct)
     {
-        await using var db = new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Sqlite,
-            new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly }.ToString()));
+        await using var db = OpenReadOnly(path);
         return await Load(db, Path.GetFileNameWithoutExtension(path), null, ct);
     }
+
+    /// <summary>A SQLite file of the platform's model, read-only (nothing is created or upgraded).</summary>
+    public static PlatformDbContext OpenReadOnly(string path) =>
+        new(PlatformDbContextOptions.Create(StorageProvider.Sqlite,
+            new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly }.ToString()));
 
     /// <summary>Per problem text: the share of its samples whose answer is right, and how many samples.</summary>
     public Dictionary<string, (double Rate, int Samples)> PassAt1()

@@ -21,9 +21,6 @@ public static class SweepReport
 {
     public sealed record CellPoint(string Series, int N, BatchReport Report);
 
-    public static PlatformDbContext OpenFile(string path) =>
-        new(PlatformDbContextOptions.Create(StorageProvider.Sqlite, new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly }.ToString()));
-
     /// <summary>Writes the per-bin and compute-optimal plots into <paramref name="folder"/>; the cells as points and the markdown to add; null after saying why.</summary>
     public static async Task<(List<CellPoint> Points, string Markdown)?> Write(PlatformDbContext? db, string key, string oracle, string probes, DirectoryInfo folder, CancellationToken ct)
     {
@@ -51,7 +48,7 @@ public static class SweepReport
         {
             // The cell's runs: a ttc sweep run's eval database, else the sweep's own database.
             var file = output is null ? null : Path.Combine(output, cell.Name + ".db");
-            await using var own = file is not null && File.Exists(file) ? OpenFile(file) : null;
+            await using var own = file is not null && File.Exists(file) ? SweepRuns.OpenReadOnly(file) : null;
             var source = own ?? db;
             if (await BatchReport.Load(source, cell.BatchId!.Value, ct) is not { Problems: > 0 } report)
             {
