@@ -31,6 +31,12 @@ public record StrategyPlan
     public int ChainLength { get; init; }
     public string? RevisionSelection { get; init; }
 
+    /// <summary>
+    /// sequential-revisions: chains in waves, stopped once the answer is settled, as
+    /// "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5" (null: every chain to the end).
+    /// </summary>
+    public string? EarlyStop { get; init; }
+
     public string GeneratorModel { get; init; } = "";
 
     /// <summary>sequential-revisions: the model that writes revisions (the first attempt of a chain comes from <see cref="GeneratorModel"/>).</summary>

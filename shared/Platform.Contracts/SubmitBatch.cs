@@ -55,6 +55,12 @@ public record SubmitBatch
     /// <summary>sequential-revisions: "verifier" (best of each chain, then weighted across chains; default) or "majority" (over all attempts).</summary>
     public string? RevisionSelection { get; init; }
 
+    /// <summary>
+    /// sequential-revisions: start chains in waves and stop once the answer is settled, as
+    /// "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5" (any key may be left out; null: every chain to the end).
+    /// </summary>
+    public string? EarlyStop { get; init; }
+
     /// <summary>sequential-revisions: the revision model (default: the Router's, gen-revise).</summary>
     public string? ReviseModel { get; init; }
 

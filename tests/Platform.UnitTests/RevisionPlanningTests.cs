@@ -44,6 +44,26 @@ public sealed class RevisionPlanningTests
         Assert.Equal(field, rejection.Field);
     }
 
+    [Theory]
+    [InlineData("sequential-revisions", "wave=0", "wave must be at least 1")]
+    [InlineData("sequential-revisions", "pace=2", "unknown key 'pace'")]
+    [InlineData("weighted-best-of-n", "on", "belong to strategy sequential-revisions")]
+    public void A_bad_early_stop_rejects_the_batch_naming_the_field(string strategy, string spec, string message)
+    {
+        var rejection = Planner.Plan(Batch(strategy) with { N = 16, EarlyStop = spec }).Rejection;
+        Assert.NotNull(rejection);
+        Assert.Equal(strategy == "sequential-revisions" ? "EarlyStop" : "Strategy", rejection.Field);
+        Assert.Contains(message, rejection.Reason);
+    }
+
+    [Fact]
+    public void An_early_stop_travels_in_the_plan()
+    {
+        var plan = Planner.Plan(Batch() with { N = 16, Chains = 8, EarlyStop = "give-up-after=4" }).Runs[0].Plan!;
+        Assert.Equal("give-up-after=4", plan.EarlyStop);
+        Assert.Equal(4, Platform.Reasoning.Controllers.EarlyStop.Parse(plan.EarlyStop!).GiveUpAfter);
+    }
+
     [Fact]
     public void Other_strategies_name_no_revision_model()
     {

@@ -347,7 +347,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         Strategy = plan.Strategy, N = plan.N, Aggregation = plan.Aggregation, Temperature = plan.Temperature, BeamWidth = plan.BeamWidth,
         Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
         TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
-        Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection,
+        Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection, EarlyStop = plan.EarlyStop is { } stop ? Platform.Reasoning.Controllers.EarlyStop.Parse(stop) : null,
         Policy = plan.PolicyJson is { } policy ? System.Text.Json.JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
     };
 

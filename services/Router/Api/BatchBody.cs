@@ -19,7 +19,7 @@ public static class BatchBody
     private static readonly string[] TopLevel =
     [
         "batchId", "name", "source", "problems", "strategy", "n", "aggregation", "beamWidth", "lookahead", "iterations", "searchTokenBudget",
-        "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "reviseModel", "generatorModel", "verifierModel", "seed",
+        "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "earlyStop", "reviseModel", "generatorModel", "verifierModel", "seed",
     ];
 
     private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId", "difficultyBin"];

@@ -153,7 +153,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
-                Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection,
+                Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection, EarlyStop = submit.EarlyStop,
                 ReviseModel = planned.Strategy == Strategies.SequentialRevisions || usesRevisions ? reviser : null,
                 BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
@@ -164,6 +164,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 {
                     Strategy = known.Strategy, N = known.N, Aggregation = known.Aggregation, Temperature = known.Temperature, BeamWidth = known.BeamWidth,
                     Lookahead = known.Lookahead, Chains = known.Chains, ChainLength = known.ChainLength, Probes = 0,
+                    EarlyStop = known.EarlyStop?.Spec,
                 };
             }
 
@@ -309,8 +310,8 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     {
         if (s.Strategy != Strategies.SequentialRevisions)
         {
-            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || (s.ReviseModel is not null && s.Strategy is not (null or Strategies.ComputeOptimal))
-                ? ("Strategy", "chains, chain length, revision selection and revise model belong to strategy sequential-revisions")
+            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || s.EarlyStop is not null || (s.ReviseModel is not null && s.Strategy is not (null or Strategies.ComputeOptimal))
+                ? ("Strategy", "chains, chain length, revision selection, early stop and revise model belong to strategy sequential-revisions")
                 : null;
         }
 
@@ -333,6 +334,22 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         catch (ArgumentException e)
         {
             return ("RevisionSelection", e.Message);
+        }
+
+        if (s.EarlyStop is { } stop)
+        {
+            try
+            {
+                new Platform.Reasoning.Controllers.RevisionSettings
+                {
+                    Chains = p, Length = l, Selection = Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection),
+                    Stop = Platform.Reasoning.Controllers.EarlyStop.Parse(stop),
+                }.Validate();
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                return ("EarlyStop", e.Message);
+            }
         }
 
         return s.ReviseModel is { Length: 0 } ? ("ReviseModel", "a model name cannot be empty") : null;

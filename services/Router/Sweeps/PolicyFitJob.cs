@@ -49,7 +49,11 @@ public sealed class PolicyFitJob(PlatformDbContext db, IOptions<SweepOptions> op
         SweepFitResult result;
         try
         {
-            result = SweepFit.Fit(configurations, new SweepFitSettings { Oracle = options.Value.Oracle, Probes = options.Value.Probes, Budgets = [.. budgets.Prepend(1).Distinct().Order()] });
+            result = SweepFit.Fit(configurations, new SweepFitSettings
+            {
+                Oracle = options.Value.Oracle, Probes = options.Value.Probes, Budgets = [.. budgets.Prepend(1).Distinct().Order()],
+                BudgetBy = options.Value.BudgetBy, CompareUniform = options.Value.CompareUniform,
+            });
         }
         catch (ArgumentException e)
         {

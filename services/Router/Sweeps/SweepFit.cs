@@ -22,6 +22,16 @@ public sealed record SweepFitSettings
     public string Generator { get; init; } = "gen-small";
     public string Verifier { get; init; } = "prm";
 
+    /// <summary>
+    /// How a configuration fits a budget N: "samples" (its N at most the budget's) or "tokens" (its mean
+    /// generated tokens on a bin's problems at most what N samples of weighted best-of-N cost there, so
+    /// configurations that stop early compete at what they spend).
+    /// </summary>
+    public string BudgetBy { get; init; } = "samples";
+
+    /// <summary>Keep one configuration for every bin at a budget where it cross-validates better than the per-bin choices (<see cref="PolicyFitter"/>).</summary>
+    public bool CompareUniform { get; init; }
+
     /// <summary>Strategies left out of the fit.</summary>
     public IReadOnlySet<string> Excluded { get; init; } = new HashSet<string>();
 }
@@ -116,7 +126,12 @@ public static class SweepFit
             }
         }
 
-        var choices = PolicyFitter.Fit(outcomes, settings.Budgets);
+        var choices = PolicyFitter.Fit(outcomes, settings.Budgets, settings.BudgetBy switch
+        {
+            "samples" => null,
+            "tokens" => SampleTokens(outcomes, settings.Budgets),
+            _ => throw new ArgumentException($"budget-by must be 'samples' or 'tokens' (was '{settings.BudgetBy}')"),
+        }, settings.CompareUniform);
         var curve = new List<CurvePoint>();
         foreach (var n in settings.Budgets)
         {
@@ -161,6 +176,23 @@ public static class SweepFit
     private static IEnumerable<SweepOutcome> AfterProbes(List<SweepOutcome> rows, int probes) =>
         probes == 0 || !IsSampling(rows[0].Strategy) ? rows
             : rows.Select(r => r with { Tokens = r.Tokens * Math.Max(0.0, r.Budget - probes) / r.Budget, Flops = r.Flops * Math.Max(0.0, r.Budget - probes) / r.Budget });
+
+    /// <summary>Per bin and budget N: the mean generated tokens per problem (after the probes) of N samples of weighted best-of-N there.</summary>
+    private static Dictionary<(int Bin, int Budget), double> SampleTokens(List<SweepOutcome> outcomes, IReadOnlyList<int> budgets)
+    {
+        var allowance = new Dictionary<(int, int), double>();
+        foreach (var bin in outcomes.Select(o => o.Bin).Distinct())
+        {
+            foreach (var n in budgets)
+            {
+                var rows = outcomes.Where(o => o.Bin == bin && o.Strategy == Strategies.WeightedBestOfN && o.Budget == n).ToList();
+                allowance[(bin, n)] = rows.Count > 0 ? rows.Average(o => o.Tokens)
+                    : throw new ArgumentException($"token budgets need weighted-best-of-n samples of N = {n} (or more) in the sweep");
+            }
+        }
+
+        return allowance;
+    }
 
     private static double? Accuracy(List<SweepOutcome> outcomes, string strategy, int n)
     {

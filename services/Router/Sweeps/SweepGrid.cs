@@ -13,7 +13,7 @@ namespace Platform.Router.Sweeps;
 public static class SweepGrid
 {
     /// <summary>A cell of the grid: its name (also its files' names), strategy, N and the strategy's parameters.</summary>
-    public sealed record Cell(string Name, string Strategy, int N, int? BeamWidth = null, int? Lookahead = null, int? Chains = null, int? ChainLength = null)
+    public sealed record Cell(string Name, string Strategy, int N, int? BeamWidth = null, int? Lookahead = null, int? Chains = null, int? ChainLength = null, string? EarlyStop = null)
     {
         /// <summary>The cell as <c>ttc eval</c> options.</summary>
         public string[] Args
@@ -42,6 +42,11 @@ public static class SweepGrid
                     args.AddRange(["--chains", S(p), "--chain-length", S(l)]);
                 }
 
+                if (EarlyStop is { } stop)
+                {
+                    args.AddRange(["--early-stop", stop]);
+                }
+
                 return [.. args];
             }
         }
@@ -50,7 +55,7 @@ public static class SweepGrid
         public SubmitBatch ToBatch(Guid batchId, string name, IReadOnlyList<ProblemSubmission> problems, int seed, DateTimeOffset now) => new()
         {
             BatchId = batchId, Name = name, Source = "sweep", Problems = problems, Strategy = Strategy, N = Strategy == Strategies.Greedy ? null : N,
-            BeamWidth = BeamWidth, Lookahead = Lookahead, Chains = Chains, ChainLength = ChainLength, Seed = seed, SubmittedAt = now,
+            BeamWidth = BeamWidth, Lookahead = Lookahead, Chains = Chains, ChainLength = ChainLength, EarlyStop = EarlyStop, Seed = seed, SubmittedAt = now,
         };
     }
 
@@ -75,6 +80,13 @@ public static class SweepGrid
             foreach (var p in new[] { n / 2, s, 1 }.Distinct().Where(p => p >= 1 && n % p == 0 && (p > 1 || n <= 16)))
             {
                 cells.Add(new($"revisions-p{p}-{n}", Strategies.SequentialRevisions, n, Chains: p, ChainLength: n / p));
+            }
+
+            if (n >= 8 && n % 2 == 0)
+            {
+                // N/2 chains of two, started one at a time and stopped once settled (or given up on after half of them).
+                var stop = new EarlyStop { GiveUpAfter = n / 4, GiveUpWeight = 0.5 };
+                cells.Add(new($"revisions-p{n / 2}-{n}-stop", Strategies.SequentialRevisions, n, Chains: n / 2, ChainLength: 2, EarlyStop: stop.Spec));
             }
         }
 

@@ -38,6 +38,12 @@ public sealed class SweepOptions
     /// <summary>The cell whose verifier-scored samples are the probes that predict difficulty.</summary>
     public string Probes { get; set; } = "weighted-bon-4";
 
+    /// <summary>How a configuration fits a budget N in the fit: "tokens" (what it spends against what N samples cost; strategies that stop early compete at their real cost) or "samples" (its N).</summary>
+    public string BudgetBy { get; set; } = "tokens";
+
+    /// <summary>Keep one configuration for every bin at a budget where that cross-validates better than per-bin choices.</summary>
+    public bool CompareUniform { get; set; } = true;
+
     /// <summary>Make the fitted policy the active version (else it is stored for <c>ttc policy activate</c>).</summary>
     public bool Activate { get; set; } = true;
 

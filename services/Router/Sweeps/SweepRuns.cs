@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Platform.Reasoning.Answers;
+using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
 using Platform.Reasoning.Policy;
 using Platform.Reasoning.Selection;
@@ -101,6 +102,7 @@ public sealed class SweepRuns
             Lookahead = p.GetProperty("lookahead").GetInt32(), Aggregation = p.GetProperty("aggregation").GetString()!,
             Chains = p.TryGetProperty("chains", out var chains) ? chains.GetInt32() : 0,
             ChainLength = p.TryGetProperty("chainLength", out var length) ? length.GetInt32() : 0,
+            EarlyStop = p.TryGetProperty("earlyStop", out var stop) && stop.ValueKind == JsonValueKind.String ? EarlyStop.Parse(stop.GetString()!) : null,
         };
     }
 
@@ -137,6 +139,11 @@ public sealed class SweepRuns
             if (p.TryGetProperty("chains", out var chains) && chains.GetInt32() is > 0 and var parallel)
             {
                 key += $":P={parallel}";
+            }
+
+            if (p.TryGetProperty("earlyStop", out var stop) && stop.ValueKind == JsonValueKind.String)
+            {
+                key += ":stop";
             }
 
             rows.Add(new SweepOutcome(run.Text, bin, key, p.GetProperty("n").GetInt32(), run.Correct, run.GeneratedTokens, run.Flops));

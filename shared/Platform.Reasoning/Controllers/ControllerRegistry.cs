@@ -34,6 +34,9 @@ public sealed record ControllerSettings
     /// <summary>Sequential revisions: "verifier" (best per chain, then weighted across chains) or "majority" (over all attempts).</summary>
     public string? RevisionSelection { get; init; }
 
+    /// <summary>Sequential revisions: chains in waves, stopped once the answer is settled (null: all chains to the end).</summary>
+    public EarlyStop? EarlyStop { get; init; }
+
     /// <summary>For compute-optimal: the fitted policy's rule for what follows the probes.</summary>
     public Policy.PolicyFollowUp? Policy { get; init; }
 }
@@ -138,7 +141,7 @@ public static class ControllerRegistry
         return SequentialRevisions.Create(new RevisionSettings
         {
             Chains = chains, Length = length, Temperature = s.Temperature, Aggregation = StepAggregations.Parse(s.Aggregation),
-            Selection = RevisionSelections.Parse(s.RevisionSelection),
+            Selection = RevisionSelections.Parse(s.RevisionSelection), Stop = s.EarlyStop,
         });
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Platform.Reasoning.Arithmetic;
 using Platform.Reasoning.Revisions;
 using Platform.Reasoning.Selection;
@@ -41,8 +42,20 @@ public sealed record RevisionSettings
     public RevisionSelection Selection { get; init; } = RevisionSelection.Verifier;
     public StepAggregation Aggregation { get; init; } = StepAggregation.Last;
 
+    /// <summary>Chains started in waves and stopped once the answer is settled (null: all P chains at once, to the end).</summary>
+    public EarlyStop? Stop { get; init; }
+
     public void Validate()
     {
+        if (Stop is not null)
+        {
+            Stop.Validate();
+            if (Selection != RevisionSelection.Verifier)
+            {
+                throw new ArgumentException("early stopping weighs the verifier's scores: it needs revision selection 'verifier'");
+            }
+        }
+
         if (Chains < 1 || Length < 1)
         {
             throw new ArgumentException($"sequential revisions need at least one chain of at least one attempt (chains={Chains}, chain length={Length})");
@@ -61,13 +74,121 @@ public sealed record RevisionSettings
 }
 
 /// <summary>
+/// Adaptive stopping for sequential revisions (in the spirit of adaptive consistency, Aggarwal et al.
+/// 2023, with the verifier's weights): chains start <see cref="Wave"/> at a time; after each wave is
+/// revised to its full length and scored, the run's pick so far (each chain's best attempt, weighted
+/// across chains) is checked. The run stops when the leading answer carries at least
+/// <see cref="Weight"/> of verifier score and at least <see cref="Share"/> of all the weight, or gives
+/// up once <see cref="GiveUpAfter"/> chains have run with the leading answer still under
+/// <see cref="GiveUpWeight"/> (a problem no chain is getting right is not worth the rest of the
+/// budget). P stays the most chains a run may use.
+/// </summary>
+public sealed record EarlyStop
+{
+    /// <summary>Chains started per wave.</summary>
+    public int Wave { get; init; } = 1;
+
+    /// <summary>The verifier weight the leading answer needs to stop the run.</summary>
+    public double Weight { get; init; } = 0.5;
+
+    /// <summary>The share of all weight the leading answer needs to stop the run.</summary>
+    public double Share { get; init; } = 0.5;
+
+    /// <summary>Chains after which a run with no answer of <see cref="GiveUpWeight"/> stops; 0: never give up.</summary>
+    public int GiveUpAfter { get; init; }
+
+    public double GiveUpWeight { get; init; }
+
+    public void Validate()
+    {
+        if (Wave < 1)
+        {
+            throw new ArgumentException($"the early-stop wave must be at least 1 chain (was {Wave})");
+        }
+
+        if (Weight < 0 || double.IsNaN(Weight) || GiveUpWeight < 0 || double.IsNaN(GiveUpWeight))
+        {
+            throw new ArgumentException($"early-stop weights must be >= 0 (stop weight {Weight}, give-up weight {GiveUpWeight})");
+        }
+
+        if (Share is < 0 or > 1 || double.IsNaN(Share))
+        {
+            throw new ArgumentException($"the early-stop share must be within [0, 1] (was {Share})");
+        }
+
+        if (GiveUpAfter < 0)
+        {
+            throw new ArgumentException($"early-stop give-up-after must be >= 0 chains (was {GiveUpAfter})");
+        }
+    }
+
+    private static readonly string[] Keys = ["wave", "weight", "share", "give-up-after", "give-up-weight"];
+
+    /// <summary>The settings as "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5" (what plans and <c>--early-stop</c> carry).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Spec => string.Create(CultureInfo.InvariantCulture,
+        $"wave={Wave},weight={Weight},share={Share},give-up-after={GiveUpAfter},give-up-weight={GiveUpWeight}");
+
+    /// <summary>
+    /// Reads a spec like <see cref="Spec"/>; keys left out keep their defaults, and "on" (or "") is all
+    /// defaults. An unknown key or a value that is not a number is an error naming it and the keys known.
+    /// </summary>
+    public static EarlyStop Parse(string spec)
+    {
+        var stop = new EarlyStop();
+        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part == "on")
+            {
+                continue;
+            }
+
+            var eq = part.IndexOf('=');
+            var key = eq < 0 ? part : part[..eq].Trim();
+            var value = eq < 0 ? "" : part[(eq + 1)..].Trim();
+            if (!Keys.Contains(key))
+            {
+                throw new FormatException($"early stop: unknown key '{key}' (known: {string.Join(", ", Keys)})");
+            }
+
+            var isInt = key is "wave" or "give-up-after";
+            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || (isInt && d != Math.Floor(d)))
+            {
+                throw new FormatException($"early stop: {key} must be {(isInt ? "an integer" : "a number")} (was '{value}')");
+            }
+
+            stop = key switch
+            {
+                "wave" => stop with { Wave = (int)d },
+                "weight" => stop with { Weight = d },
+                "share" => stop with { Share = d },
+                "give-up-after" => stop with { GiveUpAfter = (int)d },
+                _ => stop with { GiveUpWeight = d },
+            };
+        }
+
+        stop.Validate();
+        return stop;
+    }
+
+    /// <summary>Whether a run whose chains' picks weigh <paramref name="weights"/> per answer, after <paramref name="chains"/> finished chains, is done.</summary>
+    public bool Settled(IReadOnlyCollection<double> weights, int chains)
+    {
+        var top = weights.Count == 0 ? 0 : weights.Max();
+        var total = weights.Sum();
+        return (total > 0 && top >= Weight && top >= Share * total) || (GiveUpAfter > 0 && chains >= GiveUpAfter && top < GiveUpWeight);
+    }
+}
+
+/// <summary>
 /// Sequential revisions (Snell et al. 2024, section 6): P chains run side by side; each starts from a
 /// sample of the generator, and every following round asks the revision model for the next attempt of
 /// every chain with the chain's last <see cref="RevisionSettings.Window"/> attempts in context. After L
 /// attempts per chain, the attempts are scored (verifier selection) and one answer is picked: the best
 /// of each chain, then weighted across chains — or a majority vote over all attempts. Attempts are nodes
 /// whose parent is the attempt they revise (text: the attempt alone); the state is the chains' keys, so
-/// a run resumes mid-chain like any other.
+/// a run resumes mid-chain like any other. With <see cref="RevisionSettings.Stop"/>, chains start in
+/// waves and the run ends as soon as its answer is settled (<see cref="EarlyStop"/>).
 /// </summary>
 public sealed class SequentialRevisions : StrategyController
 {
@@ -98,6 +219,18 @@ public sealed class SequentialRevisions : StrategyController
     {
         NewCall();
         var missing = Settings.Chains - Chains.Count;
+        if (Settings.Stop is { } stop)
+        {
+            // Seeded chains (scored probes) may settle the run at once; if not, they form the first wave.
+            // Without seeds the first wave is sampled.
+            if (Chains.Count == 0)
+            {
+                return new SampleSolutions(Math.Min(stop.Wave, missing), Settings.Temperature);
+            }
+
+            return Unscored().Count == 0 && stop.Settled(Weights(), FullChains()) ? Pick() : Next();
+        }
+
         return missing > 0 ? new SampleSolutions(missing, Settings.Temperature) : Next();
     }
 
@@ -154,10 +287,10 @@ public sealed class SequentialRevisions : StrategyController
             Updated.Add(key);
         }
 
-        return Pick();
+        return Next();
     }
 
-    /// <summary>The next round: revise every chain still short of L attempts, else score, else pick.</summary>
+    /// <summary>The next round: revise every chain still short of L attempts, else score, else (early stopping) the next wave, else pick.</summary>
     private ControllerRequest Next()
     {
         var open = Chains.Where(c => c.Count < Settings.Length).ToList();
@@ -173,8 +306,26 @@ public sealed class SequentialRevisions : StrategyController
             return new ScoreTexts(Unscored().Select(k => (k, Nodes[k].Text)).ToList());
         }
 
+        if (Settings.Stop is { } stop && Chains.Count < Settings.Chains && !stop.Settled(Weights(), FullChains()))
+        {
+            return new SampleSolutions(Math.Min(stop.Wave, Settings.Chains - Chains.Count), Settings.Temperature);
+        }
+
         return Pick();
     }
+
+    /// <summary>Chains that have all their attempts (a seeded probe alone is not one yet, so it never counts towards giving up).</summary>
+    private int FullChains() => Chains.Count(c => c.Count >= Settings.Length);
+
+    /// <summary>Each chain's (and extra seed's) best attempt, as the final pick weighs them: the verifier weight behind each answer.</summary>
+    private List<double> Weights() => Picks(Groups())
+        .Where(k => Nodes[k].Answer is not null)
+        .GroupBy(k => Nodes[k].Answer, StringComparer.Ordinal)
+        .Select(g => g.Sum(k => Nodes[k].Score ?? 0))
+        .ToList();
+
+    private List<string> Picks(List<List<string>> groups) =>
+        groups.Select(c => c.MaxBy(k => Nodes[k].Answer is null ? double.NegativeInfinity : Nodes[k].Score ?? 0)!).ToList();
 
     /// <summary>The final pick's groups: every chain, and every extra seeded candidate on its own.</summary>
     private List<List<string>> Groups() => [.. Chains, .. Extra.Select(k => new List<string> { k })];
@@ -201,7 +352,7 @@ public sealed class SequentialRevisions : StrategyController
         else
         {
             // Within each chain the verifier's best attempt, then weighted best-of-N across the chains.
-            var picks = groups.Select(c => c.MaxBy(k => Nodes[k].Answer is null ? double.NegativeInfinity : Nodes[k].Score ?? 0)!).ToList();
+            var picks = Picks(groups);
             var chosen = AnswerSelection.Weighted(picks.Select(k => Nodes[k].Answer).ToList(), picks.Select(k => Nodes[k].Score ?? 0).ToList());
             key = picks[chosen ?? 0];
         }

@@ -23,6 +23,10 @@ public sealed record PolicyStep
     public int Chains { get; init; }
 
     public int ChainLength { get; init; }
+
+    /// <summary>Sequential revisions stopped early once settled (null: every chain to the end).</summary>
+    public EarlyStop? EarlyStop { get; init; }
+
     public string Aggregation { get; init; } = "last";
 
     /// <summary>Mean generated tokens per problem of this step after the probes, measured on the calibration problems of its bin.</summary>
@@ -207,7 +211,7 @@ public sealed record ComputeOptimalPolicy
     private ControllerSettings Settings(PolicyStep step) => new()
     {
         Strategy = step.Strategy, N = step.N, BeamWidth = step.BeamWidth, Lookahead = step.Lookahead, Aggregation = step.Aggregation, Temperature = ProbeTemperature,
-        Chains = step.Chains, ChainLength = step.ChainLength,
+        Chains = step.Chains, ChainLength = step.ChainLength, EarlyStop = step.EarlyStop,
     };
 
     /// <summary>Whether some step of the policy runs sequential revisions (its plans then need a revision model).</summary>

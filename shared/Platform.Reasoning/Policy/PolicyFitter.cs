@@ -20,15 +20,25 @@ public sealed record PolicyChoice(
 
 /// <summary>
 /// Fits a compute-optimal policy from a sweep (Snell et al. §3.2): for each difficulty bin and budget,
-/// the configuration with the highest accuracy among those that fit the budget (its own budget at
-/// most the cell's). Noise guard: any configuration within one standard error of the best counts as
+/// the configuration with the highest accuracy among those that fit the budget: its own budget at
+/// most the cell's, or — with token allowances — its mean generated tokens on the bin's problems at
+/// most what the budget's N samples cost there, so a configuration that stops early competes at the
+/// compute it really spends. Noise guard: any configuration within one standard error of the best counts as
 /// tied, and the cheapest of the tied (fewest mean tokens) is chosen, so a lucky expensive strategy
 /// does not win on a handful of problems. The rule is scored by two-fold cross-validation over the
-/// problems, as in the paper.
+/// problems, as in the paper. With <c>compareUniform</c>, each budget's per-bin rule is also checked
+/// against the simplest alternative — one configuration for every bin, chosen the same way on all
+/// problems — and the uniform choice is kept where it cross-validates better (or as well, for fewer
+/// tokens): with a few dozen problems per bin, per-bin choices can fit noise.
 /// </summary>
 public static class PolicyFitter
 {
-    public static IReadOnlyList<PolicyChoice> Fit(IReadOnlyCollection<SweepOutcome> outcomes, IReadOnlyList<int> budgets)
+    /// <param name="tokenAllowance">
+    /// Per (bin, budget): the generated tokens per problem a configuration may spend there (e.g. what N
+    /// samples cost on the bin's problems). Null: a configuration fits a budget by its N alone.
+    /// </param>
+    public static IReadOnlyList<PolicyChoice> Fit(IReadOnlyCollection<SweepOutcome> outcomes, IReadOnlyList<int> budgets,
+        IReadOnlyDictionary<(int Bin, int Budget), double>? tokenAllowance = null, bool compareUniform = false)
     {
         if (budgets.Count == 0 || budgets.Any(b => b < 1))
         {
@@ -41,7 +51,7 @@ public static class PolicyFitter
             var inBin = outcomes.Where(o => o.Bin == bin).ToList();
             foreach (var budget in budgets.Distinct().Order())
             {
-                var fitting = inBin.Where(o => o.Budget <= budget).ToList();
+                var fitting = Fitting(inBin, bin, budget, tokenAllowance);
                 if (fitting.Count == 0)
                 {
                     continue;
@@ -53,7 +63,75 @@ public static class PolicyFitter
             }
         }
 
-        return choices;
+        return compareUniform ? [.. budgets.Distinct().Order().SelectMany(b => UniformIfBetter(outcomes, choices.Where(c => c.Budget == b).ToList(), b, tokenAllowance))] : choices;
+    }
+
+    /// <summary>The outcomes of a bin whose configurations fit a budget: by N, or by their mean tokens there against the allowance.</summary>
+    private static List<SweepOutcome> Fitting(List<SweepOutcome> inBin, int bin, int budget, IReadOnlyDictionary<(int Bin, int Budget), double>? tokenAllowance) =>
+        tokenAllowance is null
+            ? inBin.Where(o => o.Budget <= budget).ToList()
+            : tokenAllowance.TryGetValue((bin, budget), out var allowed)
+                ? inBin.GroupBy(o => (o.Strategy, o.Budget)).Where(g => g.Average(o => o.Tokens) <= allowed + 1e-9).SelectMany(g => g).ToList()
+                : throw new ArgumentException($"no token allowance for bin {bin} at budget {budget}", nameof(tokenAllowance));
+
+    /// <summary>
+    /// One budget's per-bin choices, or — where it cross-validates better, or as well for fewer tokens —
+    /// one configuration for every bin: among those that fit the budget in every bin, chosen on all
+    /// problems by the same rule (most accurate; cheapest within one standard error).
+    /// </summary>
+    private static IEnumerable<PolicyChoice> UniformIfBetter(IReadOnlyCollection<SweepOutcome> outcomes, List<PolicyChoice> perBin, int budget,
+        IReadOnlyDictionary<(int Bin, int Budget), double>? tokenAllowance)
+    {
+        var bins = perBin.Select(c => c.Bin).ToList();
+        if (perBin.Count == 0 || perBin.Any(c => c.CrossValidatedAccuracy is null))
+        {
+            return perBin;
+        }
+
+        // Configurations that fit the budget in every bin.
+        var fitsEverywhere = bins.Select(b => Fitting(outcomes.Where(o => o.Bin == b).ToList(), b, budget, tokenAllowance).Select(o => (o.Strategy, o.Budget)).ToHashSet())
+            .Aggregate((a, b) => { a.IntersectWith(b); return a; });
+        var pool = outcomes.Where(o => bins.Contains(o.Bin) && fitsEverywhere.Contains((o.Strategy, o.Budget))).ToList();
+        if (pool.Count == 0)
+        {
+            return perBin;
+        }
+
+        // Two-fold: chosen on one half of all problems, scored per bin on the other.
+        var scored = new Dictionary<int, (int Correct, double Tokens, int Problems)>();
+        for (var held = 0; held < 2; held++)
+        {
+            var train = pool.Where(o => Fold(o.ProblemId) != held).ToList();
+            if (train.Count == 0)
+            {
+                return perBin;
+            }
+
+            var pick = Choose(train);
+            foreach (var o in pool.Where(o => Fold(o.ProblemId) == held && o.Strategy == pick.Strategy && o.Budget == pick.Budget))
+            {
+                var (c, t, n) = scored.GetValueOrDefault(o.Bin);
+                scored[o.Bin] = (c + (o.Correct ? 1 : 0), t + o.Tokens, n + 1);
+            }
+        }
+
+        var problems = perBin.Sum(c => c.Problems);
+        var perBinCorrect = perBin.Sum(c => c.CrossValidatedAccuracy!.Value * c.Problems);
+        var perBinTokens = perBin.Sum(c => c.CrossValidatedTokens!.Value * c.Problems);
+        var (uniformCorrect, uniformTokens) = (scored.Values.Sum(v => v.Correct), scored.Values.Sum(v => v.Tokens));
+        if (scored.Values.Sum(v => v.Problems) != problems || uniformCorrect < perBinCorrect - 1e-9 || (uniformCorrect < perBinCorrect + 1e-9 && uniformTokens >= perBinTokens))
+        {
+            return perBin;
+        }
+
+        var uniform = Choose(pool);
+        return bins.Select(b =>
+        {
+            var rows = pool.Where(o => o.Bin == b && o.Strategy == uniform.Strategy && o.Budget == uniform.Budget).ToList();
+            var (c, t, n) = scored.GetValueOrDefault(b);
+            return new PolicyChoice(b, budget, uniform.Strategy, uniform.Budget, rows.Average(o => o.Correct ? 1.0 : 0.0), n == 0 ? null : (double)c / n, n == 0 ? null : t / n,
+                rows.Average(o => o.Tokens), rows.Count, rows.Average(o => o.Flops));
+        });
     }
 
     /// <summary>Which half of the problems a problem falls in: a stable hash of its id (FNV-1a), so refits agree.</summary>

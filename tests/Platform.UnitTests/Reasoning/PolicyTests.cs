@@ -96,6 +96,46 @@ public sealed class PolicyTests
         Assert.InRange(policy.Single(c => c.Bin == 5).CrossValidatedAccuracy!.Value, 0.3, 0.7);
     }
 
+    [Theory]
+    // Budget 16 by samples: only configurations of N <= 16 fit; by tokens, whatever spends within the allowance.
+    [InlineData(null, "weighted-best-of-n")]
+    [InlineData(900.0, "revisions-stop")]
+    [InlineData(299.0, "")] // nothing is that cheap: no choice for the bin
+    public void With_token_allowances_a_configuration_fits_a_budget_by_what_it_spends(double? allowance, string expected)
+    {
+        var outcomes = Config("revisions-stop", 64, 100, 90, 300).Concat(Config("weighted-best-of-n", 16, 100, 80, 900)).ToList();
+        var policy = PolicyFitter.Fit(outcomes, [16], allowance is { } a ? new Dictionary<(int, int), double> { [(1, 16)] = a } : null);
+        Assert.Equal(expected, policy.SingleOrDefault()?.Strategy ?? "");
+    }
+
+    /// <summary>Problems of a bin ("b{bin}-{i}") whose outcome under a configuration is right where <paramref name="right"/> says, given the problem's fold.</summary>
+    private static IEnumerable<SweepOutcome> ByFold(string strategy, int bin, int n, Func<int, int, bool> right, double tokens = 100) =>
+        Enumerable.Range(0, n).Select(i => $"b{bin}-{i}").Select((id, i) => new SweepOutcome(id, bin, strategy, 16, right(PolicyFitter.Fold(id), i), tokens));
+
+    [Fact]
+    public void One_configuration_for_every_bin_replaces_per_bin_choices_that_fit_noise()
+    {
+        // "steady" is right on 7 of 10 problems in both bins. "lucky" is right on every fold-0 problem of
+        // bin 1 and wrong elsewhere: chosen for bin 1 on fold 0, it fails on fold 1.
+        var outcomes = ByFold("steady", 1, 60, (_, i) => i % 10 < 7).Concat(ByFold("steady", 2, 60, (_, i) => i % 10 < 7))
+            .Concat(ByFold("lucky", 1, 60, (fold, _) => fold == 0)).Concat(ByFold("lucky", 2, 60, (_, _) => false)).ToList();
+        var perBin = PolicyFitter.Fit(outcomes, [16]);
+        var guarded = PolicyFitter.Fit(outcomes, [16], compareUniform: true);
+        Assert.All(guarded, c => Assert.Equal("steady", c.Strategy));
+        var Cv = (IReadOnlyList<PolicyChoice> p) => p.Sum(c => c.CrossValidatedAccuracy!.Value * c.Problems) / p.Sum(c => c.Problems);
+        Assert.True(Cv(guarded) > Cv(perBin), $"uniform {Cv(guarded)} against per bin {Cv(perBin)}");
+    }
+
+    [Fact]
+    public void Per_bin_choices_stay_where_the_bins_really_differ()
+    {
+        var outcomes = ByFold("easy-rule", 1, 40, (_, _) => true).Concat(ByFold("easy-rule", 2, 40, (_, _) => false))
+            .Concat(ByFold("hard-rule", 1, 40, (_, _) => false)).Concat(ByFold("hard-rule", 2, 40, (_, _) => true)).ToList();
+        var policy = PolicyFitter.Fit(outcomes, [16], compareUniform: true);
+        Assert.Equal(["easy-rule", "hard-rule"], policy.OrderBy(c => c.Bin).Select(c => c.Strategy));
+        Assert.All(policy, c => Assert.Equal(1.0, c.CrossValidatedAccuracy));
+    }
+
     [Fact]
     public void Folds_split_problems_roughly_in_half_and_stably()
     {

@@ -146,6 +146,107 @@ public sealed class RevisionTests
         Assert.Equal("6", finish.Answer); // 6: 0.4 + 0.4 beats the chain's best 5 (0.6) and 7 (0.3)
     }
 
+    private static Dictionary<string, IReadOnlyList<double>> Scores(params (string Key, double Score)[] scores) =>
+        scores.ToDictionary(s => s.Key, s => (IReadOnlyList<double>)[s.Score]);
+
+    private static StrategyController Stopping(int p, EarlyStop stop, int probes = 0) => ControllerRegistry.Create(new ControllerSettings
+    {
+        Strategy = Strategies.SequentialRevisions, N = p * 2, Chains = p, ChainLength = 2, EarlyStop = stop, Probes = probes,
+    });
+
+    [Fact]
+    public void Early_stop_runs_one_wave_of_chains_at_a_time_and_ends_once_the_answer_is_settled()
+    {
+        var controller = Stopping(4, new EarlyStop { Wave = 1, Weight = 0.5, Share = 0.5 });
+        Assert.Equal(1, Assert.IsType<SampleSolutions>(controller.Start()).Samples);
+        Assert.Single(Assert.IsType<ReviseChains>(controller.OnGenerated([Attempt("", "7")])).Chains);
+        Assert.IsType<ScoreTexts>(controller.OnGenerated([Attempt("n0", "7")]));
+        // The first chain's best weighs 0.3 < 0.5: the next wave (one chain) starts.
+        Assert.Equal(1, Assert.IsType<SampleSolutions>(controller.OnScored(Scores(("n0", 0.2), ("n1", 0.3)))).Samples);
+        controller = ControllerRegistry.Load(ControllerRegistry.Save(controller)); // resumes mid-run
+        controller.OnGenerated([Attempt("", "7")]);
+        controller.OnGenerated([Attempt("n2", "8")]);
+        // Chain picks: n1 (7, 0.3) and n2 (7, 0.6): 7 weighs 0.9 of 0.9, so the run ends with two of its four chains.
+        var finish = Assert.IsType<FinishRun>(controller.OnScored(Scores(("n2", 0.6), ("n3", 0.4))));
+        Assert.Equal("7", finish.Answer);
+        Assert.Equal(4, controller.Nodes.Count(n => n.Key != ""));
+    }
+
+    [Theory]
+    // give up after, give-up weight, score of every attempt -> chains run
+    [InlineData(2, 0.5, 0.1, 2)]  // nothing confident after two chains: given up
+    [InlineData(0, 0.5, 0.1, 3)]  // never giving up: every chain runs
+    [InlineData(2, 0.05, 0.1, 3)] // the leader weighs more than the give-up weight, but not enough to stop
+    public void Early_stop_gives_up_on_a_run_no_chain_gets_right(int giveUpAfter, double giveUpWeight, double score, int chains)
+    {
+        // Answers differ chain to chain, so no answer gathers the 0.5 needed to stop.
+        var controller = Stopping(3, new EarlyStop { Weight = 0.5, Share = 0.5, GiveUpAfter = giveUpAfter, GiveUpWeight = giveUpWeight });
+        var request = controller.Start();
+        var run = 0;
+        while (request is not FinishRun)
+        {
+            request = request switch
+            {
+                SampleSolutions => controller.OnGenerated([Attempt("", $"{run}")]),
+                ReviseChains r => controller.OnGenerated([Attempt(r.Chains[0].Key, $"{run++}")]),
+                ScoreTexts t => controller.OnScored(t.Items.ToDictionary(i => i.Key, _ => (IReadOnlyList<double>)[score])),
+                _ => throw new InvalidOperationException($"unexpected {request}"),
+            };
+        }
+
+        Assert.Equal(chains, ((SequentialRevisions)controller).Chains.Count);
+    }
+
+    [Fact]
+    public void Settled_probes_end_the_run_at_once_and_unsettled_ones_are_revised_without_counting_towards_giving_up()
+    {
+        var settled = Stopping(4, new EarlyStop { Weight = 0.5, GiveUpAfter = 1, GiveUpWeight = 0.5 }, probes: 2);
+        settled.Start();
+        settled.OnGenerated([Attempt("", "7"), Attempt("", "7") with { SampleIndex = 1 }]);
+        Assert.Equal("7", Assert.IsType<FinishRun>(settled.OnScored(Scores(("n0", 0.4), ("n1", 0.3)))).Answer); // 0.7 >= 0.5
+
+        var unsettled = Stopping(4, new EarlyStop { Weight = 0.5, GiveUpAfter = 1, GiveUpWeight = 0.5 }, probes: 2);
+        unsettled.Start();
+        unsettled.OnGenerated([Attempt("", "7"), Attempt("", "8") with { SampleIndex = 1 }]);
+        // Weak probes are one attempt each, not finished chains: they are revised rather than given up on.
+        var revise = Assert.IsType<ReviseChains>(unsettled.OnScored(Scores(("n0", 0.1), ("n1", 0.2))));
+        Assert.Equal(["n0", "n1"], revise.Chains.Select(c => c.Key));
+    }
+
+    [Theory]
+    [InlineData("on", "wave=1,weight=0.5,share=0.5,give-up-after=0,give-up-weight=0")]
+    [InlineData("", "wave=1,weight=0.5,share=0.5,give-up-after=0,give-up-weight=0")]
+    [InlineData("wave=2, weight=1.5", "wave=2,weight=1.5,share=0.5,give-up-after=0,give-up-weight=0")]
+    [InlineData("give-up-after=16,give-up-weight=0.5", "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5")]
+    public void Early_stop_specs_read_with_defaults_for_what_they_leave_out(string spec, string expected)
+    {
+        var stop = EarlyStop.Parse(spec);
+        Assert.Equal(expected, stop.Spec);
+        Assert.Equal(stop, EarlyStop.Parse(stop.Spec));
+    }
+
+    [Theory]
+    [InlineData("speed=2", "unknown key 'speed'")]
+    [InlineData("weight=heavy", "weight must be a number")]
+    [InlineData("wave=1.5", "wave must be an integer")]
+    [InlineData("wave=0", "wave must be at least 1")]
+    [InlineData("share=2", "share must be within [0, 1]")]
+    [InlineData("give-up-after=-1", "give-up-after must be >= 0")]
+    [InlineData("weight=-1", "weights must be >= 0")]
+    public void A_bad_early_stop_spec_names_the_key_and_the_limit(string spec, string message)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => EarlyStop.Parse(spec));
+        Assert.True(e is FormatException or ArgumentException);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Early_stop_needs_verifier_selection()
+    {
+        var e = Assert.Throws<ArgumentException>(() => SequentialRevisions.Create(new RevisionSettings { Selection = RevisionSelection.Majority, Stop = new EarlyStop() }));
+        Assert.Contains("verifier", e.Message);
+    }
+
     [Theory]
     // N, chains, chain length -> P, L
     [InlineData(16, 0, 0, 4, 4)]

@@ -30,6 +30,10 @@ public sealed class BatchInput
     public Option<int?> Chains { get; } = new("--chains") { Description = "sequential-revisions: parallel chains P (N = P x L; default √N)" };
     public Option<int?> ChainLength { get; } = new("--chain-length") { Description = "sequential-revisions: attempts per chain L (the first sample, then L - 1 revisions)" };
     public Option<string?> RevisionSelection { get; } = new("--revision-selection") { Description = "sequential-revisions: 'verifier' (best of each chain, then weighted across chains; default) or 'majority' (over all attempts)" };
+    public Option<string?> EarlyStop { get; } = new("--early-stop")
+    {
+        Description = "sequential-revisions: start chains in waves and stop once the answer is settled: 'on' or wave=1,weight=0.5,share=0.5,give-up-after=P/2,give-up-weight=0.5 (keys optional)",
+    };
     public Option<string?> ReviseModel { get; } = new("--revise-model") { Description = "sequential-revisions: revision model name (default gen-revise)" };
     public Option<string> Difficulty { get; } = new("--difficulty")
     {
@@ -46,7 +50,7 @@ public sealed class BatchInput
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, ReviseModel, Difficulty, OracleRuns, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, EarlyStop, ReviseModel, Difficulty, OracleRuns, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
         {
             command.Options.Add(o);
         }
@@ -143,7 +147,7 @@ public sealed class BatchInput
                 : parse.GetValue(ProblemBudget) is { } each ? new ComputeBudget { Amount = each, Unit = parse.GetValue(BudgetUnit)!, Scope = ComputeBudgetScopes.Problem }
                 : null,
             Chains = parse.GetValue(Chains), ChainLength = parse.GetValue(ChainLength), RevisionSelection = parse.GetValue(RevisionSelection),
-            ReviseModel = parse.GetValue(ReviseModel),
+            EarlyStop = parse.GetValue(EarlyStop), ReviseModel = parse.GetValue(ReviseModel),
             SelectByValue = parse.GetValue(MctsSelect) == "value" ? true : null,
             BudgetForcing = parse.GetValue(MinThinking) is null && parse.GetValue(MaxThinking) is null && parse.GetValue(MaxWaits) is null && parse.GetValue(Continuation) is null
                 ? null

@@ -31,9 +31,18 @@ public static class PolicyCommand
         {
             Description = "Without --probes: write (--out) a policy for problems submitted with their difficulty bin (ttc eval --difficulty oracle), fitted on oracle bins",
         };
+        var budgetBy = new Option<string>("--budget-by")
+        {
+            Description = "How a configuration fits budget N: 'samples' (its N <= N; default) or 'tokens' (its mean generated tokens in a bin <= what N samples cost there, for strategies that stop early)",
+            DefaultValueFactory = _ => "samples",
+        };
+        var compareUniform = new Option<bool>("--compare-uniform")
+        {
+            Description = "At each budget, keep one configuration for every bin where that cross-validates better than choosing per bin (a guard against fitting noise in small bins)",
+        };
         var exclude = new Option<string?>("--exclude") { Description = "Leave out the configurations of these strategies (comma-separated), e.g. to fit a policy without sequential-revisions" };
         var fit = new Command("fit", "Fit a compute-optimal policy from eval databases and report it with 2-fold cross-validation");
-        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds, exclude, knownDifficulty })
+        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds, exclude, knownDifficulty, budgetBy, compareUniform })
         {
             fit.Options.Add(o);
         }
@@ -77,7 +86,7 @@ public static class PolicyCommand
                     Oracle = parse.GetValue(oracle)!, Probes = parse.GetValue(probes), KnownDifficulty = parse.GetValue(knownDifficulty),
                     Bounds = parse.GetValue(bounds) is { } shipped ? ComputeOptimalPolicy.Parse(await File.ReadAllTextAsync(shipped.FullName, ct)).Bounds : null,
                     Budgets = [.. parse.GetValue(budgets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse)],
-                    Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!,
+                    Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, BudgetBy = parse.GetValue(budgetBy)!, CompareUniform = parse.GetValue(compareUniform),
                     Excluded = (parse.GetValue(exclude) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
                 });
             }
