@@ -38,6 +38,40 @@ generation.SetAction(parse =>
     return 0;
 });
 
+var file = new Option<string>("--file") { Description = "Problems (JSONL)", DefaultValueFactory = _ => "data/arith/heldout.jsonl" };
+var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 200 };
+var maxRows = new Option<int>("--max-rows") { Description = "Rows decoded together (Generator:MaxBatchRows)", DefaultValueFactory = _ => 64 };
+var maxCells = new Option<long>("--max-cells") { Description = "Cache cells one batch may hold (Generator:MaxBatchCells)", DefaultValueFactory = _ => 512L * 160 };
+var continuous = new Command("continuous", "Tokens/s of the Generator's continuous-batching engine alone on many prompts (N samples each), all submitted at once");
+foreach (var o in new Option[] { model, samples, file, limit, temperature, maxTokens, repeats, maxRows, maxCells, spinning })
+{
+    continuous.Options.Add(o);
+}
+
+continuous.SetAction(async parse =>
+{
+    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning) };
+    var (records, _, _) = Platform.Reasoning.Ingestion.ProblemLines.Parse(File.ReadLines(parse.GetValue(file)!));
+    var problems = records.Take(parse.GetValue(limit)).Select(r => r.Text).ToList();
+    Console.WriteLine($"machine: {Machine.Describe()}");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, spinning {(options.AllowSpinning ? "on" : "off")}; {problems.Count} prompts x {parse.GetValue(samples)} samples");
+    foreach (var path in parse.GetValue(model)!)
+    {
+        using var session = DecoderSession.Open(ModelDirectory.Load(path), options);
+        var limits = new ContinuousBatchLimits { MaxRows = parse.GetValue(maxRows), MaxCells = parse.GetValue(maxCells) };
+        Console.WriteLine("| model | run | generated tokens | seconds | tokens/s | mean rows per step | steps |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        for (var r = 0; r <= parse.GetValue(repeats); r++)
+        {
+            var result = await ContinuousBenchmark.Run(session, problems, parse.GetValue(samples), parse.GetValue(temperature), parse.GetValue(maxTokens), limits);
+            Console.WriteLine(FormattableString.Invariant(
+                $"| {session.Model.Name} | {(r == 0 ? "warm-up" : r.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {result.Tokens} | {result.Seconds:F2} | {result.TokensPerSecond:F0} | {result.MeanRows:F1} | {result.Steps} |"));
+        }
+    }
+
+    return 0;
+});
+
 var size = new Option<int>("--size") { DefaultValueFactory = _ => 4096 };
 var output = new Option<string>("--out") { Required = true };
 var matmulModel = new Command("matmul-model", "Write the one-MatMul ONNX graph used for the peak (for the GPU script)");
@@ -47,5 +81,6 @@ matmulModel.SetAction(parse => MatMulPeak.WriteModel(parse.GetValue(size), parse
 
 var root = new RootCommand("ttc-bench: measured benchmarks of the platform");
 root.Subcommands.Add(generation);
+root.Subcommands.Add(continuous);
 root.Subcommands.Add(matmulModel);
 return await root.Parse(args).InvokeAsync();

@@ -55,6 +55,34 @@ public sealed class ContinuousBatchingTests(ShippedModels models)
     }
 
     [Fact]
+    public void A_finished_row_left_in_the_batch_changes_nothing_and_its_request_completes_at_once()
+    {
+        // One short request among seven long rows: its row finishes first and stays in the batch (fed,
+        // ignored) until a quarter of the rows have finished; nobody's tokens or compute change.
+        const string shortProblem = "5-3";
+        const string longProblem = "(122+713-406)*2+132-(47-12)";
+        var results = new Dictionary<string, GenerationResult>();
+        var rowsWhenShortDone = -1;
+        using var batch = models.Generator.NewBatch();
+        batch.Admit([
+            (Greedy(longProblem, 7), r => results[longProblem] = r),
+            (Greedy(shortProblem), r => { results[shortProblem] = r; rowsWhenShortDone = batch.Rows; }),
+        ]);
+        while (batch.Rows > 0)
+        {
+            batch.Step();
+        }
+
+        Assert.True(rowsWhenShortDone >= 7, $"the short request completed as soon as its row finished (rows then: {rowsWhenShortDone})");
+        foreach (var (problem, result) in results)
+        {
+            var alone = models.Generator.Generate([Greedy(problem, result.Samples.Count)])[0];
+            Assert.Equal(alone.Samples.Select(s => s.Text), result.Samples.Select(s => s.Text));
+            Assert.Equal(alone.Usage.Flops, result.Usage.Flops, 1e-6 * result.Usage.Flops);
+        }
+    }
+
+    [Fact]
     public void Prompts_that_share_a_prefix_have_it_prefilled_once_and_decode_as_they_would_alone()
     {
         var shared = ArithmeticFormat.Prompt("(26*(1+8)+86-72)*2-16");

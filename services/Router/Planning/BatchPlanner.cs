@@ -382,7 +382,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     private static string BudgetField(SubmitBatch s) => s.Budget is not null ? "Budget" : "TokenBudget";
 
     /// <summary>compute-optimal's budget in samples when a batch gives no N.</summary>
-    public const int DefaultComputeOptimalBudget = 16;
+    public const int DefaultComputeOptimalBudget = 32;
 
     /// <summary>Why a problem's known difficulty bin cannot be used, or why a policy for known difficulty cannot route a problem without one.</summary>
     private static string? KnownDifficultyError(int? bin, ComputeOptimalPolicy? policy) => (bin, policy) switch

@@ -145,6 +145,9 @@ public sealed class DecoderSession : IDisposable
         public string? Finish;
         public int Stops;
 
+        /// <summary>Finished and handed to its entry; the row may still sit in the batch until the next compaction.</summary>
+        public bool Reported;
+
         /// <summary>Position of the next token fed to the model.</summary>
         public int Position = promptLength;
 
@@ -193,6 +196,7 @@ public sealed class DecoderSession : IDisposable
         private readonly DecoderSession _s;
         private readonly float[] _scratch;
         private List<Row> _live = [];
+        private int _dead;
         private OrtValue[]? _past;
         private long[] _mask = [];
         private int _length;
@@ -203,8 +207,8 @@ public sealed class DecoderSession : IDisposable
             _scratch = new float[session._vocab];
         }
 
-        /// <summary>Rows (samples) being decoded.</summary>
-        public int Rows => _live.Count;
+        /// <summary>Rows (samples) being decoded: finished rows left in the batch until its next compaction do not count.</summary>
+        public int Rows => _live.Count - _dead;
 
         /// <summary>Cache length of the live batch (positions, padding included).</summary>
         public int Length => _length;
@@ -274,7 +278,12 @@ public sealed class DecoderSession : IDisposable
                 entries[k].WallMilliseconds += total > 0 ? wall * prefill[k] / total : wall / r;
             }
 
-            // 3. Join the live batch.
+            // 3. Join the live batch (dropping its finished rows first: one copy of the cache either way).
+            if (_dead > 0)
+            {
+                Compact();
+            }
+
             if (_past is null)
             {
                 (_past, _mask, _length) = (forked, forkedMask, width);
@@ -291,41 +300,25 @@ public sealed class DecoderSession : IDisposable
             _live.AddRange(rows);
         }
 
-        /// <summary>Completes the requests whose samples have all finished, then decodes every live row once.</summary>
+        /// <summary>
+        /// Completes the requests whose samples have all finished, then decodes every row once. A finished
+        /// row stays in the batch (fed, its output ignored) until a request joins or finished rows make up
+        /// a quarter of the batch: dropping rows copies the whole cache, and doing it whenever any of many
+        /// concurrent requests' samples finishes would copy it nearly every step.
+        /// </summary>
         public void Step(CancellationToken cancellationToken = default)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var keep = new List<int>(_live.Count);
-            for (var i = 0; i < _live.Count; i++)
-            {
-                var row = _live[i];
-                if (row.Finish is null)
-                {
-                    keep.Add(i);
-                    continue;
-                }
-
-                row.Entry.Finished.Add(row);
-                if (--row.Entry.Remaining == 0)
-                {
-                    Complete(row.Entry);
-                }
-            }
-
-            if (keep.Count == 0)
+            Report();
+            if (_dead == _live.Count)
             {
                 Release();
                 return;
             }
 
-            if (keep.Count < _live.Count)
+            if (_dead > 0 && _dead * 4 >= _live.Count)
             {
-                var trim = keep.Min(i => LeadingPadding(_mask, i, _length));
-                var old = _past!;
-                (_past, _mask) = _s.Gather(old, _mask, _length, keep, trim);
-                Free(old);
-                _length -= trim;
-                _live = keep.Select(i => _live[i]).ToList();
+                Compact();
             }
 
             var clock = Stopwatch.StartNew();
@@ -339,6 +332,14 @@ public sealed class DecoderSession : IDisposable
             {
                 var row = _live[i];
                 ids[i] = row.Tokens[^1];
+                if (row.Finish is not null)
+                {
+                    // A finished row waiting for compaction: fed its last token again at its last position; nothing is counted.
+                    positions[i] = row.Position - 1;
+                    Array.Copy(_mask, i * _length, grown, i * (_length + 1), _length);
+                    continue;
+                }
+
                 positions[i] = row.Position++;
                 for (var back = 1; back <= row.MaskBack; back++)
                 {
@@ -362,20 +363,79 @@ public sealed class DecoderSession : IDisposable
                 for (var i = 0; i < b; i++)
                 {
                     var row = _live[i];
-                    _s.Accept(row, Choose(row, all.Slice(i * _s._vocab, _s._vocab), row.Entry.Request, _scratch), row.Entry.Request);
+                    if (row.Finish is null)
+                    {
+                        _s.Accept(row, Choose(row, all.Slice(i * _s._vocab, _s._vocab), row.Entry.Request, _scratch), row.Entry.Request);
+                    }
                 }
             }
 
             Free(_past!);
             _past = present;
             Steps++;
-            RowSteps += b;
+            RowSteps += b - _dead;
             var wall = clock.Elapsed.TotalMilliseconds;
             var total = stepFlops.Sum();
             for (var i = 0; i < b; i++)
             {
-                _live[i].Entry.WallMilliseconds += total > 0 ? wall * stepFlops[i] / total : wall / b;
+                if (stepFlops[i] > 0)
+                {
+                    _live[i].Entry.WallMilliseconds += wall * stepFlops[i] / total;
+                }
             }
+
+            Report();
+            if (_dead == _live.Count)
+            {
+                Release();
+            }
+        }
+
+        /// <summary>Hands rows that have finished to their entries (completing an entry with its last row); counts the finished rows in the batch.</summary>
+        private void Report()
+        {
+            foreach (var row in _live)
+            {
+                if (row.Finish is null || row.Reported)
+                {
+                    continue;
+                }
+
+                row.Reported = true;
+                _dead++;
+                row.Entry.Finished.Add(row);
+                if (--row.Entry.Remaining == 0)
+                {
+                    Complete(row.Entry);
+                }
+            }
+        }
+
+        /// <summary>Drops the finished rows: the cache keeps only unfinished rows, less the leading padding they all share.</summary>
+        private void Compact()
+        {
+            var keep = new List<int>(_live.Count - _dead);
+            for (var i = 0; i < _live.Count; i++)
+            {
+                if (_live[i].Finish is null)
+                {
+                    keep.Add(i);
+                }
+            }
+
+            if (keep.Count == 0)
+            {
+                Release();
+                return;
+            }
+
+            var trim = keep.Min(i => LeadingPadding(_mask, i, _length));
+            var old = _past!;
+            (_past, _mask) = _s.Gather(old, _mask, _length, keep, trim);
+            Free(old);
+            _length -= trim;
+            _live = keep.Select(i => _live[i]).ToList();
+            _dead = 0;
         }
 
         private static void Complete(Entry entry)
@@ -403,6 +463,7 @@ public sealed class DecoderSession : IDisposable
             _mask = [];
             _length = 0;
             _live = [];
+            _dead = 0;
         }
 
         public void Dispose() => Release();
