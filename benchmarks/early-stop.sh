@@ -65,3 +65,15 @@ if ref:
         else:
             print(f"\n{label} difficulty: compute-optimal does not reach weighted BoN@64's {100*target:.1f}% at any budget measured")
 PY
+
+# The plots: each series under a name that says what it is (the report names series by file).
+plots=$(mktemp -d /tmp/ttc-early-stop.XXXXXX)
+for n in $budgets; do
+  for pair in "weighted-bon-$n:weighted-bon-$n" "majority-$n:majority-$n" "co-revisions-$n:compute-optimal-by-samples-$n" \
+              "co-tokens-$n:compute-optimal-predicted-$n" "co-tokens-oracle-$n:compute-optimal-oracle-$n" "revisions-p$((n / 2))-$n-stop:revisions-stopping-$n"; do
+    [ -f "$heldout/${pair%%:*}.json" ] && cp "$heldout/${pair%%:*}.json" "$plots/${pair##*:}.json"
+  done
+done
+cp "$heldout/greedy-1.json" "$plots/"
+ttc report --eval "$plots"/*.json --large "$heldout/large-greedy-1.json" --out docs/plots/early-stop | tail -1
+rm -rf "$plots"
