@@ -71,7 +71,7 @@ plots=$(mktemp -d /tmp/ttc-early-stop.XXXXXX)
 for n in $budgets; do
   for pair in "weighted-bon-$n:weighted-bon-$n" "majority-$n:majority-$n" "co-revisions-$n:compute-optimal-by-samples-$n" \
               "co-tokens-$n:compute-optimal-predicted-$n" "co-tokens-oracle-$n:compute-optimal-oracle-$n" "revisions-p$((n / 2))-$n-stop:revisions-stopping-$n"; do
-    [ -f "$heldout/${pair%%:*}.json" ] && cp "$heldout/${pair%%:*}.json" "$plots/${pair##*:}.json"
+    if [ -f "$heldout/${pair%%:*}.json" ]; then cp "$heldout/${pair%%:*}.json" "$plots/${pair##*:}.json"; fi
   done
 done
 cp "$heldout/greedy-1.json" "$plots/"
