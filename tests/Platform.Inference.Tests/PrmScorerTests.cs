@@ -41,6 +41,35 @@ public sealed class PrmScorerTests(ShippedModels models)
         Assert.Equal(alone.Scores[0], unfinished.Scores[0], 5);
     }
 
+    [Fact]
+    public void Solutions_of_one_prompt_share_its_pass_and_score_as_they_would_alone()
+    {
+        // Three prompts, several solutions each (some wrong, some unfinished), in one call: each prompt is
+        // run once and its solutions on its cache; every score equals the solution's score alone.
+        var requests = new[] { "(37+48)*3-19", "5-3", "715-(511+11)+409" }.SelectMany(p => new[]
+        {
+            new ScoreRequest(ArithmeticFormat.Prompt(p), "37+48=85\n85*3=255\n"),
+            new ScoreRequest(ArithmeticFormat.Prompt(p), "5-3=2\nA: 2\n"),
+            new ScoreRequest(ArithmeticFormat.Prompt(p), "511+11=522\n715-522=193\n193+409=602\nA: 602\n"),
+            new ScoreRequest(ArithmeticFormat.Prompt(p), "1+1"),
+        }).ToList();
+        var together = models.Verifier.Score(requests);
+        var alone = requests.Select(r => models.Verifier.Score([r])[0]).ToList();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            Assert.Equal(alone[i].Scores.Count, together[i].Scores.Count);
+            for (var s = 0; s < alone[i].Scores.Count; s++)
+            {
+                Assert.Equal(alone[i].Scores[s], together[i].Scores[s], 5);
+            }
+
+            Assert.Equal(alone[i].Usage.ScoredTokens, together[i].Usage.ScoredTokens);
+        }
+
+        // Each prompt's FLOPs are paid once: three prompts' worth less than twelve.
+        Assert.True(together.Sum(r => r.Usage.Flops) < 0.9 * alone.Sum(r => r.Usage.Flops), $"{together.Sum(r => r.Usage.Flops):E3} against {alone.Sum(r => r.Usage.Flops):E3}");
+    }
+
     [Theory]
     [InlineData("255", "254")]
     [InlineData("255", "265")]

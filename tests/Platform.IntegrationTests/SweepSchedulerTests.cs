@@ -17,6 +17,9 @@ public sealed partial class SweepSchedulerTests(Servers servers, ITestOutputHelp
     [GeneratedRegex(@"sweep job fired: sweep (scheduled:\S+),.*")]
     private static partial Regex Fired();
 
+    [GeneratedRegex(@"sweep job fire skipped: sweep (scheduled:\S+) already completed")]
+    private static partial Regex Skipped();
+
     [Fact]
     public async Task Two_clustered_routers_fire_each_scheduled_sweep_once_and_each_sweep_is_fitted_once()
     {
@@ -72,6 +75,11 @@ public sealed partial class SweepSchedulerTests(Servers servers, ITestOutputHelp
             var fires = routers.SelectMany(r => r.Output.Select(l => Fired().Match(l)).Where(m => m.Success && !m.Value.Contains("recovering", StringComparison.Ordinal))
                 .Select(m => m.Groups[1].Value)).ToList();
             Assert.All(fires.GroupBy(f => f), g => Assert.True(g.Count() == 1, $"{g.Key} fired {g.Count()} times"));
+            // A duplicate fire of a time that already ran (Quartz can deliver one when a Router replaces the
+            // stored trigger at start while another fires it) is skipped, and only for a sweep that did run.
+            var skipped = routers.SelectMany(r => r.Output.Select(l => Skipped().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value)).ToList();
+            Assert.All(skipped, k => Assert.Contains(k, fires));
+            output.WriteLine($"duplicate fires skipped: {(skipped.Count == 0 ? "none" : string.Join(", ", skipped))}");
             for (var i = 0; i < routers.Length; i++)
             {
                 output.WriteLine($"router {i + 1}{(routers[i] == victim ? " (killed)" : "")} ran: {string.Join(", ", routers[i].Output.Where(l => Fired().IsMatch(l)).Select(l => l[l.IndexOf("sweep job fired", StringComparison.Ordinal)..]))}");

@@ -29,6 +29,15 @@ public sealed class SweepJob(PlatformDbContext db, ISendEndpointProvider send, I
         var o = options.Value;
         var scheduled = ScheduledFor(context);
         var key = $"scheduled:{scheduled.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z";
+        if (!context.Recovering && await db.Sweeps.AsNoTracking().AnyAsync(s => s.Key == key && s.Status == "completed", cancellationToken))
+        {
+            // A second fire for the same scheduled time (a Router replacing the stored trigger at start, in
+            // the instant another fired it): that sweep has run, so this fire does nothing.
+            logger.LogWarning("sweep job fire skipped: sweep {Sweep} already completed (a duplicate fire of the same scheduled time), fire {FireId} on scheduler instance {Instance}",
+                key, context.FireInstanceId, context.Scheduler.SchedulerInstanceId);
+            return;
+        }
+
         logger.LogInformation("sweep job fired: sweep {Sweep}, trigger {Trigger}, fire {FireId} on scheduler instance {Instance}{Recovering}",
             key, context.Trigger.Key, context.FireInstanceId, context.Scheduler.SchedulerInstanceId, context.Recovering ? " (recovering)" : "");
 

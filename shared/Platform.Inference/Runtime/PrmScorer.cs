@@ -197,10 +197,22 @@ public sealed class PrmScorer : IDisposable
 
         var scores = new double[requests.Count][];
         var flops = new double[requests.Count];
-        var order = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).OrderBy(i => encoded[i].Ids.Length).ToList();
+        var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).ToList();
+        var sharePrompts = _generative && _pastNames.Length > 0 && valid.All(i => encoded[i].SolutionStart >= 1);
+        // With a cache, solutions of one prompt go together so their prompt is computed once per pass;
+        // otherwise shortest first, so a pass pads little.
+        var order = sharePrompts
+            ? valid.OrderBy(i => requests[i].Prompt, StringComparer.Ordinal).ThenBy(i => encoded[i].Ids.Length).ToList()
+            : valid.OrderBy(i => encoded[i].Ids.Length).ToList();
         foreach (var chunk in order.Chunk(MaxRows))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (sharePrompts && chunk.DistinctBy(i => requests[i].Prompt).Count() < chunk.Length)
+            {
+                SharedPromptLikelihoods(chunk, requests, encoded, scores, flops);
+                continue;
+            }
+
             var width = chunk.Max(i => encoded[i].Ids.Length);
             var ids = new long[chunk.Length * width];
             var mask = new long[chunk.Length * width];
@@ -317,6 +329,160 @@ public sealed class PrmScorer : IDisposable
         {
             empty.ForEach(v => v.Dispose());
         }
+    }
+
+    /// <summary>FLOPs of the forward pass over positions <paramref name="from"/>+1 .. <paramref name="to"/> of a sequence.</summary>
+    private double Flops(int from, int to)
+    {
+        double f = 0;
+        for (var j = from + 1; j <= to; j++)
+        {
+            f += Model.Manifest.FlopsPerToken + (double)Model.Manifest.AttentionFlopsPerPosition * j;
+        }
+
+        return f;
+    }
+
+    /// <summary>
+    /// Generative scoring of a chunk whose solutions share prompts: each distinct prompt is run once
+    /// (its cache and the logits of its last token kept), then every solution runs on its prompt's cache,
+    /// so a prompt's FLOPs are paid once and shared out among its solutions. The scores are those of a
+    /// full-sequence pass: the same tokens, the same positions, only the prompt's work is not repeated.
+    /// </summary>
+    private void SharedPromptLikelihoods(int[] chunk, IReadOnlyList<ScoreRequest> requests, (int[] Ids, int[] StepEnds, int SolutionStart)[] encoded,
+        double[][] scores, double[] flops)
+    {
+        var a = Model.Manifest.Architecture;
+        var (vocab, heads, headDim, pad) = (a.VocabSize, a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim, Model.Tokenizer.PadId);
+        var groups = chunk.GroupBy(i => requests[i].Prompt, StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
+        var groupOf = new int[chunk.Length];
+        var (u, p) = (groups.Length, groups.Max(g => encoded[g[0]].SolutionStart));
+        for (var r = 0; r < chunk.Length; r++)
+        {
+            groupOf[r] = Array.FindIndex(groups, g => g.Contains(chunk[r]));
+        }
+
+        // 1. The distinct prompts, right-padded to the longest: logits and cache.
+        var ids = new long[u * p];
+        var mask = new long[u * p];
+        var positions = new long[u * p];
+        for (var g = 0; g < u; g++)
+        {
+            var (row, _, start) = encoded[groups[g][0]];
+            for (var j = 0; j < p; j++)
+            {
+                (ids[g * p + j], mask[g * p + j], positions[g * p + j]) = j < start ? (row[j], 1, j) : (pad, 0, 0);
+            }
+
+            var share = Flops(0, start) / groups[g].Length;
+            foreach (var i in groups[g])
+            {
+                flops[i] += share;
+            }
+        }
+
+        var presentNames = _pastNames.Select(n => n.Replace("past_key_values.", "present.", StringComparison.Ordinal)).ToArray();
+        var empty = _pastNames.Select(_ => Tensor([u, heads, 0, headDim])).ToArray();
+        var present = _pastNames.Select(_ => Tensor([u, heads, p, headDim])).ToArray();
+        var rows = chunk.Length;
+        var width = chunk.Max(i => encoded[i].Ids.Length - encoded[i].SolutionStart);
+        var past = _pastNames.Select(_ => Tensor([rows, heads, p, headDim])).ToArray();
+        using var promptLogits = Tensor([u, p, vocab]);
+        using var solutionLogits = Tensor([rows, width, vocab]);
+        try
+        {
+            Run(ids, mask, positions, u, p, empty, promptLogits, presentNames, present);
+
+            // 2. Every solution on its prompt's cache (gathered per row), right-padded to the longest solution.
+            var solutionIds = new long[rows * width];
+            var solutionMask = new long[rows * (p + width)];
+            var solutionPositions = new long[rows * width];
+            for (var r = 0; r < rows; r++)
+            {
+                var (row, _, start) = encoded[chunk[r]];
+                for (var j = 0; j < p; j++)
+                {
+                    solutionMask[r * (p + width) + j] = j < start ? 1 : 0;
+                }
+
+                for (var j = 0; j < width; j++)
+                {
+                    var real = start + j < row.Length;
+                    solutionIds[r * width + j] = real ? row[start + j] : pad;
+                    solutionMask[r * (p + width) + p + j] = real ? 1 : 0;
+                    solutionPositions[r * width + j] = real ? start + j : 0;
+                }
+
+                flops[chunk[r]] += Flops(start, row.Length);
+            }
+
+            var block = heads * p * headDim;
+            for (var t = 0; t < present.Length; t++)
+            {
+                var from = present[t].GetTensorDataAsSpan<float>();
+                var to = past[t].GetTensorMutableDataAsSpan<float>();
+                for (var r = 0; r < rows; r++)
+                {
+                    from.Slice(groupOf[r] * block, block).CopyTo(to.Slice(r * block, block));
+                }
+            }
+
+            Run(solutionIds, solutionMask, solutionPositions, rows, width, past, solutionLogits, [], []);
+            var first = promptLogits.GetTensorDataAsSpan<float>();
+            var rest = solutionLogits.GetTensorDataAsSpan<float>();
+            for (var r = 0; r < rows; r++)
+            {
+                var (row, ends, start) = encoded[chunk[r]];
+                var result = new double[ends.Length];
+                var running = 1.0;
+                var token = start;
+                for (var s = 0; s < ends.Length; s++)
+                {
+                    double logProbability = 0;
+                    for (; token <= ends[s]; token++)
+                    {
+                        // The token after the prompt is read off the prompt's last position, the others off the solution pass.
+                        var logits = token == start
+                            ? first.Slice((groupOf[r] * p + start - 1) * vocab, vocab)
+                            : rest.Slice((r * width + token - start - 1) * vocab, vocab);
+                        logProbability += LogSoftmaxAt(logits, row[token]);
+                    }
+
+                    running = _product ? running * Math.Exp(logProbability) : Math.Min(running, Math.Exp(logProbability));
+                    result[s] = running;
+                }
+
+                scores[chunk[r]] = result;
+            }
+        }
+        finally
+        {
+            foreach (var v in empty.Concat(present).Concat(past))
+            {
+                v.Dispose();
+            }
+        }
+    }
+
+    private static OrtValue Tensor(long[] shape) => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);
+
+    /// <summary>One decoder pass into the given outputs: the logits [rows, width, vocab] and the cache outputs named.</summary>
+    private void Run(long[] ids, long[] mask, long[] positions, int rows, int width, OrtValue[] past, OrtValue logits, string[] presentNames, OrtValue[] present)
+    {
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [rows, width]);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [rows, mask.Length / rows]);
+        using var positionValue = OrtValue.CreateTensorValueFromMemory(positions, [rows, width]);
+        var names = new List<string> { "input_ids", "attention_mask" };
+        var values = new List<OrtValue> { idsValue, maskValue };
+        if (_hasPositionIds)
+        {
+            names.Add("position_ids");
+            values.Add(positionValue);
+        }
+
+        names.AddRange(_pastNames);
+        values.AddRange(past);
+        _session.Run(_runOptions, names, values, [_output, .. presentNames], [logits, .. present]);
     }
 
     private static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
