@@ -137,38 +137,94 @@ public static class BatchQueries
     }
 
     /// <summary>
-    /// Cancels a batch: its planned and running runs end as cancelled (the compute they already spent
-    /// stays recorded; replies still in flight are dropped on arrival) and the batch ends cancelled —
-    /// two set-based updates, so it takes seconds at any size.
+    /// Cancels a batch: the batch ends cancelled (so nothing completes it any more), then its planned and
+    /// running runs end as cancelled a few thousand at a time (the compute they already spent stays
+    /// recorded; replies still in flight are dropped on arrival). Small transactions keep the lock
+    /// footprint small: the Aggregator ends many runs per transaction while replies stream in, and one
+    /// update of every run of a large batch deadlocked with it. A chunk PostgreSQL picks as a deadlock
+    /// victim runs again; cancelling again finishes what an interrupted cancel left.
     /// </summary>
     public static async Task<CancelOutcome> Cancel(PlatformDbContext db, Guid batchId, DateTimeOffset now, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var status = await db.Batches.Where(b => b.Id == batchId).Select(b => b.Status).SingleOrDefaultAsync(ct);
         switch (status)
         {
             case null:
                 return CancelOutcome.NotFound;
-            case BatchStatus.Cancelled:
-                return CancelOutcome.AlreadyCancelled;
-            case not BatchStatus.Accepted:
+            case not (BatchStatus.Accepted or BatchStatus.Cancelled):
                 return CancelOutcome.AlreadyEnded;
         }
 
-        var cancelled = await db.Runs.Where(r => r.BatchId == batchId && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running))
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Cancelled).SetProperty(r => r.FailureReason, "cancelled")
-                .SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.CompletedAt, now), ct);
-        var changed = await db.Batches.Where(b => b.Id == batchId && b.Status == BatchStatus.Accepted)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Cancelled).SetProperty(b => b.CompletedAt, now)
-                .SetProperty(b => b.RunsEnded, b => b.RunsEnded + cancelled), ct);
-        if (changed == 0)
+        var outcome = CancelOutcome.AlreadyCancelled;
+        if (status == BatchStatus.Accepted)
         {
-            await tx.RollbackAsync(ct);
-            return CancelOutcome.AlreadyEnded; // completed meanwhile
+            var changed = await Retrying(() => db.Batches.Where(b => b.Id == batchId && b.Status == BatchStatus.Accepted)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Cancelled).SetProperty(b => b.CompletedAt, now), ct), db, ct);
+            if (changed == 0)
+            {
+                return CancelOutcome.AlreadyEnded; // completed meanwhile
+            }
+
+            outcome = CancelOutcome.Cancelled;
         }
 
+        while (await Retrying(() => CancelSomeRuns(db, batchId, now, ct), db, ct) > 0)
+        {
+        }
+
+        return outcome;
+    }
+
+    private const int CancelChunk = 2000;
+
+    /// <summary>Ends up to <see cref="CancelChunk"/> unfinished runs of the batch as cancelled and counts them as ended, in one transaction.</summary>
+    private static async Task<int> CancelSomeRuns(PlatformDbContext db, Guid batchId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var ids = await db.Runs.Where(r => r.BatchId == batchId && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running))
+            .OrderBy(r => r.Id).Select(r => r.Id).Take(CancelChunk).ToListAsync(ct);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        var cancelled = await db.Runs.Where(r => ids.Contains(r.Id) && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running))
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Cancelled).SetProperty(r => r.FailureReason, "cancelled")
+                .SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.CompletedAt, now), ct);
+        await db.Batches.Where(b => b.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(b => b.RunsEnded, b => b.RunsEnded + cancelled), ct);
         await tx.CommitAsync(ct);
-        return CancelOutcome.Cancelled;
+        return ids.Count;
+    }
+
+    /// <summary>Runs a statement or transaction again (up to five times) when PostgreSQL aborts it as a deadlock victim or a serialization failure.</summary>
+    private static async Task<T> Retrying<T>(Func<Task<T>> work, PlatformDbContext db, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await work();
+            }
+            catch (Exception e) when (attempt < 5 && IsSerializationFailure(e))
+            {
+                db.ChangeTracker.Clear();
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), ct);
+            }
+        }
+    }
+
+    /// <summary>A deadlock or serialization failure (SQLSTATE 40P01, 40001) anywhere in the exception chain.</summary>
+    private static bool IsSerializationFailure(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is Npgsql.PostgresException { SqlState: "40P01" or "40001" })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
