@@ -5,6 +5,7 @@
 # WARMUP > 0 first runs a batch of the first WARMUP problems with another seed (not measured), in the
 # embedded process (ttc eval --warmup) and through the distributed stack alike, so both are measured
 # past their first-batch JIT and query compilation, as long-running services are.
+# TIMELINE=1 also prints the cores each process used every 0.5 s of the measured batch (benchmarks/cpu-timeline.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200}; strategy=${2:-weighted-best-of-n}; samples=${3:-16}; warmup=${4:-0}
@@ -41,8 +42,10 @@ if [ "$warmup" -gt 0 ]; then
 fi
 cpu_snapshot >"$work/cpu-before"
 echo "distributed: ttc submit --limit $n --strategy $strategy --n $samples (Router, Aggregator, Generator, Verifier as four processes)"
+[ -n "${TIMELINE:-}" ] && { benchmarks/cpu-timeline.py "${TIMELINE_SECONDS:-25}" >"$work/timeline.md" & timeline=$!; }
 id=$(ttc submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 2>/dev/null)
 ttc status "$id" --wait --json "$work/distributed.json" >/dev/null 2>&1
+[ -n "${TIMELINE:-}" ] && { wait "$timeline" || true; echo "cores used every 0.5 s from the submission (TIMELINE=1):"; cat "$work/timeline.md"; }
 cpu_snapshot | sort >"$work/cpu-after"; sort -o "$work/cpu-before" "$work/cpu-before"
 distributed=$(python3 -c "import json; print(json.load(open('$work/distributed.json'))['wall_seconds'])")
 echo "  batch wall time ${distributed} s"
@@ -56,6 +59,10 @@ for kind, n, ms in c.execute("select kind, count(*), sum(device_milliseconds) fr
     print(f"  embedded    {kind:9} {n:5} requests  {ms/1000:6.1f} s device time")
 PY
 pgport=$(echo "$TTC_POSTGRES" | grep -oP 'Port=\K[0-9]+')
+# How fast the runs got going: when each run's first request was stored (the Aggregator starting it), from the batch's submission.
+psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select round(extract(epoch from percentile_cont(0.5) within group (order by rr.created_at - b.submitted_at))::numeric, 2),
+  round(extract(epoch from max(rr.created_at - b.submitted_at))::numeric, 2) from ttc.run_rounds rr join ttc.runs r on r.id = rr.run_id join ttc.batches b on b.id = r.batch_id
+  where b.id = '$id' and rr.index = 0" | while read -r median last; do echo "  distributed runs started: half by ${median} s, all by ${last} s after submission"; done
 psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select kind, count(*), round(sum(device_milliseconds)::numeric/1000,1) from ttc.compute_usage where batch_id = '$id' group by kind" \
   | while read -r kind n s; do printf '  distributed %-9s %5s requests  %6s s device time\n' "$kind" "$n" "$s"; done
 echo "CPU seconds each part used while the batch ran (2 cores = $(awk -v w="$distributed" 'BEGIN{printf "%.0f", 2*w}') core-seconds available):"
