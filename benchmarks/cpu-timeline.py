@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """CPU use of the platform's processes over time: every STEP seconds for SECONDS, the cores each of the
 four services, RabbitMQ and PostgreSQL used in that interval (from /proc/PID/stat), as a markdown table.
-   benchmarks/cpu-timeline.py [SECONDS=20] [STEP=0.5]   (benchmarks/distributed.sh runs it with TIMELINE=1)"""
+With --threads SERVICE: that service's busiest threads instead, each with the cores it used and how
+often it gave up the CPU itself (voluntary context switches: waiting for work or for a lock); a thread
+that wants the CPU all the time but gets less of it was runnable and not running.
+   benchmarks/cpu-timeline.py [--threads SERVICE] [SECONDS=20] [STEP=0.5]
+   (benchmarks/distributed.sh runs it with TIMELINE=1, and TIMELINE_THREADS=SERVICE)"""
 import os, re, sys, time
 
-seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20
-step = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5
+args = sys.argv[1:]
+service = None
+if args[:1] == ["--threads"]:
+    service, args = args[1], args[2:]
+seconds = float(args[0]) if len(args) > 0 else 20
+step = float(args[1]) if len(args) > 1 else 0.5
 tick = os.sysconf("SC_CLK_TCK")
 
 def processes():
@@ -31,12 +39,40 @@ def ticks(pids):
             pass
     return total
 
+def threads(pid):
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            comm = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            voluntary = int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", open(f"/proc/{pid}/task/{tid}/status").read()).group(1))
+            out[tid] = (comm, int(fields[11]) + int(fields[12]), voluntary)
+        except (OSError, AttributeError, IndexError):
+            pass
+    return out
+
 procs = processes()
+start = time.monotonic()
+if service:
+    pid = procs[service][0]
+    print(f"| s | {service}'s busiest threads: cores used (voluntary switches) |")
+    print("|---|---|")
+    before = threads(pid)
+    while time.monotonic() - start < seconds:
+        t0 = time.monotonic()
+        time.sleep(step)
+        now = threads(pid)
+        elapsed = time.monotonic() - t0
+        rows = sorted(((now[t][1] - before[t][1]) / tick / elapsed, now[t][2] - before[t][2], now[t][0], t) for t in now if t in before)
+        before = now
+        busy = [f"{c} {t}: {u:.2f} ({v})" for u, v, c, t in reversed(rows) if u >= 0.02][:4]
+        print(f"| {time.monotonic() - start:.1f} | {', '.join(busy) or '-'} |", flush=True)
+    sys.exit(0)
+
 names = [n for n in ("Router", "Aggregator", "Generator", "Verifier", "rabbitmq", "postgres") if n in procs]
 before = {n: ticks(procs[n]) for n in names}
 print("| s | " + " | ".join(names) + " | all |")
 print("|---|" + "---|" * (len(names) + 1))
-start = time.monotonic()
 while time.monotonic() - start < seconds:
     t0 = time.monotonic()
     time.sleep(step)

@@ -5,7 +5,8 @@
 # WARMUP > 0 first runs a batch of the first WARMUP problems with another seed (not measured), in the
 # embedded process (ttc eval --warmup) and through the distributed stack alike, so both are measured
 # past their first-batch JIT and query compilation, as long-running services are.
-# TIMELINE=1 also prints the cores each process used every 0.5 s of the measured batch (benchmarks/cpu-timeline.py).
+# TIMELINE=1 also prints the cores each process used every 0.5 s of the measured batch (benchmarks/cpu-timeline.py);
+# with TIMELINE_THREADS=Generator (or another service), that service's busiest threads instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200}; strategy=${2:-weighted-best-of-n}; samples=${3:-16}; warmup=${4:-0}
@@ -42,7 +43,7 @@ if [ "$warmup" -gt 0 ]; then
 fi
 cpu_snapshot >"$work/cpu-before"
 echo "distributed: ttc submit --limit $n --strategy $strategy --n $samples (Router, Aggregator, Generator, Verifier as four processes)"
-[ -n "${TIMELINE:-}" ] && { benchmarks/cpu-timeline.py "${TIMELINE_SECONDS:-25}" >"$work/timeline.md" & timeline=$!; }
+[ -n "${TIMELINE:-}" ] && { benchmarks/cpu-timeline.py ${TIMELINE_THREADS:+--threads "$TIMELINE_THREADS"} "${TIMELINE_SECONDS:-25}" >"$work/timeline.md" & timeline=$!; }
 id=$(ttc submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 2>/dev/null)
 ttc status "$id" --wait --json "$work/distributed.json" >/dev/null 2>&1
 [ -n "${TIMELINE:-}" ] && { wait "$timeline" || true; echo "cores used every 0.5 s from the submission (TIMELINE=1):"; cat "$work/timeline.md"; }
