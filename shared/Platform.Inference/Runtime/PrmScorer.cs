@@ -225,19 +225,17 @@ public sealed class PrmScorer : IDisposable
                     mask[r * width + j] = j < row.Length ? 1 : 0;
                 }
 
-                for (var j = 1; j <= row.Length; j++)
-                {
-                    flops[chunk[r]] += manifest.FlopsPerToken + (double)manifest.AttentionFlopsPerPosition * j;
-                }
+                flops[chunk[r]] += Flops(0, row.Length);
+            }
+
+            if (_generative)
+            {
+                Likelihoods(chunk, encoded, width, ids, mask, scores);
+                continue;
             }
 
             using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [chunk.Length, width]);
             using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [chunk.Length, width]);
-            if (_generative)
-            {
-                Likelihoods(chunk, encoded, width, ids, idsValue, maskValue, scores);
-                continue;
-            }
 
             using var output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [chunk.Length, width]);
             _session.Run(_runOptions, ["input_ids", "attention_mask"], [idsValue, maskValue], [_output], [output]);
@@ -273,7 +271,7 @@ public sealed class PrmScorer : IDisposable
     /// log-probability of every solution token given what precedes it, summed per step; a step's score
     /// is the lowest step probability up to it.
     /// </summary>
-    private void Likelihoods(int[] chunk, (int[] Ids, int[] StepEnds, int SolutionStart)[] encoded, int width, long[] ids, OrtValue idsValue, OrtValue maskValue, double[][] scores)
+    private void Likelihoods(int[] chunk, (int[] Ids, int[] StepEnds, int SolutionStart)[] encoded, int width, long[] ids, long[] mask, double[][] scores)
     {
         var rows = chunk.Length;
         var a = Model.Manifest.Architecture;
@@ -287,48 +285,55 @@ public sealed class PrmScorer : IDisposable
             }
         }
 
-        using var positionValue = OrtValue.CreateTensorValueFromMemory(positions, [rows, width]);
-        var empty = _pastNames.Select(_ => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float,
-            [rows, a.KvHeads > 0 ? a.KvHeads : a.Heads, 0, a.HeadDim])).ToList();
+        var empty = _pastNames.Select(_ => Tensor([rows, a.KvHeads > 0 ? a.KvHeads : a.Heads, 0, a.HeadDim])).ToArray();
+        using var logitsValue = Tensor([rows, width, vocab]);
         try
         {
-            var names = new List<string> { "input_ids", "attention_mask" };
-            var values = new List<OrtValue> { idsValue, maskValue };
-            if (_hasPositionIds)
-            {
-                names.Add("position_ids");
-                values.Add(positionValue);
-            }
-
-            names.AddRange(_pastNames);
-            values.AddRange(empty);
-            using var outputs = _session.Run(_runOptions, names, values, [_output]);
-            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            Run(ids, mask, positions, rows, width, empty, logitsValue, [], []);
+            var logits = logitsValue.GetTensorDataAsSpan<float>();
             for (var r = 0; r < rows; r++)
             {
-                var (_, ends, start) = encoded[chunk[r]];
-                var row = new double[ends.Length];
-                var running = 1.0;
-                var token = Math.Max(1, start);
-                for (var s = 0; s < ends.Length; s++)
-                {
-                    double logProbability = 0;
-                    for (; token <= ends[s]; token++)
-                    {
-                        logProbability += LogSoftmaxAt(logits.Slice(((r * width) + token - 1) * vocab, vocab), (int)ids[r * width + token]);
-                    }
-
-                    running = _product ? running * Math.Exp(logProbability) : Math.Min(running, Math.Exp(logProbability));
-                    row[s] = running;
-                }
-
-                scores[chunk[r]] = row;
+                var (row, ends, start) = encoded[chunk[r]];
+                var first = Math.Max(1, start);
+                scores[chunk[r]] = StepLikelihoods(row, ends, first, logits.Slice((r * width + first - 1) * vocab, vocab),
+                    logits.Slice((r * width + first) * vocab, (width - first) * vocab));
             }
         }
         finally
         {
-            empty.ForEach(v => v.Dispose());
+            foreach (var v in empty)
+            {
+                v.Dispose();
+            }
         }
+    }
+
+    /// <summary>
+    /// A solution's step scores from the logits that predict its tokens: <paramref name="firstLogits"/>
+    /// predicts token <paramref name="first"/>, and <paramref name="restLogits"/> holds, position after
+    /// position, the logits predicting the tokens after it. Each step's probability is the product of its
+    /// tokens'; a step's score is the lowest step probability up to it (or their product).
+    /// </summary>
+    private double[] StepLikelihoods(int[] ids, int[] ends, int first, ReadOnlySpan<float> firstLogits, ReadOnlySpan<float> restLogits)
+    {
+        var vocab = firstLogits.Length;
+        var result = new double[ends.Length];
+        var running = 1.0;
+        var token = first;
+        for (var s = 0; s < ends.Length; s++)
+        {
+            double logProbability = 0;
+            for (; token <= ends[s]; token++)
+            {
+                var logits = token == first ? firstLogits : restLogits.Slice((token - first - 1) * vocab, vocab);
+                logProbability += LogSoftmaxAt(logits, ids[token]);
+            }
+
+            running = _product ? running * Math.Exp(logProbability) : Math.Min(running, Math.Exp(logProbability));
+            result[s] = running;
+        }
+
+        return result;
     }
 
     /// <summary>FLOPs of the forward pass over positions <paramref name="from"/>+1 .. <paramref name="to"/> of a sequence.</summary>
@@ -355,12 +360,9 @@ public sealed class PrmScorer : IDisposable
         var a = Model.Manifest.Architecture;
         var (vocab, heads, headDim, pad) = (a.VocabSize, a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim, Model.Tokenizer.PadId);
         var groups = chunk.GroupBy(i => requests[i].Prompt, StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
-        var groupOf = new int[chunk.Length];
+        var groupIndex = groups.SelectMany((g, k) => g.Select(i => (i, k))).ToDictionary(x => x.i, x => x.k);
+        var groupOf = chunk.Select(i => groupIndex[i]).ToArray();
         var (u, p) = (groups.Length, groups.Max(g => encoded[g[0]].SolutionStart));
-        for (var r = 0; r < chunk.Length; r++)
-        {
-            groupOf[r] = Array.FindIndex(groups, g => g.Contains(chunk[r]));
-        }
 
         // 1. The distinct prompts, right-padded to the longest: logits and cache.
         var ids = new long[u * p];
@@ -432,27 +434,10 @@ public sealed class PrmScorer : IDisposable
             var rest = solutionLogits.GetTensorDataAsSpan<float>();
             for (var r = 0; r < rows; r++)
             {
+                // The token after the prompt is read off the prompt's last position, the others off the solution pass.
                 var (row, ends, start) = encoded[chunk[r]];
-                var result = new double[ends.Length];
-                var running = 1.0;
-                var token = start;
-                for (var s = 0; s < ends.Length; s++)
-                {
-                    double logProbability = 0;
-                    for (; token <= ends[s]; token++)
-                    {
-                        // The token after the prompt is read off the prompt's last position, the others off the solution pass.
-                        var logits = token == start
-                            ? first.Slice((groupOf[r] * p + start - 1) * vocab, vocab)
-                            : rest.Slice((r * width + token - start - 1) * vocab, vocab);
-                        logProbability += LogSoftmaxAt(logits, row[token]);
-                    }
-
-                    running = _product ? running * Math.Exp(logProbability) : Math.Min(running, Math.Exp(logProbability));
-                    result[s] = running;
-                }
-
-                scores[chunk[r]] = result;
+                scores[chunk[r]] = StepLikelihoods(row, ends, start, first.Slice((groupOf[r] * p + start - 1) * vocab, vocab),
+                    rest.Slice(r * width * vocab, width * vocab));
             }
         }
         finally
