@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """CPU use of the platform's processes over time: every STEP seconds for SECONDS, the cores each of the
-four services, RabbitMQ and PostgreSQL used in that interval (from /proc/PID/stat), as a markdown table.
+four services, RabbitMQ, PostgreSQL and the ttc client watching the batch used in that interval (from /proc/PID/stat), as a markdown table.
 With --threads SERVICE: that service's busiest threads instead, each with the cores it used and how
 often it gave up the CPU itself (voluntary context switches: waiting for work or for a lock); a thread
 that wants the CPU all the time but gets less of it was runnable and not running.
@@ -24,7 +24,7 @@ def processes():
         except OSError:
             continue
         m = re.search(r"Platform\.(Router|Generator|Verifier|Aggregator)\.dll", cmd)
-        name = m.group(1) if m else "rabbitmq" if "beam.smp" in cmd else "postgres" if cmd.startswith("postgres") or "/postgres" in cmd.split("\0")[0] else None
+        name = m.group(1) if m else "client" if "ttc.dll" in cmd else "rabbitmq" if "beam.smp" in cmd else "postgres" if cmd.startswith("postgres") or "/postgres" in cmd.split("\0")[0] else None
         if name:
             found.setdefault(name, []).append(pid)
     return found
@@ -69,15 +69,21 @@ if service:
         print(f"| {time.monotonic() - start:.1f} | {', '.join(busy) or '-'} |", flush=True)
     sys.exit(0)
 
-names = [n for n in ("Router", "Aggregator", "Generator", "Verifier", "rabbitmq", "postgres") if n in procs]
-before = {n: ticks(procs[n]) for n in names}
+# Processes are looked up again every step (the client and PostgreSQL backends start during the batch);
+# a process first seen in a step counts from its start.
+names = ("Router", "Aggregator", "Generator", "Verifier", "rabbitmq", "postgres", "client")
+def per_pid():
+    return {(n, pid): ticks([pid]) for n, pids in processes().items() for pid in pids}
+before = per_pid()
 print("| s | " + " | ".join(names) + " | all |")
 print("|---|" + "---|" * (len(names) + 1))
 while time.monotonic() - start < seconds:
     t0 = time.monotonic()
     time.sleep(step)
-    now = {n: ticks(procs[n]) for n in names}
+    now = per_pid()
     elapsed = time.monotonic() - t0
-    used = {n: max(0, now[n] - before[n]) / tick / elapsed for n in names}
+    used = {n: 0.0 for n in names}
+    for key, t in now.items():
+        used[key[0]] += max(0, t - before.get(key, 0)) / tick / elapsed
     before = now
     print(f"| {time.monotonic() - start:.1f} | " + " | ".join(f"{used[n]:.2f}" for n in names) + f" | {sum(used.values()):.2f} |", flush=True)

@@ -72,6 +72,41 @@ continuous.SetAction(async parse =>
     return 0;
 });
 
+var scorerModel = new Option<string>("--scorer") { Description = "Verifier model folder", DefaultValueFactory = _ => "models/prm" };
+var scoreRows = new Option<int>("--max-rows") { Description = "Solutions in one scoring pass (Verifier:MaxBatchRows)", DefaultValueFactory = _ => 256 };
+var scoreTokens = new Option<long>("--max-tokens") { Description = "Characters in one scoring pass (Verifier:MaxBatchTokens)", DefaultValueFactory = _ => 256L * 160 };
+var scoring = new Command("scoring", "Scored tokens/s of the Verifier's engine alone: N sampled solutions of many prompts, every prompt one request, all submitted at once");
+foreach (var o in new Option[] { model, scorerModel, samples, file, limit, temperature, maxTokens, repeats, scoreRows, scoreTokens, spinning })
+{
+    scoring.Options.Add(o);
+}
+
+scoring.SetAction(async parse =>
+{
+    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning) };
+    var (records, _, _) = Platform.Reasoning.Ingestion.ProblemLines.Parse(File.ReadLines(parse.GetValue(file)!));
+    var problems = records.Take(parse.GetValue(limit)).Select(r => r.Text).ToList();
+    IReadOnlyList<IReadOnlyList<ScoreRequest>> requests;
+    using (var generator = DecoderSession.Open(ModelDirectory.Load(parse.GetValue(model)![0]), options))
+    {
+        requests = await ScoringBenchmark.Solutions(generator, problems, parse.GetValue(samples), parse.GetValue(temperature), parse.GetValue(maxTokens));
+    }
+
+    using var scorer = PrmScorer.Open(ModelDirectory.Load(parse.GetValue(scorerModel)!), options);
+    Console.WriteLine($"machine: {Machine.Describe()}");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, spinning {(options.AllowSpinning ? "on" : "off")}; {scorer.Model.Name} on {problems.Count} prompts x {parse.GetValue(samples)} solutions of {parse.GetValue(model)![0]}");
+    Console.WriteLine("| run | solutions | scored tokens | seconds | CPU seconds | scored tokens/s | passes | mean rows per pass |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+    for (var r = 0; r <= parse.GetValue(repeats); r++)
+    {
+        var result = await ScoringBenchmark.Run(scorer, requests, parse.GetValue(scoreRows), parse.GetValue(scoreTokens));
+        Console.WriteLine(FormattableString.Invariant(
+            $"| {(r == 0 ? "warm-up" : r.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {result.Solutions} | {result.ScoredTokens} | {result.Seconds:F2} | {result.CpuSeconds:F2} | {result.TokensPerSecond:F0} | {result.Passes} | {result.MeanRows:F1} |"));
+    }
+
+    return 0;
+});
+
 var size = new Option<int>("--size") { DefaultValueFactory = _ => 4096 };
 var output = new Option<string>("--out") { Required = true };
 var matmulModel = new Command("matmul-model", "Write the one-MatMul ONNX graph used for the peak (for the GPU script)");
@@ -82,5 +117,6 @@ matmulModel.SetAction(parse => MatMulPeak.WriteModel(parse.GetValue(size), parse
 var root = new RootCommand("ttc-bench: measured benchmarks of the platform");
 root.Subcommands.Add(generation);
 root.Subcommands.Add(continuous);
+root.Subcommands.Add(scoring);
 root.Subcommands.Add(matmulModel);
 return await root.Parse(args).InvokeAsync();

@@ -70,6 +70,28 @@ public sealed class PrmScorerTests(ShippedModels models)
         Assert.True(together.Sum(r => r.Usage.Flops) < 0.9 * alone.Sum(r => r.Usage.Flops), $"{together.Sum(r => r.Usage.Flops):E3} against {alone.Sum(r => r.Usage.Flops):E3}");
     }
 
+    [Fact]
+    public void A_large_mixed_call_is_cut_into_passes_by_length_and_scores_as_each_solution_alone()
+    {
+        // 6 prompts x 12 solutions of 5 to 60 characters: sorted by length and cut into several passes
+        // that pad little, some with solutions of one prompt sharing its pass, some without.
+        var solution = "511+11=522\n715-522=193\n193+409=602\n602-1=601\n601+2=603\nA: 603\n";
+        var requests = new[] { "(37+48)*3-19", "5-3", "715-(511+11)+409", "12*12", "(9-4)*(3+3)", "100-1" }
+            .SelectMany((p, k) => Enumerable.Range(0, 12).Select(j => new ScoreRequest(ArithmeticFormat.Prompt(p), solution[..(5 + (j * 5 + k * 3) % 56)])))
+            .ToList();
+        var together = models.Verifier.Score(requests);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var alone = models.Verifier.Score([requests[i]])[0];
+            Assert.Null(together[i].Error);
+            Assert.Equal(alone.Scores.Count, together[i].Scores.Count);
+            for (var s = 0; s < alone.Scores.Count; s++)
+            {
+                Assert.Equal(alone.Scores[s], together[i].Scores[s], 5);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("255", "254")]
     [InlineData("255", "265")]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Platform.Inference.Models;
+using Platform.Reasoning.Batching;
 
 namespace Platform.Inference.Runtime;
 
@@ -18,6 +19,8 @@ public sealed record StepScores(IReadOnlyList<double> Scores, InferenceUsage Usa
 public sealed class PrmScorer : IDisposable
 {
     private const int MaxRows = 64;
+    private const int MinRows = 8;
+    private const double MaxPadding = 0.1;
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly string _output;
@@ -199,12 +202,11 @@ public sealed class PrmScorer : IDisposable
         var flops = new double[requests.Count];
         var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).ToList();
         var sharePrompts = _generative && _pastNames.Length > 0 && valid.All(i => encoded[i].SolutionStart >= 1);
-        // With a cache, solutions of one prompt go together so their prompt is computed once per pass;
-        // otherwise shortest first, so a pass pads little.
-        var order = sharePrompts
-            ? valid.OrderBy(i => requests[i].Prompt, StringComparer.Ordinal).ThenBy(i => encoded[i].Ids.Length).ToList()
-            : valid.OrderBy(i => encoded[i].Ids.Length).ToList();
-        foreach (var chunk in order.Chunk(MaxRows))
+        // Shortest first, cut into chunks that pad little (padding is work too: solutions of one prompt
+        // differ in length as much as solutions of different prompts); with a cache, solutions of one
+        // prompt in a chunk still share their prompt's pass.
+        var order = valid.OrderBy(i => encoded[i].Ids.Length).ThenBy(i => requests[i].Prompt, StringComparer.Ordinal).ToArray();
+        foreach (var chunk in PaddingChunks.Split(order, i => encoded[i].Ids.Length, MaxRows, MaxPadding, MinRows))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (sharePrompts && chunk.DistinctBy(i => requests[i].Prompt).Count() < chunk.Length)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Npgsql;
 using Platform.Cli.Reports;
 using Platform.Storage;
 
@@ -33,7 +34,8 @@ public static class StatusCommand
             {
                 await ConsoleProgress.Track(async token =>
                 {
-                    await using var db = new PlatformDbContext(options);
+                    await using var db = new NpgsqlConnection(cs);
+                    await db.OpenAsync(token);
                     var progress = await BatchProgress.Load(db, batchId, token);
                     if (progress is null)
                     {
