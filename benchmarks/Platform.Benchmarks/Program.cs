@@ -12,18 +12,19 @@ var maxTokens = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ =>
 var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5 };
 var matmul = new Option<int>("--matmul-size") { DefaultValueFactory = _ => 1024 };
 var spinning = new Option<bool>("--allow-spinning") { Description = "Let ONNX Runtime's idle threads spin (Inference:AllowSpinning)" };
+var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (Inference:IntraOpThreads; 0 = one per core)" };
 
 var generation = new Command("generation", "Tokens/s for N samples of one prompt: no cache, cache one at a time, batched shared prefix; and the MatMul peak");
-foreach (var o in new Option[] { model, samples, problem, temperature, maxTokens, repeats, matmul, spinning })
+foreach (var o in new Option[] { model, samples, problem, temperature, maxTokens, repeats, matmul, spinning, threads })
 {
     generation.Options.Add(o);
 }
 
 generation.SetAction(parse =>
 {
-    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning) };
+    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning), IntraOpThreads = parse.GetValue(threads) };
     Console.WriteLine($"machine: {Machine.Describe()}");
-    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, default threads, spinning {(options.AllowSpinning ? "on" : "off")}");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, {(options.IntraOpThreads == 0 ? "default threads" : $"{options.IntraOpThreads} intra-op threads")}, spinning {(options.AllowSpinning ? "on" : "off")}");
     var peak = MatMulPeak.GigaflopsPerSecond(parse.GetValue(matmul), 10, options);
     Console.WriteLine($"MatMul peak ({parse.GetValue(matmul)}^3, ONNX Runtime, best of 10): {peak:F1} GFLOP/s");
     foreach (var path in parse.GetValue(model)!)
@@ -42,23 +43,24 @@ var file = new Option<string>("--file") { Description = "Problems (JSONL)", Defa
 var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 200 };
 var maxRows = new Option<int>("--max-rows") { Description = "Rows decoded together (Generator:MaxBatchRows)", DefaultValueFactory = _ => 64 };
 var maxCells = new Option<long>("--max-cells") { Description = "Cache cells one batch may hold (Generator:MaxBatchCells)", DefaultValueFactory = _ => 512L * 160 };
+var engines = new Option<int>("--engines") { Description = "Decode loops (Generator:Engines), each with its own thread and batches", DefaultValueFactory = _ => 1 };
 var continuous = new Command("continuous", "Tokens/s of the Generator's continuous-batching engine alone on many prompts (N samples each), all submitted at once");
-foreach (var o in new Option[] { model, samples, file, limit, temperature, maxTokens, repeats, maxRows, maxCells, spinning })
+foreach (var o in new Option[] { model, samples, file, limit, temperature, maxTokens, repeats, maxRows, maxCells, spinning, threads, engines })
 {
     continuous.Options.Add(o);
 }
 
 continuous.SetAction(async parse =>
 {
-    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning) };
+    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning), IntraOpThreads = parse.GetValue(threads) };
     var (records, _, _) = Platform.Reasoning.Ingestion.ProblemLines.Parse(File.ReadLines(parse.GetValue(file)!));
     var problems = records.Take(parse.GetValue(limit)).Select(r => r.Text).ToList();
     Console.WriteLine($"machine: {Machine.Describe()}");
-    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, spinning {(options.AllowSpinning ? "on" : "off")}; {problems.Count} prompts x {parse.GetValue(samples)} samples");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, spinning {(options.AllowSpinning ? "on" : "off")}; {problems.Count} prompts x {parse.GetValue(samples)} samples, {parse.GetValue(engines)} decode loop(s), {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture))} intra-op threads");
     foreach (var path in parse.GetValue(model)!)
     {
         using var session = DecoderSession.Open(ModelDirectory.Load(path), options);
-        var limits = new ContinuousBatchLimits { MaxRows = parse.GetValue(maxRows), MaxCells = parse.GetValue(maxCells) };
+        var limits = new ContinuousBatchLimits { MaxRows = parse.GetValue(maxRows), MaxCells = parse.GetValue(maxCells), Engines = parse.GetValue(engines) };
         Console.WriteLine("| model | run | generated tokens | seconds | tokens/s | mean rows per step | steps |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         for (var r = 0; r <= parse.GetValue(repeats); r++)
@@ -76,14 +78,14 @@ var scorerModel = new Option<string>("--scorer") { Description = "Verifier model
 var scoreRows = new Option<int>("--max-rows") { Description = "Solutions in one scoring pass (Verifier:MaxBatchRows)", DefaultValueFactory = _ => 256 };
 var scoreTokens = new Option<long>("--max-tokens") { Description = "Characters in one scoring pass (Verifier:MaxBatchTokens)", DefaultValueFactory = _ => 256L * 160 };
 var scoring = new Command("scoring", "Scored tokens/s of the Verifier's engine alone: N sampled solutions of many prompts, every prompt one request, all submitted at once");
-foreach (var o in new Option[] { model, scorerModel, samples, file, limit, temperature, maxTokens, repeats, scoreRows, scoreTokens, spinning })
+foreach (var o in new Option[] { model, scorerModel, samples, file, limit, temperature, maxTokens, repeats, scoreRows, scoreTokens, spinning, threads })
 {
     scoring.Options.Add(o);
 }
 
 scoring.SetAction(async parse =>
 {
-    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning) };
+    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning), IntraOpThreads = parse.GetValue(threads) };
     var (records, _, _) = Platform.Reasoning.Ingestion.ProblemLines.Parse(File.ReadLines(parse.GetValue(file)!));
     var problems = records.Take(parse.GetValue(limit)).Select(r => r.Text).ToList();
     IReadOnlyList<IReadOnlyList<ScoreRequest>> requests;

@@ -17,6 +17,13 @@ public sealed class GeneratorOptions
 
     /// <summary>Most samples one request may ask for (samples per prefix x prefixes).</summary>
     public int MaxSamplesPerRequest { get; set; } = 4096;
+
+    /// <summary>
+    /// Decode loops, each on its own thread with its own batches (MaxBatchRows and MaxBatchCells are per
+    /// loop). 0 (the default): one per core up to 8 on the CPU, each running ONNX Runtime on one thread
+    /// unless Inference:IntraOpThreads says otherwise; one on a GPU. See docs/decisions/0015.
+    /// </summary>
+    public int Engines { get; set; }
 }
 
 /// <summary>
@@ -25,16 +32,21 @@ public sealed class GeneratorOptions
 /// </summary>
 public sealed class GenerationService : IAsyncDisposable
 {
-    private readonly ModelCatalog _catalog;
+    private readonly Func<string, DecoderSession> _decoder;
     private readonly GeneratorOptions _options;
     private readonly ContinuousGenerator _engine;
 
-    public GenerationService(ModelCatalog catalog, GeneratorOptions options)
+    public GenerationService(ModelCatalog catalog, GeneratorOptions options, InferenceOptions inference)
     {
-        _catalog = catalog;
         _options = options;
-        _engine = new ContinuousGenerator(catalog.Decoder, new ContinuousBatchLimits { MaxRows = options.MaxBatchRows, MaxCells = options.MaxBatchCells });
+        var (engines, threads) = ContinuousBatchLimits.Layout(options.Engines, inference, Environment.ProcessorCount);
+        Engines = engines;
+        _decoder = name => catalog.Decoder(name, threads);
+        _engine = new ContinuousGenerator(_decoder, new ContinuousBatchLimits { MaxRows = options.MaxBatchRows, MaxCells = options.MaxBatchCells, Engines = engines });
     }
+
+    /// <summary>Decode loops running.</summary>
+    public int Engines { get; }
 
     /// <summary>Decode steps run so far, and mean rows per step (how well concurrent runs share forward passes).</summary>
     public long Steps => _engine.Steps;
@@ -69,7 +81,7 @@ public sealed class GenerationService : IAsyncDisposable
         DecoderSession session;
         try
         {
-            session = _catalog.Decoder(command.Model);
+            session = _decoder(command.Model);
         }
         catch (UnknownModelException e)
         {

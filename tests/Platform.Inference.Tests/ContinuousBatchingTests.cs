@@ -55,6 +55,44 @@ public sealed class ContinuousBatchingTests(ShippedModels models)
     }
 
     [Fact]
+    public void A_request_joining_in_finished_rows_places_decodes_as_it_would_alone()
+    {
+        // Two rows finish first and stay (2 of 9 is under a quarter); a request of two samples with a
+        // shorter prompt then joins in their places, its cells right-aligned with the long rows', every
+        // cell before them (the finished rows' own, unmasked until then) masked.
+        const string shortProblem = "715-(511+11)+409";
+        const string longProblem = "(122+713-406)*2+132-(47-12)";
+        const string later = "5-3";
+        var results = new Dictionary<string, GenerationResult>();
+        using var batch = models.Generator.NewBatch();
+        batch.Admit([
+            (Greedy(longProblem, 7), r => results[longProblem] = r),
+            (Greedy(shortProblem, 2), r => results[shortProblem] = r),
+        ]);
+        while (!results.ContainsKey(shortProblem))
+        {
+            batch.Step();
+        }
+
+        Assert.Equal(7, batch.Rows);
+        batch.Admit([(Greedy(later, 2), r => results[later] = r)]);
+        Assert.Equal(9, batch.Rows);
+        Assert.Equal(2, batch.RowsJoinedInPlace);
+        while (batch.Rows > 0)
+        {
+            batch.Step();
+        }
+
+        foreach (var (problem, result) in results)
+        {
+            var alone = models.Generator.Generate([Greedy(problem, result.Samples.Count)])[0];
+            Assert.Null(result.Error);
+            Assert.Equal(alone.Samples.Select(s => s.Text), result.Samples.Select(s => s.Text));
+            Assert.Equal(alone.Usage.Flops, result.Usage.Flops, 1e-6 * result.Usage.Flops);
+        }
+    }
+
+    [Fact]
     public void A_finished_row_left_in_the_batch_changes_nothing_and_its_request_completes_at_once()
     {
         // One short request among seven long rows: its row finishes first and stays in the batch (fed,
@@ -134,6 +172,40 @@ public sealed class ContinuousBatchingTests(ShippedModels models)
         // The same seed gives the same samples whatever else shared the batch.
         var alone = models.Generator.Generate([Step("5-3", "", 2)])[0];
         Assert.Equal(alone.Samples.Select(s => s.Text), results[2][0].Samples.Select(s => s.Text));
+    }
+
+    [Fact]
+    public async Task Several_decode_loops_share_the_submissions_and_each_request_gets_what_it_would_get_alone()
+    {
+        // Three loops on one session (ONNX Runtime sessions take concurrent runs): nine submissions go to
+        // the least-loaded loop; every loop decodes, and tokens and compute are those of each request alone.
+        await using var engine = new ContinuousGenerator(_ => models.Generator, new ContinuousBatchLimits { MaxRows = 8, Engines = 3 });
+        string[] problems = ["(37+48)*3-19", "5-3", "715-(511+11)+409", "12*12", "(9-4)*(3+3)", "100-1", "(26*(1+8)+86-72)*2-16", "2*9", "44+55"];
+        var results = await Task.WhenAll(problems.Select(p => engine.Submit("gen-small", [Greedy(p, 2)], CancellationToken.None)));
+
+        Assert.Equal(3, engine.StepsPerEngine.Count);
+        Assert.All(engine.StepsPerEngine, steps => Assert.True(steps > 0, $"every loop should decode (steps per loop: {string.Join(", ", engine.StepsPerEngine)})"));
+        Assert.Equal(engine.Steps, engine.StepsPerEngine.Sum());
+        for (var i = 0; i < problems.Length; i++)
+        {
+            var alone = models.Generator.Generate([Greedy(problems[i], 2)])[0];
+            Assert.Equal(alone.Samples.Select(s => s.Text), results[i][0].Samples.Select(s => s.Text));
+            Assert.Equal(alone.Usage.Flops, results[i][0].Usage.Flops, 1e-6 * alone.Usage.Flops);
+        }
+    }
+
+    [Theory]
+    [InlineData(0, "cpu", 0, 2, 2, 1)]      // one loop per core, one ONNX Runtime thread each
+    [InlineData(0, "cpu", 0, 16, 8, 2)]     // at most 8 loops; the cores shared out
+    [InlineData(0, "cpu", 0, 1, 1, 0)]      // one loop: ONNX Runtime's default threads
+    [InlineData(0, "cuda", 0, 16, 1, 0)]    // a GPU: one loop
+    [InlineData(3, "cpu", 0, 2, 3, 1)]      // configured loops are kept
+    [InlineData(0, "cpu", 4, 2, 2, 4)]      // configured threads are kept
+    [InlineData(1, "cpu", 0, 8, 1, 0)]
+    public void Decode_loops_and_their_threads_follow_the_cores_unless_configured(int configured, string provider, int threads, int cores, int engines, int expectedThreads)
+    {
+        var layout = ContinuousBatchLimits.Layout(configured, new InferenceOptions { ExecutionProvider = provider, IntraOpThreads = threads }, cores);
+        Assert.Equal((engines, expectedThreads), layout);
     }
 
     [Fact]

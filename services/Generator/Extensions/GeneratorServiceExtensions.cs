@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Platform.Hosting;
 using Platform.Inference.Models;
+using Platform.Inference.Runtime;
 using Platform.Inference;
 
 namespace Platform.Generator.Extensions;
@@ -23,8 +24,10 @@ public static class GeneratorServiceExtensions
         builder.Services.AddOptions<GeneratorOptions>().BindConfiguration(GeneratorOptions.Section)
             .Validate(o => o.MaxBatchRows is >= 1 and <= 65536, "Generator:MaxBatchRows must be within 1..65536")
             .Validate(o => o.MaxBatchCells >= 1, "Generator:MaxBatchCells must be at least 1")
+            .Validate(o => o.Engines is >= 0 and <= 64, "Generator:Engines must be within 0..64 (0: one per core on the CPU, up to 8; one on a GPU)")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => new GenerationService(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
+        builder.Services.AddSingleton(sp => new GenerationService(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<IOptions<GeneratorOptions>>().Value,
+            sp.GetRequiredService<IOptions<InferenceOptions>>().Value));
         return builder;
     }
 }

@@ -21,7 +21,7 @@ public sealed class ModelsOptions
 /// <summary>Models by name, loaded on first use and kept open (one session per model per process).</summary>
 public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inference) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<DecoderSession>> _decoders = new();
+    private readonly ConcurrentDictionary<(string Name, int Threads), Lazy<DecoderSession>> _decoders = new();
     private readonly ConcurrentDictionary<string, Lazy<PrmScorer>> _scorers = new();
 
     public string Root { get; } = ResolveRoot(models.Directory);
@@ -52,8 +52,12 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
 
     public bool Exists(string name) => IsSafeName(name) && System.IO.Directory.Exists(Path.Combine(Root, name));
 
-    public DecoderSession Decoder(string name) =>
-        _decoders.GetOrAdd(Check(name), n => new Lazy<DecoderSession>(() => DecoderSession.Open(ModelDirectory.Load(Path.Combine(Root, n)), inference))).Value;
+    public DecoderSession Decoder(string name) => Decoder(name, inference.IntraOpThreads);
+
+    /// <summary>A decoder whose forward passes use the given ONNX Runtime threads (0: ONNX Runtime's default); one session per model and thread count.</summary>
+    public DecoderSession Decoder(string name, int intraOpThreads) =>
+        _decoders.GetOrAdd((Check(name), intraOpThreads), key => new Lazy<DecoderSession>(() => DecoderSession.Open(ModelDirectory.Load(Path.Combine(Root, key.Name)),
+            inference.WithIntraOpThreads(key.Threads)))).Value;
 
     public PrmScorer Scorer(string name) =>
         _scorers.GetOrAdd(Check(name), n => new Lazy<PrmScorer>(() => PrmScorer.Open(ModelDirectory.Load(Path.Combine(Root, n)), inference))).Value;

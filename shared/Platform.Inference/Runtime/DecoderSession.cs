@@ -187,7 +187,7 @@ public sealed class DecoderSession : IDisposable
     /// Iteration-level scheduling (as in Orca and vLLM): a live decode batch that requests join between
     /// steps and leave when their samples finish. A joining request's prompts are prefilled once (in one
     /// forward pass with the others joining at the same time), each prompt's cache is forked for its N
-    /// samples, and the new rows are merged into the live cache (left-padded to a common length). Each
+    /// samples, and the new rows take the places of finished rows or are merged into the live cache (left-padded to a common length). Each
     /// step decodes every live row once; a request completes — its callback runs — when its last sample
     /// finishes. Wall time is shared out to requests in proportion to the FLOPs of each forward pass.
     /// </summary>
@@ -217,6 +217,9 @@ public sealed class DecoderSession : IDisposable
         public long Steps { get; private set; }
 
         public long RowSteps { get; private set; }
+
+        /// <summary>Rows that joined in the places of finished rows (no copy of the live cache).</summary>
+        public long RowsJoinedInPlace { get; private set; }
 
         /// <summary>
         /// Admits requests: invalid ones complete at once with their error; valid ones are prefilled
@@ -269,16 +272,20 @@ public sealed class DecoderSession : IDisposable
                 }
             }
 
-            var (forked, forkedMask) = _s.Gather(past, mask, width, sources, trim: 0);
-            Free(past);
-            var wall = clock.Elapsed.TotalMilliseconds;
-            var total = prefill.Sum();
-            for (var k = 0; k < r; k++)
+            // 3. Join the live batch: into the places of finished rows when there are enough of them and the
+            //    cache is long enough (only the joining rows' cells are written), otherwise by a new cache
+            //    holding both (dropping finished rows first: one copy of the whole cache).
+            if (_past is not null && _dead >= rows.Count && width <= _length)
             {
-                entries[k].WallMilliseconds += total > 0 ? wall * prefill[k] / total : wall / r;
+                Reuse(past, mask, width, sources, rows);
+                Free(past);
+                ShareWall(entries, prefill, clock);
+                return;
             }
 
-            // 3. Join the live batch (dropping its finished rows first: one copy of the cache either way).
+            var (forked, forkedMask) = _s.Gather(past, mask, width, sources, trim: 0);
+            Free(past);
+            ShareWall(entries, prefill, clock);
             if (_dead > 0)
             {
                 Compact();
@@ -302,9 +309,11 @@ public sealed class DecoderSession : IDisposable
 
         /// <summary>
         /// Completes the requests whose samples have all finished, then decodes every row once. A finished
-        /// row stays in the batch (fed, its output ignored) until a request joins or finished rows make up
-        /// a quarter of the batch: dropping rows copies the whole cache, and doing it whenever any of many
-        /// concurrent requests' samples finishes would copy it nearly every step.
+        /// row stays in the batch (fed, its output ignored) until a joining row takes its place or finished
+        /// rows make up a quarter of the batch: dropping rows copies the whole cache, and doing it whenever
+        /// any of many concurrent requests' samples finishes would copy it nearly every step. The cache is
+        /// also compacted when a quarter of its length is padding in every unfinished row (rows joining in
+        /// finished rows' places keep it from being trimmed otherwise).
         /// </summary>
         public void Step(CancellationToken cancellationToken = default)
         {
@@ -316,7 +325,7 @@ public sealed class DecoderSession : IDisposable
                 return;
             }
 
-            if (_dead > 0 && _dead * 4 >= _live.Count)
+            if ((_dead > 0 && _dead * 4 >= _live.Count) || SharedPadding() * 4 >= _length)
             {
                 Compact();
             }
@@ -411,6 +420,63 @@ public sealed class DecoderSession : IDisposable
             }
         }
 
+        /// <summary>The admission's wall time, shared out to its entries in proportion to their prefill FLOPs.</summary>
+        private static void ShareWall(List<Entry> entries, double[] prefill, Stopwatch clock)
+        {
+            var wall = clock.Elapsed.TotalMilliseconds;
+            var total = prefill.Sum();
+            for (var k = 0; k < entries.Count; k++)
+            {
+                entries[k].WallMilliseconds += total > 0 ? wall * prefill[k] / total : wall / entries.Count;
+            }
+        }
+
+        /// <summary>
+        /// Puts joining rows (their prefilled cache <paramref name="past"/> [prompts, heads, width, head_dim],
+        /// row <c>sources[j]</c> for new row j) into the places of finished rows: each new row's cells end at
+        /// the batch's current length like every live row's, the cells before them are masked (they keep the
+        /// finished row's numbers, which are finite, so masked scores times values stay zero).
+        /// </summary>
+        private void Reuse(OrtValue[] past, long[] mask, int width, List<int> sources, List<Row> rows)
+        {
+            var slots = new List<int>(rows.Count);
+            for (var i = 0; i < _live.Count && slots.Count < rows.Count; i++)
+            {
+                if (_live[i].Finish is not null && _live[i].Reported)
+                {
+                    slots.Add(i);
+                }
+            }
+
+            var (heads, headDim, length) = (_s._kvHeads, _s._headDim, _length);
+            var block = width * headDim;
+            for (var t = 0; t < past.Length; t++)
+            {
+                var from = past[t].GetTensorDataAsSpan<float>();
+                var to = _past![t].GetTensorMutableDataAsSpan<float>();
+                for (var j = 0; j < rows.Count; j++)
+                {
+                    for (var h = 0; h < heads; h++)
+                    {
+                        var src = (sources[j] * heads + h) * block;
+                        var dst = ((slots[j] * heads + h) * length + length - width) * headDim;
+                        from.Slice(src, block).CopyTo(to.Slice(dst, block));
+                    }
+                }
+            }
+
+            for (var j = 0; j < rows.Count; j++)
+            {
+                var i = slots[j];
+                Array.Clear(_mask, i * length, length - width);
+                Array.Copy(mask, sources[j] * width, _mask, i * length + length - width, width);
+                _live[i] = rows[j];
+            }
+
+            _dead -= rows.Count;
+            RowsJoinedInPlace += rows.Count;
+        }
+
         /// <summary>Drops the finished rows: the cache keeps only unfinished rows, less the leading padding they all share.</summary>
         private void Compact()
         {
@@ -436,6 +502,21 @@ public sealed class DecoderSession : IDisposable
             _length -= trim;
             _live = keep.Select(i => _live[i]).ToList();
             _dead = 0;
+        }
+
+        /// <summary>Leading cache columns that are padding in every unfinished row (what a compaction would trim).</summary>
+        private int SharedPadding()
+        {
+            var shared = _length;
+            for (var i = 0; i < _live.Count && shared > 0; i++)
+            {
+                if (_live[i].Finish is null)
+                {
+                    shared = Math.Min(shared, LeadingPadding(_mask, i, _length));
+                }
+            }
+
+            return shared;
         }
 
         private static void Complete(Entry entry)

@@ -20,6 +20,14 @@ public sealed class InferenceOptions
     /// a Verifier and an Aggregator share cores, spinning threads take CPU the others need.
     /// </summary>
     public bool AllowSpinning { get; set; }
+
+    /// <summary>The same settings with another number of intra-op threads.</summary>
+    public InferenceOptions WithIntraOpThreads(int threads)
+    {
+        var copy = (InferenceOptions)MemberwiseClone();
+        copy.IntraOpThreads = threads;
+        return copy;
+    }
 }
 
 public static class Sessions

@@ -72,7 +72,7 @@ public static class EvalCommand
                 report = report with
                 {
                     Batching = new BatchingSummary(generation.Steps - steps, Mean(generation.MeanRowsPerStep * generation.Steps - rows, generation.Steps - steps),
-                        scoring.Passes - passes, Mean(scoring.MeanRowsPerPass * scoring.Passes - scored, scoring.Passes - passes)),
+                        scoring.Passes - passes, Mean(scoring.MeanRowsPerPass * scoring.Passes - scored, scoring.Passes - passes), generation.Engines),
                 };
                 ConsoleProgress.Print(report);
                 Console.WriteLine($"database: {path}");

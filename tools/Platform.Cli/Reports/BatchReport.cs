@@ -17,7 +17,8 @@ public sealed record BatchingSummary(
     [property: JsonPropertyName("decode_steps")] long DecodeSteps,
     [property: JsonPropertyName("mean_rows_per_decode_step")] double MeanRowsPerDecodeStep,
     [property: JsonPropertyName("scoring_passes")] long ScoringPasses,
-    [property: JsonPropertyName("mean_rows_per_scoring_pass")] double MeanRowsPerScoringPass);
+    [property: JsonPropertyName("mean_rows_per_scoring_pass")] double MeanRowsPerScoringPass,
+    [property: JsonPropertyName("decode_loops")] int DecodeLoops = 1);
 
 /// <summary>A batch's outcome from the database: what `ttc eval` and `ttc status` print and `--json` writes.</summary>
 public sealed record BatchReport

@@ -151,7 +151,7 @@ public static class ConsoleProgress
         compute.AddRow("failed runs", report.Failed.ToString(Inv));
         if (report.Batching is { } b)
         {
-            compute.AddRow("rows per decode step / scoring pass", string.Create(Inv, $"{b.MeanRowsPerDecodeStep:F1} / {b.MeanRowsPerScoringPass:F1}"));
+            compute.AddRow("rows per decode step / scoring pass", string.Create(Inv, $"{b.MeanRowsPerDecodeStep:F1} / {b.MeanRowsPerScoringPass:F1} ({b.DecodeLoops} decode loop{(b.DecodeLoops == 1 ? "" : "s")})"));
         }
 
         AnsiConsole.Write(compute);
