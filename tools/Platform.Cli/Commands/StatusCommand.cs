@@ -28,7 +28,6 @@ public static class StatusCommand
                 return 2;
             }
 
-            var options = PlatformDbContextOptions.Create(StorageProvider.Postgres, cs);
             var batchId = parse.GetValue(id);
             if (parse.GetValue(wait))
             {
@@ -46,7 +45,8 @@ public static class StatusCommand
                 }, TimeSpan.FromMilliseconds(500), ct);
             }
 
-            await using var context = new PlatformDbContext(options);
+            // EF Core is set up only now: a client watching a running batch stays light (one SQL statement per poll).
+            await using var context = new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Postgres, cs));
             var report = await BatchReport.Load(context, batchId, ct);
             if (report is null)
             {
