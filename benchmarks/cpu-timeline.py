@@ -41,7 +41,11 @@ def ticks(pids):
 
 def threads(pid):
     out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # the process has ended
+        return out
+    for tid in tids:
         try:
             comm = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
             fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
@@ -62,6 +66,8 @@ if service:
         t0 = time.monotonic()
         time.sleep(step)
         now = threads(pid)
+        if not now:
+            break
         elapsed = time.monotonic() - t0
         rows = sorted(((now[t][1] - before[t][1]) / tick / elapsed, now[t][2] - before[t][2], now[t][0], t) for t in now if t in before)
         before = now
