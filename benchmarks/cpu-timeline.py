@@ -58,6 +58,8 @@ def threads(pid):
 procs = processes()
 start = time.monotonic()
 if service:
+    if service not in procs:
+        sys.exit(f"cpu-timeline: no {service} process is running (one of: Router, Aggregator, Generator, Verifier, client)")
     pid = procs[service][0]
     print(f"| s | {service}'s busiest threads: cores used (voluntary switches) |")
     print("|---|---|")
