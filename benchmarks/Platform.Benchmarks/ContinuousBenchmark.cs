@@ -20,14 +20,20 @@ public static class ContinuousBenchmark
     public static async Task<ContinuousResult> Run(DecoderSession session, IReadOnlyList<string> problems, int samples, double temperature, int maxNewTokens,
         ContinuousBatchLimits limits)
     {
+        var (results, seconds, meanRows, steps) = await Generate(session, problems, samples, temperature, maxNewTokens, limits);
+        var tokens = results.Sum(r => r.Sum(x => x.Usage.GeneratedTokens));
+        return new ContinuousResult(problems.Count, samples, tokens, seconds, meanRows, steps);
+    }
+
+    /// <summary>Every problem's prompt one request of N samples (seeded by its index), all submitted at once; the results in problem order.</summary>
+    public static async Task<(IReadOnlyList<GenerationResult>[] Results, double Seconds, double MeanRows, long Steps)> Generate(DecoderSession session,
+        IReadOnlyList<string> problems, int samples, double temperature, int maxNewTokens, ContinuousBatchLimits limits)
+    {
         await using var engine = new ContinuousGenerator(_ => session, limits);
         var clock = Stopwatch.StartNew();
-        var submissions = problems.Select((p, i) => engine.Submit(session.Model.Name,
+        var results = await Task.WhenAll(problems.Select((p, i) => engine.Submit(session.Model.Name,
             [new GenerationRequest { Prompt = ArithmeticFormat.Prompt(p), Samples = samples, Sampling = new SamplingOptions { Temperature = temperature, Seed = (ulong)i + 1, MaxNewTokens = maxNewTokens } }],
-            CancellationToken.None)).ToList();
-        var results = await Task.WhenAll(submissions);
-        var seconds = clock.Elapsed.TotalSeconds;
-        var tokens = results.Sum(r => r.Sum(x => x.Usage.GeneratedTokens));
-        return new ContinuousResult(problems.Count, samples, tokens, seconds, engine.MeanRowsPerStep, engine.Steps);
+            CancellationToken.None)));
+        return (results, clock.Elapsed.TotalSeconds, engine.MeanRowsPerStep, engine.Steps);
     }
 }

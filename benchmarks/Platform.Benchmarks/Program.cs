@@ -14,15 +14,25 @@ var matmul = new Option<int>("--matmul-size") { DefaultValueFactory = _ => 1024 
 var spinning = new Option<bool>("--allow-spinning") { Description = "Let ONNX Runtime's idle threads spin (Inference:AllowSpinning)" };
 var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (Inference:IntraOpThreads; 0 = one per core)" };
 
-var generation = new Command("generation", "Tokens/s for N samples of one prompt: no cache, cache one at a time, batched shared prefix; and the MatMul peak");
-foreach (var o in new Option[] { model, samples, problem, temperature, maxTokens, repeats, matmul, spinning, threads })
+Command NewCommand(string name, string description, params Option[] options)
 {
-    generation.Options.Add(o);
+    var command = new Command(name, description);
+    foreach (var o in options)
+    {
+        command.Options.Add(o);
+    }
+
+    return command;
 }
+
+InferenceOptions Inference(ParseResult parse) => new() { AllowSpinning = parse.GetValue(spinning), IntraOpThreads = parse.GetValue(threads) };
+
+var generation = NewCommand("generation", "Tokens/s for N samples of one prompt: no cache, cache one at a time, batched shared prefix; and the MatMul peak",
+    model, samples, problem, temperature, maxTokens, repeats, matmul, spinning, threads);
 
 generation.SetAction(parse =>
 {
-    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning), IntraOpThreads = parse.GetValue(threads) };
+    var options = Inference(parse);
     Console.WriteLine($"machine: {Machine.Describe()}");
     Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, {(options.IntraOpThreads == 0 ? "default threads" : $"{options.IntraOpThreads} intra-op threads")}, spinning {(options.AllowSpinning ? "on" : "off")}");
     var peak = MatMulPeak.GigaflopsPerSecond(parse.GetValue(matmul), 10, options);
@@ -44,17 +54,16 @@ var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 200 };
 var maxRows = new Option<int>("--max-rows") { Description = "Rows decoded together (Generator:MaxBatchRows)", DefaultValueFactory = _ => 64 };
 var maxCells = new Option<long>("--max-cells") { Description = "Cache cells one batch may hold (Generator:MaxBatchCells)", DefaultValueFactory = _ => 512L * 160 };
 var engines = new Option<int>("--engines") { Description = "Decode loops (Generator:Engines), each with its own thread and batches", DefaultValueFactory = _ => 1 };
-var continuous = new Command("continuous", "Tokens/s of the Generator's continuous-batching engine alone on many prompts (N samples each), all submitted at once");
-foreach (var o in new Option[] { model, samples, file, limit, temperature, maxTokens, repeats, maxRows, maxCells, spinning, threads, engines })
-{
-    continuous.Options.Add(o);
-}
+List<string> Problems(ParseResult parse) =>
+    [.. Platform.Reasoning.Ingestion.ProblemLines.Parse(File.ReadLines(parse.GetValue(file)!)).Problems.Take(parse.GetValue(limit)).Select(r => r.Text)];
+
+var continuous = NewCommand("continuous", "Tokens/s of the Generator's continuous-batching engine alone on many prompts (N samples each), all submitted at once",
+    model, samples, file, limit, temperature, maxTokens, repeats, maxRows, maxCells, spinning, threads, engines);
 
 continuous.SetAction(async parse =>
 {
-    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning), IntraOpThreads = parse.GetValue(threads) };
-    var (records, _, _) = Platform.Reasoning.Ingestion.ProblemLines.Parse(File.ReadLines(parse.GetValue(file)!));
-    var problems = records.Take(parse.GetValue(limit)).Select(r => r.Text).ToList();
+    var options = Inference(parse);
+    var problems = Problems(parse);
     Console.WriteLine($"machine: {Machine.Describe()}");
     Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, spinning {(options.AllowSpinning ? "on" : "off")}; {problems.Count} prompts x {parse.GetValue(samples)} samples, {parse.GetValue(engines)} decode loop(s), {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture))} intra-op threads");
     foreach (var path in parse.GetValue(model)!)
@@ -77,17 +86,13 @@ continuous.SetAction(async parse =>
 var scorerModel = new Option<string>("--scorer") { Description = "Verifier model folder", DefaultValueFactory = _ => "models/prm" };
 var scoreRows = new Option<int>("--max-rows") { Description = "Solutions in one scoring pass (Verifier:MaxBatchRows)", DefaultValueFactory = _ => 256 };
 var scoreTokens = new Option<long>("--max-tokens") { Description = "Characters in one scoring pass (Verifier:MaxBatchTokens)", DefaultValueFactory = _ => 256L * 160 };
-var scoring = new Command("scoring", "Scored tokens/s of the Verifier's engine alone: N sampled solutions of many prompts, every prompt one request, all submitted at once");
-foreach (var o in new Option[] { model, scorerModel, samples, file, limit, temperature, maxTokens, repeats, scoreRows, scoreTokens, spinning, threads })
-{
-    scoring.Options.Add(o);
-}
+var scoring = NewCommand("scoring", "Scored tokens/s of the Verifier's engine alone: N sampled solutions of many prompts, every prompt one request, all submitted at once",
+    model, scorerModel, samples, file, limit, temperature, maxTokens, repeats, scoreRows, scoreTokens, spinning, threads);
 
 scoring.SetAction(async parse =>
 {
-    var options = new InferenceOptions { AllowSpinning = parse.GetValue(spinning), IntraOpThreads = parse.GetValue(threads) };
-    var (records, _, _) = Platform.Reasoning.Ingestion.ProblemLines.Parse(File.ReadLines(parse.GetValue(file)!));
-    var problems = records.Take(parse.GetValue(limit)).Select(r => r.Text).ToList();
+    var options = Inference(parse);
+    var problems = Problems(parse);
     IReadOnlyList<IReadOnlyList<ScoreRequest>> requests;
     using (var generator = DecoderSession.Open(ModelDirectory.Load(parse.GetValue(model)![0]), options))
     {

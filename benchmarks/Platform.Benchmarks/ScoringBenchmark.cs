@@ -20,12 +20,8 @@ public static class ScoringBenchmark
     public static async Task<IReadOnlyList<IReadOnlyList<ScoreRequest>>> Solutions(DecoderSession generator, IReadOnlyList<string> problems, int samples,
         double temperature, int maxNewTokens)
     {
-        await using var engine = new ContinuousGenerator(_ => generator, new ContinuousBatchLimits());
-        var prompts = problems.Select(ArithmeticFormat.Prompt).ToList();
-        var results = await Task.WhenAll(prompts.Select((p, i) => engine.Submit(generator.Model.Name,
-            [new GenerationRequest { Prompt = p, Samples = samples, Sampling = new SamplingOptions { Temperature = temperature, Seed = (ulong)i + 1, MaxNewTokens = maxNewTokens } }],
-            CancellationToken.None)));
-        return results.Select((r, i) => (IReadOnlyList<ScoreRequest>)r.SelectMany(x => x.Samples).Select(s => new ScoreRequest(prompts[i], s.Text)).ToList()).ToList();
+        var (results, _, _, _) = await ContinuousBenchmark.Generate(generator, problems, samples, temperature, maxNewTokens, new ContinuousBatchLimits());
+        return [.. results.Select((r, i) => (IReadOnlyList<ScoreRequest>)[.. r.SelectMany(x => x.Samples).Select(s => new ScoreRequest(ArithmeticFormat.Prompt(problems[i]), s.Text))])];
     }
 
     public static async Task<ScoringResult> Run(PrmScorer scorer, IReadOnlyList<IReadOnlyList<ScoreRequest>> requests, int maxRows, long maxTokens)

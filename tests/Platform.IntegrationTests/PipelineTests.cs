@@ -88,6 +88,13 @@ public sealed class PipelineTests(Servers servers)
         Assert.Equal((long)completed.Correct, reader.GetInt64(1));
         Assert.Equal(completed.Usage.GeneratedTokens, reader.GetInt64(2));
         Assert.Equal(completed.Usage.Flops, reader.GetDouble(3), 1e-9 * completed.Usage.Flops);
+        await reader.DisposeAsync();
+
+        // What `ttc status --wait` polls (one SQL statement) says what the EF Core query says.
+        var polled = await Platform.Cli.Reports.BatchProgress.Load(connection, batch.BatchId, CancellationToken.None);
+        Assert.Equal(await Platform.Cli.Reports.BatchProgress.Load(db, batch.BatchId, CancellationToken.None), polled);
+        Assert.Equal(new Platform.Cli.Reports.BatchProgress(BatchStatus.Completed, 20, 20, completed.Usage.GeneratedTokens), polled);
+        Assert.Null(await Platform.Cli.Reports.BatchProgress.Load(connection, Guid.NewGuid(), CancellationToken.None));
     }
 
     [Fact]
@@ -206,6 +213,13 @@ public sealed class PipelineTests(Servers servers)
             Assert.Contains("not in the model's vocabulary", runs[3].FailureReason);
             Assert.Equal(RunStatus.Completed, runs[0].Status);
             Assert.Equal(RunStatus.Completed, runs[4].Status);
+
+            // Failed runs count as ended in the polled progress too.
+            await using var connection = new NpgsqlConnection(hosts.ConnectionString);
+            await connection.OpenAsync();
+            var polled = await Platform.Cli.Reports.BatchProgress.Load(connection, batch.BatchId, CancellationToken.None);
+            Assert.Equal(await Platform.Cli.Reports.BatchProgress.Load(db, batch.BatchId, CancellationToken.None), polled);
+            Assert.Equal(5, polled!.Ended);
         }
 
         // Batch-level errors reject the whole batch and say which field.

@@ -53,7 +53,6 @@ public sealed class ContinuousGenerator : IAsyncDisposable
     private readonly ContinuousBatchLimits _limits;
     private readonly CancellationTokenSource _stop = new();
     private readonly Loop[] _loops;
-    private long _steps;
     private long _rowSteps;
     private long _admissions;
 
@@ -66,7 +65,7 @@ public sealed class ContinuousGenerator : IAsyncDisposable
     }
 
     /// <summary>Decode steps run (all models and loops), rows they held in all, and admissions of waiting requests.</summary>
-    public long Steps => Interlocked.Read(ref _steps);
+    public long Steps => _loops.Sum(l => Interlocked.Read(ref l.Steps));
 
     public long RowSteps => Interlocked.Read(ref _rowSteps);
 
@@ -135,9 +134,10 @@ public sealed class ContinuousGenerator : IAsyncDisposable
         public readonly Channel<Item> Incoming = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
         public readonly Task Worker;
 
-        /// <summary>Samples submitted to this loop and not yet finished (what routing balances).</summary>
+        /// <summary>Samples of this loop's submissions that have not completed (what routing balances; a submission's are released when it completes).</summary>
         public long Outstanding;
 
+        /// <summary>Decode steps this loop has run.</summary>
         public long Steps;
 
         private readonly ContinuousGenerator _g;
@@ -180,7 +180,6 @@ public sealed class ContinuousGenerator : IAsyncDisposable
                             {
                                 var rows = lane.Batch.Rows;
                                 lane.Batch.Step(_g._stop.Token);
-                                Interlocked.Increment(ref _g._steps);
                                 Interlocked.Increment(ref Steps);
                                 Interlocked.Add(ref _g._rowSteps, rows);
                                 BatchRows.Record(rows);
@@ -278,11 +277,7 @@ public sealed class ContinuousGenerator : IAsyncDisposable
                 (rows, length) = (newRows, newLength);
                 lane.InFlight.Add(next.Submission);
                 var item = next;
-                admitted.Add((item.Request, result =>
-                {
-                    Interlocked.Add(ref Outstanding, -item.Request.Samples);
-                    item.Submission.Set(item.Index, result);
-                }));
+                admitted.Add((item.Request, result => item.Submission.Set(item.Index, result)));
             }
 
             if (admitted.Count > 0)

@@ -187,8 +187,8 @@ public sealed class DecoderSession : IDisposable
     /// Iteration-level scheduling (as in Orca and vLLM): a live decode batch that requests join between
     /// steps and leave when their samples finish. A joining request's prompts are prefilled once (in one
     /// forward pass with the others joining at the same time), each prompt's cache is forked for its N
-    /// samples, and the new rows take the places of finished rows or are merged into the live cache (left-padded to a common length). Each
-    /// step decodes every live row once; a request completes — its callback runs — when its last sample
+    /// samples, and the new rows take the places of finished rows or are merged into the live cache
+    /// (left-padded to a common length). Each step decodes every live row once; a request completes — its callback runs — when its last sample
     /// finishes. Wall time is shared out to requests in proportion to the FLOPs of each forward pass.
     /// </summary>
     public sealed class ContinuousBatch : IDisposable
@@ -442,7 +442,7 @@ public sealed class DecoderSession : IDisposable
             var slots = new List<int>(rows.Count);
             for (var i = 0; i < _live.Count && slots.Count < rows.Count; i++)
             {
-                if (_live[i].Finish is not null && _live[i].Reported)
+                if (_live[i].Reported)
                 {
                     slots.Add(i);
                 }
@@ -495,7 +495,7 @@ public sealed class DecoderSession : IDisposable
                 return;
             }
 
-            var trim = keep.Min(i => LeadingPadding(_mask, i, _length));
+            var trim = SharedPadding();
             var old = _past!;
             (_past, _mask) = _s.Gather(old, _mask, _length, keep, trim);
             Free(old);

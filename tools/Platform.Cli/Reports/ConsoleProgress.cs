@@ -27,9 +27,9 @@ public sealed record BatchProgress(string Status, int Total, int Ended, long Gen
 
     /// <summary>
     /// The same from PostgreSQL in one statement over plain Npgsql, for a client watching a batch from
-    /// another process: no EF Core model or query compilation, which (tiered compilation being off in
-    /// ttc) cost a watching `ttc status --wait` about two seconds of CPU, taken from the services on a
-    /// shared machine. Ended counts completed and failed runs, as <see cref="Load(PlatformDbContext, Guid, CancellationToken)"/>.
+    /// another process: no EF Core model or query compilation while the batch runs, whose CPU a watching
+    /// `ttc status --wait` would take from the services on a shared machine. Ended counts completed and
+    /// failed runs, as <see cref="Load(PlatformDbContext, Guid, CancellationToken)"/>.
     /// </summary>
     public static async Task<BatchProgress?> Load(NpgsqlConnection connection, Guid batchId, CancellationToken ct)
     {
