@@ -25,4 +25,11 @@ public sealed class AggregatorOptions
     /// cost less CPU per reply under load and add up to this much latency per round when idle.
     /// </summary>
     public int ReplyBatchMilliseconds { get; set; } = 50;
+
+    /// <summary>
+    /// A generation whose samples its strategy scores next (best-of-N, weighted best-of-N, beam search and
+    /// DVTS without lookahead) goes Generator → Verifier → Aggregator: one reply, one transaction and one
+    /// message fewer per such round. Off: the Aggregator sends the scoring request itself.
+    /// </summary>
+    public bool FusedScoring { get; set; } = true;
 }

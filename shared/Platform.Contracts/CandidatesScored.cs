@@ -10,4 +10,7 @@ public record CandidatesScored
     public IReadOnlyList<CandidateScores> Scores { get; init; } = [];
     public ComputeUsage Usage { get; init; } = new();
     public string? Error { get; init; }
+
+    /// <summary>The generation the scored candidates come from, when the request carried it (<see cref="ScoreCandidates.Generated"/>).</summary>
+    public CandidatesGenerated? Generated { get; init; }
 }

@@ -31,4 +31,7 @@ public record GenerateCandidates
 
     /// <summary>When set, the Generator applies budget forcing (the model must name an end-of-thinking marker).</summary>
     public BudgetForcingSettings? BudgetForcing { get; init; }
+
+    /// <summary>When set, the samples go to the Verifier to be scored before the reply reaches the Aggregator.</summary>
+    public ScoreAfterGeneration? ThenScore { get; init; }
 }

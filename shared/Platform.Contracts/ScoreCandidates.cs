@@ -10,4 +10,7 @@ public record ScoreCandidates
     public string Model { get; init; } = "";
     public string Problem { get; init; } = "";
     public IReadOnlyList<CandidateToScore> Candidates { get; init; } = [];
+
+    /// <summary>The generation these candidates come from, when the Generator sent them here itself (<see cref="GenerateCandidates.ThenScore"/>); passed back with the scores.</summary>
+    public CandidatesGenerated? Generated { get; init; }
 }

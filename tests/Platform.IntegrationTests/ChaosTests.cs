@@ -23,6 +23,9 @@ public sealed class ChaosTests(Servers servers)
         await using var hosts = await PlatformHosts.Start(servers);
         await hosts.StopAggregator(); // this test's Aggregator is a process of its own, to be killed
         var settings = servers.HostSettings(hosts.ConnectionString);
+        // Small reply batches: a weighted best-of-N run ends with its first (scored) reply, and with the default of 32
+        // replies a transaction the whole batch can end between two looks.
+        settings["Aggregator:ReplyBatchSize"] = "4";
         var aggregator = ServiceProcess.Start("Aggregator", settings);
         try
         {

@@ -64,11 +64,22 @@ public sealed class PipelineTests(Servers servers)
             }
         }
 
-        // Usage: one row per request, and the batch totals equal the per-request records.
+        // Usage: one row per request, and the batch totals equal the per-request records. A weighted best-of-N
+        // run's samples were scored on their way back (Generator → Verifier → Aggregator): one round, whose
+        // generation and scoring each have their row, under the ids the two rounds would have had apart.
         var usage = await db.ComputeUsage.Where(u => u.BatchId == batch.BatchId).ToListAsync();
         var rounds = await db.RunRounds.Where(r => runs.Select(x => x.Id).Contains(r.RunId)).ToListAsync();
-        Assert.Equal(rounds.Count, usage.Count);
         Assert.Equal(usage.Count, usage.Select(u => u.RequestId).Distinct().Count());
+        Assert.Subset(usage.Select(u => u.RequestId).ToHashSet(), rounds.Select(r => r.RequestId).ToHashSet());
+        foreach (var run in runs.Where(r => r.Strategy == "weighted-best-of-n"))
+        {
+            var round = Assert.Single(rounds, r => r.RunId == run.Id);
+            Assert.Equal(("generate", 0), (round.Kind, round.Index));
+            Assert.Equal([("generate", 0, round.RequestId), ("score", 1, Platform.Reasoning.Planning.RequestIds.For(run.Id, 1, "score"))],
+                usage.Where(u => u.RunId == run.Id).OrderBy(u => u.Round).Select(u => (u.Kind, u.Round, u.RequestId)));
+        }
+
+        Assert.Equal(rounds.Count + runs.Count(r => r.Strategy == "weighted-best-of-n"), usage.Count);
         Assert.Equal(usage.Sum(u => u.GeneratedTokens), completed.Usage.GeneratedTokens);
         Assert.Equal(usage.Sum(u => u.PromptTokens), completed.Usage.PromptTokens);
         Assert.Equal(usage.Sum(u => u.ScoredTokens), completed.Usage.ScoredTokens);

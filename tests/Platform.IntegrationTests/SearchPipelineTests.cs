@@ -10,6 +10,7 @@ namespace Platform.IntegrationTests;
 public sealed class SearchPipelineTests(Servers servers)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     [Theory]
     [InlineData("beam-search", 4)]
@@ -26,7 +27,7 @@ public sealed class SearchPipelineTests(Servers servers)
         foreach (var run in await db.Runs.Where(r => r.BatchId == batch.BatchId).ToListAsync())
         {
             var rounds = await db.RunRounds.Where(r => r.RunId == run.Id).OrderBy(r => r.Index).ToListAsync();
-            Assert.True(rounds.Count >= 3, "a search takes several rounds");
+            Assert.True(rounds.Count >= 2, "a search takes several rounds");
             Assert.All(rounds, r => Assert.Equal(RoundStatus.Done, r.Status));
             Assert.All(rounds, r => Assert.NotNull(r.StateJson));
             Assert.Equal(rounds.Count, rounds.Select(r => r.Index).Distinct().Count());
@@ -36,9 +37,15 @@ public sealed class SearchPipelineTests(Servers servers)
                 Assert.Contains(rounds, r => r.Kind == "rollout"); // simulations really run
             }
 
-            // Every round's compute is recorded, so budgets compare across strategies.
+            // Every round's compute is recorded, so budgets compare across strategies; an expansion scored in
+            // passing (beam search without lookahead) records its scoring under the id of the round after it.
             var usage = await db.ComputeUsage.Where(u => u.RunId == run.Id).ToListAsync();
-            Assert.Equal(rounds.Select(r => r.RequestId).Order(), usage.Select(u => u.RequestId).Order());
+            var requests = rounds.SelectMany(r => System.Text.Json.JsonSerializer.Deserialize<GenerateCandidates>(r.RequestJson!, Json)?.ThenScore is { } then
+                ? [r.RequestId, then.RequestId]
+                : new[] { r.RequestId }).ToList();
+            Assert.Equal(requests.Order(), usage.Select(u => u.RequestId).Order());
+            Assert.Equal(strategy == "beam-search", requests.Count > rounds.Count);
+            Assert.True(requests.Count >= 3, "a search makes several requests");
 
             // The tree: nodes below the root name their parents; scored nodes have step scores.
             var candidates = await db.Candidates.Where(c => c.RunId == run.Id).Include(c => c.StepScores).ToListAsync();

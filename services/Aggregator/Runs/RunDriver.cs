@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Hosting;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -21,8 +22,10 @@ namespace Platform.Aggregator.Runs;
 /// exactly once (its round moves from pending to done in the transaction that stores its results); a
 /// reply whose round is already done is a duplicate, and the run's current outcome is published again.
 /// </summary>
-public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<RunDriver> logger)
+public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions<AggregatorOptions> options, ILogger<RunDriver> logger)
 {
+    private readonly bool _fused = options.Value.FusedScoring;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task Start(ConsumeContext context, RunPlanned planned)
@@ -58,7 +61,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             return;
         }
 
-        var message = Message(run.Id, plan, planned.ProblemText, controller, first, 0);
+        var message = Message(run.Id, plan, planned.ProblemText, controller, first, 0, _fused);
 
         // The unique (run, round, kind) key makes a redelivered RunPlanned find the round it created.
         var (round, _) = await db.InsertOnceAsync(NewRound(run.Id, 0, first.Kind, message.RequestId, message.Body, ControllerRegistry.Save(controller)),
@@ -127,14 +130,19 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
 
             using var scope = PlatformTelemetry.Scope(logger, run.BatchId, run.Id);
             RecordUsage(run, reply.Round, reply.Kind, reply.RequestId, reply.Usage);
+            if (reply.Scoring is { } passing)
+            {
+                RecordUsage(run, passing.Round, passing.Kind, passing.RequestId, passing.Usage);
+            }
+
             if (RunStatus.IsEnded(run.Status) || ending.Any(e => e.Run == run))
             {
                 continue; // a reply for a run that ended meanwhile (cancelled, or failed by a fault): its compute is kept, nothing follows
             }
 
-            if (reply.Error is not null)
+            if ((reply.Error is not null ? reply : reply.Scoring?.Error is not null ? reply.Scoring : null) is { } failed)
             {
-                FailRun(reply, run, $"{reply.What} failed: {reply.Error}");
+                FailRun(reply, run, $"{failed.What} failed: {failed.Error}");
             }
             else if (pending[reply.RequestId] is not { } state)
             {
@@ -149,10 +157,18 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
                 try
                 {
                     var controller = ControllerRegistry.Load(state);
-                    var next = reply.Samples is { } samples
-                        ? controller.OnGenerated([.. samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason))])
-                        : controller.OnScored(reply.Scores!.ToDictionary(x => x.Key, x => x.StepScores));
-                    steps.Add((reply, run, controller, next, next is FinishRun ? null : Message(run.Id, Plan(run), run.Problem!.Text, controller, next, reply.Round + 1)));
+                    List<Continuation> Continuations(IReadOnlyList<GeneratedSample> samples) =>
+                        [.. samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason))];
+                    var next = (reply.Samples, reply.Scoring) switch
+                    {
+                        ({ } samples, { } scored) => controller.OnGeneratedAndScored(Continuations(samples), ScoresBySample(samples, scored.Scores!), scored.Kind).Next,
+                        ({ } samples, null) => controller.OnGenerated(Continuations(samples)),
+                        _ => controller.OnScored(reply.Scores!.ToDictionary(x => x.Key, x => x.StepScores)),
+                    };
+
+                    // After a generation scored in passing the scoring's round is taken, whether or not the controller took the scores.
+                    var last = reply.Scoring?.Round ?? reply.Round;
+                    steps.Add((reply, run, controller, next, next is FinishRun ? null : Message(run.Id, Plan(run), run.Problem!.Text, controller, next, last + 1, _fused)));
                 }
                 catch (Exception e) when (e is not OutOfMemoryException && !Transience.IsInfrastructure(e))
                 {
@@ -190,8 +206,9 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             }
 
             var (requestId, body) = message!.Value;
-            db.RunRounds.Add(NewRound(run.Id, reply.Round + 1, next.Kind, requestId, body, ControllerRegistry.Save(controller)));
-            run.CurrentRound = reply.Round + 1;
+            var index = (reply.Scoring?.Round ?? reply.Round) + 1;
+            db.RunRounds.Add(NewRound(run.Id, index, next.Kind, requestId, body, ControllerRegistry.Save(controller)));
+            run.CurrentRound = index;
             run.UpdatedAt = now;
             sends.Add((reply.Context, next.Kind, JsonSerializer.Serialize(body, body.GetType(), Json)));
         }
@@ -351,8 +368,20 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
         Policy = plan.PolicyJson is { } policy ? System.Text.Json.JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
     };
 
-    /// <summary>The message that carries a controller's request to the Generator or the Verifier.</summary>
-    public static (Guid RequestId, object Body) Message(Guid runId, StrategyPlan plan, string problem, StrategyController controller, ControllerRequest request, int index)
+    /// <summary>The step scores the Verifier sent for each sample scored in passing (null for a sample it did not mention).</summary>
+    private static List<IReadOnlyList<double>?> ScoresBySample(IReadOnlyList<GeneratedSample> samples, IReadOnlyList<CandidateScores> scores)
+    {
+        var byKey = scores.DistinctBy(s => s.Key).ToDictionary(s => s.Key, s => s.StepScores);
+        return [.. samples.Select(s => byKey.GetValueOrDefault(ScoreAfterGeneration.KeyOf(s)))];
+    }
+
+    /// <summary>
+    /// The message that carries a controller's request to the Generator or the Verifier. With
+    /// <paramref name="fused"/>, a generation the controller will score next asks the Generator to send
+    /// its samples through the Verifier (<see cref="GenerateCandidates.ThenScore"/>, the next round's request id).
+    /// </summary>
+    public static (Guid RequestId, object Body) Message(Guid runId, StrategyPlan plan, string problem, StrategyController controller, ControllerRequest request,
+        int index, bool fused)
     {
         var nodes = controller.Nodes;
         var requestId = RequestIds.For(runId, index, request.Kind);
@@ -384,6 +413,14 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
             },
             _ => throw new ArgumentException($"a {request.GetType().Name} is not a request"),
         };
+        if (fused && request.ThenScore is { } scoreKind && body is GenerateCandidates generation && plan.VerifierModel.Length > 0)
+        {
+            body = generation with
+            {
+                ThenScore = new ScoreAfterGeneration { RequestId = RequestIds.For(runId, index + 1, scoreKind), Kind = scoreKind, Model = plan.VerifierModel },
+            };
+        }
+
         return (requestId, body);
     }
 
@@ -547,15 +584,23 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, ILogger<
     private static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, Json)!;
 }
 
-/// <summary>A reply of the Generator (samples) or the Verifier (scores), with the context it arrived in.</summary>
+/// <summary>
+/// A reply of the Generator (samples) or the Verifier (scores), with the context it arrived in. A generation
+/// scored in passing is one reply: the generation's (its round is the one claimed) with the Verifier's as <see cref="Scoring"/>.
+/// </summary>
 public sealed record Reply(ConsumeContext Context, Guid RequestId, Guid RunId, int Round, string Kind, ComputeUsage Usage, string? Error,
-    IReadOnlyList<GeneratedSample>? Samples = null, IReadOnlyList<CandidateScores>? Scores = null)
+    IReadOnlyList<GeneratedSample>? Samples = null, IReadOnlyList<CandidateScores>? Scores = null, Reply? Scoring = null)
 {
     public string What => Samples is not null ? "generation" : "scoring";
 
     public static Reply Of(ConsumeContext<CandidatesGenerated> c) =>
         new(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Samples: c.Message.Samples);
 
-    public static Reply Of(ConsumeContext<CandidatesScored> c) =>
-        new(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Scores: c.Message.Scores);
+    public static Reply Of(ConsumeContext<CandidatesScored> c)
+    {
+        var scored = new Reply(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Scores: c.Message.Scores);
+        return c.Message.Generated is { } g
+            ? new(c, g.RequestId, g.RunId, g.Round, g.Kind, g.Usage, g.Error, Samples: g.Samples, Scoring: scored)
+            : scored;
+    }
 }

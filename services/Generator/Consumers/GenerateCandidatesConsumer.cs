@@ -19,7 +19,27 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
             logger.LogWarning("request {RequestId} of run {RunId} refused: {Error}", reply.RequestId, reply.RunId, reply.Error);
         }
 
+        if (context.Message.ThenScore is { } then && reply.Error is null && reply.Samples.Count > 0)
+        {
+            // Scored on the way back: the Verifier gets the samples and passes them on to the Aggregator with their scores.
+            var endpoint = await context.GetSendEndpoint(QueueNames.Address(QueueNames.ScoreCandidates));
+            await endpoint.Send(ScoringOf(context.Message, then, reply), context.CancellationToken);
+            return;
+        }
+
         await context.Publish(reply, context.CancellationToken);
+    }
+
+    /// <summary>The scoring request for a generation's samples: each scored as its prefix's text followed by the sample.</summary>
+    public static ScoreCandidates ScoringOf(GenerateCandidates request, ScoreAfterGeneration then, CandidatesGenerated reply)
+    {
+        var prefixes = request.Prefixes.DistinctBy(p => p.Key).ToDictionary(p => p.Key, p => p.Text);
+        return new ScoreCandidates
+        {
+            RequestId = then.RequestId, RunId = request.RunId, Round = request.Round + 1, Kind = then.Kind, Model = then.Model, Problem = request.Problem,
+            Candidates = reply.Samples.Select(s => new CandidateToScore { Key = ScoreAfterGeneration.KeyOf(s), Text = prefixes.GetValueOrDefault(s.PrefixKey, "") + s.Text }).ToList(),
+            Generated = reply,
+        };
     }
 }
 

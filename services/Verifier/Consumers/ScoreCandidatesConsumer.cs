@@ -10,7 +10,8 @@ public sealed class ScoreCandidatesConsumer(ScoringService scoring, ILogger<Scor
     public async Task Consume(ConsumeContext<ScoreCandidates> context)
     {
         using var scope = PlatformTelemetry.Scope(logger, null, context.Message.RunId);
-        var reply = await scoring.Score(context.Message, context.CancellationToken);
+        // A generation sent here to be scored goes on to the Aggregator with its scores, whatever the outcome.
+        var reply = await scoring.Score(context.Message, context.CancellationToken) with { Generated = context.Message.Generated };
         var model = new KeyValuePair<string, object?>("model", reply.Usage.Model);
         PlatformTelemetry.ScoredTokens.Add(reply.Usage.ScoredTokens, model);
         PlatformTelemetry.DeviceSeconds.Add(reply.Usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", "verifier"));

@@ -68,7 +68,11 @@ public sealed class BeamSearch : StrategyController
         Completed.AddRange(candidates.Where(c => c.Terminal).Select(c => c.Key));
     }
 
-    protected override ControllerRequest Begin() => new ExpandNodes([""], Settings.N);
+    protected override ControllerRequest Begin() => Expand([""], Settings.N);
+
+    /// <summary>Without lookahead every new step is scored as written, next.</summary>
+    private ExpandNodes Expand(IReadOnlyList<string> nodes, int samples) =>
+        new(nodes, samples) { ThenScore = Settings.Lookahead > 0 ? null : RequestKinds.Score };
 
     protected override ControllerRequest Generated(string kind, IReadOnlyList<Continuation> continuations) => kind switch
     {
@@ -133,7 +137,7 @@ public sealed class BeamSearch : StrategyController
             return Finish();
         }
 
-        return new ExpandNodes(Active, Settings.M);
+        return Expand(Active, Settings.M);
     }
 
     /// <summary>Highest score first; ties keep creation order.</summary>

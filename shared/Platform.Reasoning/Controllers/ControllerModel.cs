@@ -86,6 +86,13 @@ public abstract record ControllerRequest
 {
     /// <summary>The round's kind, stored with the round and part of its request id.</summary>
     public abstract string Kind { get; }
+
+    /// <summary>
+    /// Set on a generation request when the controller's next request will be to score exactly the nodes
+    /// this one creates (each node's text: its prefix and the new continuation) under this kind. A driver
+    /// may then have the samples scored on their way back and hand the controller both replies at once.
+    /// </summary>
+    public string? ThenScore { get; init; }
 }
 
 /// <summary>

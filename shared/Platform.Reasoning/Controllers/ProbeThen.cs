@@ -64,9 +64,9 @@ public sealed class ProbeThen : StrategyController
 
     [JsonIgnore] public override int NextId { get => Active.NextId; set { } }
 
-    [JsonIgnore] public override List<string> Created { get => Active.Created; set { } }
+    [JsonIgnore] public override List<string> Created { get => Active.Created; set => Active.Created = value; }
 
-    [JsonIgnore] public override List<string> Updated { get => Active.Updated; set { } }
+    [JsonIgnore] public override List<string> Updated { get => Active.Updated; set => Active.Updated = value; }
 
     public override void Seed(IReadOnlyList<SearchNode> candidates, int nextId) => First.Seed(candidates, nextId);
 

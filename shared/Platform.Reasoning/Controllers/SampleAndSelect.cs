@@ -77,7 +77,12 @@ public sealed class SampleAndSelect : StrategyController
         var missing = Settings.Selection == PoolSelection.First ? Settings.N : Settings.N - Pool.Count;
         if (missing > 0)
         {
-            return new SampleSolutions(missing, Settings.Temperature, Settings.BudgetForcing, Settings.ProbeRounds ? RequestKinds.Probe : RequestKinds.Generate);
+            // With a verifier the pool's unscored samples are scored next: the new ones only, since seeds come scored.
+            var scoreNext = Settings.UsesVerifier && Unscored().Count == 0 ? ScoreKind : null;
+            return new SampleSolutions(missing, Settings.Temperature, Settings.BudgetForcing, Settings.ProbeRounds ? RequestKinds.Probe : RequestKinds.Generate)
+            {
+                ThenScore = scoreNext,
+            };
         }
 
         return Settings.UsesVerifier && Unscored().Count > 0 ? ScoreUnscored() : Pick();
@@ -120,8 +125,9 @@ public sealed class SampleAndSelect : StrategyController
 
     private List<string> Unscored() => Pool.Where(k => Nodes[k].Score is null).ToList();
 
-    private ScoreTexts ScoreUnscored() =>
-        new(Unscored().Select(k => (k, Nodes[k].Text)).ToList(), Settings.ProbeRounds ? RequestKinds.ProbeScore : RequestKinds.Score);
+    private string ScoreKind => Settings.ProbeRounds ? RequestKinds.ProbeScore : RequestKinds.Score;
+
+    private ScoreTexts ScoreUnscored() => new(Unscored().Select(k => (k, Nodes[k].Text)).ToList(), ScoreKind);
 
     private FinishRun Pick()
     {

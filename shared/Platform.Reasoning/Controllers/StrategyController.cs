@@ -33,6 +33,55 @@ public abstract class StrategyController
     /// <summary>The Generator's reply to the request in flight.</summary>
     public ControllerRequest OnGenerated(IReadOnlyList<Continuation> continuations) => Track(Generated(Awaiting, continuations));
 
+    /// <summary>
+    /// A generation reply whose samples were scored on their way back (<paramref name="scores"/>: one entry
+    /// per continuation, null where the verifier sent none). The controller takes the samples; when it then
+    /// asks to score exactly those texts under <paramref name="scoreKind"/>, it takes the scores at once, as if
+    /// the two replies had come one after the other, and <see cref="Created"/> and <see cref="Updated"/>
+    /// report both calls. Otherwise the scores are left aside and the request is what the samples led to.
+    /// </summary>
+    public (ControllerRequest Next, bool ScoresTaken) OnGeneratedAndScored(IReadOnlyList<Continuation> continuations,
+        IReadOnlyList<IReadOnlyList<double>?> scores, string scoreKind)
+    {
+        if (scores.Count != continuations.Count)
+        {
+            throw new ArgumentException($"one score entry per continuation ({continuations.Count}), not {scores.Count}");
+        }
+
+        // Texts from the root are taken before the call: each continuation's prefix node as it was asked for.
+        var byText = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+        for (var i = 0; i < continuations.Count; i++)
+        {
+            if (scores[i] is { } steps && Nodes.TryGetValue(continuations[i].NodeKey, out var prefix))
+            {
+                byText.TryAdd(prefix.Text + continuations[i].Text, steps);
+            }
+        }
+
+        var next = OnGenerated(continuations);
+        if (next is not ScoreTexts asked || asked.Kind != scoreKind)
+        {
+            return (next, false);
+        }
+
+        var byKey = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+        foreach (var (key, text) in asked.Items)
+        {
+            if (!byText.TryGetValue(text, out var steps))
+            {
+                return (next, false);
+            }
+
+            byKey[key] = steps;
+        }
+
+        var (created, updated) = (Created, Updated);
+        next = OnScored(byKey);
+        Created = [.. created, .. Created];
+        Updated = [.. updated.Concat(Updated).Distinct()];
+        return (next, true);
+    }
+
     /// <summary>The Verifier's reply (step scores by node key) to the request in flight.</summary>
     public ControllerRequest OnScored(IReadOnlyDictionary<string, IReadOnlyList<double>> scores) => Track(ScoresArrived(scores));
 

@@ -59,29 +59,24 @@ public sealed class ControllerTests
     /// an answer at depth 3 or after 2 steps of a rollout; the verifier gives higher scores to keys
     /// with larger numbers. Deterministic, so two drives of the same controller must agree.
     /// </summary>
-    private static ControllerRequest Answer(StrategyController c, ControllerRequest request)
+    private static ControllerRequest Answer(StrategyController c, ControllerRequest request) => request is ScoreTexts t
+        ? c.OnScored(t.Items.ToDictionary(i => i.Key, i => (IReadOnlyList<double>)[0.5, 1.0 / (1 + i.Key.Length) + i.Text.Length % 7 / 10.0]))
+        : c.OnGenerated(Generated(c, request));
+
+    /// <summary>What the scripted Generator writes for a generation request.</summary>
+    internal static List<Continuation> Generated(StrategyController c, ControllerRequest request) => request switch
     {
-        switch (request)
+        SampleSolutions s => Enumerable.Range(0, s.Samples).Select(i => new Continuation("", i, $"1+1=2\nA: {i % 3}\n", 10, "eos")).ToList(),
+        ExpandNodes e => e.Nodes.SelectMany(node => Enumerable.Range(0, e.Samples).Select(i =>
         {
-            case SampleSolutions s:
-                return c.OnGenerated(Enumerable.Range(0, s.Samples).Select(i => new Continuation("", i, $"1+1=2\nA: {i % 3}\n", 10, "eos")).ToList());
-            case ExpandNodes e:
-                return c.OnGenerated(e.Nodes.SelectMany(node => Enumerable.Range(0, e.Samples).Select(i =>
-                {
-                    var depth = c.Nodes[node].Depth;
-                    var text = depth >= 2 ? $"A: {(node.Length + i) % 4}\n" : $"{depth}+{i}={depth + i}\n";
-                    return new Continuation(node, i, text, text.Length, depth >= 2 ? "eos" : "step");
-                })).ToList());
-            case RollOut r:
-                return c.OnGenerated(r.Nodes.Select(node => new Continuation(node, 0, $"9+9=18\nA: {node.Length % 3}\n", 12, "eos")).ToList());
-            case ReviseChains v:
-                return c.OnGenerated(v.Chains.Select(chain => new Continuation(chain.Key, 0, $"2+2=4\nA: {(chain.Key.Length + chain.Attempts.Count) % 3}\n", 10, "eos")).ToList());
-            case ScoreTexts t:
-                return c.OnScored(t.Items.ToDictionary(i => i.Key, i => (IReadOnlyList<double>)[0.5, 1.0 / (1 + i.Key.Length) + i.Text.Length % 7 / 10.0]));
-            default:
-                throw new InvalidOperationException(request.ToString());
-        }
-    }
+            var depth = c.Nodes[node].Depth;
+            var text = depth >= 2 ? $"A: {(node.Length + i) % 4}\n" : $"{depth}+{i}={depth + i}\n";
+            return new Continuation(node, i, text, text.Length, depth >= 2 ? "eos" : "step");
+        })).ToList(),
+        RollOut r => r.Nodes.Select(node => new Continuation(node, 0, $"9+9=18\nA: {node.Length % 3}\n", 12, "eos")).ToList(),
+        ReviseChains v => v.Chains.Select(chain => new Continuation(chain.Key, 0, $"2+2=4\nA: {(chain.Key.Length + chain.Attempts.Count) % 3}\n", 10, "eos")).ToList(),
+        _ => throw new InvalidOperationException(request.ToString()),
+    };
 
     private static (FinishRun Finish, List<string> Kinds) Drive(ControllerSettings settings, bool restartEveryRound)
     {
@@ -167,7 +162,7 @@ public sealed class ControllerTests
     }
 
     /// <summary>A small fitted policy: two probes; sure probes (bin 1-2) keep their own pick, unsure ones (3-5) get a beam search.</summary>
-    private static Platform.Reasoning.Policy.ComputeOptimalPolicy Policy() => new()
+    internal static Platform.Reasoning.Policy.ComputeOptimalPolicy Policy() => new()
     {
         Generator = "gen-small", Verifier = "prm", Probes = 2, Bounds = [0.9, 0.7, 0.5, 0.2],
         Budgets =

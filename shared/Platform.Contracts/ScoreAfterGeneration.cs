@@ -1,0 +1,17 @@
+namespace Platform.Contracts;
+
+/// <summary>
+/// Part of a <see cref="GenerateCandidates"/> whose samples will be scored next, whatever they are: the
+/// Generator sends them straight to the Verifier (a <see cref="ScoreCandidates"/> with this request id,
+/// kind and model, the samples attached), and the Verifier's <see cref="CandidatesScored"/> brings both
+/// back to the Aggregator in one reply. The scoring request is the round after the generation's.
+/// </summary>
+public record ScoreAfterGeneration
+{
+    public Guid RequestId { get; init; }
+    public string Kind { get; init; } = "score";
+    public string Model { get; init; } = "";
+
+    /// <summary>The key a sample is scored under: its prefix key and sample index.</summary>
+    public static string KeyOf(GeneratedSample sample) => $"{sample.PrefixKey}#{sample.SampleIndex}";
+}
