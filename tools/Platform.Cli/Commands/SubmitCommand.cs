@@ -24,7 +24,6 @@ public static class SubmitCommand
                 return 2;
             }
 
-            batch = batch with { SubmittedAt = DateTimeOffset.UtcNow };
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Configuration.AddEnvironmentVariables();
             builder.AddPlatformMessaging("cli", []);
@@ -39,7 +38,9 @@ public static class SubmitCommand
                 return 2;
             }
 
+            // Submitted when sent: the client's own start (its connection to the broker) is not the batch's time.
             var endpoint = await host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
+            batch = batch with { SubmittedAt = DateTimeOffset.UtcNow };
             foreach (var part in BatchParts.Split(batch))
             {
                 await endpoint.Send(part, ct);
