@@ -44,8 +44,11 @@ fi
 cpu_snapshot >"$work/cpu-before"
 echo "distributed: ttc submit --limit $n --strategy $strategy --n $samples (Router, Aggregator, Generator, Verifier as four processes)"
 [ -n "${TIMELINE:-}" ] && { benchmarks/cpu-timeline.py ${TIMELINE_THREADS:+--threads "$TIMELINE_THREADS"} "${TIMELINE_SECONDS:-25}" >"$work/timeline.md" & timeline=$!; }
-id=$(/usr/bin/time -o "$work/client-submit" -f '%U %S' dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 2>/dev/null)
-/usr/bin/time -o "$work/client-status" -f '%U %S' dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll status "$id" --wait --json "$work/distributed.json" >/dev/null 2>&1
+# One client process sends the batch and watches it (ttc submit --wait): started, connected to the broker and the
+# database before the batch is stamped submitted, then one SQL statement per poll.
+/usr/bin/time -o "$work/client" -f '%U %S' dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 \
+  --wait --json "$work/distributed.json" >"$work/submit.out" 2>/dev/null
+id=$(head -1 "$work/submit.out")
 [ -n "${TIMELINE:-}" ] && { wait "$timeline" || true; echo "cores used every 0.5 s from the submission (TIMELINE=1):"; cat "$work/timeline.md"; }
 cpu_snapshot | sort >"$work/cpu-after"; sort -o "$work/cpu-before" "$work/cpu-before"
 distributed=$(python3 -c "import json; print(json.load(open('$work/distributed.json'))['wall_seconds'])")
@@ -69,7 +72,7 @@ psql -h 127.0.0.1 -p "$pgport" -U postgres -At -F ' ' -c "select kind, count(*),
 echo "CPU seconds each part used while the batch ran (2 cores = $(awk -v w="$distributed" 'BEGIN{printf "%.0f", 2*w}') core-seconds available):"
 join "$work/cpu-before" <(sort "$work/cpu-after") 2>/dev/null | awk -v t="$(getconf CLK_TCK)" \
   '{printf "  %-22s %5.1f s  (user %.1f, system %.1f)\n", $1, ($4-$2+$5-$3)/t, ($4-$2)/t, ($5-$3)/t}'
-cat "$work/client-submit" "$work/client-status" | awk '{printf "  %-22s %5.1f s  (user %.1f, system %.1f)\n", NR == 1 ? "client: ttc submit" : "client: ttc status --wait", $1+$2, $1, $2}'
+awk '{printf "  %-22s %5.1f s  (user %.1f, system %.1f)\n", "client: ttc submit --wait", $1+$2, $1, $2}' "$work/client"
 for s in Generator Verifier Aggregator; do
   url=$(grep -oE 'Now listening on: [^ ]+' "$work/$s.log" | head -1 | awk '{print $4}')
   curl -s "$url/metrics" >"$work/$s.metrics" || true

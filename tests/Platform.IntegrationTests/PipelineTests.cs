@@ -259,4 +259,67 @@ public sealed class PipelineTests(Servers servers)
             Assert.All(await db.Runs.Where(r => r.BatchId == unknown.BatchId).ToListAsync(), r => Assert.Contains("unknown model 'no-such-model'", r.FailureReason));
         }
     }
+
+    /// <summary>Runs the built <c>ttc</c> as its own process against this test's servers; its exit code and standard output.</summary>
+    private static async Task<(int Code, string Output, string Errors)> Ttc(IReadOnlyDictionary<string, string?> settings, params string[] args)
+    {
+        var dll = Repository.Path("tools/Platform.Cli/bin/Release/net10.0/ttc.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (scripts/test.sh does)");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await errors);
+    }
+
+    [Fact]
+    public async Task Ttc_submit_with_wait_sends_the_batch_watches_it_to_its_end_and_writes_its_report()
+    {
+        await using var hosts = await PlatformHosts.Start(servers);
+        var settings = servers.HostSettings(hosts.ConnectionString);
+        var json = Path.Combine(Path.GetTempPath(), $"ttc-submit-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (code, output, errors) = await Ttc(settings, "submit", Repository.Path("data/arith/heldout.jsonl"), "--limit", "6", "--strategy", "weighted-best-of-n",
+                "--n", "4", "--seed", "3", "--wait", "--json", json);
+            Assert.True(code == 0, errors);
+            var id = Guid.Parse(output.Split('\n')[0].Trim());
+            Assert.Contains($"batch {id}: completed, 6/6 runs ended", output);
+            Assert.DoesNotContain("not in the database", errors); // quiet while the Router stores the batch just sent
+
+            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+            Assert.Equal(6, report.RootElement.GetProperty("problems").GetInt32());
+            await using var db = hosts.NewContext();
+            var batch = await db.Batches.SingleAsync(b => b.Id == id);
+            Assert.Equal(BatchStatus.Completed, batch.Status);
+            Assert.Equal(await db.ComputeUsage.Where(u => u.BatchId == id).SumAsync(u => u.GeneratedTokens), report.RootElement.GetProperty("generated_tokens").GetInt64());
+            Assert.Equal((batch.CompletedAt!.Value - batch.SubmittedAt).TotalSeconds, report.RootElement.GetProperty("wall_seconds").GetDouble(), 3);
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+
+        // A database it cannot reach: refused before anything is sent, so no batch is left submitted and unwatched.
+        var unreachable = new Dictionary<string, string?>(settings) { ["ConnectionStrings:Platform"] = "Host=127.0.0.1;Port=1;Username=nobody;Password=none;Timeout=2" };
+        var refused = await Ttc(unreachable, "submit", Repository.Path("data/arith/heldout.jsonl"), "--limit", "2", "--wait");
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("cannot watch the batch", refused.Errors);
+        await Task.Delay(1500);
+        await using var check = hosts.NewContext();
+        Assert.Equal(1, await check.Batches.CountAsync());
+    }
 }

@@ -15,6 +15,12 @@ public static class SubmitCommand
         var input = new BatchInput();
         var command = new Command("submit", "Send a batch to the Router over RabbitMQ (Messaging__RabbitMq__Host, __Port, __Username, __Password)");
         input.AddTo(command);
+        var wait = new Option<bool>("--wait") { Description = "Then watch the batch until it ends and print its results, as ttc status --wait (needs --connection or ConnectionStrings__Platform)" };
+        var connection = new Option<string?>("--connection") { Description = "With --wait: PostgreSQL connection string; default: ConnectionStrings__Platform" };
+        var json = new Option<FileInfo?>("--json") { Description = "With --wait: write the batch's report as JSON" };
+        command.Options.Add(wait);
+        command.Options.Add(connection);
+        command.Options.Add(json);
         command.SetAction(async (parse, ct) =>
         {
             var batchId = NewId.NextGuid();
@@ -22,6 +28,23 @@ public static class SubmitCommand
             if (batch is null)
             {
                 return 2;
+            }
+
+            // Watching: the database is checked before anything is sent, so a batch is never left submitted and unwatched.
+            BatchWatch? watch = null;
+            if (parse.GetValue(wait))
+            {
+                watch = BatchWatch.From(parse.GetValue(connection));
+                if (watch is null)
+                {
+                    return 2;
+                }
+
+                if (await watch.Check(ct) is { } error)
+                {
+                    Console.Error.WriteLine($"error: cannot watch the batch, PostgreSQL: {error}");
+                    return 2;
+                }
             }
 
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -48,7 +71,13 @@ public static class SubmitCommand
 
             await host.StopAsync(CancellationToken.None);
             Console.WriteLine(batchId);
-            return 0;
+            if (watch is null)
+            {
+                return 0;
+            }
+
+            await watch.Wait(batchId, quietWhileUnknown: true, ct);
+            return await watch.Report(batchId, parse.GetValue(json), ct);
         });
         return command;
     }
