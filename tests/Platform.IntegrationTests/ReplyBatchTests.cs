@@ -79,35 +79,103 @@ public sealed class ReplyBatchTests : IDisposable
             var bus = host.Services.GetRequiredService<IBus>();
             await bus.PublishBatch([Reply(0, "", "40"), Reply(1, "no-such-node", "41"), Reply(2, "", "42"), Reply(0, "", "40")]);
 
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (true)
+            await AfterCompletion(host, batch.Id, async (db, stored) =>
             {
-                await using var scope = host.Services.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-                var stored = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batch.Id);
-                if (stored.Status == BatchStatus.Completed || DateTime.UtcNow > deadline)
-                {
-                    Assert.Equal((BatchStatus.Completed, 3), (stored.Status, stored.RunsEnded));
-                    var ended = await db.Runs.AsNoTracking().Where(r => r.BatchId == batch.Id).ToDictionaryAsync(r => r.Id);
-                    Assert.Equal((RunStatus.Completed, "40", (bool?)true), (ended[runs[0].Run.Id].Status, ended[runs[0].Run.Id].Answer, ended[runs[0].Run.Id].Correct));
-                    Assert.Equal((RunStatus.Completed, "42", (bool?)true), (ended[runs[2].Run.Id].Status, ended[runs[2].Run.Id].Answer, ended[runs[2].Run.Id].Correct));
-                    var failed = ended[runs[1].Run.Id];
-                    Assert.Equal(RunStatus.Failed, failed.Status);
-                    Assert.Contains("controller could not take the generation reply", failed.FailureReason);
+                Assert.Equal((BatchStatus.Completed, 3), (stored.Status, stored.RunsEnded));
+                var ended = await db.Runs.AsNoTracking().Where(r => r.BatchId == batch.Id).ToDictionaryAsync(r => r.Id);
+                Assert.Equal((RunStatus.Completed, "40", (bool?)true), (ended[runs[0].Run.Id].Status, ended[runs[0].Run.Id].Answer, ended[runs[0].Run.Id].Correct));
+                Assert.Equal((RunStatus.Completed, "42", (bool?)true), (ended[runs[2].Run.Id].Status, ended[runs[2].Run.Id].Answer, ended[runs[2].Run.Id].Correct));
+                var failed = ended[runs[1].Run.Id];
+                Assert.Equal(RunStatus.Failed, failed.Status);
+                Assert.Contains("controller could not take the generation reply", failed.FailureReason);
 
-                    // Each reply counted once: one candidate and one usage row per run, the duplicate's compute not added.
-                    Assert.Equal(2, await db.Candidates.CountAsync(c => ended.Keys.Contains(c.RunId)));
-                    Assert.Equal(3, await db.ComputeUsage.CountAsync(u => u.BatchId == batch.Id));
-                    Assert.Equal(9, ended[runs[0].Run.Id].GeneratedTokens);
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
+                // Each reply counted once: one candidate and one usage row per run, the duplicate's compute not added.
+                Assert.Equal(2, await db.Candidates.CountAsync(c => ended.Keys.Contains(c.RunId)));
+                Assert.Equal(3, await db.ComputeUsage.CountAsync(u => u.BatchId == batch.Id));
+                Assert.Equal(9, ended[runs[0].Run.Id].GeneratedTokens);
+            });
         }
         finally
         {
             await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Planned_runs_start_together_and_a_duplicate_an_ended_run_or_a_refused_plan_changes_only_itself()
+    {
+        using var host = EmbeddedPlatform.Build(_path, new Dictionary<string, string?> { ["Aggregator:ReplyBatchMilliseconds"] = "200" });
+        await host.StartAsync();
+        try
+        {
+            var batch = new Batch { Id = Guid.NewGuid(), Name = "start-batch", Status = BatchStatus.Accepted, ProblemCount = 5, SubmittedAt = DateTimeOffset.UtcNow };
+            var messages = new List<RunPlanned>();
+            await using (var scope = host.Services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+                db.Batches.Add(batch);
+                for (var i = 0; i < 5; i++)
+                {
+                    // Run 3 has a strategy no controller knows; run 4 was cancelled before its RunPlanned arrived.
+                    var problem = new Problem { Id = Guid.NewGuid(), BatchId = batch.Id, Index = i, Text = $"{i}+40", ReferenceAnswer = $"{i + 40}" };
+                    var plan = new StrategyPlan { Strategy = i == 3 ? "no-such-strategy" : "weighted-best-of-n", N = 2, GeneratorModel = "gen-small", VerifierModel = "prm", MaxNewTokens = 64, Seed = 7 };
+                    var run = new Run
+                    {
+                        Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, Strategy = plan.Strategy, N = 2, PlanJson = JsonSerializer.Serialize(plan, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
+                        DifficultySource = "heuristic", Status = i == 4 ? RunStatus.Cancelled : RunStatus.Planned, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+                        CompletedAt = i == 4 ? DateTimeOffset.UtcNow : null,
+                    };
+                    db.Problems.Add(problem);
+                    db.Runs.Add(run);
+                    messages.Add(new RunPlanned { BatchId = batch.Id, RunId = run.Id, ProblemId = problem.Id, ProblemText = problem.Text, ReferenceAnswer = problem.ReferenceAnswer, Plan = plan });
+                }
+
+                batch.RunsEnded = 1; // the cancelled run
+                await db.SaveChangesAsync();
+            }
+
+            // All five at once, run 0's twice.
+            await host.Services.GetRequiredService<IBus>().PublishBatch([.. messages, messages[0]]);
+
+            await AfterCompletion(host, batch.Id, async (db, stored) =>
+            {
+                Assert.Equal((BatchStatus.Completed, 5), (stored.Status, stored.RunsEnded));
+                var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == batch.Id).ToDictionaryAsync(r => r.Id);
+                Assert.All(messages.Take(3), m => Assert.Equal(RunStatus.Completed, runs[m.RunId].Status));
+                Assert.Equal(RunStatus.Failed, runs[messages[3].RunId].Status);
+                Assert.Contains("strategy settings: unknown strategy 'no-such-strategy'", runs[messages[3].RunId].FailureReason);
+                Assert.Equal(RunStatus.Cancelled, runs[messages[4].RunId].Status);
+
+                // One round 0 per started run, and the duplicate RunPlanned sampled nothing more.
+                var rounds = await db.RunRounds.AsNoTracking().Where(r => runs.Keys.Contains(r.RunId)).ToListAsync();
+                Assert.Equal(3, rounds.Count);
+                Assert.All(messages.Take(3), m => Assert.Single(rounds, r => r.RunId == m.RunId && r.Index == 0));
+                Assert.Equal(6, await db.Candidates.CountAsync(c => runs.Keys.Contains(c.RunId)));
+                Assert.Equal(6, await db.ComputeUsage.CountAsync(u => u.BatchId == batch.Id));
+            });
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    /// <summary>Polls until the batch has completed (60 s at most), then runs the assertions on a fresh context.</summary>
+    private static async Task AfterCompletion(IHost host, Guid batchId, Func<PlatformDbContext, Batch, Task> assert)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+            var stored = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId);
+            if (stored.Status == BatchStatus.Completed || DateTime.UtcNow > deadline)
+            {
+                await assert(db, stored);
+                return;
+            }
+
+            await Task.Delay(100);
         }
     }
 }

@@ -4,17 +4,17 @@ using Platform.Hosting;
 
 namespace Platform.Aggregator.Consumers;
 
-public sealed class RunPlannedConsumerDefinition() : PlatformConsumerDefinition<RunPlannedConsumer>(null, 16);
+public sealed class RunPlannedConsumerDefinition(IOptions<AggregatorOptions> options) : ReplyBatchDefinition<RunPlannedConsumer>(options);
 
 public sealed class CandidatesGeneratedConsumerDefinition(IOptions<AggregatorOptions> options) : ReplyBatchDefinition<CandidatesGeneratedConsumer>(options);
 
 public sealed class CandidatesScoredConsumerDefinition(IOptions<AggregatorOptions> options) : ReplyBatchDefinition<CandidatesScoredConsumer>(options);
 
 /// <summary>
-/// Replies are taken in batches (Aggregator:ReplyBatchSize at once, or what has come within
-/// Aggregator:ReplyBatchMilliseconds of the first; two batches at a time). One transaction and a
-/// handful of statements serve a whole batch (RunDriver.OnReplies) instead of about ten round trips
-/// per reply.
+/// Replies, and the RunPlanned messages that start runs, are taken in batches (Aggregator:ReplyBatchSize
+/// at once, or what has come within Aggregator:ReplyBatchMilliseconds of the first; two batches at a
+/// time). One transaction and a handful of statements serve a whole batch (RunDriver.OnReplies,
+/// RunDriver.StartMany) instead of several round trips per message.
 /// </summary>
 public abstract class ReplyBatchDefinition<T>(IOptions<AggregatorOptions> options) : PlatformConsumerDefinition<T>(null, options.Value.ReplyBatchSize * Batches)
     where T : class, IConsumer

@@ -5,10 +5,11 @@ using Platform.Hosting;
 
 namespace Platform.Aggregator.Consumers;
 
-/// <summary>Starts a planned run: records round 0 and sends its generation request.</summary>
-public sealed class RunPlannedConsumer(RunDriver driver) : IConsumer<RunPlanned>
+/// <summary>Starts planned runs, many at once (one transaction): records each run's round 0 and sends its first request.</summary>
+public sealed class RunPlannedConsumer(RunDriver driver) : IConsumer<Batch<RunPlanned>>
 {
-    public Task Consume(ConsumeContext<RunPlanned> context) => driver.Start(context, context.Message);
+    public Task Consume(ConsumeContext<Batch<RunPlanned>> context) =>
+        driver.StartMany([.. context.Message.Select(m => ((ConsumeContext)m, m.Message))], context.CancellationToken);
 }
 
 /// <summary>Stores the samples of many runs' rounds at once (a batch of replies, one transaction), then scores them or completes the runs.</summary>

@@ -82,6 +82,111 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
     }
 
     /// <summary>
+    /// Many planned runs started in one transaction: the runs and any round 0 they already have (a
+    /// redelivered RunPlanned) read in two queries, the new rounds inserted in one SaveChanges, planned →
+    /// running in one update; then each run's first request is sent. A run that has ended, is missing, or
+    /// whose plan its controller refuses is started alone (where it is republished, ignored or failed);
+    /// when the insert or the update races with another Aggregator or a cancellation, the transaction is
+    /// rolled back and every message is taken alone.
+    /// </summary>
+    public async Task StartMany(IReadOnlyList<(ConsumeContext Context, RunPlanned Planned)> messages, CancellationToken ct)
+    {
+        if (messages.Count == 1)
+        {
+            await Start(messages[0].Context, messages[0].Planned);
+            return;
+        }
+
+        var distinct = messages.DistinctBy(m => m.Planned.RunId).ToList(); // a redelivery beside its original: one start sends for both
+        var ids = distinct.Select(m => m.Planned.RunId).ToList();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var runs = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.Status }).ToDictionaryAsync(r => r.Id, r => r.Status, ct);
+        var existing = (await db.RunRounds.AsNoTracking().Where(r => ids.Contains(r.RunId) && r.Index == 0).ToListAsync(ct))
+            .GroupBy(r => r.RunId).ToDictionary(g => g.Key, g => g.First());
+        var alone = new List<(ConsumeContext Context, RunPlanned Planned)>();
+        var sends = new List<(ConsumeContext Context, string Kind, string Json)>();
+        var planned = new List<Guid>();
+        foreach (var (context, message) in distinct)
+        {
+            if (!runs.TryGetValue(message.RunId, out var status) || RunStatus.IsEnded(status))
+            {
+                alone.Add((context, message));
+                continue;
+            }
+
+            if (!existing.TryGetValue(message.RunId, out var round))
+            {
+                StrategyController controller;
+                ControllerRequest first;
+                try
+                {
+                    controller = ControllerRegistry.Create(Settings(message.Plan));
+                    first = controller.Start();
+                }
+                catch (ArgumentException)
+                {
+                    alone.Add((context, message)); // fails there, with the reason
+                    continue;
+                }
+
+                var (requestId, body) = Message(message.RunId, message.Plan, message.ProblemText, controller, first, 0, _fused);
+                round = NewRound(message.RunId, 0, first.Kind, requestId, body, ControllerRegistry.Save(controller));
+                db.RunRounds.Add(round);
+            }
+
+            if (status == RunStatus.Planned)
+            {
+                planned.Add(message.RunId);
+            }
+
+            if (round.Status == RoundStatus.Pending && round.RequestJson is { } json)
+            {
+                sends.Add((context, round.Kind, json));
+            }
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.IsUniqueViolation())
+        {
+            await StartAlone(tx, messages, ct); // another Aggregator started one of these runs meanwhile
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var moved = planned.Count == 0 ? 0 : await db.Runs.Where(r => planned.Contains(r.Id) && r.Status == RunStatus.Planned)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Running).SetProperty(r => r.UpdatedAt, now), ct);
+        if (moved != planned.Count)
+        {
+            await StartAlone(tx, messages, ct); // some were started elsewhere or cancelled since they were read
+            return;
+        }
+
+        await tx.CommitAsync(ct);
+        foreach (var (context, kind, json) in sends)
+        {
+            await Resend(context, kind, json);
+        }
+
+        foreach (var (context, message) in alone)
+        {
+            await Start(context, message);
+        }
+    }
+
+    private async Task StartAlone(IDbContextTransaction tx, IReadOnlyList<(ConsumeContext Context, RunPlanned Planned)> messages, CancellationToken ct)
+    {
+        await tx.RollbackAsync(ct);
+        db.ChangeTracker.Clear();
+        foreach (var (context, message) in messages)
+        {
+            await Start(context, message);
+        }
+    }
+
+    /// <summary>
     /// Replies of many runs at once, in one transaction with set-based statements: claim every pending
     /// round in one update, load the runs in one query, let each run's controller take its reply, store
     /// the new candidates and step scores by COPY, the usage, rounds and runs in one SaveChanges, end the
