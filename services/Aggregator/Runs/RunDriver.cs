@@ -425,11 +425,11 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
     private static void Record(Run run, StrategyController controller, int round, string model, IReadOnlyDictionary<(Guid, string), Candidate> stored,
         List<Candidate> fresh, List<StepScore> stepScores, out Dictionary<string, Candidate> added)
     {
-        if (controller is ProbeThen { PredictedBin: { } bin, ProbeScore: { } probeScore } && run.DifficultySource != DifficultySources.Predicted)
+        if (controller.PredictedDifficulty is { } predicted && run.DifficultySource != DifficultySources.Predicted)
         {
-            // The probes have told the policy how hard the problem is: the run records that estimate.
-            run.DifficultyBin = bin;
-            run.DifficultyScore = probeScore;
+            // The run's own compute (a composed controller's probes) has told how hard the problem is: the run records that estimate.
+            run.DifficultyBin = predicted.Bin;
+            run.DifficultyScore = predicted.Score;
             run.DifficultySource = DifficultySources.Predicted;
         }
 

@@ -60,6 +60,8 @@ public sealed class ProbeThen : StrategyController
 
     [JsonIgnore] private StrategyController Active => Then ?? First;
 
+    [JsonIgnore] public override (int Bin, double Score)? PredictedDifficulty => PredictedBin is { } bin && ProbeScore is { } score ? (bin, score) : null;
+
     [JsonIgnore] public override Dictionary<string, SearchNode> Nodes { get => Active.Nodes; set { } }
 
     [JsonIgnore] public override int NextId { get => Active.NextId; set { } }

@@ -27,6 +27,12 @@ public abstract class StrategyController
     /// <summary>Nodes the last call scored: the driver stores their scores.</summary>
     public virtual List<string> Updated { get; set; } = [];
 
+    /// <summary>
+    /// The difficulty this run's own compute has measured (a bin and the score it was read from), once
+    /// known — a composed controller's probes — for the driver to record with the run; null otherwise.
+    /// </summary>
+    [JsonIgnore] public virtual (int Bin, double Score)? PredictedDifficulty => null;
+
     /// <summary>The first request.</summary>
     public ControllerRequest Start() => Track(Begin());
 

@@ -188,6 +188,8 @@ public sealed class ControllerTests
         var composed = Assert.IsType<ProbeThen>(ControllerRegistry.Load(ControllerRegistry.Save(controller)));
         Assert.Equal(bin, composed.PredictedBin);
         Assert.Equal((first + second) / 2, composed.ProbeScore!.Value, 9);
+        Assert.Equal((bin, composed.ProbeScore.Value), composed.PredictedDifficulty); // what the driver records with the run
+        Assert.Null(composed.First.PredictedDifficulty);
         Assert.Equal(strategy, composed.Chosen);
         Assert.Contains($"predicted bin {bin}", composed.Reason);
         if (more)
