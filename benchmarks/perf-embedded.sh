@@ -4,7 +4,7 @@
 # share of samples per shared object (libonnxruntime = inference, libclrjit = the JIT, [kernel] =
 # scheduling and page faults) and the top symbols (memmove = copies of the KV cache).
 #   benchmarks/perf-embedded.sh [SECONDS=3] [DELAY=9]   (DELAY: seconds from start to the measured batch)
-#   DOTNET_TieredCompilation=1 benchmarks/perf-embedded.sh   (the same with tiered compilation on)
+#   DOTNET_TieredCompilation=0 benchmarks/perf-embedded.sh   (the same with tiered compilation off; on is the build's setting, decision 0013)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-3}; delay=${2:-9}

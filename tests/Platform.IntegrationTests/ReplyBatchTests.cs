@@ -33,9 +33,7 @@ public sealed class ReplyBatchTests : IDisposable
     [Fact]
     public async Task A_reply_its_controller_cannot_take_fails_only_its_run_and_a_duplicate_changes_nothing()
     {
-        using var host = EmbeddedPlatform.Build(_path, new Dictionary<string, string?> { ["Aggregator:ReplyBatchMilliseconds"] = "200" });
-        await host.StartAsync();
-        try
+        await WithHost(async host =>
         {
             var batch = new Batch { Id = Guid.NewGuid(), Name = "reply-batch", Status = BatchStatus.Accepted, ProblemCount = 3, SubmittedAt = DateTimeOffset.UtcNow };
             var runs = new List<(Run Run, Guid RequestId)>();
@@ -94,19 +92,13 @@ public sealed class ReplyBatchTests : IDisposable
                 Assert.Equal(3, await db.ComputeUsage.CountAsync(u => u.BatchId == batch.Id));
                 Assert.Equal(9, ended[runs[0].Run.Id].GeneratedTokens);
             });
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task Planned_runs_start_together_and_a_duplicate_an_ended_run_or_a_refused_plan_changes_only_itself()
     {
-        using var host = EmbeddedPlatform.Build(_path, new Dictionary<string, string?> { ["Aggregator:ReplyBatchMilliseconds"] = "200" });
-        await host.StartAsync();
-        try
+        await WithHost(async host =>
         {
             var batch = new Batch { Id = Guid.NewGuid(), Name = "start-batch", Status = BatchStatus.Accepted, ProblemCount = 5, SubmittedAt = DateTimeOffset.UtcNow };
             var messages = new List<RunPlanned>();
@@ -153,11 +145,7 @@ public sealed class ReplyBatchTests : IDisposable
                 Assert.Equal(6, await db.Candidates.CountAsync(c => runs.Keys.Contains(c.RunId)));
                 Assert.Equal(6, await db.ComputeUsage.CountAsync(u => u.BatchId == batch.Id));
             });
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        });
     }
 
     /// <summary>Polls until the batch has completed (60 s at most), then runs the assertions on a fresh context.</summary>
@@ -176,6 +164,21 @@ public sealed class ReplyBatchTests : IDisposable
             }
 
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Runs <paramref name="test"/> on a started embedded platform (replies batched for up to 200 ms), stopped afterwards.</summary>
+    private async Task WithHost(Func<IHost, Task> test)
+    {
+        using var host = EmbeddedPlatform.Build(_path, new Dictionary<string, string?> { ["Aggregator:ReplyBatchMilliseconds"] = "200" });
+        await host.StartAsync();
+        try
+        {
+            await test(host);
+        }
+        finally
+        {
+            await host.StopAsync();
         }
     }
 }

@@ -45,13 +45,10 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
             return;
         }
 
-        var plan = planned.Plan;
-        StrategyController controller;
-        ControllerRequest first;
+        RunRound first;
         try
         {
-            controller = ControllerRegistry.Create(Settings(plan));
-            first = controller.Start();
+            first = FirstRound(planned);
         }
         catch (ArgumentException e)
         {
@@ -61,11 +58,8 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
             return;
         }
 
-        var message = Message(run.Id, plan, planned.ProblemText, controller, first, 0, _fused);
-
         // The unique (run, round, kind) key makes a redelivered RunPlanned find the round it created.
-        var (round, _) = await db.InsertOnceAsync(NewRound(run.Id, 0, first.Kind, message.RequestId, message.Body, ControllerRegistry.Save(controller)),
-            r => r.RunId == run.Id && r.Index == 0 && r.Kind == first.Kind, ct);
+        var (round, _) = await db.InsertOnceAsync(first, r => r.RunId == run.Id && r.Index == 0 && r.Kind == first.Kind, ct);
         // Planned -> running only from planned: a cancellation that ended the run since it was read wins.
         if (run.Status == RunStatus.Planned
             && await db.Runs.Where(r => r.Id == run.Id && r.Status == RunStatus.Planned)
@@ -116,12 +110,9 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
 
             if (!existing.TryGetValue(message.RunId, out var round))
             {
-                StrategyController controller;
-                ControllerRequest first;
                 try
                 {
-                    controller = ControllerRegistry.Create(Settings(message.Plan));
-                    first = controller.Start();
+                    round = FirstRound(message);
                 }
                 catch (ArgumentException)
                 {
@@ -129,8 +120,6 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
                     continue;
                 }
 
-                var (requestId, body) = Message(message.RunId, message.Plan, message.ProblemText, controller, first, 0, _fused);
-                round = NewRound(message.RunId, 0, first.Kind, requestId, body, ControllerRegistry.Save(controller));
                 db.RunRounds.Add(round);
             }
 
@@ -174,6 +163,15 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
         {
             await Start(context, message);
         }
+    }
+
+    /// <summary>Round 0 of a planned run: its controller created from the plan, its first request and its state; ArgumentException for a plan it refuses.</summary>
+    private RunRound FirstRound(RunPlanned planned)
+    {
+        var controller = ControllerRegistry.Create(Settings(planned.Plan));
+        var first = controller.Start();
+        var (requestId, body) = Message(planned.RunId, planned.Plan, planned.ProblemText, controller, first, 0, _fused);
+        return NewRound(planned.RunId, 0, first.Kind, requestId, body, ControllerRegistry.Save(controller));
     }
 
     private async Task StartAlone(IDbContextTransaction tx, IReadOnlyList<(ConsumeContext Context, RunPlanned Planned)> messages, CancellationToken ct)
@@ -245,7 +243,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
                 continue; // a reply for a run that ended meanwhile (cancelled, or failed by a fault): its compute is kept, nothing follows
             }
 
-            if ((reply.Error is not null ? reply : reply.Scoring?.Error is not null ? reply.Scoring : null) is { } failed)
+            if (reply.Failed is { } failed)
             {
                 FailRun(reply, run, $"{failed.What} failed: {failed.Error}");
             }
@@ -271,9 +269,7 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
                         _ => controller.OnScored(reply.Scores!.ToDictionary(x => x.Key, x => x.StepScores)),
                     };
 
-                    // After a generation scored in passing the scoring's round is taken, whether or not the controller took the scores.
-                    var last = reply.Scoring?.Round ?? reply.Round;
-                    steps.Add((reply, run, controller, next, next is FinishRun ? null : Message(run.Id, Plan(run), run.Problem!.Text, controller, next, last + 1, _fused)));
+                    steps.Add((reply, run, controller, next, next is FinishRun ? null : Message(run.Id, Plan(run), run.Problem!.Text, controller, next, reply.LastRound + 1, _fused)));
                 }
                 catch (Exception e) when (e is not OutOfMemoryException && !Transience.IsInfrastructure(e))
                 {
@@ -311,9 +307,8 @@ public sealed class RunDriver(PlatformDbContext db, TimeProvider clock, IOptions
             }
 
             var (requestId, body) = message!.Value;
-            var index = (reply.Scoring?.Round ?? reply.Round) + 1;
-            db.RunRounds.Add(NewRound(run.Id, index, next.Kind, requestId, body, ControllerRegistry.Save(controller)));
-            run.CurrentRound = index;
+            db.RunRounds.Add(NewRound(run.Id, reply.LastRound + 1, next.Kind, requestId, body, ControllerRegistry.Save(controller)));
+            run.CurrentRound = reply.LastRound + 1;
             run.UpdatedAt = now;
             sends.Add((reply.Context, next.Kind, JsonSerializer.Serialize(body, body.GetType(), Json)));
         }
@@ -697,6 +692,12 @@ public sealed record Reply(ConsumeContext Context, Guid RequestId, Guid RunId, i
     IReadOnlyList<GeneratedSample>? Samples = null, IReadOnlyList<CandidateScores>? Scores = null, Reply? Scoring = null)
 {
     public string What => Samples is not null ? "generation" : "scoring";
+
+    /// <summary>The round this reply ends: a generation scored in passing also takes the scoring's round, whether or not its controller took the scores.</summary>
+    public int LastRound => Scoring?.Round ?? Round;
+
+    /// <summary>The part that failed (the generation, or the scoring in passing), if any.</summary>
+    public Reply? Failed => Error is not null ? this : Scoring?.Failed;
 
     public static Reply Of(ConsumeContext<CandidatesGenerated> c) =>
         new(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Samples: c.Message.Samples);

@@ -31,7 +31,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
     }
 
     /// <summary>The scoring request for a generation's samples: each scored as its prefix's text followed by the sample.</summary>
-    public static ScoreCandidates ScoringOf(GenerateCandidates request, ScoreAfterGeneration then, CandidatesGenerated reply)
+    private static ScoreCandidates ScoringOf(GenerateCandidates request, ScoreAfterGeneration then, CandidatesGenerated reply)
     {
         var prefixes = request.Prefixes.DistinctBy(p => p.Key).ToDictionary(p => p.Key, p => p.Text);
         return new ScoreCandidates

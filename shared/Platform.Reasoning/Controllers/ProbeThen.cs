@@ -105,8 +105,7 @@ public sealed class ProbeThen : StrategyController
         var next = Then.Start();
 
         // What the first phase's last call produced is still reported with the second's first request.
-        Then.Created = [.. created, .. Then.Created];
-        Then.Updated = [.. updated, .. Then.Updated];
+        Then.ReportFirst(created, updated);
         return next;
     }
 }

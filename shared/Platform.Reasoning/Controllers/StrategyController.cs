@@ -83,9 +83,15 @@ public abstract class StrategyController
 
         var (created, updated) = (Created, Updated);
         next = OnScored(byKey);
+        ReportFirst(created, updated);
+        return (next, true);
+    }
+
+    /// <summary>Reports what an earlier call created and updated ahead of this call's own, so a driver that sees only the last call stores both.</summary>
+    internal void ReportFirst(IReadOnlyList<string> created, IReadOnlyList<string> updated)
+    {
         Created = [.. created, .. Created];
         Updated = [.. updated.Concat(Updated).Distinct()];
-        return (next, true);
     }
 
     /// <summary>The Verifier's reply (step scores by node key) to the request in flight.</summary>
