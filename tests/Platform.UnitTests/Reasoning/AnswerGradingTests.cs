@@ -21,7 +21,7 @@ public sealed class AnswerGradingTests
     [InlineData("\\fbox{7}", "boxed", "7")]
     // the answer is
     [InlineData("Thus, the answer is 3.5. Done.", "phrase", "3.5")]
-    [InlineData("The final answer is: $12$", "phrase", "$12$")]
+    [InlineData("The final answer is: $12$", "phrase", "12")]
     [InlineData("the answer is 42\nand more", "phrase", "42")]
     // auto: boxed first, then ####, then A:, then the phrase
     [InlineData("A: 3\n\\boxed{4}", "auto", "4")]
@@ -29,6 +29,20 @@ public sealed class AnswerGradingTests
     [InlineData("1+2=3\nA: 3\n", "auto", "3")]
     [InlineData("So the answer is 10.", "auto", "10")]
     [InlineData("nothing here", "auto", null)]
+    // auto's last resort is the last math expression; stated (whether a search step ends) has none
+    [InlineData("We set $x = 3$ and continue.", "auto", "x = 3")]
+    [InlineData("We set $x = 3$ and continue.", "stated", null)]
+    [InlineData("Final Answer: 7", "stated", "7")]
+    [InlineData("the total is \\(\n12\n\\) and \\[ 14 \\]", "auto", "14")]
+    [InlineData("costs \\$5 and \\$6", "auto", null)]
+    // a think block is reasoning; boxes side by side are one answer
+    [InlineData("<think>\\boxed{1}</think>So \\boxed{2}", "auto", "2")]
+    [InlineData("<think>so \\boxed{1}</think>", "auto", "1")]
+    [InlineData("\\boxed{1}, \\boxed{2} and \\boxed{3}", "boxed", "1, 2, 3")]
+    [InlineData("\\boxed{1} is wrong. So \\boxed{2}", "boxed", "2")]
+    [InlineData("\\boxed{1} and \\boxed{2", "boxed", null)]
+    [InlineData("**Final Answer:** The largest $n$ is $34$.", "phrase", "34")]
+    [InlineData("Final Answer: The largest n is 34.", "phrase", "34")]
     public void Extracts_answers(string text, string format, string? expected)
     {
         Assert.Equal(expected, AnswerExtractor.Extract(text, AnswerExtractor.ParseFormat(format)));

@@ -25,7 +25,10 @@ public sealed class GradingTableTests
             return new Case(r.GetProperty("category").GetString()!, r.GetProperty("gold").GetString()!, r.GetProperty("pred").GetString()!, r.GetProperty("expected").GetBoolean());
         });
 
-    public static TheoryData<Case> Handwritten() => [.. Read("grading-cases.jsonl")];
+    public static TheoryData<Case> Handwritten() => [.. Read("grading-cases.jsonl"), .. Read("grading-real-answers.jsonl")];
+
+    /// <summary>The kinds of answers real models write (issue 31), each with equivalent and non-equivalent cases.</summary>
+    private static readonly string[] RealKinds = ["number-formats", "answer-position", "relations", "approximations", "matrices"];
 
     [Theory]
     [MemberData(nameof(Handwritten))]
@@ -45,6 +48,74 @@ public sealed class GradingTableTests
         Assert.True(all.Count >= 400, $"{all.Count} cases");
         Assert.Equal(1000, all.Count(c => c.Category == "math500" && c.Expected));
         Assert.True(all.Count(c => !c.Expected) >= 400, "negatives: adversarial and per category");
+    }
+
+    [Fact]
+    public void The_real_answer_table_covers_every_kind_both_ways_and_the_tables_keep_precision()
+    {
+        var real = Read("grading-real-answers.jsonl").ToList();
+        Assert.True(real.Count >= 200, $"{real.Count} real-answer cases");
+        foreach (var kind in RealKinds)
+        {
+            Assert.True(real.Count(c => c.Category == kind && c.Expected) >= 10, $"{kind}: equivalent cases");
+            Assert.True(real.Count(c => c.Category == kind && !c.Expected) >= 5, $"{kind}: non-equivalent cases");
+        }
+
+        var report = new GradingReport();
+        foreach (var c in Read("grading-cases.jsonl").Concat(real).Concat(Read("grading-math500.jsonl")))
+        {
+            report.Add(c.Category, c.Expected, MathGrader.Grade(AnswerExtractor.Extract(c.Gold) ?? c.Gold, AnswerExtractor.Extract(c.Pred) ?? c.Pred).Equivalent);
+        }
+
+        Assert.True(report.TrueNegativeRate >= 0.95, $"true-negative rate {report.TrueNegativeRate:P1}");
+        Assert.True(report.BalancedAccuracy >= 0.95, $"balanced accuracy {report.BalancedAccuracy:P1}");
+    }
+
+    public sealed record LongSolution(string Shape, string Solution, string Gold, IReadOnlyList<string> Distractors)
+    {
+        public override string ToString() => $"{Shape}: {Gold} ({Solution.Length} characters)";
+    }
+
+    private static List<LongSolution> ReadLong() =>
+        File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "grading-long-solutions.jsonl")).Where(l => l.Length > 0)
+            .Select(l => JsonSerializer.Deserialize<LongSolution>(l, new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!)
+            .ToList();
+
+    public static TheoryData<LongSolution> LongSolutions() => [.. ReadLong()];
+
+    /// <summary>The rule a human grader would use for each shape of scripts/make-long-solutions.py.</summary>
+    private static string ExpectedRule(string shape) => shape switch
+    {
+        "boxed-last" or "several-boxes" => "last \\boxed{}",
+        "think-phrase" => "final-answer phrase, after </think>",
+        "minerva" or "sentence" => "final-answer phrase",
+        "last-math" => "last math expression",
+        "gsm8k" => "#### line",
+        _ => throw new ArgumentException(shape),
+    };
+
+    [Theory]
+    [MemberData(nameof(LongSolutions))]
+    public void A_long_solution_gives_the_answer_a_human_grader_would_take(LongSolution s)
+    {
+        var found = AnswerExtractor.Find(s.Solution);
+        Assert.NotNull(found);
+        Assert.Equal(ExpectedRule(s.Shape), found.Rule);
+        var verdict = MathGrader.Grade(s.Gold, found.Answer);
+        Assert.True(verdict.Equivalent, $"{s}: extracted '{found.Answer}' by {found.Rule}; {verdict.Rule}");
+        foreach (var wrong in s.Distractors)
+        {
+            Assert.False(MathGrader.Equivalent(wrong, found.Answer), $"{s}: '{found.Answer}' graded equal to the distractor '{wrong}'");
+        }
+    }
+
+    [Fact]
+    public void The_long_solution_table_holds_at_least_40_solutions_of_about_2000_tokens_in_every_shape()
+    {
+        var all = ReadLong();
+        Assert.True(all.Count >= 40, $"{all.Count} long solutions");
+        Assert.All(all, s => Assert.True(s.Solution.Length >= 7000, $"{s}: shorter than 7,000 characters"));
+        Assert.Equal(7, all.Select(s => s.Shape).Distinct().Count());
     }
 
     [Fact]
@@ -181,6 +252,59 @@ public sealed class GradingSafetyTests
         }
 
         Assert.True(slowest.Milliseconds <= 50, $"slowest input took {slowest.Milliseconds:F1} ms: {slowest.Input}");
+    }
+
+    /// <summary>Hostile whole solutions of 100 kB for extraction: unclosed and repeated delimiters, boxes, phrases, think tags.</summary>
+    public static IEnumerable<string> HostileSolutions()
+    {
+        const int size = 100_000;
+        string Repeat(string piece) => string.Concat(Enumerable.Repeat(piece, size / piece.Length + 1))[..size];
+        yield return Repeat("$");
+        yield return "$" + Repeat("x");
+        yield return Repeat("\\(");
+        yield return Repeat("\\[1");
+        yield return Repeat("\\boxed{");
+        yield return Repeat("\\boxed{1}");
+        yield return Repeat("\\boxed{1} and ");
+        yield return Repeat("\\boxed{1} x = ");
+        yield return Repeat("\\boxed 1 ");
+        yield return Repeat("</think>");
+        yield return Repeat("<think>") + "\\boxed{2}";
+        yield return Repeat("Final Answer: ");
+        yield return Repeat("the answer is $");
+        yield return "The answer is " + Repeat("1 ") + ".";
+        yield return Repeat("#### ");
+        yield return Repeat("A: 1\n");
+        yield return Repeat("\\boxed{{");
+        var random = new Random(31);
+        var bytes = new byte[size];
+        random.NextBytes(bytes);
+        yield return Encoding.UTF8.GetString(bytes);
+        const string alphabet = "$\\{}() .,:x1\n";
+        yield return new string(Enumerable.Range(0, size).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
+    }
+
+    [Fact]
+    public void Hostile_100_kB_solutions_are_extracted_and_graded_within_50_ms()
+    {
+        AnswerExtractor.Find("warm-up: \\boxed{1}");
+        foreach (var text in HostileSolutions())
+        {
+            var best = double.MaxValue;
+            for (var attempt = 0; attempt < 3 && best > 50; attempt++)
+            {
+                var clock = Stopwatch.StartNew();
+                foreach (var format in Enum.GetValues<AnswerFormat>())
+                {
+                    var found = AnswerExtractor.Find(text, format);
+                    MathGrader.Grade("1", found?.Answer ?? text);
+                }
+
+                best = Math.Min(best, clock.Elapsed.TotalMilliseconds / Enum.GetValues<AnswerFormat>().Length);
+            }
+
+            Assert.True(best <= 50, $"{best:F1} ms for a hostile solution starting '{text[..Math.Min(40, text.Length)]}'");
+        }
     }
 
     [Theory]

@@ -102,9 +102,24 @@ public static class GradeCommand
         _ => throw new FormatException($"field '{name}' must be a string or a number"),
     };
 
-    /// <summary>Extracts an answer first when the text holds one (\boxed, ####, A:, "the answer is"); null when either side is missing.</summary>
-    public static Platform.Reasoning.Answers.Grading.GradeVerdict? Verdict(string? gold, string? pred) =>
-        gold is null || pred is null ? null : AnswerEquivalence.Explain(AnswerExtractor.Extract(gold) ?? gold, AnswerExtractor.Extract(pred) ?? pred);
+    /// <summary>
+    /// Extracts an answer first when the text holds one (\boxed, ####, A:, a final-answer phrase, the last
+    /// math expression; docs/grading.md); null when either side is missing. The verdict's rule names the
+    /// extraction rule of each side that needed one.
+    /// </summary>
+    public static Platform.Reasoning.Answers.Grading.GradeVerdict? Verdict(string? gold, string? pred)
+    {
+        if (gold is null || pred is null)
+        {
+            return null;
+        }
+
+        var g = AnswerExtractor.Find(gold);
+        var p = AnswerExtractor.Find(pred);
+        var verdict = AnswerEquivalence.Explain(g?.Answer ?? gold, p?.Answer ?? pred);
+        var taken = string.Join("; ", new[] { ("gold", g), ("predicted", p) }.Where(x => x.Item2 is not null).Select(x => $"{x.Item1} answer by {x.Item2!.Rule}"));
+        return taken.Length == 0 ? verdict : verdict with { Rule = $"{verdict.Rule} ({taken})" };
+    }
 
     public static bool Grade(string? gold, string? pred) => Verdict(gold, pred)?.Equivalent ?? false;
 }

@@ -168,7 +168,13 @@ public static class OnnxExporter
             }
 
             var shape = IsTransposed(name) ? new[] { w.Shape[1], w.Shape[0] } : w.Shape;
-            using var source = TorchSharp.torch.tensor(w.Data, w.Shape);
+
+            // The weights are copied into memory of libtorch's own (no pinned managed array behind a
+            // tensor), and every temporary, the transposed view included, is freed here on this thread
+            // rather than by the finalizer.
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var source = TorchSharp.torch.empty(w.Shape, TorchSharp.torch.ScalarType.Float32);
+            source.bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.Data.AsSpan());
             parameter.copy_(IsTransposed(name) ? source.t() : source);
             if (!parameter.shape.SequenceEqual(shape))
             {

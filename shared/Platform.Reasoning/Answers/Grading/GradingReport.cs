@@ -22,6 +22,22 @@ public sealed class GradingReport
     public int FalseRejects => _counts.Values.Sum(c => c[3]);
     public int Cases => _counts.Values.Sum(c => c.Sum());
 
+    /// <summary>Share of non-equivalent pairs judged not equivalent (1 when there are none).</summary>
+    public double TrueNegativeRate => Rate(2, 1);
+
+    /// <summary>Share of equivalent pairs judged equivalent (recall; 1 when there are none).</summary>
+    public double TruePositiveRate => Rate(0, 3);
+
+    /// <summary>The mean of the true-positive and true-negative rates: accuracy that the mix of pairs does not skew.</summary>
+    public double BalancedAccuracy => (TruePositiveRate + TrueNegativeRate) / 2;
+
+    private double Rate(int right, int wrong)
+    {
+        var r = _counts.Values.Sum(c => c[right]);
+        var w = _counts.Values.Sum(c => c[wrong]);
+        return r + w == 0 ? 1 : (double)r / (r + w);
+    }
+
     public string Markdown()
     {
         var inv = CultureInfo.InvariantCulture;
@@ -41,6 +57,8 @@ public sealed class GradingReport
         }
 
         Row("all", Enumerable.Range(0, 4).Select(i => _counts.Values.Sum(c => c[i])).ToArray());
+        sb.AppendLine();
+        sb.AppendLine(inv, $"True-negative rate {100 * TrueNegativeRate:F1}%, balanced accuracy {100 * BalancedAccuracy:F1}%.");
         return sb.ToString();
     }
 }

@@ -129,13 +129,28 @@ public static class MathGrader
         return max;
     }
 
-    /// <summary>A comma between digits that cannot be a thousands separator (not followed by exactly three digits): 3,5 or 2,75.</summary>
-    private static bool HasDecimalComma(string s)
+    /// <summary>
+    /// A comma between digits that cannot be a thousands separator: not followed by exactly three digits
+    /// (3,5 or 2,75), or after an integer part that starts with 0 (0,111).
+    /// </summary>
+    private static bool HasDecimalComma(string text)
     {
+        var s = text.Length > MaxLength ? text : MathLexer.Prepare(text);
         for (var i = 1; i + 1 < s.Length; i++)
         {
             if (s[i] == ',' && char.IsAsciiDigit(s[i - 1]) && char.IsAsciiDigit(s[i + 1]))
             {
+                var start = i - 1;
+                while (start > 0 && char.IsAsciiDigit(s[start - 1]))
+                {
+                    start--;
+                }
+
+                if (s[start] == '0')
+                {
+                    return true;
+                }
+
                 var run = 0;
                 while (i + 1 + run < s.Length && char.IsAsciiDigit(s[i + 1 + run]))
                 {
@@ -307,10 +322,10 @@ public static class MathGrader
             percent = true;
         }
 
-        if (units.Any(u => u is "percent"))
+        if (units.Any(u => u is "percent" or "pct"))
         {
             percent = true;
-            units.RemoveAll(u => u == "percent");
+            units.RemoveAll(u => u is "percent" or "pct");
         }
 
         if (value.Contains(n => n is TextNode))
@@ -318,7 +333,7 @@ public static class MathGrader
             return new TextAnswer(node.ToString());
         }
 
-        units.RemoveAll(u => u is "degree" or "degrees" or "deg" or "dollar" or "dollars");
+        units.RemoveAll(u => u is "degree" or "degrees" or "deg" or "dollar" or "dollars" or "usd" or "eur" or "gbp" or "euro" or "euros");
         return new ScalarAnswer(value, units.Count == 0 ? null : string.Join(" ", units.Select(Singular)), percent);
     }
 
@@ -441,6 +456,12 @@ public static class MathGrader
     private static Answer Relation(RelationNode r)
     {
         var ops = r.Operators;
+        var approx = IndexOf(ops, MathLexer.Approximately);
+        if (approx >= 0)
+        {
+            return Approximation(r, approx);
+        }
+
         if (ops.Count == 1 && ops[0] == "in")
         {
             return Shape(r.Operands[1]);
@@ -448,7 +469,20 @@ public static class MathGrader
 
         if (ops.Count == 1 && ops[0] == "=")
         {
-            return new EquationAnswer(r.Operands[0], r.Operands[1]);
+            var (left, right) = (r.Operands[0], r.Operands[1]);
+            if (Vars(left).Count == 0 && Vars(right).Count == 0)
+            {
+                // 5 + 5 + 1 = 11, 3^2 = 9: a computation; its result is the value.
+                return Shape(right);
+            }
+
+            if (left is VariableNode or SubscriptNode && Shape(right) is var named and (MatrixAnswer or ManyAnswer or IntervalAnswer or UnionAnswer))
+            {
+                // A = (matrix), v = (1, 2): a name given to a matrix, tuple, set or interval.
+                return named;
+            }
+
+            return new EquationAnswer(left, right);
         }
 
         if (ops.All(o => o == "="))
@@ -503,6 +537,36 @@ public static class MathGrader
         }
 
         return new TextAnswer(r.ToString());
+    }
+
+    private static int IndexOf(IReadOnlyList<string> ops, string op)
+    {
+        for (var i = 0; i < ops.Count; i++)
+        {
+            if (ops[i] == op)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// A chain with <c>\approx</c>: the exact value before the first approximation wins
+    /// (<c>x = 5+5+1 = 1/3 \approx 11</c> is 1/3, <c>\pi \approx 3.14</c> is π); with only a name
+    /// before it (<c>x \approx 11</c>), the approximation is the value.
+    /// </summary>
+    private static Answer Approximation(RelationNode r, int first)
+    {
+        if (first == 0)
+        {
+            var exact = r.Operands[0];
+            return exact is VariableNode or SubscriptNode ? Shape(r.Operands[1]) : Shape(exact);
+        }
+
+        var before = new RelationNode(r.Operands.Take(first + 1).ToList(), r.Operators.Take(first).ToList());
+        return Shape(before);
     }
 
     private static HashSet<string> Vars(MathNode n)

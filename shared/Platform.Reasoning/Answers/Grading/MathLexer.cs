@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Platform.Reasoning.Answers.Grading;
 
@@ -58,8 +59,11 @@ public readonly record struct MathToken(TokenKind Kind, string Text, Rational Va
 /// <c>1,\!234</c>) join their number, <c>^\circ</c> and <c>°</c> become a degree mark, and
 /// <c>\text{…}</c> becomes words. Every loop advances through the input, so lexing is linear.
 /// </summary>
-public static class MathLexer
+public static partial class MathLexer
 {
+    /// <summary>The relation operator of <c>\approx</c>, <c>\simeq</c> and <c>≈</c>.</summary>
+    public const string Approximately = "≈";
+
     /// <summary>Latin letter runs that are words (units, connectives), not products of variables.</summary>
     private static readonly HashSet<string> Words = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -67,6 +71,7 @@ public static class MathLexer
         "cent", "cents", "dollar", "dollars", "degree", "degrees", "deg", "hour", "hours", "hr", "hrs", "minute", "minutes", "min", "second", "seconds",
         "day", "days", "week", "weeks", "year", "years", "kg", "g", "lb", "lbs", "pound", "pounds", "oz", "ounce", "ounces", "liter", "liters", "ml",
         "gallon", "gallons", "meter", "meters", "percent", "square", "sq", "cubic", "people", "students", "ways", "times", "radians",
+        "pct", "usd", "eur", "gbp", "euro", "euros",
     };
 
     private static readonly HashSet<string> Functions = new(StringComparer.Ordinal)
@@ -92,7 +97,7 @@ public static class MathLexer
     /// <summary>String-level clean-up before lexing: delimiters and spacing that carry no meaning.</summary>
     public static string Prepare(string text)
     {
-        var s = text.Trim();
+        var s = PerCent().Replace(text.Trim(), "percent");
         foreach (var (open, close) in new[] { ("\\(", "\\)"), ("\\[", "\\]"), ("$$", "$$") })
         {
             if (s.Length >= open.Length + close.Length && s.StartsWith(open, StringComparison.Ordinal) && s.EndsWith(close, StringComparison.Ordinal))
@@ -133,8 +138,14 @@ public static class MathLexer
 
             switch (c)
             {
-                case '$' or '€' or '£':
+                case '$' or '€' or '£' or '¥' or '₹' or '₩' or '₽':
                     sb.Append(' ');
+                    break;
+                case '²' or '³':
+                    sb.Append(c == '²' ? "^2" : "^3");
+                    break;
+                case '≈' or '≃':
+                    sb.Append("\\approx ");
                     break;
                 case '−' or '–':
                     sb.Append('-');
@@ -169,8 +180,21 @@ public static class MathLexer
             }
         }
 
-        return sb.ToString().Trim().TrimEnd('.').Trim();
+        s = sb.ToString().Trim().TrimEnd('.').Trim();
+
+        // "\approx 11" on its own: the approximation is the value. "p(x) = x^2+1": the definition's right side.
+        s = LeadingApprox().Replace(s, "");
+        return FunctionDefinition().Replace(s, "$1 =");
     }
+
+    [GeneratedRegex(@"\bper\s*cent\b", RegexOptions.IgnoreCase)]
+    private static partial Regex PerCent();
+
+    [GeneratedRegex(@"^\\(?:approx|simeq|approxeq|thickapprox)(?![a-zA-Z])\s*")]
+    private static partial Regex LeadingApprox();
+
+    [GeneratedRegex(@"^([a-zA-Z])\s*\(\s*[a-zA-Z]\s*\)\s*=(?!=)")]
+    private static partial Regex FunctionDefinition();
 
     private static bool NegativeSpaceFollows(string s, int i)
     {
@@ -223,6 +247,13 @@ public static class MathLexer
                     return false;
                 }
 
+                continue;
+            }
+
+            if (c == '!' && i + 1 < end && s[i + 1] == '=')
+            {
+                tokens.Add(new MathToken(TokenKind.Relation, "!="));
+                i += 2;
                 continue;
             }
 
@@ -309,13 +340,27 @@ public static class MathLexer
             previous--;
         }
 
+        // Thin-space groups (1 000, 1\,000, 1~000) too, in either reading of the comma. A leading group
+        // that starts with 0 is never an integer's (0,111 is a decimal comma or a list).
         var opensTuple = previous >= 0 && s[previous] is '(' or '[';
-        if (!decimalComma && !opensTuple && digits.Length is >= 1 and <= 3)
+        if (digits.Length is >= 1 and <= 3 && s[i] != '0')
         {
-            while (j + 3 < end + 0 && s[j] == ',' && j + 4 <= end && IsDigits(s, j + 1, 3) && (j + 4 == end || !char.IsAsciiDigit(s[j + 4])))
+            while (true)
             {
-                digits.Append(s, j + 1, 3);
-                j += 4;
+                var separator = s[j..Math.Min(end, j + 2)] switch
+                {
+                    [',', ..] when !decimalComma && !opensTuple => 1,
+                    [' ' or '~', ..] => 1,
+                    ['\\', ',' or ' ' or ';' or ':'] => 2,
+                    _ => 0,
+                };
+                if (separator == 0 || j + separator + 3 > end || !IsDigits(s, j + separator, 3) || (j + separator + 3 < end && char.IsAsciiDigit(s[j + separator + 3])))
+                {
+                    break;
+                }
+
+                digits.Append(s, j + separator, 3);
+                j += separator + 3;
             }
         }
 
@@ -542,6 +587,33 @@ public static class MathLexer
             case "ne" or "neq":
                 tokens.Add(new MathToken(TokenKind.Relation, "!="));
                 return k;
+            case "not":
+            {
+                // \not= is \neq; other negated relations are not read.
+                var after = k;
+                while (after < end && s[after] == ' ')
+                {
+                    after++;
+                }
+
+                if (after < end && s[after] == '=')
+                {
+                    tokens.Add(new MathToken(TokenKind.Relation, "!="));
+                    return after + 1;
+                }
+
+                return -1;
+            }
+
+            case "textgreater":
+                tokens.Add(new MathToken(TokenKind.Relation, ">"));
+                return k;
+            case "textless":
+                tokens.Add(new MathToken(TokenKind.Relation, "<"));
+                return k;
+            case "approx" or "simeq" or "approxeq" or "thickapprox":
+                tokens.Add(new MathToken(TokenKind.Relation, Approximately));
+                return k;
             case "in":
                 tokens.Add(new MathToken(TokenKind.In, "in"));
                 return k;
@@ -610,7 +682,9 @@ public static class MathLexer
                 }
 
                 var environment = s[inner..(after - 1)];
-                if (!environment.EndsWith("matrix", StringComparison.Ordinal) && environment != "array")
+
+                // vmatrix and Vmatrix are determinants and norms (numbers), not matrices: not read.
+                if (environment is "vmatrix" or "Vmatrix" || (!environment.EndsWith("matrix", StringComparison.Ordinal) && environment != "array"))
                 {
                     return -1;
                 }
