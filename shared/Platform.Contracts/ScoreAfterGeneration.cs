@@ -9,6 +9,10 @@ namespace Platform.Contracts;
 public record ScoreAfterGeneration
 {
     public Guid RequestId { get; init; }
+
+    /// <summary>The scoring's round index (the generation's + 1), set by the Aggregator that owns round numbers.</summary>
+    public int Round { get; init; }
+
     public string Kind { get; init; } = "score";
     public string Model { get; init; } = "";
 

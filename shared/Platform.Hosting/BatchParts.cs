@@ -1,4 +1,5 @@
 using System.Text;
+using MassTransit;
 using Platform.Contracts;
 
 namespace Platform.Hosting;
@@ -11,6 +12,16 @@ namespace Platform.Hosting;
 public static class BatchParts
 {
     public const int MaxPartBytes = 512 * 1024;
+
+    /// <summary>Sends a batch to the Routers' submission queue, in parts: the one way the API, the CLI and the sweep job submit.</summary>
+    public static async Task Send(ISendEndpointProvider send, SubmitBatch batch, CancellationToken ct)
+    {
+        var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
+        foreach (var part in Split(batch))
+        {
+            await endpoint.Send(part, ct);
+        }
+    }
 
     public static IReadOnlyList<SubmitBatch> Split(SubmitBatch batch, int maxPartBytes = MaxPartBytes)
     {

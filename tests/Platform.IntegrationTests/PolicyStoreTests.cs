@@ -47,7 +47,7 @@ public sealed class PolicyStoreTests(Servers servers)
             Assert.Equal([2], await db.Policies.Where(p => p.Active).Select(p => p.Version).Distinct().ToListAsync());
         }
 
-        await Task.Delay(1100); // past Router:PolicyRefreshSeconds
+        await Task.Delay(2500); // the Router re-reads the active version every Router:PolicyRefreshSeconds (1 s here), in the background
 
         // The stored version carries its measured costs and bin shares: a FLOPs budget per problem is split by it.
         var budgeted = await hosts.Http.PostAsJsonAsync("/batches", new { budget = new { amount = 3e9, unit = "flops", scope = "problem" }, problems = new[] { new { text = "12+30" } } });

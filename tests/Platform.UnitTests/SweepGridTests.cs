@@ -1,4 +1,4 @@
-using Platform.Router.Sweeps;
+using Platform.Operations.Sweeps;
 
 namespace Platform.UnitTests;
 

@@ -13,8 +13,8 @@ public sealed class CandidatesScoredConsumerDefinition(IOptions<AggregatorOption
 /// <summary>
 /// Replies, and the RunPlanned messages that start runs, are taken in batches (Aggregator:ReplyBatchSize
 /// at once, or what has come within Aggregator:ReplyBatchMilliseconds of the first; two batches at a
-/// time). One transaction and a handful of statements serve a whole batch (RunDriver.OnReplies,
-/// RunDriver.StartMany) instead of several round trips per message.
+/// time). One transaction and a handful of statements serve a whole batch (ReplyApplier.OnReplies,
+/// RunStarter.StartMany) instead of several round trips per message.
 /// </summary>
 public abstract class ReplyBatchDefinition<T>(IOptions<AggregatorOptions> options) : PlatformConsumerDefinition<T>(null, options.Value.ReplyBatchSize * Batches)
     where T : class, IConsumer

@@ -22,7 +22,9 @@ public static class AggregatorServiceExtensions
     {
         builder.AddPlatformStorage();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddScoped<RunDriver>();
+        builder.Services.AddScoped<RunOutcomes>();
+        builder.Services.AddScoped<RunStarter>();
+        builder.Services.AddScoped<ReplyApplier>();
         builder.Services.AddOptions<AggregatorOptions>().BindConfiguration(AggregatorOptions.Section)
             .Validate(o => o.StallSeconds >= 1, "Aggregator:StallSeconds must be >= 1")
             .Validate(o => o.WatchdogIntervalSeconds >= 1, "Aggregator:WatchdogIntervalSeconds must be >= 1")

@@ -45,7 +45,7 @@ public sealed class StalledRunWatchdog(
                 continue;
             }
 
-            await RunDriver.Resend(send, latest.Round.Kind, json);
+            await Platform.Operations.Redrive.RoundRequests.Resend(send, latest.Round.Kind, json);
             latest.Run.UpdatedAt = now;
             logger.LogWarning("run {RunId} made no progress since {Since}: request {RequestId} ({Kind}) sent again",
                 latest.Run.Id, cutoff, latest.Round.RequestId, latest.Round.Kind);

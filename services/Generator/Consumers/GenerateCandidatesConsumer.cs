@@ -36,7 +36,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
         var prefixes = request.Prefixes.DistinctBy(p => p.Key).ToDictionary(p => p.Key, p => p.Text);
         return new ScoreCandidates
         {
-            RequestId = then.RequestId, RunId = request.RunId, Round = request.Round + 1, Kind = then.Kind, Model = then.Model, Problem = request.Problem,
+            RequestId = then.RequestId, RunId = request.RunId, Round = then.Round, Kind = then.Kind, Model = then.Model, Problem = request.Problem,
             Candidates = reply.Samples.Select(s => new CandidateToScore { Key = ScoreAfterGeneration.KeyOf(s), Text = prefixes.GetValueOrDefault(s.PrefixKey, "") + s.Text }).ToList(),
             Generated = reply,
         };

@@ -77,11 +77,7 @@ public static class BatchEndpoints
                 return Invalid([new BodyError(Camel(rejection.Field), rejection.Reason)]);
             }
 
-            var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
-            foreach (var part in BatchParts.Split(submit))
-            {
-                await endpoint.Send(part, ct);
-            }
+            await BatchParts.Send(send, submit, ct);
 
             return Results.Accepted($"/batches/{submit.BatchId}", new Submitted(submit.BatchId, submit.Problems.Count));
         })

@@ -5,6 +5,9 @@ using Platform.Router.Sweeps;
 using Quartz;
 using Platform.Storage;
 
+using Platform.Operations.Policies;
+using Platform.Operations.Sweeps;
+
 namespace Platform.Router.Extensions;
 
 public static class RouterServiceExtensions
@@ -100,6 +103,7 @@ public static class RouterServiceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ActivePolicy>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ActivePolicy>()); // refreshed in the background, never on the request path
         builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ActivePolicy>().Current));
         return builder;

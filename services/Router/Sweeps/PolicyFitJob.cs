@@ -5,6 +5,9 @@ using Platform.Storage;
 using Platform.Storage.Entities;
 using Quartz;
 
+using Platform.Operations.Policies;
+using Platform.Operations.Sweeps;
+
 namespace Platform.Router.Sweeps;
 
 /// <summary>

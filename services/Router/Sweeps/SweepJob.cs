@@ -8,6 +8,9 @@ using Platform.Storage;
 using Platform.Storage.Entities;
 using Quartz;
 
+using Platform.Operations.Policies;
+using Platform.Operations.Sweeps;
+
 namespace Platform.Router.Sweeps;
 
 /// <summary>
@@ -77,11 +80,7 @@ public sealed class SweepJob(PlatformDbContext db, ISendEndpointProvider send, I
                 var batch = spec.ToBatch(NewId.NextGuid(), $"sweep {key} {cell.Name}", submissions, o.Seed, clock.GetUtcNow());
                 (cell.Status, cell.BatchId, cell.StartedAt, cell.Error, cell.CompletedAt) = (SweepCellStatus.Running, batch.BatchId, clock.GetUtcNow(), null, null);
                 await db.SaveChangesAsync(cancellationToken);
-                var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
-                foreach (var part in BatchParts.Split(batch))
-                {
-                    await endpoint.Send(part, cancellationToken);
-                }
+                await BatchParts.Send(send, batch, cancellationToken);
 
                 logger.LogInformation("sweep {Sweep}: cell {Cell} submitted as batch {Batch}", key, cell.Name, batch.BatchId);
             }

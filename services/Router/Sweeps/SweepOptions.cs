@@ -1,3 +1,6 @@
+using Platform.Operations.Policies;
+using Platform.Operations.Sweeps;
+
 namespace Platform.Router.Sweeps;
 
 /// <summary>

@@ -112,7 +112,7 @@ public sealed class BatchInput
                 return null;
             }
 
-            var rates = Platform.Router.Sweeps.SweepRuns.LoadFile(oracleRuns.FullName, CancellationToken.None).GetAwaiter().GetResult().PassAt1();
+            var rates = Platform.Operations.Sweeps.SweepRuns.LoadFile(oracleRuns.FullName, CancellationToken.None).GetAwaiter().GetResult().PassAt1();
             var missing = problems.Where(p => !rates.ContainsKey(p.Text)).ToList();
             if (missing.Count > 0)
             {

@@ -44,7 +44,7 @@ public static class ChaosCommand
             var rounds = await db.RunRounds.AsNoTracking().Where(r => db.Runs.Any(x => x.Id == r.RunId && x.BatchId == id) && r.RequestJson != null).ToListAsync(ct);
             foreach (var round in rounds)
             {
-                await Aggregator.Runs.RunDriver.Resend(send, round.Kind, round.RequestJson!);
+                await Platform.Operations.Redrive.RoundRequests.Resend(send, round.Kind, round.RequestJson!);
             }
 
             var runs = await db.Runs.AsNoTracking().Include(r => r.Problem).Where(r => r.BatchId == id && r.PlanJson != "{}").ToListAsync(ct);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Platform.Reasoning.Policy;
-using Platform.Router.Sweeps;
+using Platform.Operations.Sweeps;
 using Spectre.Console;
 
 namespace Platform.Cli.Commands;
@@ -140,10 +140,10 @@ public static class PolicyCommand
 
             return await WithDatabase(parse, connection, async db =>
             {
-                var version = await Router.Planning.PolicyStore.Import(db, policy, DateTimeOffset.UtcNow, ct);
+                var version = await Platform.Operations.Policies.PolicyStore.Import(db, policy, DateTimeOffset.UtcNow, ct);
                 if (parse.GetValue(activateNow))
                 {
-                    await Router.Planning.PolicyStore.Activate(db, version, ct);
+                    await Platform.Operations.Policies.PolicyStore.Activate(db, version, ct);
                 }
 
                 Console.WriteLine(version);
@@ -157,7 +157,7 @@ public static class PolicyCommand
         activate.Arguments.Add(version);
         activate.SetAction((parse, ct) => WithDatabase(parse, connection, async db =>
         {
-            if (!await Router.Planning.PolicyStore.Activate(db, parse.GetValue(version), ct))
+            if (!await Platform.Operations.Policies.PolicyStore.Activate(db, parse.GetValue(version), ct))
             {
                 Console.Error.WriteLine($"error: VERSION: there is no policy version {parse.GetValue(version)} (ttc policy show)");
                 return 1;
@@ -172,7 +172,7 @@ public static class PolicyCommand
         show.Arguments.Add(which);
         show.SetAction((parse, ct) => WithDatabase(parse, connection, async db =>
         {
-            var versions = await Router.Planning.PolicyStore.List(db, parse.GetValue(which), ct);
+            var versions = await Platform.Operations.Policies.PolicyStore.List(db, parse.GetValue(which), ct);
             if (versions.Count == 0)
             {
                 Console.Error.WriteLine("no stored policy versions (ttc policy import FILE)");

@@ -75,7 +75,7 @@ public static partial class ReportCommand
             {
                 var folderOut = parse.GetValue(output)!;
                 folderOut.Create();
-                var loaded = await SweepReport.Write(parse.GetValue(sweepDb) is { } file ? Platform.Router.Sweeps.SweepRuns.OpenReadOnly(file.FullName) : BatchesCommands.Open(parse, connection),
+                var loaded = await SweepReport.Write(parse.GetValue(sweepDb) is { } file ? Platform.Operations.Sweeps.SweepRuns.OpenReadOnly(file.FullName) : BatchesCommands.Open(parse, connection),
                     sweepKey, parse.GetValue(oracle)!, parse.GetValue(probes)!, folderOut, ct);
                 if (loaded is null)
                 {

@@ -62,12 +62,7 @@ public static class SubmitCommand
             }
 
             // Submitted when sent: the client's own start (its connection to the broker) is not the batch's time.
-            var endpoint = await host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
-            batch = batch with { SubmittedAt = DateTimeOffset.UtcNow };
-            foreach (var part in BatchParts.Split(batch))
-            {
-                await endpoint.Send(part, ct);
-            }
+            await BatchParts.Send(host.Services.GetRequiredService<ISendEndpointProvider>(), batch with { SubmittedAt = DateTimeOffset.UtcNow }, ct);
 
             await host.StopAsync(CancellationToken.None);
             Console.WriteLine(batchId);

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Platform.Router.Sweeps;
+using Platform.Operations.Sweeps;
 using Platform.Storage;
 using Platform.Storage.Entities;
 using Spectre.Console;

@@ -59,7 +59,7 @@ public sealed record BatchReport
 
         var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == batchId)
             .Select(r => new { r.Status, r.Correct, r.Strategy, r.N, r.FailureReason, r.Problem!.Level, r.Problem.Index }).ToListAsync(ct);
-        var usage = await Platform.Aggregator.Runs.UsageTotals.ForBatch(db, batchId, ct);
+        var usage = await Platform.Operations.Usage.UsageTotals.ForBatch(db, batchId, ct);
         static LevelSummary Summary(IEnumerable<bool?> correct)
         {
             var list = correct.ToList();

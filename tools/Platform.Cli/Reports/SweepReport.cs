@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Platform.Cli.Commands;
 using Platform.Reasoning.Policy;
-using Platform.Router.Sweeps;
+using Platform.Operations.Sweeps;
 using Platform.Storage;
 using Platform.Storage.Entities;
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Storage;
 using Platform.Storage.Entities;
 
-namespace Platform.Router.Sweeps;
+namespace Platform.Operations.Sweeps;
 
 /// <summary>
 /// A sweep's rows in <c>sweeps</c> and <c>sweep_cells</c>, the same whoever runs it (<c>ttc sweep run</c>

@@ -3,7 +3,7 @@ using Platform.Contracts;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
 
-namespace Platform.Router.Sweeps;
+namespace Platform.Operations.Sweeps;
 
 /// <summary>
 /// The grid of a calibration sweep (Snell et al. §3.2, benchmarks/search.sh and revisions.sh): greedy,

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Reasoning.Policy;
 using Platform.Storage;
 
-namespace Platform.Router.Planning;
+namespace Platform.Operations.Policies;
 
 /// <summary>
 /// Compute-optimal policies as versioned rows of <c>ttc.policies</c>: one row per difficulty bin and

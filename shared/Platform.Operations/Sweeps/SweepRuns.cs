@@ -8,7 +8,7 @@ using Platform.Reasoning.Selection;
 using Platform.Storage;
 using Platform.Storage.Entities;
 
-namespace Platform.Router.Sweeps;
+namespace Platform.Operations.Sweeps;
 
 /// <summary>One sample (candidate) of a run, as the policy fit reads it.</summary>
 public sealed record SweepSample(string Key, string? Answer, double Score, int Tokens);

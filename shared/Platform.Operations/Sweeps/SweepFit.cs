@@ -1,7 +1,7 @@
 using Platform.Reasoning.Planning;
 using Platform.Reasoning.Policy;
 
-namespace Platform.Router.Sweeps;
+namespace Platform.Operations.Sweeps;
 
 /// <summary>What a policy is fitted with: which configuration gives the oracle bins and (optionally) the probes, and the budget levels.</summary>
 public sealed record SweepFitSettings

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Platform.Contracts;
+using Platform.Operations.Redrive;
+using Platform.Reasoning.Controllers;
+using Platform.Reasoning.Planning;
+using Platform.Reasoning.Policy;
+using Platform.Storage.Entities;
+
+namespace Platform.Aggregator.Runs;
+
+/// <summary>A controller's request as the message that carries it, under its request id.</summary>
+public sealed record RunRequest(Guid RequestId, string Kind, object Body)
+{
+    public string Json => JsonSerializer.Serialize(Body, Body.GetType(), RunMessages.Json);
+}
+
+/// <summary>
+/// Turns what a run's controller asks for into the messages the Generator and the Verifier take, and
+/// stores each as a pending round. No state and no I/O.
+/// </summary>
+public static class RunMessages
+{
+    public static JsonSerializerOptions Json => RoundRequests.Json;
+
+    /// <summary>The controller settings a plan asks for (the same mapping for every strategy).</summary>
+    public static ControllerSettings Settings(StrategyPlan plan) => new()
+    {
+        Strategy = plan.Strategy, N = plan.N, Aggregation = plan.Aggregation, Temperature = plan.Temperature, BeamWidth = plan.BeamWidth,
+        Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
+        TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
+        Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection, EarlyStop = plan.EarlyStop is { } stop ? EarlyStop.Parse(stop) : null,
+        Policy = plan.PolicyJson is { } policy ? JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
+    };
+
+    /// <summary>The plan a run was started with.</summary>
+    public static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, Json)!;
+
+    /// <summary>
+    /// The message that carries a controller's request to the Generator or the Verifier for round
+    /// <paramref name="index"/>. With <paramref name="fused"/>, a generation the controller will score
+    /// next asks the Generator to send its samples through the Verifier (<see cref="GenerateCandidates.ThenScore"/>,
+    /// the next round's index and request id).
+    /// </summary>
+    public static RunRequest Message(Guid runId, StrategyPlan plan, string problem, StrategyController controller, ControllerRequest request, int index, bool fused)
+    {
+        var nodes = controller.Nodes;
+        var requestId = RequestIds.For(runId, index, request.Kind);
+        GenerationPrefix Prefix(string key) => new() { Key = key, Text = nodes[key].Text };
+        SamplingSettings Sampling(double temperature) => new()
+        {
+            Temperature = temperature, TopK = plan.TopK, TopP = plan.TopP, MaxNewTokens = plan.MaxNewTokens, Seed = unchecked(plan.Seed + index * 1_000_003),
+        };
+        GenerateCandidates Generate(IReadOnlyList<string> prefixes, int samples, string mode, int steps, double temperature, BudgetForcingSettings? forcing) => new()
+        {
+            RequestId = requestId, RunId = runId, Round = index, Kind = request.Kind, Model = plan.GeneratorModel, Problem = problem,
+            Prefixes = prefixes.Select(Prefix).ToList(), SamplesPerPrefix = samples, Mode = mode, Steps = steps, Sampling = Sampling(temperature),
+            BudgetForcing = forcing,
+        };
+        object body = request switch
+        {
+            SampleSolutions s => Generate([""], s.Samples, "full", 1, s.Temperature, s.BudgetForcing ? plan.BudgetForcing ?? new BudgetForcingSettings() : null),
+            ExpandNodes e => Generate(e.Nodes, e.Samples, "step", 1, plan.Temperature, null),
+            RollOut r => Generate(r.Nodes, 1, r.Steps > 0 ? "step" : "full", Math.Max(1, r.Steps), r.Temperature, null),
+            ReviseChains r => Generate([], 1, "revise", 1, r.Temperature, null) with
+            {
+                Model = plan.ReviseModel is { Length: > 0 } reviser ? reviser : throw new ArgumentException("a sequential-revisions plan names no revision model"),
+                Prefixes = r.Chains.Select(c => new GenerationPrefix { Key = c.Key, Attempts = c.Attempts }).ToList(),
+            },
+            ScoreTexts s => new ScoreCandidates
+            {
+                RequestId = requestId, RunId = runId, Round = index, Kind = request.Kind, Model = plan.VerifierModel, Problem = problem,
+                Candidates = s.Items.Select(i => new CandidateToScore { Key = i.Key, Text = i.Text }).ToList(),
+            },
+            _ => throw new ArgumentException($"a {request.GetType().Name} is not a request"),
+        };
+        if (fused && request.ThenScore is { } scoreKind && body is GenerateCandidates generation && plan.VerifierModel.Length > 0)
+        {
+            body = generation with
+            {
+                ThenScore = new ScoreAfterGeneration
+                {
+                    RequestId = RequestIds.For(runId, index + 1, scoreKind), Round = index + 1, Kind = scoreKind, Model = plan.VerifierModel,
+                },
+            };
+        }
+
+        return new RunRequest(requestId, request.Kind, body);
+    }
+
+    /// <summary>A pending round holding its request (and the controller's state to take the reply with).</summary>
+    public static RunRound Round(Guid runId, int index, RunRequest request, string? state, DateTimeOffset now) => new()
+    {
+        Id = Guid.NewGuid(), RunId = runId, Index = index, Kind = request.Kind, RequestId = request.RequestId, Status = RoundStatus.Pending,
+        RequestJson = request.Json, StateJson = state, CreatedAt = now,
+    };
+}

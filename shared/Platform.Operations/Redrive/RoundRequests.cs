@@ -1,0 +1,32 @@
+using System.Text.Json;
+using MassTransit;
+using Platform.Contracts;
+using Platform.Hosting;
+using Platform.Reasoning.Controllers;
+
+namespace Platform.Operations.Redrive;
+
+/// <summary>
+/// A round's request as the database stores it (JSON) and sends it again: to the Verifier's queue for a
+/// scoring kind, to the Generator's for every other. The Aggregator's first send, its republish of a
+/// running run, the stalled-run watchdog and <c>ttc chaos</c> all send through here.
+/// </summary>
+public static class RoundRequests
+{
+    /// <summary>How requests, plans and rounds are written as JSON (one setting for all of them).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task Resend(ISendEndpointProvider send, string kind, string json)
+    {
+        if (RequestKinds.IsScoring(kind))
+        {
+            var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.ScoreCandidates));
+            await endpoint.Send(JsonSerializer.Deserialize<ScoreCandidates>(json, Json)!);
+        }
+        else
+        {
+            var endpoint = await send.GetSendEndpoint(QueueNames.Address(QueueNames.GenerateCandidates));
+            await endpoint.Send(JsonSerializer.Deserialize<GenerateCandidates>(json, Json)!);
+        }
+    }
+}
