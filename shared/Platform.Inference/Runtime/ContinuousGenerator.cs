@@ -34,7 +34,7 @@ public sealed record ContinuousBatchLimits
 
 /// <summary>
 /// The Generator's engine: each of its decode loops (<see cref="ContinuousBatchLimits.Engines"/>, one
-/// thread each) keeps a live <see cref="DecoderSession.ContinuousBatch"/> per model and, between decode
+/// thread each) keeps a live <see cref="ContinuousBatch"/> per model and, between decode
 /// steps, admits waiting requests (first come, first served) up to the row and cell limits, so the
 /// requests of concurrent runs share every forward pass and a long request never holds a short one
 /// back. A submission goes whole to one loop (requests naming a shared prefix are prefilled together);
@@ -121,9 +121,9 @@ public sealed class ContinuousGenerator : IAsyncDisposable
     private sealed record Item(string Model, GenerationRequest Request, Submission Submission, int Index);
 
     /// <summary>One model's live batch, its waiting requests, and the submissions it holds work of.</summary>
-    private sealed class Lane(DecoderSession.ContinuousBatch batch)
+    private sealed class Lane(ContinuousBatch batch)
     {
-        public DecoderSession.ContinuousBatch Batch = batch;
+        public ContinuousBatch Batch = batch;
         public readonly Queue<Item> Waiting = new();
         public readonly HashSet<Submission> InFlight = [];
     }

@@ -21,19 +21,17 @@ public sealed class PrmScorer : IDisposable
     private const int MaxRows = 64;
     private const int MinRows = 8;
     private const double MaxPadding = 0.1;
-    private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions = new();
+    private readonly DecoderGraph _graph;
     private readonly string _output;
     private readonly bool _sigmoid;
     private readonly bool _generative;
     private readonly bool _product;
-    private readonly string[] _pastNames = [];
-    private readonly bool _hasPositionIds;
+    private readonly IReadOnlyList<string> _pastNames = [];
 
-    private PrmScorer(ModelDirectory model, InferenceSession session)
+    private PrmScorer(ModelDirectory model, DecoderGraph graph)
     {
         Model = model;
-        _session = session;
+        _graph = graph;
         var verifier = model.Manifest.Verifier ?? new VerifierInfo();
         _output = verifier.Output;
         _sigmoid = verifier.Transform == "sigmoid";
@@ -41,8 +39,7 @@ public sealed class PrmScorer : IDisposable
         _product = verifier.Combine == "product";
         if (_generative)
         {
-            _pastNames = session.InputMetadata.Keys.Where(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)).ToArray();
-            _hasPositionIds = session.InputMetadata.ContainsKey("position_ids");
+            _pastNames = graph.PastNames;
         }
         else if (verifier.ReadAt != "step_delimiter")
         {
@@ -52,13 +49,13 @@ public sealed class PrmScorer : IDisposable
         var manifestPath = Path.Combine(model.Path, ModelManifest.FileName);
         foreach (var input in new[] { "input_ids", "attention_mask" })
         {
-            if (!session.InputMetadata.ContainsKey(input))
+            if (!graph.Inputs.ContainsKey(input))
             {
                 throw new InvalidDataException($"{model.OnnxPath} has no input '{input}' (a PRM takes input_ids and attention_mask)");
             }
         }
 
-        if (!session.OutputMetadata.ContainsKey(_output))
+        if (!graph.Outputs.ContainsKey(_output))
         {
             throw new InvalidDataException($"{model.OnnxPath} has no output '{_output}' named by verifier.output in {manifestPath}");
         }
@@ -76,14 +73,14 @@ public sealed class PrmScorer : IDisposable
             throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: kind is \"{model.Manifest.Kind}\", a verifier needs \"prm\" or \"orm\"");
         }
 
-        var session = Sessions.Create(model.OnnxPath, options);
+        var graph = DecoderGraph.Open(model.OnnxPath, options);
         try
         {
-            return new PrmScorer(model, session);
+            return new PrmScorer(model, graph);
         }
         catch
         {
-            session.Dispose();
+            graph.Dispose();
             throw;
         }
     }
@@ -104,75 +101,8 @@ public sealed class PrmScorer : IDisposable
         prompt.CopyTo(ids, prefix);
         solution.CopyTo(ids, prefix + prompt.Length);
 
-        var ends = StepEnds(tokenizer, solution, Model.Manifest.StepDelimiter).Select(e => prefix + prompt.Length + e).ToArray();
+        var ends = StepBoundaries.StepEnds(tokenizer, solution, Model.Manifest.StepDelimiter).Select(e => prefix + prompt.Length + e).ToArray();
         return (ids, ends, prefix + prompt.Length);
-    }
-
-    /// <summary>
-    /// Indices (within <paramref name="solution"/>) of the token that closes each step: the token
-    /// completing a delimiter after non-blank text, and the last token of an unfinished final step.
-    /// Training uses the same positions as scoring.
-    /// </summary>
-    public static List<int> StepEnds(Tokenization.ITokenizer tokenizer, IReadOnlyList<int> solution, string delimiter)
-    {
-        var ends = new List<int>();
-        var step = new System.Text.StringBuilder();
-        var blank = true; // the current step has no visible text yet
-        for (var j = 0; j < solution.Count; j++)
-        {
-            var piece = tokenizer.TokenText(solution[j]);
-            var before = step.Length;
-            step.Append(piece);
-
-            // A delimiter ending inside the text this token added closes the step (no per-token string).
-            for (var end = Math.Max(before + 1, delimiter.Length); end <= step.Length; end++)
-            {
-                if (!Closes(step, delimiter, end))
-                {
-                    continue;
-                }
-
-                for (var i = before; i < end - delimiter.Length; i++)
-                {
-                    blank &= char.IsWhiteSpace(step[i]);
-                }
-
-                if (!blank)
-                {
-                    ends.Add(j);
-                }
-
-                step.Remove(0, end);
-                before = 0;
-                end = delimiter.Length - 1;
-                blank = true;
-            }
-
-            for (var i = before; i < step.Length; i++)
-            {
-                blank &= char.IsWhiteSpace(step[i]);
-            }
-        }
-
-        if (!blank)
-        {
-            ends.Add(solution.Count - 1); // an unfinished last step is scored at its last token
-        }
-
-        return ends;
-    }
-
-    private static bool Closes(System.Text.StringBuilder text, string delimiter, int end)
-    {
-        for (var i = 0; i < delimiter.Length; i++)
-        {
-            if (text[end - delimiter.Length + i] != delimiter[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken = default)
@@ -201,7 +131,7 @@ public sealed class PrmScorer : IDisposable
         var scores = new double[requests.Count][];
         var flops = new double[requests.Count];
         var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).ToList();
-        var sharePrompts = _generative && _pastNames.Length > 0 && valid.All(i => encoded[i].SolutionStart >= 1);
+        var sharePrompts = _generative && _pastNames.Count > 0 && valid.All(i => encoded[i].SolutionStart >= 1);
         // Shortest first, cut into chunks that pad little (padding is work too: solutions of one prompt
         // differ in length as much as solutions of different prompts); with a cache, solutions of one
         // prompt in a chunk still share their prompt's pass.
@@ -236,11 +166,14 @@ public sealed class PrmScorer : IDisposable
                 continue;
             }
 
-            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [chunk.Length, width]);
-            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [chunk.Length, width]);
+            using var output = DecoderGraph.Allocate([chunk.Length, width]);
+            var columns = new long[ids.Length];
+            for (var k = 0; k < columns.Length; k++)
+            {
+                columns[k] = k % width; // rows are right-padded: a token's position is its column
+            }
 
-            using var output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [chunk.Length, width]);
-            _session.Run(_runOptions, ["input_ids", "attention_mask"], [idsValue, maskValue], [_output], [output]);
+            _graph.Run(ids, mask, columns, [chunk.Length, width], [], _output, output, []);
             var values = output.GetTensorDataAsSpan<float>();
             for (var r = 0; r < chunk.Length; r++)
             {
@@ -291,7 +224,7 @@ public sealed class PrmScorer : IDisposable
         using var logitsValue = Tensor([rows, width, vocab]);
         try
         {
-            Run(ids, mask, positions, rows, width, empty, logitsValue, [], []);
+            Run(ids, mask, positions, rows, width, empty, logitsValue, []);
             var logits = logitsValue.GetTensorDataAsSpan<float>();
             for (var r = 0; r < rows; r++)
             {
@@ -385,7 +318,6 @@ public sealed class PrmScorer : IDisposable
             }
         }
 
-        var presentNames = _pastNames.Select(n => n.Replace("past_key_values.", "present.", StringComparison.Ordinal)).ToArray();
         var empty = _pastNames.Select(_ => Tensor([u, heads, 0, headDim])).ToArray();
         var present = _pastNames.Select(_ => Tensor([u, heads, p, headDim])).ToArray();
         var rows = chunk.Length;
@@ -395,7 +327,7 @@ public sealed class PrmScorer : IDisposable
         using var solutionLogits = Tensor([rows, width, vocab]);
         try
         {
-            Run(ids, mask, positions, u, p, empty, promptLogits, presentNames, present);
+            Run(ids, mask, positions, u, p, empty, promptLogits, present);
 
             // 2. Every solution on its prompt's cache (gathered per row), right-padded to the longest solution.
             var solutionIds = new long[rows * width];
@@ -431,7 +363,7 @@ public sealed class PrmScorer : IDisposable
                 }
             }
 
-            Run(solutionIds, solutionMask, solutionPositions, rows, width, past, solutionLogits, [], []);
+            Run(solutionIds, solutionMask, solutionPositions, rows, width, past, solutionLogits, []);
             var first = promptLogits.GetTensorDataAsSpan<float>();
             var rest = solutionLogits.GetTensorDataAsSpan<float>();
             for (var r = 0; r < rows; r++)
@@ -451,26 +383,11 @@ public sealed class PrmScorer : IDisposable
         }
     }
 
-    private static OrtValue Tensor(long[] shape) => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);
+    private static OrtValue Tensor(long[] shape) => DecoderGraph.Allocate(shape);
 
-    /// <summary>One decoder pass into the given outputs: the logits [rows, width, vocab] and the cache outputs named.</summary>
-    private void Run(long[] ids, long[] mask, long[] positions, int rows, int width, OrtValue[] past, OrtValue logits, string[] presentNames, OrtValue[] present)
-    {
-        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [rows, width]);
-        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [rows, mask.Length / rows]);
-        using var positionValue = OrtValue.CreateTensorValueFromMemory(positions, [rows, width]);
-        var names = new List<string> { "input_ids", "attention_mask" };
-        var values = new List<OrtValue> { idsValue, maskValue };
-        if (_hasPositionIds)
-        {
-            names.Add("position_ids");
-            values.Add(positionValue);
-        }
-
-        names.AddRange(_pastNames);
-        values.AddRange(past);
-        _session.Run(_runOptions, names, values, [_output, .. presentNames], [logits, .. present]);
-    }
+    /// <summary>A pass of the generative verifier's decoder: its logits, and its new cache when <paramref name="present"/> asks for one.</summary>
+    private void Run(long[] ids, long[] mask, long[] positions, int rows, int width, OrtValue[] past, OrtValue logits, OrtValue[] present) =>
+        _graph.Run(ids, mask, positions, [rows, width], past, _output, logits, present);
 
     private static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
     {
@@ -491,7 +408,6 @@ public sealed class PrmScorer : IDisposable
 
     public void Dispose()
     {
-        _session.Dispose();
-        _runOptions.Dispose();
+        _graph.Dispose();
     }
 }

@@ -101,7 +101,7 @@ public static class TrainPrmCommand
     private static Encoded Encode(PrmExample e, bool outcome)
     {
         var (ids, start) = TaskText.Sequence(e.Problem, e.Solution, withEos: false);
-        var ends = PrmScorer.StepEnds(TaskText.Tokenizer, ids[start..], ArithmeticFormat.StepDelimiter.ToString());
+        var ends = StepBoundaries.StepEnds(TaskText.Tokenizer, ids[start..], ArithmeticFormat.StepDelimiter.ToString());
         if (ends.Count != e.Labels.Length)
         {
             throw new InvalidDataException($"'{e.Problem}': {ends.Count} step ends but {e.Labels.Length} labels");
