@@ -90,6 +90,52 @@ public sealed class BatchApiTests(Servers servers)
     }
 
     [Fact]
+    public async Task Unstorable_text_is_refused_naming_the_field_and_the_rest_of_a_bus_batch_runs()
+    {
+        await using var hosts = await PlatformHosts.Start(servers);
+
+        // Over HTTP: a 400 naming the problem and the field, for a NUL anywhere in a problem; nothing is stored.
+        var nul = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"problems":[{"text":"2+3"},{"text":"4\u00005"}]}""")));
+        Assert.Contains("NUL", nul["errors"]!["problems[1].text"]![0]!.GetValue<string>());
+        var reference = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"problems":[{"text":"2+3","referenceAnswer":"5\u0000"}]}""")));
+        Assert.NotNull(reference["errors"]!["problems[0].referenceAnswer"]);
+        var name = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"name":"a\u0000b","problems":[{"text":"2+3"}]}""")));
+        Assert.NotNull(name["errors"]!["name"]);
+        await using (var db = hosts.NewContext())
+        {
+            Assert.Equal(0, await db.Batches.CountAsync());
+        }
+
+        // On the bus: the bad problems fail alone with the field named, the ordinary one completes, the batch ends.
+        var batch = new Contracts.SubmitBatch
+        {
+            BatchId = Guid.NewGuid(), Strategy = "greedy",
+            Problems =
+            [
+                new Contracts.ProblemSubmission { Text = "4\u00005" },
+                new Contracts.ProblemSubmission { Text = "12+30", ReferenceAnswer = "42", ExternalId = "x\u0000" },
+                new Contracts.ProblemSubmission { Text = "12+30", ReferenceAnswer = "42" },
+            ],
+        };
+        await hosts.Send(batch, Hosting.QueueNames.SubmitBatch);
+        Assert.Equal(BatchStatus.Completed, await Status(hosts, batch.BatchId, BatchStatus.Completed, Timeout));
+        await using (var db = hosts.NewContext())
+        {
+            var runs = await db.Runs.Where(r => r.BatchId == batch.BatchId).OrderBy(r => r.Problem!.Index).ToListAsync();
+            Assert.Equal([RunStatus.Failed, RunStatus.Failed, RunStatus.Completed], runs.Select(r => r.Status));
+            Assert.StartsWith("Text: contains a NUL", runs[0].FailureReason);
+            Assert.StartsWith("ExternalId: contains a NUL", runs[1].FailureReason);
+        }
+
+        // A batch-level field on the bus: the batch is stored rejected with the reason, so its id answers (not 404).
+        var named = new Contracts.SubmitBatch { BatchId = Guid.NewGuid(), Name = "a\u0000b", Problems = [new Contracts.ProblemSubmission { Text = "2+3" }] };
+        await hosts.Send(named, Hosting.QueueNames.SubmitBatch);
+        Assert.Equal(BatchStatus.Rejected, await Status(hosts, named.BatchId, BatchStatus.Rejected, Timeout));
+        var shown = await hosts.Http.GetFromJsonAsync<JsonObject>($"/batches/{named.BatchId}");
+        Assert.Contains("Name", shown!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Results_page_and_stream_listing_is_newest_first_and_a_small_batch_completes_on_time_beside_a_large_one()
     {
         await using var hosts = await PlatformHosts.Start(servers);

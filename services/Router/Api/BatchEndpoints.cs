@@ -6,6 +6,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.Hosting;
+using Platform.Reasoning.Planning;
 using Platform.Router.Planning;
 using Platform.Storage;
 using Platform.Storage.Queries;
@@ -57,6 +58,14 @@ public static class BatchEndpoints
             if (body is null)
             {
                 return Invalid(errors);
+            }
+
+            // Texts that cannot be stored, and texts over the limit, are refused at the door, before anything is accepted.
+            var unstorable = body.Problems.SelectMany((p, i) => BatchPlanner.ProblemTexts(p).Where(f => StorableText.Problem(f.Value) is not null)
+                .Select(f => new BodyError($"problems[{i}].{Camel(f.Field)}", StorableText.Problem(f.Value)!))).Take(20).ToList();
+            if (unstorable.Count > 0)
+            {
+                return Invalid(unstorable);
             }
 
             // Texts over the limit are refused at the door, before anything is accepted.

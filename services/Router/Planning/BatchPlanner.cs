@@ -66,7 +66,9 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// <summary>The batch row, before any problem is planned.</summary>
     public Batch NewBatch(SubmitBatch submit) => new()
     {
-        Id = submit.BatchId, Name = Truncate(submit.Name, 200), Source = Truncate(submit.Source, 400), RequestedStrategy = submit.Strategy,
+        // Storable forms: a batch refused for an unstorable field is still recorded, so its id answers with why.
+        Id = submit.BatchId, Name = StorableText.Storable(Truncate(submit.Name, 200)), Source = StorableText.Storable(Truncate(submit.Source, 400)),
+        RequestedStrategy = StorableText.Storable(submit.Strategy),
         SettingsJson = JsonSerializer.Serialize(submit with { Problems = [], Offset = 0, TotalProblems = null }, Json), ProblemCount = submit.TotalProblems ?? submit.Problems.Count,
         TokenBudget = submit.TokenBudget, SubmittedAt = submit.SubmittedAt ?? clock.GetUtcNow(),
     };
@@ -84,18 +86,24 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// </summary>
     public BatchRejected? Validate(SubmitBatch submit)
     {
+        // First, so that no later reason quotes a text that cannot be stored.
+        if (BatchTexts(submit).FirstOrDefault(f => StorableText.Problem(f.Value) is not null) is { Field: { } field } bad)
+        {
+            return new BatchRejected { BatchId = submit.BatchId, Field = field, Reason = StorableText.Problem(bad.Value)! };
+        }
+
         if (Reject(submit) is { } rejection)
         {
             return rejection;
         }
 
         // Only a whole batch can be judged all-invalid (a part is one slice of it).
-        if (submit.TotalProblems is null && submit.Problems.All(p => ProblemError(p.Text ?? "") is not null))
+        if (submit.TotalProblems is null && submit.Problems.All(p => ProblemError(p) is not null))
         {
             return new BatchRejected
             {
                 BatchId = submit.BatchId, Field = "Problems",
-                Reason = $"every problem is invalid; problem 0: {ProblemError(submit.Problems[0].Text ?? "")}",
+                Reason = $"every problem is invalid; problem 0: {ProblemError(submit.Problems[0])}",
             };
         }
 
@@ -128,11 +136,12 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             var i = submit.Offset + local; // the problem's index in the whole batch
             var problem = new Problem
             {
-                Id = Guid.NewGuid(), BatchId = batch.Id, Index = i, Text = p.Text ?? "", ReferenceAnswer = Truncate(p.ReferenceAnswer, 1000),
-                Level = Truncate(p.Level, 64), Subject = Truncate(p.Subject, 128), ExternalId = Truncate(p.ExternalId, 256),
+                Id = Guid.NewGuid(), BatchId = batch.Id, Index = i, Text = StorableText.Storable(p.Text) ?? "",
+                ReferenceAnswer = StorableText.Storable(Truncate(p.ReferenceAnswer, 1000)), Level = StorableText.Storable(Truncate(p.Level, 64)),
+                Subject = StorableText.Storable(Truncate(p.Subject, 128)), ExternalId = StorableText.Storable(Truncate(p.ExternalId, 256)),
             };
             var run = new Run { Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, PlanKey = "main", CreatedAt = now, UpdatedAt = now };
-            if ((ProblemError(problem.Text) ?? KnownDifficultyError(p.DifficultyBin, policy)) is { } error)
+            if ((ProblemError(p) ?? KnownDifficultyError(p.DifficultyBin, policy)) is { } error)
             {
                 run.Strategy = submit.Strategy ?? "none";
                 run.Status = RunStatus.Failed;
@@ -393,8 +402,26 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         _ => null,
     };
 
-    private string? ProblemError(string text)
+    /// <summary>The batch-level text fields, named as the contract names them.</summary>
+    public static IEnumerable<(string Field, string? Value)> BatchTexts(SubmitBatch s) =>
+    [
+        ("Name", s.Name), ("Source", s.Source), ("Strategy", s.Strategy), ("Aggregation", s.Aggregation), ("RevisionSelection", s.RevisionSelection),
+        ("EarlyStop", s.EarlyStop), ("ReviseModel", s.ReviseModel), ("GeneratorModel", s.GeneratorModel), ("VerifierModel", s.VerifierModel),
+    ];
+
+    /// <summary>A problem's text fields, named as the contract names them.</summary>
+    public static IEnumerable<(string Field, string? Value)> ProblemTexts(ProblemSubmission p) =>
+        [("Text", p.Text), ("ReferenceAnswer", p.ReferenceAnswer), ("Level", p.Level), ("Subject", p.Subject), ("ExternalId", p.ExternalId)];
+
+    /// <summary>Why a problem cannot run (an unstorable field, an empty or over-long text), naming the field; null when it can.</summary>
+    public string? ProblemError(ProblemSubmission p)
     {
+        if (ProblemTexts(p).FirstOrDefault(f => StorableText.Problem(f.Value) is not null) is { Field: { } field } bad)
+        {
+            return $"{field}: {StorableText.Problem(bad.Value)}";
+        }
+
+        var text = p.Text ?? "";
         if (string.IsNullOrWhiteSpace(text))
         {
             return "Text: the problem text is empty";

@@ -123,8 +123,11 @@ public static class ControllerRegistry
 
     private static BeamSearch Beam(ControllerSettings s, bool diverse, int lookahead) => BeamSearch.Create(new BeamSettings
     {
-        N = s.N, M = s.BeamWidth > 0 ? s.BeamWidth : DefaultWidth(s.N), MaxRounds = s.MaxRounds > 0 ? s.MaxRounds : 40, Diverse = diverse, Lookahead = lookahead,
+        N = s.N, M = Width(s), MaxRounds = s.MaxRounds > 0 ? s.MaxRounds : 40, Diverse = diverse, Lookahead = lookahead,
     });
+
+    /// <summary>The beam width (beam search, lookahead, DVTS) or branching (MCTS) a plan asks for, else <see cref="DefaultWidth"/>(N).</summary>
+    private static int Width(ControllerSettings s) => s.BeamWidth > 0 ? s.BeamWidth : DefaultWidth(s.N);
 
     /// <summary>P and L of a sequential-revisions plan: as given, or P = <see cref="DefaultWidth"/>(N) and L = N / P.</summary>
     public static (int Chains, int Length) ChainShape(int n, int chains, int length) => (chains, length) switch
@@ -147,7 +150,7 @@ public static class ControllerRegistry
 
     private static Mcts Tree(ControllerSettings s)
     {
-        var width = s.BeamWidth > 0 ? s.BeamWidth : DefaultWidth(s.N);
+        var width = Width(s);
         return Mcts.Create(new MctsSettings
         {
             Iterations = s.Iterations > 0 ? s.Iterations : Math.Max(1, s.N / width), Branching = width, Exploration = s.Exploration > 0 ? s.Exploration : 1.0,

@@ -66,7 +66,13 @@ public static class ProblemLines
                     format = Detect(root);
                 }
 
-                problems.Add(Read(root, format));
+                var record = Read(root, format);
+                if (Unstorable(record) is { } field)
+                {
+                    throw new FormatException(field);
+                }
+
+                problems.Add(record);
             }
             catch (JsonException e)
             {
@@ -80,6 +86,11 @@ public static class ProblemLines
 
         return (problems, errors, format);
     }
+
+    /// <summary>The first field of a record that cannot be stored (<see cref="Planning.StorableText"/>), as "field: why"; null when all can.</summary>
+    private static string? Unstorable(ProblemRecord r) =>
+        new[] { ("text", r.Text), ("reference answer", r.ReferenceAnswer), ("level", r.Level), ("subject", r.Subject), ("external id", r.ExternalId) }
+            .Select(f => Planning.StorableText.Problem(f.Item2) is { } why ? $"{f.Item1}: {why}" : null).FirstOrDefault(x => x is not null);
 
     /// <summary>The fields each layout may carry (what a strict reader accepts).</summary>
     public static IReadOnlyList<string> Fields(DatasetFormat format) => format switch
