@@ -71,6 +71,21 @@ public sealed class GradingTableTests
         Assert.True(report.BalancedAccuracy >= 0.95, $"balanced accuracy {report.BalancedAccuracy:P1}");
     }
 
+    [Theory]
+    [InlineData("1000", "1 000", "digit groups separated by spaces are one number")]
+    [InlineData("1000.99", "1,000.99", "thousands separators")]
+    [InlineData("\\frac13", "x = 5+5+1 = 1/3 \\approx 11", "≈: the exact value before it")]
+    [InlineData("0.28", "28 pct", "percent written as a word")]
+    [InlineData("7", "7 USD", "currency dropped")]
+    [InlineData("2.74", "2,74", "(decimal comma)")]
+    public void Explain_names_the_reading_rule_a_pair_needed(string gold, string pred, string rule)
+    {
+        var verdict = MathGrader.Grade(gold, pred);
+        Assert.True(verdict.Equivalent);
+        Assert.Contains(rule, verdict.Rule);
+        Assert.DoesNotContain("read:", MathGrader.Grade("1000", "1000").Rule);
+    }
+
     public sealed record LongSolution(string Shape, string Solution, string Gold, IReadOnlyList<string> Distractors)
     {
         public override string ToString() => $"{Shape}: {Gold} ({Solution.Length} characters)";

@@ -48,12 +48,13 @@ public static partial class MathGrader
         }
 
         var (equal, rule) = Compare(g.Answer, p.Answer, gold, predicted);
+        rule += Readings(g, p);
         if (!equal && HasDecimalComma(predicted) && g.Answer is ScalarAnswer && Read(predicted, decimalComma: true) is { Answer: ScalarAnswer } pc)
         {
             var (retry, why) = Compare(g.Answer, pc.Answer!, gold, predicted);
             if (retry)
             {
-                return new GradeVerdict(true, why + " (decimal comma)", g.Form, pc.Form);
+                return new GradeVerdict(true, why + " (decimal comma)" + Readings(g, pc), g.Form, pc.Form);
             }
         }
 
@@ -62,14 +63,45 @@ public static partial class MathGrader
             var (retry, why) = Compare(gc.Answer!, p.Answer, gold, predicted);
             if (retry)
             {
-                return new GradeVerdict(true, why + " (decimal comma)", gc.Form, p.Form);
+                return new GradeVerdict(true, why + " (decimal comma)" + Readings(gc, p), gc.Form, p.Form);
             }
         }
 
         return new GradeVerdict(equal, rule, g.Form, p.Form);
     }
 
-    private sealed record Reading(Answer? Answer, string Form, string? Problem);
+    private sealed record Reading(Answer? Answer, string Form, string? Problem, IReadOnlyList<string>? Notes = null);
+
+    /// <summary>The reading rules of docs/grading.md that either side's text needed, for <c>--explain</c>: "; read: …", or nothing.</summary>
+    private static string Readings(Reading a, Reading b)
+    {
+        var notes = (a.Notes ?? []).Concat(b.Notes ?? []).Distinct().ToList();
+        return notes.Count == 0 ? "" : $"; read: {string.Join("; ", notes)}";
+    }
+
+    /// <summary>Which non-obvious reading rules the tokens of an answer went through.</summary>
+    private static List<string> Notes(List<MathToken> tokens)
+    {
+        var notes = new List<string>();
+        void Note(bool applies, string note)
+        {
+            if (applies && !notes.Contains(note))
+            {
+                notes.Add(note);
+            }
+        }
+
+        foreach (var t in tokens)
+        {
+            Note(t.Kind == TokenKind.Number && t.Text.AsSpan().IndexOfAny(' ', '~', '\\') >= 0, "digit groups separated by spaces are one number");
+            Note(t.Kind == TokenKind.Number && t.Text.Contains(',') && (t.Text.Contains('.') || t.Value.Denominator.IsOne), "commas between groups of three digits are thousands separators");
+            Note(t.Kind == TokenKind.Relation && t.Text == MathLexer.Approximately, "≈: the exact value before it is the answer (the approximation only when just a name precedes it)");
+            Note(t.Kind == TokenKind.Word && t.Text is "pct" or "percent", "percent written as a word");
+            Note(t.Kind == TokenKind.Word && t.Text is "usd" or "eur" or "gbp" or "euro" or "euros" or "dollar" or "dollars", "currency dropped");
+        }
+
+        return notes;
+    }
 
     private static Reading Read(string text, bool decimalComma)
     {
@@ -106,7 +138,7 @@ public static partial class MathGrader
         }
 
         var answer = Shape(node);
-        return new Reading(answer, answer.ToString(), null);
+        return new Reading(answer, answer.ToString(), null, Notes(tokens));
     }
 
     private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "...";
