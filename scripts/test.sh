@@ -83,6 +83,10 @@ done
 
 # A project whose test host died counts as one failure more, so the closing line never reads green.
 failed=$(( failed + broken ))
+
+# The servers stop before the summary, so that the closing line is the last one printed.
+cleanup
+started=""
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"
 else
