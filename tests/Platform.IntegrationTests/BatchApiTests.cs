@@ -101,6 +101,8 @@ public sealed class BatchApiTests(Servers servers)
         Assert.NotNull(reference["errors"]!["problems[0].referenceAnswer"]);
         var name = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"name":"a\u0000b","problems":[{"text":"2+3"}]}""")));
         Assert.NotNull(name["errors"]!["name"]);
+        var path = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"generatorModel":"../../../../etc","problems":[{"text":"2+3"}]}""")));
+        Assert.Contains("not a path", path["errors"]!["generatorModel"]![0]!.GetValue<string>());
         await using (var db = hosts.NewContext())
         {
             Assert.Equal(0, await db.Batches.CountAsync());

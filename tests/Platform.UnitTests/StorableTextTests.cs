@@ -103,4 +103,31 @@ public sealed class StorableTextTests
         Assert.StartsWith("text: contains a NUL", errors[0].Reason);
         Assert.StartsWith("reference answer: contains a NUL", errors[1].Reason);
     }
+
+    [Theory]
+    [InlineData("GeneratorModel", "../../../../etc", "not a path")]
+    [InlineData("VerifierModel", "/etc/passwd", "not a path")]
+    [InlineData("ReviseModel", "", "1 to 128 characters")]
+    [InlineData("GeneratorModel", "gen-small", null)]
+    [InlineData("VerifierModel", "Qwen2.5-Math-PRM_7B", null)]
+    public void A_model_name_that_is_not_a_catalog_name_rejects_the_batch_naming_the_field(string field, string name, string? reason)
+    {
+        var submit = new SubmitBatch { BatchId = Guid.NewGuid(), Strategy = "weighted-best-of-n", N = 4, Problems = [new ProblemSubmission { Text = "2+3" }] };
+        submit = field switch
+        {
+            "GeneratorModel" => submit with { GeneratorModel = name },
+            "VerifierModel" => submit with { VerifierModel = name },
+            _ => submit with { ReviseModel = name },
+        };
+        var rejection = Planner.Validate(submit);
+        if (reason is null)
+        {
+            Assert.Null(rejection);
+        }
+        else
+        {
+            Assert.Equal(field, rejection?.Field);
+            Assert.Contains(reason, rejection!.Reason);
+        }
+    }
 }

@@ -92,6 +92,12 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return new BatchRejected { BatchId = submit.BatchId, Field = field, Reason = StorableText.Problem(bad.Value)! };
         }
 
+        if (new[] { ("GeneratorModel", submit.GeneratorModel), ("VerifierModel", submit.VerifierModel), ("ReviseModel", submit.ReviseModel) }
+                .FirstOrDefault(m => m.Item2 is not null && ModelNames.Problem(m.Item2) is not null) is { Item1: { } model, Item2: { } value })
+        {
+            return new BatchRejected { BatchId = submit.BatchId, Field = model, Reason = ModelNames.Problem(value)! };
+        }
+
         if (Reject(submit) is { } rejection)
         {
             return rejection;

@@ -72,8 +72,7 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
         return name;
     }
 
-    private static bool IsSafeName(string name) =>
-        name.Length is > 0 and <= 128 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !name.Contains("..");
+    private static bool IsSafeName(string name) => Platform.Reasoning.Planning.ModelNames.Problem(name) is null;
 
     public void Dispose()
     {
