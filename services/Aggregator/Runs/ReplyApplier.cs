@@ -80,7 +80,7 @@ public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOpti
         // After the commit (and, with the in-memory outbox, once the consumer is done): the next requests and the outcomes.
         foreach (var (reply, request) in sends)
         {
-            await RoundRequests.Resend(reply.Context, request.Kind, request.Json);
+            await RoundRequests.Send(reply.Context, request.Body);
         }
 
         foreach (var (reply, run, status) in ending)

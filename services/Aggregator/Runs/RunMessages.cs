@@ -8,10 +8,13 @@ using Platform.Storage.Entities;
 
 namespace Platform.Aggregator.Runs;
 
-/// <summary>A controller's request as the message that carries it, under its request id.</summary>
+/// <summary>A controller's request as the message that carries it (a <see cref="GenerateCandidates"/> or a <see cref="ScoreCandidates"/>), under its request id.</summary>
 public sealed record RunRequest(Guid RequestId, string Kind, object Body)
 {
-    public string Json => JsonSerializer.Serialize(Body, Body.GetType(), RunMessages.Json);
+    private string? _json;
+
+    /// <summary>The message as its round stores it (serialized once).</summary>
+    public string Json => _json ??= JsonSerializer.Serialize(Body, Body.GetType(), RunMessages.Json);
 }
 
 /// <summary>

@@ -16,6 +16,22 @@ public static class RoundRequests
     /// <summary>How requests, plans and rounds are written as JSON (one setting for all of them).</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Sends a request message as it is, to the queue of its type (no JSON round trip).</summary>
+    public static async Task Send(ISendEndpointProvider send, object body)
+    {
+        switch (body)
+        {
+            case GenerateCandidates generate:
+                await (await send.GetSendEndpoint(QueueNames.Address(QueueNames.GenerateCandidates))).Send(generate);
+                break;
+            case ScoreCandidates score:
+                await (await send.GetSendEndpoint(QueueNames.Address(QueueNames.ScoreCandidates))).Send(score);
+                break;
+            default:
+                throw new ArgumentException($"a {body.GetType().Name} is not a round's request");
+        }
+    }
+
     public static async Task Resend(ISendEndpointProvider send, string kind, string json)
     {
         if (RequestKinds.IsScoring(kind))
