@@ -134,7 +134,8 @@ public sealed class BatchApiTests(Servers servers)
         await hosts.Send(named, Hosting.QueueNames.SubmitBatch);
         Assert.Equal(BatchStatus.Rejected, await Status(hosts, named.BatchId, BatchStatus.Rejected, Timeout));
         var shown = await hosts.Http.GetFromJsonAsync<JsonObject>($"/batches/{named.BatchId}");
-        Assert.Contains("Name", shown!.ToJsonString());
+        Assert.Equal(BatchStatus.Rejected, shown!["status"]!.GetValue<string>());
+        Assert.StartsWith("Name: contains a NUL", shown["rejectionReason"]!.GetValue<string>());
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed record RunRequest(Guid RequestId, string Kind, object Body)
     private string? _json;
 
     /// <summary>The message as its round stores it (serialized once).</summary>
-    public string Json => _json ??= JsonSerializer.Serialize(Body, Body.GetType(), RunMessages.Json);
+    public string Json => _json ??= JsonSerializer.Serialize(Body, Body.GetType(), RoundRequests.Json);
 }
 
 /// <summary>
@@ -23,8 +23,6 @@ public sealed record RunRequest(Guid RequestId, string Kind, object Body)
 /// </summary>
 public static class RunMessages
 {
-    public static JsonSerializerOptions Json => RoundRequests.Json;
-
     /// <summary>The controller settings a plan asks for (the same mapping for every strategy).</summary>
     public static ControllerSettings Settings(StrategyPlan plan) => new()
     {
@@ -36,7 +34,7 @@ public static class RunMessages
     };
 
     /// <summary>The plan a run was started with.</summary>
-    public static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, Json)!;
+    public static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, RoundRequests.Json)!;
 
     /// <summary>
     /// The message that carries a controller's request to the Generator or the Verifier for round

@@ -61,8 +61,8 @@ public static class BatchEndpoints
             }
 
             // Texts that cannot be stored, and texts over the limit, are refused at the door, before anything is accepted.
-            var unstorable = body.Problems.SelectMany((p, i) => BatchPlanner.ProblemTexts(p).Where(f => StorableText.Problem(f.Value) is not null)
-                .Select(f => new BodyError($"problems[{i}].{Camel(f.Field)}", StorableText.Problem(f.Value)!))).Take(20).ToList();
+            var unstorable = body.Problems.SelectMany((p, i) => StorableText.Problems(BatchPlanner.ProblemTexts(p))
+                .Select(f => new BodyError($"problems[{i}].{Camel(f.Field)}", f.Reason))).Take(20).ToList();
             if (unstorable.Count > 0)
             {
                 return Invalid(unstorable);

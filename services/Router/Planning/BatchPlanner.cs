@@ -87,9 +87,9 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     public BatchRejected? Validate(SubmitBatch submit)
     {
         // First, so that no later reason quotes a text that cannot be stored.
-        if (BatchTexts(submit).FirstOrDefault(f => StorableText.Problem(f.Value) is not null) is { Field: { } field } bad)
+        if (StorableText.Problems(BatchTexts(submit)).FirstOrDefault() is { Field: not null } bad)
         {
-            return new BatchRejected { BatchId = submit.BatchId, Field = field, Reason = StorableText.Problem(bad.Value)! };
+            return new BatchRejected { BatchId = submit.BatchId, Field = bad.Field, Reason = bad.Reason };
         }
 
         if (new[] { ("GeneratorModel", submit.GeneratorModel), ("VerifierModel", submit.VerifierModel), ("ReviseModel", submit.ReviseModel) }
@@ -422,9 +422,9 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// <summary>Why a problem cannot run (an unstorable field, an empty or over-long text), naming the field; null when it can.</summary>
     public string? ProblemError(ProblemSubmission p)
     {
-        if (ProblemTexts(p).FirstOrDefault(f => StorableText.Problem(f.Value) is not null) is { Field: { } field } bad)
+        if (StorableText.Problems(ProblemTexts(p)).FirstOrDefault() is { Field: not null } bad)
         {
-            return $"{field}: {StorableText.Problem(bad.Value)}";
+            return $"{bad.Field}: {bad.Reason}";
         }
 
         var text = p.Text ?? "";

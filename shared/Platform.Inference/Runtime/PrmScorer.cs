@@ -26,7 +26,6 @@ public sealed class PrmScorer : IDisposable
     private readonly bool _sigmoid;
     private readonly bool _generative;
     private readonly bool _product;
-    private readonly IReadOnlyList<string> _pastNames = [];
 
     private PrmScorer(ModelDirectory model, DecoderGraph graph)
     {
@@ -37,11 +36,7 @@ public sealed class PrmScorer : IDisposable
         _sigmoid = verifier.Transform == "sigmoid";
         _generative = verifier.ReadAt == "step_likelihood";
         _product = verifier.Combine == "product";
-        if (_generative)
-        {
-            _pastNames = graph.PastNames;
-        }
-        else if (verifier.ReadAt != "step_delimiter")
+        if (!_generative && verifier.ReadAt != "step_delimiter")
         {
             throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: verifier.read_at must be step_delimiter or step_likelihood (was \"{verifier.ReadAt}\")");
         }
@@ -131,7 +126,7 @@ public sealed class PrmScorer : IDisposable
         var scores = new double[requests.Count][];
         var flops = new double[requests.Count];
         var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).ToList();
-        var sharePrompts = _generative && _pastNames.Count > 0 && valid.All(i => encoded[i].SolutionStart >= 1);
+        var sharePrompts = _generative && _graph.PastNames.Count > 0 && valid.All(i => encoded[i].SolutionStart >= 1);
         // Shortest first, cut into chunks that pad little (padding is work too: solutions of one prompt
         // differ in length as much as solutions of different prompts); with a cache, solutions of one
         // prompt in a chunk still share their prompt's pass.
@@ -220,7 +215,7 @@ public sealed class PrmScorer : IDisposable
             }
         }
 
-        var empty = _pastNames.Select(_ => Tensor([rows, a.KvHeads > 0 ? a.KvHeads : a.Heads, 0, a.HeadDim])).ToArray();
+        var empty = _graph.PastNames.Select(_ => Tensor([rows, a.KvHeads > 0 ? a.KvHeads : a.Heads, 0, a.HeadDim])).ToArray();
         using var logitsValue = Tensor([rows, width, vocab]);
         try
         {
@@ -318,11 +313,11 @@ public sealed class PrmScorer : IDisposable
             }
         }
 
-        var empty = _pastNames.Select(_ => Tensor([u, heads, 0, headDim])).ToArray();
-        var present = _pastNames.Select(_ => Tensor([u, heads, p, headDim])).ToArray();
+        var empty = _graph.PastNames.Select(_ => Tensor([u, heads, 0, headDim])).ToArray();
+        var present = _graph.PastNames.Select(_ => Tensor([u, heads, p, headDim])).ToArray();
         var rows = chunk.Length;
         var width = chunk.Max(i => encoded[i].Ids.Length - encoded[i].SolutionStart);
-        var past = _pastNames.Select(_ => Tensor([rows, heads, p, headDim])).ToArray();
+        var past = _graph.PastNames.Select(_ => Tensor([rows, heads, p, headDim])).ToArray();
         using var promptLogits = Tensor([u, p, vocab]);
         using var solutionLogits = Tensor([rows, width, vocab]);
         try

@@ -279,10 +279,10 @@ public static partial class AnswerExtractor
         var rest = text[(matches[^1].Index + matches[^1].Length)..];
         var segments = MathSegments(rest).ToList();
         var end = SentenceEnd(rest, segments);
-        var math = segments.LastOrDefault(m => m.End <= end);
-        if (math.Content is not null)
+        var math = segments.FindLastIndex(m => m.End <= end);
+        if (math >= 0)
         {
-            return Clean(math.Content.Trim().TrimEnd('.'));
+            return Clean(segments[math].Content(rest).Trim().TrimEnd('.'));
         }
 
         rest = rest[..end];
@@ -291,7 +291,7 @@ public static partial class AnswerExtractor
     }
 
     /// <summary>Where the first sentence ends: a line break, or a period followed by a space or the end (not a decimal point), outside math.</summary>
-    private static int SentenceEnd(string s, List<(int Start, int End, string Content)> math)
+    private static int SentenceEnd(string s, List<MathSegment> math)
     {
         var m = 0;
         for (var i = 0; i < s.Length; i++)
@@ -319,12 +319,23 @@ public static partial class AnswerExtractor
     /// <summary>The last math expression of the text: $…$, $$…$$, \(…\) or \[…\], the one that ends last.</summary>
     private static string? LastMath(string text)
     {
-        var last = MathSegments(text).LastOrDefault();
-        return last.Content is null ? null : Clean(last.Content.Trim().TrimEnd('.', ','));
+        MathSegment? last = null;
+        foreach (var segment in MathSegments(text))
+        {
+            last = segment;
+        }
+
+        return last is { } m ? Clean(m.Content(text).Trim().TrimEnd('.', ',')) : null;
     }
 
-    /// <summary>Math segments in order: where each starts (its opening delimiter), where it ends (after its closing one), and its content; unescaped $ only.</summary>
-    private static IEnumerable<(int Start, int End, string Content)> MathSegments(string text)
+    /// <summary>A math segment: where it starts (its opening delimiter), where it ends (after its closing one), and where its content lies.</summary>
+    private readonly record struct MathSegment(int Start, int End, int ContentStart, int ContentEnd)
+    {
+        public string Content(string text) => text[ContentStart..ContentEnd];
+    }
+
+    /// <summary>Math segments in order, unescaped $ only; no text is copied until a segment's content is asked for.</summary>
+    private static IEnumerable<MathSegment> MathSegments(string text)
     {
         var i = 0;
         while (i < text.Length)
@@ -370,7 +381,7 @@ public static partial class AnswerExtractor
                 yield break;
             }
 
-            yield return (i, found + close.Length, text[(i + open)..found]);
+            yield return new MathSegment(i, found + close.Length, i + open, found);
             i = found + close.Length;
         }
     }

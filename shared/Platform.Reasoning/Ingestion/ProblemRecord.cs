@@ -89,8 +89,8 @@ public static class ProblemLines
 
     /// <summary>The first field of a record that cannot be stored (<see cref="Planning.StorableText"/>), as "field: why"; null when all can.</summary>
     private static string? Unstorable(ProblemRecord r) =>
-        new[] { ("text", r.Text), ("reference answer", r.ReferenceAnswer), ("level", r.Level), ("subject", r.Subject), ("external id", r.ExternalId) }
-            .Select(f => Planning.StorableText.Problem(f.Item2) is { } why ? $"{f.Item1}: {why}" : null).FirstOrDefault(x => x is not null);
+        Planning.StorableText.Problems([("text", r.Text), ("reference answer", r.ReferenceAnswer), ("level", r.Level), ("subject", r.Subject), ("external id", r.ExternalId)])
+            .Select(f => $"{f.Field}: {f.Reason}").FirstOrDefault();
 
     /// <summary>The fields each layout may carry (what a strict reader accepts).</summary>
     public static IReadOnlyList<string> Fields(DatasetFormat format) => format switch

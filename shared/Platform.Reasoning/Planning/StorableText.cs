@@ -43,6 +43,18 @@ public static class StorableText
         return null;
     }
 
+    /// <summary>Every named field that cannot be stored, with why, in order.</summary>
+    public static IEnumerable<(string Field, string Reason)> Problems(IEnumerable<(string Field, string? Value)> fields)
+    {
+        foreach (var (field, value) in fields)
+        {
+            if (Problem(value) is { } reason)
+            {
+                yield return (field, reason);
+            }
+        }
+    }
+
     /// <summary>The text with every unstorable character replaced by U+FFFD, so that a refused problem or batch can still be recorded.</summary>
     public static string? Storable(string? text)
     {

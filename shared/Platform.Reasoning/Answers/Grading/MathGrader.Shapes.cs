@@ -136,10 +136,10 @@ public static partial class MathGrader
             percent = true;
         }
 
-        if (units.Any(u => u is "percent" or "pct"))
+        if (units.Any(MathLexer.IsPercentWord))
         {
             percent = true;
-            units.RemoveAll(u => u is "percent" or "pct");
+            units.RemoveAll(MathLexer.IsPercentWord);
         }
 
         if (value.Contains(n => n is TextNode))
@@ -147,7 +147,7 @@ public static partial class MathGrader
             return new TextAnswer(node.ToString());
         }
 
-        units.RemoveAll(u => u is "degree" or "degrees" or "deg" or "dollar" or "dollars" or "usd" or "eur" or "gbp" or "euro" or "euros");
+        units.RemoveAll(u => u is "degree" or "degrees" or "deg" || MathLexer.IsCurrencyWord(u));
         return new ScalarAnswer(value, units.Count == 0 ? null : string.Join(" ", units.Select(Singular)), percent);
     }
 

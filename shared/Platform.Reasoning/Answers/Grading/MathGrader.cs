@@ -35,9 +35,13 @@ public static partial class MathGrader
     private const double PointTolerance = 1e-8;
     private const int Points = 6;
 
-    public static bool Equivalent(string? gold, string? predicted) => gold is not null && predicted is not null && Grade(gold, predicted).Equivalent;
+    public static bool Equivalent(string? gold, string? predicted) => gold is not null && predicted is not null && Decide(gold, predicted, explain: false).Equivalent;
 
-    public static GradeVerdict Grade(string gold, string predicted)
+    /// <summary>The verdict with both normalised forms, the rule that decided and the reading rules either side needed.</summary>
+    public static GradeVerdict Grade(string gold, string predicted) => Decide(gold, predicted, explain: true);
+
+    /// <summary>The verdict; with <paramref name="explain"/> false (grading runs) the reading notes are not gathered.</summary>
+    private static GradeVerdict Decide(string gold, string predicted, bool explain)
     {
         var g = Read(gold, decimalComma: false);
         var p = Read(predicted, decimalComma: false);
@@ -48,13 +52,13 @@ public static partial class MathGrader
         }
 
         var (equal, rule) = Compare(g.Answer, p.Answer, gold, predicted);
-        rule += Readings(g, p);
+        rule += Readings(g, p, explain);
         if (!equal && HasDecimalComma(predicted) && g.Answer is ScalarAnswer && Read(predicted, decimalComma: true) is { Answer: ScalarAnswer } pc)
         {
             var (retry, why) = Compare(g.Answer, pc.Answer!, gold, predicted);
             if (retry)
             {
-                return new GradeVerdict(true, why + " (decimal comma)" + Readings(g, pc), g.Form, pc.Form);
+                return new GradeVerdict(true, why + " (decimal comma)" + Readings(g, pc, explain), g.Form, pc.Form);
             }
         }
 
@@ -63,19 +67,24 @@ public static partial class MathGrader
             var (retry, why) = Compare(gc.Answer!, p.Answer, gold, predicted);
             if (retry)
             {
-                return new GradeVerdict(true, why + " (decimal comma)" + Readings(gc, p), gc.Form, p.Form);
+                return new GradeVerdict(true, why + " (decimal comma)" + Readings(gc, p, explain), gc.Form, p.Form);
             }
         }
 
         return new GradeVerdict(equal, rule, g.Form, p.Form);
     }
 
-    private sealed record Reading(Answer? Answer, string Form, string? Problem, IReadOnlyList<string>? Notes = null);
+    private sealed record Reading(Answer? Answer, string Form, string? Problem, List<MathToken>? Tokens = null);
 
     /// <summary>The reading rules of docs/grading.md that either side's text needed, for <c>--explain</c>: "; read: …", or nothing.</summary>
-    private static string Readings(Reading a, Reading b)
+    private static string Readings(Reading a, Reading b, bool explain)
     {
-        var notes = (a.Notes ?? []).Concat(b.Notes ?? []).Distinct().ToList();
+        if (!explain)
+        {
+            return "";
+        }
+
+        var notes = Notes(a.Tokens ?? []).Concat(Notes(b.Tokens ?? [])).Distinct().ToList();
         return notes.Count == 0 ? "" : $"; read: {string.Join("; ", notes)}";
     }
 
@@ -96,8 +105,8 @@ public static partial class MathGrader
             Note(t.Kind == TokenKind.Number && t.Text.AsSpan().IndexOfAny(' ', '~', '\\') >= 0, "digit groups separated by spaces are one number");
             Note(t.Kind == TokenKind.Number && t.Text.Contains(',') && (t.Text.Contains('.') || t.Value.Denominator.IsOne), "commas between groups of three digits are thousands separators");
             Note(t.Kind == TokenKind.Relation && t.Text == MathLexer.Approximately, "≈: the exact value before it is the answer (the approximation only when just a name precedes it)");
-            Note(t.Kind == TokenKind.Word && t.Text is "pct" or "percent", "percent written as a word");
-            Note(t.Kind == TokenKind.Word && t.Text is "usd" or "eur" or "gbp" or "euro" or "euros" or "dollar" or "dollars", "currency dropped");
+            Note(t.Kind == TokenKind.Word && MathLexer.IsPercentWord(t.Text), "percent written as a word");
+            Note(t.Kind == TokenKind.Word && MathLexer.IsCurrencyWord(t.Text), "currency dropped");
         }
 
         return notes;
@@ -138,7 +147,7 @@ public static partial class MathGrader
         }
 
         var answer = Shape(node);
-        return new Reading(answer, answer.ToString(), null, Notes(tokens));
+        return new Reading(answer, answer.ToString(), null, tokens);
     }
 
     private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "...";

@@ -33,7 +33,7 @@ public static partial class MathLexer
         {
             while (true)
             {
-                var separator = s[j..Math.Min(end, j + 2)] switch
+                var separator = s.AsSpan(j, Math.Min(2, end - j)) switch
                 {
                     [',', ..] when !decimalComma && !opensTuple => 1,
                     [' ' or '~', ..] => 1,

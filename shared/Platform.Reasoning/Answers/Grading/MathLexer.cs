@@ -74,6 +74,12 @@ public static partial class MathLexer
         "pct", "usd", "eur", "gbp", "euro", "euros",
     };
 
+    /// <summary>Words that mean "percent" next to a number (<c>28 pct</c>; "per cent" becomes "percent" in <see cref="Prepare"/>).</summary>
+    public static bool IsPercentWord(string word) => word is "percent" or "pct";
+
+    /// <summary>Currency words next to a number: dropped like a currency sign.</summary>
+    public static bool IsCurrencyWord(string word) => word is "dollar" or "dollars" or "usd" or "eur" or "gbp" or "euro" or "euros";
+
     private static readonly HashSet<string> Functions = new(StringComparer.Ordinal)
     {
         "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log", "ln", "exp", "lg",
