@@ -121,7 +121,18 @@ matmulModel.Options.Add(size);
 matmulModel.Options.Add(output);
 matmulModel.SetAction(parse => MatMulPeak.WriteModel(parse.GetValue(size), parse.GetValue(output)!));
 
+var fixtures = new Option<string>("--fixtures") { Description = "Tokenizer fixtures (scripts/hf-fixtures)", DefaultValueFactory = _ => "tests/data/tokenizers" };
+var tokenizers = NewCommand("tokenizers", "The two tokenizer libraries on the reference fixtures: exact ids and encoding tokens/s", fixtures, repeats);
+tokenizers.SetAction(parse =>
+{
+    Console.WriteLine($"machine: {Machine.Describe()}");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+    Console.WriteLine(TokenizerBenchmark.Run(parse.GetValue(fixtures)!, parse.GetValue(repeats) * 40));
+    return 0;
+});
+
 var root = new RootCommand("ttc-bench: measured benchmarks of the platform");
+root.Subcommands.Add(tokenizers);
 root.Subcommands.Add(generation);
 root.Subcommands.Add(continuous);
 root.Subcommands.Add(scoring);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Platform.Inference.Tokenization;
 using Platform.Reasoning.Arithmetic;
+using Platform.Tests.Shared;
 
 namespace Platform.Inference.Tests;
 
@@ -18,7 +19,8 @@ public sealed class TokenizerTests
         Assert.Equal(text.Length, ids.Length);
         Assert.All(ids, id => Assert.InRange(id, 3, Arithmetic.VocabularySize - 1));
         Assert.Equal(text, Arithmetic.Decode(ids));
-        Assert.Equal(text, string.Concat(ids.Select(Arithmetic.TokenText)));
+        var cursor = new TextCursor();
+        Assert.Equal(text, Arithmetic.DecodeNext(ids, ref cursor));
     }
 
     [Fact]
@@ -37,80 +39,89 @@ public sealed class TokenizerTests
         Assert.Throws<ArgumentException>(() => new CharTokenizer([CharTokenizer.Pad, CharTokenizer.Bos, CharTokenizer.Eos, "x", "x"]));
     }
 
-    /// <summary>GPT-2's byte-to-character table (a fact of the byte-level BPE format).</summary>
-    private static Dictionary<byte, char> ByteCharacters()
-    {
-        var direct = Enumerable.Range(33, 126 - 33 + 1).Concat(Enumerable.Range(161, 172 - 161 + 1)).Concat(Enumerable.Range(174, 255 - 174 + 1)).ToHashSet();
-        var map = new Dictionary<byte, char>();
-        var next = 256;
-        for (var b = 0; b < 256; b++)
-        {
-            map[(byte)b] = direct.Contains(b) ? (char)b : (char)next++;
-        }
+    public static TheoryData<string> Families => new() { "gpt2", "llama3", "qwen2", "llama2", "mistral" };
 
-        return map;
+    private static (HuggingFaceTokenizer Tokenizer, JsonElement Fixture) Load(string family)
+    {
+        var dir = Repository.Path($"tests/data/tokenizers/{family}");
+        var fixture = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "cases.json"))).RootElement.Clone();
+        return (HuggingFaceTokenizer.Load(Path.Combine(dir, "tokenizer.json"), 0, null, [0]), fixture);
     }
 
-    /// <summary>A small byte-level BPE: every byte, plus merges for a few words; end-of-text last.</summary>
-    private static (Dictionary<string, int> Vocab, List<(string, string)> Merges) SmallBpe()
+    private static int[] Ids(JsonElement e) => [.. e.EnumerateArray().Select(x => x.GetInt32())];
+
+    /// <summary>Ids and texts recorded from Hugging Face's tokenizers library (scripts/hf-fixtures/make-tokenizers.mjs).</summary>
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Ids_and_text_equal_the_tokenizers_library(string family)
     {
-        var bytes = ByteCharacters();
-        var vocab = new Dictionary<string, int>();
-        foreach (var c in bytes.Values)
+        var (tokenizer, fixture) = Load(family);
+        using var _ = tokenizer;
+        Assert.Equal(fixture.GetProperty("vocab_size").GetInt32(), tokenizer.VocabularySize);
+        foreach (var c in fixture.GetProperty("cases").EnumerateArray())
         {
-            vocab[c.ToString()] = vocab.Count;
+            var text = c.GetProperty("text").GetString()!;
+            Assert.True(Ids(c.GetProperty("ids")).SequenceEqual(tokenizer.EncodeWithSpecialTokens(text)), $"{family}: tokenizer({text}) differs");
+            Assert.True(Ids(c.GetProperty("ids_without_special")).SequenceEqual(tokenizer.Encode(text)), $"{family}: tokenizer({text}, add_special_tokens=False) differs");
+            Assert.Equal(c.GetProperty("decoded").GetString(), tokenizer.Decode(Ids(c.GetProperty("ids"))));
         }
+    }
 
-        var space = bytes[(byte)' '].ToString();
-        List<(string, string)> merges = [("h", "e"), ("l", "l"), ("he", "ll"), ("hell", "o"), (space, "w"), ("o", "r"), (space + "w", "or"), (space + "wor", "ld"), ("l", "d")];
-        foreach (var (a, b) in merges)
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Streaming_never_writes_half_a_character_and_adds_up_to_the_decoded_text(string family)
+    {
+        var (tokenizer, fixture) = Load(family);
+        using var _ = tokenizer;
+        foreach (var c in fixture.GetProperty("cases").EnumerateArray())
         {
-            vocab.TryAdd(a + b, vocab.Count);
-        }
+            var ids = Ids(c.GetProperty("ids"));
+            var seen = new List<int>();
+            var cursor = new TextCursor();
+            var text = new System.Text.StringBuilder();
+            foreach (var id in ids)
+            {
+                seen.Add(id);
+                var piece = tokenizer.DecodeNext(seen, ref cursor);
+                Assert.DoesNotContain('\uFFFD', piece);
+                text.Append(piece);
+            }
 
-        vocab["<|endoftext|>"] = vocab.Count;
-        return (vocab, merges);
+            Assert.Equal(c.GetProperty("decoded").GetString(), text.ToString());
+        }
     }
 
     [Fact]
-    public void Hugging_Face_vocab_and_merges_round_trip_and_merge()
+    public void The_post_processor_decides_the_BOS()
     {
-        var dir = Directory.CreateTempSubdirectory("ttc-bpe").FullName;
+        var (llama3, _) = Load("llama3");
+        var (qwen2, _) = Load("qwen2");
+        using (llama3)
+        using (qwen2)
+        {
+            Assert.Equal(llama3.IdOf("<|begin_of_text|>"), llama3.EncodeWithSpecialTokens("hi")[0]);
+            Assert.Equal(llama3.Encode("hi"), llama3.EncodeWithSpecialTokens("hi")[1..]);
+            Assert.Equal(qwen2.Encode("hi"), qwen2.EncodeWithSpecialTokens("hi"));
+
+            // Special tokens written in the text are split out before the model; a non-special added token decodes as text.
+            var ids = qwen2.Encode("<|im_start|>user<think>");
+            Assert.Equal(qwen2.IdOf("<|im_start|>"), ids[0]);
+            Assert.Equal(qwen2.IdOf("<think>"), ids[^1]);
+            Assert.Equal("user<think>", qwen2.Decode(ids));
+        }
+    }
+
+    [Fact]
+    public void A_post_processor_it_cannot_read_is_refused_by_name()
+    {
+        var dir = Directory.CreateTempSubdirectory("ttc-tok").FullName;
         try
         {
-            var (vocab, merges) = SmallBpe();
-            File.WriteAllText(Path.Combine(dir, "vocab.json"), JsonSerializer.Serialize(vocab));
-            File.WriteAllText(Path.Combine(dir, "merges.txt"), "#version: 0.2\n" + string.Join("\n", merges.Select(m => $"{m.Item1} {m.Item2}")) + "\n");
-            var eos = vocab["<|endoftext|>"];
-            var tokenizer = HuggingFaceBpeTokenizer.FromFiles(Path.Combine(dir, "vocab.json"), Path.Combine(dir, "merges.txt"), eos, null, eos);
-
-            var hello = tokenizer.Encode("hello world");
-            Assert.Equal([vocab["hello"], vocab[ByteCharacters()[(byte)' '] + "world"]], hello);
-            foreach (var text in new[] { "hello world", "Q: 12+30=42\nA: 42\n", "naïve ünïcode ✓", "" })
-            {
-                var ids = tokenizer.Encode(text);
-                Assert.Equal(text, tokenizer.Decode(ids));
-                if (text.All(char.IsAscii))
-                {
-                    // Stop strings are matched on per-token text, so it must add up to the text.
-                    Assert.Equal(text, string.Concat(ids.Select(tokenizer.TokenText)));
-                }
-            }
-
-            Assert.Equal("hello", tokenizer.Decode([.. tokenizer.Encode("hello"), eos]));
-            Assert.Equal(vocab.Count, tokenizer.VocabularySize);
-
-            // The same BPE model inside a tokenizer.json gives the same ids.
-            var json = new
-            {
-                version = "1.0",
-                added_tokens = new[] { new { id = eos, content = "<|endoftext|>", special = true } },
-                model = new { type = "BPE", vocab, merges = merges.Select(m => new[] { m.Item1, m.Item2 }).ToArray() },
-            };
-            File.WriteAllText(Path.Combine(dir, "tokenizer.json"), JsonSerializer.Serialize(json));
-            var fromJson = HuggingFaceBpeTokenizer.FromTokenizerJson(Path.Combine(dir, "tokenizer.json"), eos, null, eos);
-            Assert.Equal(hello, fromJson.Encode("hello world"));
-            Assert.Equal("Q: 12+30=42\n", fromJson.Decode(fromJson.Encode("Q: 12+30=42\n")));
+            var json = File.ReadAllText(Repository.Path("tests/data/tokenizers/gpt2/tokenizer.json"))
+                .Replace("\"post_processor\":{\"type\":\"ByteLevel\"", "\"post_processor\":{\"type\":\"Madeup\"");
+            File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json);
+            var error = Assert.Throws<InvalidDataException>(() => HuggingFaceTokenizer.Load(Path.Combine(dir, "tokenizer.json"), 0, null, [0]));
+            Assert.Contains("\"Madeup\"", error.Message);
         }
         finally
         {

@@ -24,6 +24,9 @@ public sealed class ModelDirectory
     public string OnnxPath => System.IO.Path.Combine(Path, Manifest.Onnx.File);
     public string Name => Manifest.Name;
 
+    /// <summary>Prompt ids as the model expects them (<see cref="ModelManifest.AddBos"/>).</summary>
+    public int[] EncodePrompt(string prompt) => Manifest.AddBos ? Tokenizer.EncodeWithSpecialTokens(prompt) : Tokenizer.Encode(prompt);
+
     public static ModelDirectory Load(string path)
     {
         if (!Directory.Exists(path))
@@ -112,9 +115,8 @@ public sealed class ModelDirectory
             return t.Type switch
             {
                 "char" => new CharTokenizer(t.Vocabulary ?? throw new InvalidDataException($"{manifestPath}: tokenizer.vocabulary is required for a char tokenizer")),
-                "bpe" => HuggingFaceBpeTokenizer.FromFiles(Need(t.VocabFile, "vocab_file"), Need(t.MergesFile, "merges_file"), s.Pad, s.Bos, s.Eos),
-                "tokenizer.json" => HuggingFaceBpeTokenizer.FromTokenizerJson(Need(t.TokenizerFile, "tokenizer_file"), s.Pad, s.Bos, s.Eos),
-                _ => throw new InvalidDataException($"{manifestPath}: tokenizer.type \"{t.Type}\" is not one of char, bpe, tokenizer.json"),
+                "tokenizer.json" => HuggingFaceTokenizer.Load(Need(t.TokenizerFile, "tokenizer_file"), s.Pad, s.Bos, s.EndIds is { Count: > 0 } e ? e : [s.Eos]),
+                _ => throw new InvalidDataException($"{manifestPath}: tokenizer.type \"{t.Type}\" is not one of char, tokenizer.json"),
             };
         }
         catch (ArgumentException e)

@@ -35,6 +35,9 @@ public sealed record ModelManifest
 
     public long Parameters { get; init; }
 
+    /// <summary>The weights' element type as stored in the graph (float32, float16, ...), where it was read.</summary>
+    public string? WeightType { get; init; }
+
     /// <summary>Forward FLOPs per token excluding attention: 2 x parameters.</summary>
     public long FlopsPerToken { get; init; }
 
@@ -47,7 +50,7 @@ public sealed record ModelManifest
     /// <summary>The prompt layout; <c>{problem}</c> stands for the problem text.</summary>
     public string PromptTemplate { get; init; } = "{problem}";
 
-    /// <summary>Prepend the BOS token to every prompt.</summary>
+    /// <summary>Encode prompts with the tokenizer's special tokens, as <c>tokenizer(text)</c> does (the project's own models: a BOS first; a Hugging Face tokenizer: what its post-processor adds).</summary>
     public bool AddBos { get; init; } = true;
 
     /// <summary>Text that ends one reasoning step.</summary>
@@ -93,12 +96,10 @@ public sealed record ArchitectureInfo
 
 public sealed record TokenizerInfo
 {
-    /// <summary>"char" (vocabulary listed here), "bpe" (vocab.json + merges.txt) or "tokenizer.json".</summary>
+    /// <summary>"char" (vocabulary listed here) or "tokenizer.json" (a Hugging Face tokenizer file).</summary>
     public string Type { get; init; } = "char";
 
     public List<string>? Vocabulary { get; init; }
-    public string? VocabFile { get; init; }
-    public string? MergesFile { get; init; }
     public string? TokenizerFile { get; init; }
 }
 
@@ -107,6 +108,9 @@ public sealed record SpecialTokens
     public int Pad { get; init; }
     public int? Bos { get; init; }
     public int Eos { get; init; }
+
+    /// <summary>Every id that ends a sample (<c>eos_token_id</c> given as a list, as Llama 3 and Qwen2.5 ship it); <see cref="Eos"/> is the first.</summary>
+    public List<int>? EndIds { get; init; }
 }
 
 public sealed record AnswerInfo

@@ -26,6 +26,10 @@ internal sealed class Row(Entry entry, int sample, int promptLength, SampleRando
     public SampleRandom Random = random;
     public readonly List<int> Tokens = [];
     public readonly StringBuilder Text = new();
+
+    /// <summary>The length of <see cref="Text"/> after each token (to take tokens back) and where its decoding stands.</summary>
+    public readonly List<int> TextEnds = [];
+    public Tokenization.TextCursor Cursor;
     public string? Finish;
     public int Stops;
 

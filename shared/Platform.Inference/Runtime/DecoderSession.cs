@@ -95,12 +95,8 @@ public sealed class DecoderSession : IDisposable
         }
     }
 
-    /// <summary>Prompt ids as the model expects them (BOS first when the manifest asks for it).</summary>
-    public int[] EncodePrompt(string prompt)
-    {
-        var ids = Tokenizer.Encode(prompt);
-        return Model.Manifest.AddBos && Tokenizer.BosId is { } bos ? [bos, .. ids] : ids;
-    }
+    /// <summary>Prompt ids as the model expects them (with the tokenizer's special tokens, a BOS say, when the manifest asks for them).</summary>
+    public int[] EncodePrompt(string prompt) => Model.EncodePrompt(prompt);
 
     internal double TokenFlops(long attended) =>
         Model.Manifest.FlopsPerToken + (double)Model.Manifest.AttentionFlopsPerPosition * attended;

@@ -84,20 +84,11 @@ public sealed class PrmScorer : IDisposable
     public (int[] Ids, int[] StepEnds, int SolutionStart) Encode(ScoreRequest request)
     {
         var tokenizer = Model.Tokenizer;
-        var prompt = tokenizer.Encode(request.Prompt);
+        var prompt = Model.EncodePrompt(request.Prompt);
         var solution = tokenizer.Encode(request.Solution);
-        var prefix = Model.Manifest.AddBos && tokenizer.BosId is { } bos ? 1 : 0;
-        var ids = new int[prefix + prompt.Length + solution.Length];
-        if (prefix == 1)
-        {
-            ids[0] = tokenizer.BosId!.Value;
-        }
-
-        prompt.CopyTo(ids, prefix);
-        solution.CopyTo(ids, prefix + prompt.Length);
-
-        var ends = StepBoundaries.StepEnds(tokenizer, solution, Model.Manifest.StepDelimiter).Select(e => prefix + prompt.Length + e).ToArray();
-        return (ids, ends, prefix + prompt.Length);
+        int[] ids = [.. prompt, .. solution];
+        var ends = StepBoundaries.StepEnds(tokenizer, solution, Model.Manifest.StepDelimiter).Select(e => prompt.Length + e).ToArray();
+        return (ids, ends, prompt.Length);
     }
 
     public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken = default)

@@ -15,9 +15,12 @@ public static class StepBoundaries
         var ends = new List<int>();
         var step = new StringBuilder();
         var blank = true; // the current step has no visible text yet
+        var cursor = new Tokenization.TextCursor();
+        var seen = new List<int>(solution.Count);
         for (var j = 0; j < solution.Count; j++)
         {
-            var piece = tokenizer.TokenText(solution[j]);
+            seen.Add(solution[j]);
+            var piece = tokenizer.DecodeNext(seen, ref cursor);
             var before = step.Length;
             step.Append(piece);
 

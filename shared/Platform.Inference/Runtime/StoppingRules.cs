@@ -27,7 +27,7 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
             row.ThinkingTokens++;
         }
 
-        if (token == Tokenizer.EosId)
+        if (Tokenizer.IsEnd(token))
         {
             if (forcing is not null && row.Thinking && TakeBack(row, request, forcing, 1))
             {
@@ -39,17 +39,17 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
         }
 
         var before = row.Text.Length;
-        row.Text.Append(Tokenizer.TokenText(token));
+        row.Text.Append(Tokenizer.DecodeNext(row.Tokens, ref row.Cursor));
+        row.TextEnds.Add(row.Text.Length);
         if (forcing is not null && row.Thinking)
         {
             if (StepBoundaries.EndsWith(row.Text, forcing.EndOfThinking, row.Text.Length))
             {
                 // The tokens that wrote the marker (one for a special token, several for characters).
-                var k = 0;
-                var length = 0;
-                while (length < forcing.EndOfThinking.Length && k < row.Tokens.Count)
+                var k = 1;
+                while (k < row.Tokens.Count && row.TextEnds[^(k + 1)] > row.Text.Length - forcing.EndOfThinking.Length)
                 {
-                    length += Tokenizer.TokenText(row.Tokens[^(++k)]).Length;
+                    k++;
                 }
 
                 if (TakeBack(row, request, forcing, k))
@@ -103,14 +103,10 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
             return false;
         }
 
-        var removed = 0;
-        for (var j = 0; j < k; j++)
-        {
-            removed += Tokenizer.TokenText(row.Tokens[^1]).Length;
-            row.Tokens.RemoveAt(row.Tokens.Count - 1);
-        }
-
-        row.Text.Length = Math.Max(0, row.Text.Length - removed);
+        row.Tokens.RemoveRange(row.Tokens.Count - k, k);
+        row.TextEnds.RemoveRange(row.TextEnds.Count - k, k);
+        row.Text.Length = row.TextEnds.Count > 0 ? row.TextEnds[^1] : 0;
+        row.Cursor.Rewind(row.Tokens.Count);
         row.MaskBack = k - 1; // the last taken-back token was sampled but never fed
         row.Position -= k - 1;
         row.ThinkingTokens -= k;

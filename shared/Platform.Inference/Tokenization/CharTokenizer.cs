@@ -73,5 +73,21 @@ public sealed class CharTokenizer : ITokenizer
         return new string(chars, 0, n);
     }
 
-    public string TokenText(int id) => id >= 3 && id < _tokens.Length ? _tokens[id] : "";
+    public int[] EncodeWithSpecialTokens(string text) => [1, .. Encode(text)];
+
+    public string DecodeNext(IReadOnlyList<int> tokens, ref TextCursor cursor)
+    {
+        var text = new System.Text.StringBuilder();
+        for (var i = cursor.Read; i < tokens.Count; i++)
+        {
+            var id = tokens[i];
+            if (id >= 3 && id < _tokens.Length)
+            {
+                text.Append(_tokens[id]);
+            }
+        }
+
+        cursor = new TextCursor(tokens.Count, tokens.Count);
+        return text.ToString();
+    }
 }
