@@ -44,8 +44,12 @@ public static class OptimumManifest
             throw new FileNotFoundException($"{directory} has no tokenizer.json: save the model's fast tokenizer beside the graph (AutoTokenizer.from_pretrained(...).save_pretrained(DIR))", Path.Combine(directory, "tokenizer.json"));
         }
 
-        var (parameters, dtype) = OnnxParameters.Read(Path.Combine(directory, onnxFile));
         var tied = config.Bool("tie_word_embeddings") ?? config.ModelType == "gpt2";
+        var (parameters, dtype, embeddings) = OnnxParameters.Read(Path.Combine(directory, onnxFile), (long)vocab * hidden);
+        if (tied && embeddings >= 2)
+        {
+            parameters -= (long)vocab * hidden; // one matrix, written twice by the export
+        }
 
         // 2 FLOPs per multiply-add of every weight matrix a token passes through; an untied input
         // embedding is a lookup, not a product.

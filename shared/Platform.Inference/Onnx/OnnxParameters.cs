@@ -5,8 +5,13 @@ namespace Platform.Inference.Onnx;
 /// <summary>A graph's weights as stored: the floating-point initializers (also those of If branches, as a merged decoder has) and their element type.</summary>
 public static class OnnxParameters
 {
-    /// <summary>Parameters counted from <paramref name="onnxPath"/>'s initializers (weights in an external data file are counted from their shapes), and the weights' element type.</summary>
-    public static (long Count, string DType) Read(string onnxPath)
+    /// <summary>
+    /// Parameters counted from <paramref name="onnxPath"/>'s initializers (weights in an external data file
+    /// are counted from their shapes), the weights' element type, and how many initializers hold
+    /// exactly <paramref name="matrix"/> elements (an export writes a tied embedding twice: once for the
+    /// lookup, once transposed for the output layer).
+    /// </summary>
+    public static (long Count, string DType, int MatricesOfSize) Read(string onnxPath, long matrix = 0)
     {
         ModelProto model;
         using (var stream = File.OpenRead(onnxPath))
@@ -16,13 +21,14 @@ public static class OnnxParameters
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var byType = new Dictionary<int, long>();
-        Walk(model.Graph, seen, byType);
+        var sizes = new List<long>();
+        Walk(model.Graph, seen, byType, sizes);
         var count = byType.Values.Sum();
         var dtype = byType.Count == 0 ? "none" : Name(byType.MaxBy(p => p.Value).Key);
-        return (count, dtype);
+        return (count, dtype, sizes.Count(s => s == matrix));
     }
 
-    private static void Walk(GraphProto? graph, HashSet<string> seen, Dictionary<int, long> byType)
+    private static void Walk(GraphProto? graph, HashSet<string> seen, Dictionary<int, long> byType, List<long> sizes)
     {
         if (graph is null)
         {
@@ -33,7 +39,9 @@ public static class OnnxParameters
         {
             if (t.DataType is 1 or 10 or 11 or 16 && seen.Add(t.Name))
             {
-                byType[t.DataType] = byType.GetValueOrDefault(t.DataType) + t.Dims.Aggregate(1L, (a, d) => a * d);
+                var size = t.Dims.Aggregate(1L, (a, d) => a * d);
+                byType[t.DataType] = byType.GetValueOrDefault(t.DataType) + size;
+                sizes.Add(size);
             }
         }
 
@@ -41,10 +49,10 @@ public static class OnnxParameters
         {
             foreach (var attribute in node.Attribute)
             {
-                Walk(attribute.G, seen, byType);
+                Walk(attribute.G, seen, byType, sizes);
                 foreach (var g in attribute.Graphs)
                 {
-                    Walk(g, seen, byType);
+                    Walk(g, seen, byType, sizes);
                 }
             }
         }

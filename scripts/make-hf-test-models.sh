@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the small Hugging Face-format test models of models/hf-test (llama with GQA and external
+# weights, qwen2 with biases and tied embeddings, qwen3 with an explicit head_dim, gpt2), exported with
+# Optimum's input and output names, with their PyTorch parity references. Fixed seeds; seconds.
+# Needs Debian's python3-torch and python3-onnx, and Node for the tokenizers library (prompt ids).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-/usr/bin/python3}
+if ! "$PYTHON" -c 'import torch, onnx' 2>/dev/null; then
+  echo "needs PyTorch and onnx for $PYTHON: sudo apt-get install -y python3-torch python3-onnx" >&2
+  exit 1
+fi
+if [ ! -d scripts/hf-fixtures/node_modules ]; then
+  (cd scripts/hf-fixtures && npm ci --silent)
+fi
+"$PYTHON" scripts/hf-models/make_models.py "${1:-models/hf-test}" 2> >(grep -v -e 'TracerWarning' -e 'scores = ' >&2)

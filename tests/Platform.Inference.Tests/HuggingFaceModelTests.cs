@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Platform.Inference.Models;
+using Platform.Inference.Runtime;
+
+namespace Platform.Inference.Tests;
+
+/// <summary>
+/// Models in the exact folder layout Optimum writes (scripts/make-hf-test-models.sh), run by the
+/// platform's runtime with no per-model code, against a PyTorch forward pass without a cache
+/// (parity.json): the same prompt ids, the same greedy tokens over 32 steps, logits within 1e-4 on a
+/// left-padded batch.
+/// </summary>
+public sealed class HuggingFaceModelTests
+{
+    public static TheoryData<string> Models => new() { "llama-gqa", "qwen2-tied", "qwen3-head-dim", "gpt2" };
+
+    private static (ModelDirectory Model, JsonElement Parity) Load(string name)
+    {
+        var folder = Repository.Path($"models/hf-test/{name}");
+        return (ModelDirectory.Load(folder), JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "parity.json"))).RootElement.Clone());
+    }
+
+    private static int[] Ints(JsonElement e) => [.. e.EnumerateArray().Select(x => x.GetInt32())];
+
+    [Fact]
+    public void Config_and_generation_config_are_read_as_transformers_reads_them()
+    {
+        var llama = Load("llama-gqa").Model.Manifest;
+        Assert.Equal((2, 4, 2, 16), (llama.Architecture.Layers, llama.Architecture.Heads, llama.Architecture.KvHeads, llama.Architecture.HeadDim));
+        Assert.Equal(3, llama.SpecialTokens.EndIds!.Count); // eos_token_id as a list in generation_config.json
+        Assert.Equal("model.onnx", llama.Onnx.File);
+        Assert.Equal("float32", llama.WeightType);
+
+        var qwen3 = Load("qwen3-head-dim").Model.Manifest;
+        Assert.Equal((4, 1, 32), (qwen3.Architecture.Heads, qwen3.Architecture.KvHeads, qwen3.Architecture.HeadDim)); // head_dim given, not hidden / heads
+        Assert.Single(qwen3.SpecialTokens.EndIds!); // no generation_config.json: eos_token_id of config.json
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Parameters_are_counted_from_the_graph(string name)
+    {
+        var (model, parity) = Load(name);
+        Assert.Equal(parity.GetProperty("parameters").GetInt64(), model.Manifest.Parameters);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Greedy_tokens_equal_the_reference_forward_pass(string name)
+    {
+        var (model, parity) = Load(name);
+        using var session = DecoderSession.Open(model, new InferenceOptions { IntraOpThreads = 1 });
+        var prompts = parity.GetProperty("prompts").EnumerateArray().Select(p => p.GetString()!).ToList();
+        var expectedIds = parity.GetProperty("prompt_ids").EnumerateArray().Select(Ints).ToList();
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            Assert.Equal(expectedIds[i], session.EncodePrompt(prompts[i]));
+        }
+
+        var steps = parity.GetProperty("steps").GetInt32();
+        var results = session.Generate([.. prompts.Select(p => new GenerationRequest { Prompt = p, Sampling = new SamplingOptions { Temperature = 0, MaxNewTokens = steps } })]);
+        var expected = parity.GetProperty("greedy_tokens").EnumerateArray().Select(Ints).ToList();
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            var tokens = results[i].Samples[0].Tokens;
+            Assert.Null(results[i].Error);
+            Assert.Equal(expected[i][..tokens.Length], tokens);
+            Assert.True(tokens.Length == steps || model.Tokenizer.IsEnd(tokens[^1]), $"{name} row {i} stopped after {tokens.Length} tokens without an end id");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Logits_of_a_left_padded_batch_through_the_cache_match_within_1e_4(string name)
+    {
+        var (model, parity) = Load(name);
+        using var graph = DecoderGraph.Open(model.OnnxPath, new InferenceOptions { IntraOpThreads = 1 });
+        var a = model.Manifest.Architecture;
+        var prompts = parity.GetProperty("prompt_ids").EnumerateArray().Select(Ints).ToList();
+        var greedy = parity.GetProperty("greedy_tokens").EnumerateArray().Select(Ints).ToList();
+        var pad = parity.GetProperty("pad_id").GetInt32();
+        var rows = prompts.Count;
+        var width = prompts.Max(p => p.Length);
+
+        // Prefill: left-padded prompts over an empty cache, positions counted from each row's first real token.
+        var ids = new List<long>();
+        var mask = new List<List<long>>();
+        var positions = new List<long>();
+        foreach (var p in prompts)
+        {
+            var padding = width - p.Length;
+            ids.AddRange(Enumerable.Repeat((long)pad, padding).Concat(p.Select(t => (long)t)));
+            mask.Add([.. Enumerable.Repeat(0L, padding), .. Enumerable.Repeat(1L, p.Length)]);
+            positions.AddRange(Enumerable.Repeat(0L, padding).Concat(Enumerable.Range(0, p.Length).Select(k => (long)k)));
+        }
+
+        var past = Enumerable.Range(0, 2 * a.Layers).Select(_ => OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [rows, a.KvHeads, 0, a.HeadDim])).ToArray();
+        var logits = Step(graph, a, [.. ids], mask, [.. positions], rows, width, ref past);
+        AssertClose(parity.GetProperty("first_step_logits"), logits, name, "first step");
+
+        // Decode: one greedy token per row per step through the cache.
+        for (var step = 0; step < greedy[0].Length - 1; step++)
+        {
+            var next = greedy.Select(g => (long)g[step]).ToArray();
+            foreach (var m in mask)
+            {
+                m.Add(1);
+            }
+
+            var at = mask.Select(m => m.Sum() - 1).ToArray();
+            logits = Step(graph, a, next, mask, at, rows, 1, ref past);
+        }
+
+        AssertClose(parity.GetProperty("last_step_logits"), logits, name, "last step");
+        DecoderGraph.Free(past);
+    }
+
+    /// <summary>One forward pass; returns the last position's logits per row and replaces the cache with the present one.</summary>
+    private static float[][] Step(DecoderGraph graph, ArchitectureInfo a, long[] ids, List<List<long>> mask, long[] positions, int rows, int width, ref OrtValue[] past)
+    {
+        var total = mask[0].Count;
+        var present = DecoderGraph.Allocate(2 * a.Layers, [rows, a.KvHeads, total, a.HeadDim]);
+        using var scores = DecoderGraph.Allocate([rows, width, a.VocabSize]);
+        graph.Run(ids, [.. mask.SelectMany(m => m)], positions, [rows, width], past, "logits", scores, present);
+        DecoderGraph.Free(past);
+        past = present;
+        var all = scores.GetTensorDataAsSpan<float>();
+        var last = new float[rows][];
+        for (var r = 0; r < rows; r++)
+        {
+            last[r] = all.Slice(((r * width) + width - 1) * a.VocabSize, a.VocabSize).ToArray();
+        }
+
+        return last;
+    }
+
+    private static void AssertClose(JsonElement expected, float[][] actual, string name, string step)
+    {
+        var rows = expected.EnumerateArray().ToList();
+        Assert.Equal(rows.Count, actual.Length);
+        var worst = 0.0;
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var e = rows[r].EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            Assert.Equal(e.Length, actual[r].Length);
+            worst = Math.Max(worst, e.Zip(actual[r]).Max(p => Math.Abs(p.First - p.Second)));
+        }
+
+        Assert.True(worst < 1e-4, $"{name} {step}: largest logit difference {worst:E2}");
+    }
+}
