@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
 if ! "$PYTHON" -c 'import torch, onnx' 2>/dev/null; then
-  echo "needs PyTorch and onnx for $PYTHON: sudo apt-get install -y python3-torch python3-onnx" >&2
+  echo "needs PyTorch and onnx for $PYTHON: sudo apt-get install -y python3-torch python3-onnx libopenblas0-pthread" >&2
   exit 1
 fi
 if [ ! -d scripts/hf-fixtures/node_modules ]; then

@@ -89,8 +89,9 @@ public sealed class GenerationService : IAsyncDisposable
         }
 
         var manifest = session.Model.Manifest;
-        var prompt = manifest.PromptTemplate.Replace("{problem}", command.Problem, StringComparison.Ordinal);
-        var stops = command.Mode == "step" ? new[] { manifest.StepDelimiter } : [];
+        var prompt = session.Model.Prompt(command.Problem);
+        // A step ends at the recipe's delimiter; a whole solution at EOS or one of the recipe's stop strings.
+        var stops = command.Mode == "step" ? [session.Model.Recipe.StepDelimiter] : session.Model.Recipe.StopStrings.ToArray();
         BudgetForcing? forcing = null;
         if (command.BudgetForcing is { } f)
         {

@@ -12,4 +12,5 @@ root.Subcommands.Add(ProbePrmCommand.Create());
 root.Subcommands.Add(ReviseDataCommand.Create());
 root.Subcommands.Add(TrainReviseCommand.Create());
 root.Subcommands.Add(EvaluateRevisionsCommand.Create());
+root.Subcommands.Add(ProblemsCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Platform.Inference.Templates;
 using Platform.Inference.Tokenization;
 
 namespace Platform.Inference.Models;
@@ -11,11 +12,13 @@ namespace Platform.Inference.Models;
 /// </summary>
 public sealed class ModelDirectory
 {
-    private ModelDirectory(string path, ModelManifest manifest, ITokenizer tokenizer)
+    private ModelDirectory(string path, ModelManifest manifest, ITokenizer tokenizer, ChatTemplate? chat, Recipe recipe)
     {
         Path = path;
         Manifest = manifest;
         Tokenizer = tokenizer;
+        ChatTemplate = chat;
+        Recipe = recipe;
     }
 
     public string Path { get; }
@@ -24,8 +27,58 @@ public sealed class ModelDirectory
     public string OnnxPath => System.IO.Path.Combine(Path, Manifest.Onnx.File);
     public string Name => Manifest.Name;
 
-    /// <summary>Prompt ids as the model expects them (<see cref="ModelManifest.AddBos"/>).</summary>
-    public int[] EncodePrompt(string prompt) => Manifest.AddBos ? Tokenizer.EncodeWithSpecialTokens(prompt) : Tokenizer.Encode(prompt);
+    /// <summary>The model's chat template (a Hugging Face folder's <c>chat_template.jinja</c> or <c>tokenizer_config.json</c>), if it has one.</summary>
+    public ChatTemplate? ChatTemplate { get; }
+
+    /// <summary>How the model is prompted and stepped: its folder's <c>recipe.json</c>, one given with <see cref="WithRecipe"/>, or what its manifest implies.</summary>
+    public Recipe Recipe { get; }
+
+    /// <summary>Prompts are rendered with the chat template (which writes the special tokens itself).</summary>
+    public bool UsesChatTemplate => ChatTemplate is not null && Recipe.UseChatTemplate;
+
+    /// <summary>The same model prompted by another recipe (with the recipe's own chat template, where it brings one).</summary>
+    public ModelDirectory WithRecipe(Recipe recipe)
+    {
+        var chat = ChatTemplate;
+        if (recipe.ChatTemplate is { } source)
+        {
+            try
+            {
+                chat = Templates.ChatTemplate.Parse(source, ChatTemplate?.SpecialTokens ?? Templates.ChatTemplate.FromFolderTokens(Path));
+            }
+            catch (ChatTemplateException e)
+            {
+                throw new InvalidDataException($"recipe {recipe.Name}: chat_template: {e.Message}", e);
+            }
+        }
+
+        return new(Path, Manifest, Tokenizer, chat, recipe);
+    }
+
+    /// <summary>
+    /// The prompt for a problem: the recipe's system prompt and user turn rendered with the chat template
+    /// (as <c>apply_chat_template(add_generation_prompt=True)</c>), or the user template as it stands.
+    /// </summary>
+    public string Prompt(string problem)
+    {
+        var user = Recipe.UserTemplate.Replace("{problem}", problem, StringComparison.Ordinal);
+        if (!UsesChatTemplate)
+        {
+            return string.IsNullOrEmpty(Recipe.SystemPrompt) ? user : Recipe.SystemPrompt + "\n\n" + user;
+        }
+
+        List<ChatMessage> messages = string.IsNullOrEmpty(Recipe.SystemPrompt) ? [] : [new("system", Recipe.SystemPrompt)];
+        messages.Add(new("user", user));
+        return ChatTemplate!.Render(messages, addGenerationPrompt: true);
+    }
+
+    /// <summary>
+    /// Prompt ids as the model expects them: a rendered chat template as <c>apply_chat_template(tokenize=True)</c>
+    /// tokenizes it (no special tokens added: the template wrote them), otherwise with the tokenizer's
+    /// special tokens where the manifest asks for them (<see cref="ModelManifest.AddBos"/>).
+    /// </summary>
+    public int[] EncodePrompt(string prompt) =>
+        Recipe.AddSpecialTokens ?? (!UsesChatTemplate && Manifest.AddBos) ? Tokenizer.EncodeWithSpecialTokens(prompt) : Tokenizer.Encode(prompt);
 
     public static ModelDirectory Load(string path)
     {
@@ -61,7 +114,10 @@ public sealed class ModelDirectory
             throw new InvalidDataException($"{manifestPath}: the tokenizer has {tokenizer.VocabularySize} tokens but architecture.vocab_size is {manifest.Architecture.VocabSize}");
         }
 
-        return new ModelDirectory(path, manifest, tokenizer);
+        var chat = File.Exists(configPath) && !File.Exists(manifestPath) ? ChatTemplate.FromFolder(path) : null;
+        var recipePath = System.IO.Path.Combine(path, Recipe.FileName);
+        var recipe = File.Exists(recipePath) ? Recipe.Load(recipePath) : chat is null && File.Exists(manifestPath) ? Recipe.FromManifest(manifest) : new Recipe { Name = manifest.Name };
+        return new ModelDirectory(path, manifest, tokenizer, chat, recipe);
     }
 
     private static ModelManifest ReadManifest(string manifestPath)

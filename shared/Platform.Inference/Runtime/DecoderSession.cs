@@ -264,7 +264,7 @@ public sealed class DecoderSession : IDisposable
         try
         {
             request.Sampling.Validate();
-            prompt = EncodePrompt(request.Prompt);
+            prompt = request.PromptIds is { } ids ? [.. ids] : EncodePrompt(request.Prompt);
         }
         catch (ArgumentException e)
         {

@@ -6,6 +6,9 @@ public sealed record GenerationRequest
     /// <summary>The full prompt text (the model's template already applied, prefix included).</summary>
     public string Prompt { get; init; } = "";
 
+    /// <summary>The prompt's token ids when the caller tokenized it (<c>ttc generate --raw</c> on a chat model); else <see cref="Prompt"/> is encoded as the model's recipe says.</summary>
+    public IReadOnlyList<int>? PromptIds { get; init; }
+
     public int Samples { get; init; } = 1;
     public SamplingOptions Sampling { get; init; } = new();
 

@@ -87,7 +87,7 @@ public sealed class PrmScorer : IDisposable
         var prompt = Model.EncodePrompt(request.Prompt);
         var solution = tokenizer.Encode(request.Solution);
         int[] ids = [.. prompt, .. solution];
-        var ends = StepBoundaries.StepEnds(tokenizer, solution, Model.Manifest.StepDelimiter).Select(e => prompt.Length + e).ToArray();
+        var ends = StepBoundaries.StepEnds(tokenizer, solution, Model.Recipe.StepDelimiter).Select(e => prompt.Length + e).ToArray();
         return (ids, ends, prompt.Length);
     }
 

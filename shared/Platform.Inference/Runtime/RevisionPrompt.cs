@@ -19,7 +19,7 @@ public static class RevisionPrompt
             throw new ArgumentException("a revision needs at least one earlier attempt");
         }
 
-        var prompt = manifest.PromptTemplate.Replace("{problem}", problem, StringComparison.Ordinal);
+        var prompt = session.Model.Prompt(problem);
         var room = manifest.Architecture.Context - session.EncodePrompt(prompt).Length - Math.Max(1, maxNewTokens);
         if (room < 1)
         {

@@ -73,6 +73,19 @@ public sealed class ChatTemplate
         }
     }
 
+    /// <summary>The special tokens of a folder's <c>tokenizer_config.json</c> (none when it has no such file).</summary>
+    public static IReadOnlyDictionary<string, object?> FromFolderTokens(string directory)
+    {
+        var configPath = Path.Combine(directory, "tokenizer_config.json");
+        if (!File.Exists(configPath))
+        {
+            return new Dictionary<string, object?>();
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(configPath));
+        return SpecialTokensOf(document.RootElement);
+    }
+
     private static string? TemplateOf(JsonElement config, string path)
     {
         if (!config.TryGetProperty("chat_template", out var t) || t.ValueKind == JsonValueKind.Null)

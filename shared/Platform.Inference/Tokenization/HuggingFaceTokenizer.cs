@@ -60,6 +60,9 @@ public sealed class HuggingFaceTokenizer : ITokenizer, IDisposable
     /// <summary>The id of a token of the vocabulary or of the added tokens, if it has one.</summary>
     public int? IdOf(string token) => _file.Ids.TryGetValue(token, out var id) ? id : null;
 
+    /// <summary>The token an id stands for (as written in tokenizer.json), if any.</summary>
+    public string? TokenOf(int id) => _file.Tokens.TryGetValue(id, out var token) ? token : null;
+
     public int[] EncodeWithSpecialTokens(string text)
     {
         uint[] ids;

@@ -24,6 +24,8 @@ public static class Cli
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         return root;
     }
 }

@@ -131,7 +131,7 @@ public static class ScoreCommand
             }
             else
             {
-                var prompt = scorer.Model.Manifest.PromptTemplate.Replace("{problem}", problem, StringComparison.Ordinal);
+                var prompt = scorer.Model.Prompt(problem);
                 pending.Add((number, node, new ScoreRequest(prompt, solution)));
             }
 

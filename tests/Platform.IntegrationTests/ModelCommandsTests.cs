@@ -1,0 +1,63 @@
+using System.Text.Json;
+using TtcCli = Platform.Cli.Commands.Cli;
+
+namespace Platform.IntegrationTests;
+
+/// <summary>`ttc generate` and `ttc models inspect` on Hugging Face-format folders (models/hf-test), against references from PyTorch and the tokenizers library.</summary>
+public sealed class ModelCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ttc-models").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static int Run(params string[] args) => TtcCli.Build().Parse(args).Invoke();
+
+    [Theory]
+    [InlineData("llama-gqa")]
+    [InlineData("gpt2")]
+    public void Generate_raw_writes_the_reference_ids_and_greedy_tokens(string name)
+    {
+        var folder = Repository.Path($"models/hf-test/{name}");
+        var parity = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "parity.json"))).RootElement;
+        var prompt = parity.GetProperty("prompts")[0].GetString()!;
+        var json = Path.Combine(_dir, "out.json");
+        Assert.Equal(0, Run("generate", "--model", folder, "--prompt", prompt, "--raw", "--max-new-tokens", "12", "--json", json));
+
+        var output = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(prompt, output.GetProperty("prompt").GetString());
+        Assert.Equal(parity.GetProperty("prompt_ids")[0].EnumerateArray().Select(e => e.GetInt32()), output.GetProperty("prompt_token_ids").EnumerateArray().Select(e => e.GetInt32()));
+        var tokens = output.GetProperty("completion_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.Equal(parity.GetProperty("greedy_tokens")[0].EnumerateArray().Select(e => e.GetInt32()).Take(tokens.Count), tokens);
+        Assert.False(string.IsNullOrEmpty(output.GetProperty("completion").GetString()));
+    }
+
+    [Fact]
+    public void Generate_chat_renders_the_template_and_adds_no_second_BOS()
+    {
+        var json = Path.Combine(_dir, "chat.json");
+        Assert.Equal(0, Run("generate", "--model", Repository.Path("models/hf-test/llama-gqa"), "--chat", "What is 2+2?", "--system", "Be brief.", "--max-new-tokens", "4", "--json", json));
+        var output = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        var prompt = output.GetProperty("prompt").GetString()!;
+        Assert.StartsWith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n", prompt, StringComparison.Ordinal);
+        Assert.EndsWith("<|start_header_id|>assistant<|end_header_id|>\n\n", prompt, StringComparison.Ordinal);
+        var ids = output.GetProperty("prompt_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.Equal(1, ids.Count(id => id == ids[0])); // the template's BOS, once
+
+        // A model without a template says so instead of inventing one.
+        Assert.Equal(1, Run("generate", "--model", Repository.Path("models/hf-test/gpt2"), "--chat", "hi"));
+    }
+
+    [Fact]
+    public void Inspect_prints_what_was_read_and_names_what_is_missing()
+    {
+        Assert.Equal(0, Run("models", "inspect", Repository.Path("models/hf-test/qwen3-head-dim")));
+        var broken = Path.Combine(_dir, "broken");
+        Directory.CreateDirectory(broken);
+        File.Copy(Repository.Path("models/hf-test/gpt2/config.json"), Path.Combine(broken, "config.json"));
+        Assert.Equal(1, Run("models", "inspect", broken));
+        File.Copy(Repository.Path("models/hf-test/gpt2/model.onnx"), Path.Combine(broken, "model.onnx"));
+        Assert.Equal(1, Run("models", "inspect", broken)); // no tokenizer.json
+        File.Copy(Repository.Path("models/hf-test/gpt2/tokenizer.json"), Path.Combine(broken, "tokenizer.json"));
+        Assert.Equal(0, Run("models", "inspect", broken));
+    }
+}
