@@ -103,6 +103,8 @@ public sealed class BatchApiTests(Servers servers)
         Assert.NotNull(name["errors"]!["name"]);
         var path = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"generatorModel":"../../../../etc","problems":[{"text":"2+3"}]}""")));
         Assert.Contains("not a path", path["errors"]!["generatorModel"]![0]!.GetValue<string>());
+        var unknown = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"verifierModel":"Qwen2.5-Math-PRM-7B","problems":[{"text":"2+3"}]}""")));
+        Assert.Contains("unknown model 'Qwen2.5-Math-PRM-7B': the catalog has", unknown["errors"]!["verifierModel"]![0]!.GetValue<string>());
         await using (var db = hosts.NewContext())
         {
             Assert.Equal(0, await db.Batches.CountAsync());

@@ -249,15 +249,13 @@ public sealed class PipelineTests(Servers servers)
             Assert.Equal(BatchStatus.Rejected, (await db.Batches.SingleAsync(b => b.Id == bad.BatchId)).Status);
         }
 
-        // An unknown model fails every run of the batch with the reason stored; the batch still completes.
+        // A model the catalog does not have rejects the batch at the door, naming the field and the catalog's models.
         var unknown = new SubmitBatch { BatchId = Guid.NewGuid(), Problems = good, Strategy = "greedy", GeneratorModel = "no-such-model" };
         await hosts.Send(unknown, QueueNames.SubmitBatch);
-        var ended = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == unknown.BatchId, Timeout);
-        Assert.Equal(2, ended.Failed);
-        await using (var db = hosts.NewContext())
-        {
-            Assert.All(await db.Runs.Where(r => r.BatchId == unknown.BatchId).ToListAsync(), r => Assert.Contains("unknown model 'no-such-model'", r.FailureReason));
-        }
+        var refused = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesRejected, b => b.BatchId == unknown.BatchId, Timeout);
+        Assert.Equal("GeneratorModel", refused.Field);
+        Assert.Contains("unknown model 'no-such-model': the catalog has", refused.Reason);
+        Assert.Contains("gen-small", refused.Reason);
     }
 
     /// <summary>Runs the built <c>ttc</c> as its own process against this test's servers; its exit code and standard output.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Platform.Inference;
 using Platform.Hosting;
 using Platform.Router.Planning;
 using Platform.Router.Sweeps;
@@ -104,8 +105,9 @@ public static class RouterServiceExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ActivePolicy>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ActivePolicy>()); // refreshed in the background, never on the request path
+        builder.AddPlatformInference(); // the model catalog: batches may name only its models
         builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ActivePolicy>().Current));
+            sp.GetRequiredService<ActivePolicy>().Current, sp.GetRequiredService<Platform.Inference.Models.ModelCatalog>()));
         return builder;
     }
 }

@@ -17,7 +17,7 @@ public sealed record BatchDecision(Batch Batch, IReadOnlyList<(Run Run, Problem 
 /// over-long text) fails that run only, with the reason stored.
 /// </summary>
 /// <param name="activePolicy">The active stored policy version, if any (it wins over the file); null: the file only.</param>
-public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func<ComputeOptimalPolicy?>? activePolicy = null)
+public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func<ComputeOptimalPolicy?>? activePolicy = null, Platform.Inference.Models.ModelCatalog? catalog = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -96,6 +96,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 .FirstOrDefault(m => m.Item2 is not null && ModelNames.Problem(m.Item2) is not null) is { Item1: { } model, Item2: { } value })
         {
             return new BatchRejected { BatchId = submit.BatchId, Field = model, Reason = ModelNames.Problem(value)! };
+        }
+
+        // A name that is no catalog model is refused here, before anything is accepted, not later at a Generator.
+        if (catalog is not null && new[] { ("GeneratorModel", submit.GeneratorModel), ("VerifierModel", submit.VerifierModel), ("ReviseModel", submit.ReviseModel) }
+                .FirstOrDefault(m => m.Item2 is not null && !catalog.Exists(m.Item2)) is { Item1: { } unknownField, Item2: { } unknown })
+        {
+            return new BatchRejected { BatchId = submit.BatchId, Field = unknownField, Reason = $"unknown model '{unknown}': the catalog has {string.Join(", ", catalog.Names())}" };
         }
 
         if (Reject(submit) is { } rejection)

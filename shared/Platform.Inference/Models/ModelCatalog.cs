@@ -16,6 +16,15 @@ public sealed class ModelsOptions
 
     /// <summary>The verifier used when a plan names none.</summary>
     public string DefaultVerifier { get; set; } = "prm";
+
+    /// <summary>
+    /// Model folders by name (<c>Models:Catalog:NAME=FOLDER</c>): a Hugging Face export anywhere on disk
+    /// becomes a model callers can name. Sub-folders of <see cref="Directory"/> are catalog models too.
+    /// </summary>
+    public Dictionary<string, string> Catalog { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>A recipe file per model name (<c>Models:Recipes:NAME=FILE</c>), used instead of the folder's own.</summary>
+    public Dictionary<string, string> Recipes { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Models by name, loaded on first use and kept open (one session per model per process).</summary>
@@ -24,7 +33,20 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
     private readonly ConcurrentDictionary<(string Name, int Threads), Lazy<DecoderSession>> _decoders = new();
     private readonly ConcurrentDictionary<string, Lazy<PrmScorer>> _scorers = new();
 
-    public string Root { get; } = ResolveRoot(models.Directory);
+    /// <summary>The folder whose sub-folders are models; null when only <see cref="ModelsOptions.Catalog"/> names models and no folder is found.</summary>
+    public string? Root { get; } = models.Catalog.Count > 0 && models.Directory is null ? TryResolveRoot() : ResolveRoot(models.Directory);
+
+    private static string? TryResolveRoot()
+    {
+        try
+        {
+            return ResolveRoot(null);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
 
     public static string ResolveRoot(string? configured)
     {
@@ -50,23 +72,42 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
         throw new DirectoryNotFoundException("no models folder found: set Models:Directory (environment variable Models__Directory)");
     }
 
-    public bool Exists(string name) => IsSafeName(name) && System.IO.Directory.Exists(Path.Combine(Root, name));
+    public bool Exists(string name) => Folder(name) is not null;
+
+    /// <summary>The folder of a catalog name: a <see cref="ModelsOptions.Catalog"/> entry, else a sub-folder of <see cref="Root"/>; null when the name is not a model.</summary>
+    public string? Folder(string name) =>
+        !IsSafeName(name) ? null
+        : models.Catalog.TryGetValue(name, out var folder) ? Path.GetFullPath(folder)
+        : Root is not null && System.IO.Directory.Exists(Path.Combine(Root, name)) ? Path.Combine(Root, name)
+        : null;
+
+    /// <summary>Every name callers may use, sorted.</summary>
+    public IReadOnlyList<string> Names() =>
+        [.. models.Catalog.Keys.Concat(Root is null ? [] : System.IO.Directory.GetDirectories(Root).Select(Path.GetFileName).OfType<string>())
+            .Where(n => IsSafeName(n) && Folder(n) is not null).Distinct().Order(StringComparer.Ordinal)];
+
+    /// <summary>A model folder loaded with its configured recipe (<see cref="ModelsOptions.Recipes"/>), if any.</summary>
+    public ModelDirectory Load(string name)
+    {
+        var model = ModelDirectory.Load(Folder(Check(name))!);
+        return models.Recipes.TryGetValue(name, out var recipe) ? model.WithRecipe(Recipe.Load(recipe)) : model;
+    }
 
     public DecoderSession Decoder(string name) => Decoder(name, inference.IntraOpThreads);
 
     /// <summary>A decoder whose forward passes use the given ONNX Runtime threads (0: ONNX Runtime's default); one session per model and thread count.</summary>
     public DecoderSession Decoder(string name, int intraOpThreads) =>
-        _decoders.GetOrAdd((Check(name), intraOpThreads), key => new Lazy<DecoderSession>(() => DecoderSession.Open(ModelDirectory.Load(Path.Combine(Root, key.Name)),
+        _decoders.GetOrAdd((Check(name), intraOpThreads), key => new Lazy<DecoderSession>(() => DecoderSession.Open(Load(key.Name),
             inference.WithIntraOpThreads(key.Threads)))).Value;
 
     public PrmScorer Scorer(string name) =>
-        _scorers.GetOrAdd(Check(name), n => new Lazy<PrmScorer>(() => PrmScorer.Open(ModelDirectory.Load(Path.Combine(Root, n)), inference))).Value;
+        _scorers.GetOrAdd(Check(name), n => new Lazy<PrmScorer>(() => PrmScorer.Open(Load(n), inference))).Value;
 
     private string Check(string name)
     {
         if (!Exists(name))
         {
-            throw new UnknownModelException($"unknown model '{name}' (not a folder under {Root})");
+            throw new UnknownModelException($"unknown model '{name}' (not in Models:Catalog{(Root is null ? "" : $" nor a folder under {Root}")})");
         }
 
         return name;

@@ -17,8 +17,8 @@ public sealed class BatchInput
     public Option<string?> Aggregation { get; } = new("--aggregation") { Description = "PRM step aggregation: last, min, prod, mean" };
     public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first K problems" };
     public Option<int?> Seed { get; } = new("--seed") { Description = "Sampling seed (default: from the batch id)" };
-    public Option<string?> Generator { get; } = new("--generator") { Description = "Generator model name (default gen-small)" };
-    public Option<string?> Verifier { get; } = new("--verifier") { Description = "Verifier model name (default prm)" };
+    public Option<string?> Generator { get; } = new("--generator") { Description = "Generator: a catalog name (default gen-small), or with ttc eval a model folder" };
+    public Option<string?> Verifier { get; } = new("--verifier") { Description = "Verifier: a catalog name (default prm), or with ttc eval a model folder" };
     public Option<string?> Name { get; } = new("--name") { Description = "A name for the batch" };
     public Option<int?> BeamWidth { get; } = new("--beam-width") { Description = "Beam width M for beam-search, lookahead, dvts (default √N); branching of mcts" };
     public Option<int?> Lookahead { get; } = new("--lookahead") { Description = "k of lookahead search (default 1)" };
@@ -158,4 +158,49 @@ public sealed class BatchInput
                 },
         };
     }
+}
+
+/// <summary>
+/// Model folders named on the command line (<c>--generator ./exports/qwen2.5-1.5b</c>): in one process
+/// (<c>ttc eval</c>) each becomes a catalog entry under its folder's name, with the <c>--recipe</c> file
+/// for the generator; remote services (<c>ttc submit</c>) load only their own catalog, so there a folder
+/// is refused with the setting that adds it.
+/// </summary>
+public static class ModelFolders
+{
+    /// <summary>Whether <paramref name="value"/> names a folder on disk rather than a catalog model.</summary>
+    public static bool IsFolder(string? value) =>
+        value is not null && (value.Contains('/') || value.Contains('\\') || value.StartsWith('.')) && Directory.Exists(value);
+
+    /// <summary>The batch with folder paths replaced by catalog names, the catalog settings that define them added to <paramref name="settings"/>.</summary>
+    public static SubmitBatch ToCatalog(SubmitBatch batch, FileInfo? recipe, Dictionary<string, string?> settings)
+    {
+        string? Name(string? value)
+        {
+            if (!IsFolder(value))
+            {
+                return value;
+            }
+
+            var full = Path.GetFullPath(value!);
+            var name = new string(Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray()).Trim('.');
+            settings[$"Models:Catalog:{name}"] = full;
+            return name;
+        }
+
+        var result = batch with { GeneratorModel = Name(batch.GeneratorModel), VerifierModel = Name(batch.VerifierModel), ReviseModel = Name(batch.ReviseModel) };
+        if (recipe is not null)
+        {
+            settings[$"Models:Recipes:{result.GeneratorModel ?? new Platform.Inference.Models.ModelsOptions().DefaultGenerator}"] = recipe.FullName;
+        }
+
+        return result;
+    }
+
+    /// <summary>For a remote submission: the error for a folder path, or null when every model is a name.</summary>
+    public static string? RemoteProblem(SubmitBatch batch) =>
+        new[] { ("--generator", batch.GeneratorModel), ("--verifier", batch.VerifierModel), ("--revise-model", batch.ReviseModel) }
+            .FirstOrDefault(m => IsFolder(m.Item2)) is { Item1: { } option, Item2: { } folder }
+            ? $"{option} {folder}: the services load models from their catalog; add the folder there (Models__Catalog__NAME={Path.GetFullPath(folder)}) and pass {option} NAME"
+            : null;
 }

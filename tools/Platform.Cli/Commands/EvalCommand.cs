@@ -18,6 +18,7 @@ public static class EvalCommand
         var json = new Option<FileInfo?>("--json") { Description = "Write the summary as JSON" };
         var database = new Option<FileInfo?>("--db") { Description = "SQLite file to keep (default: a new temporary file)" };
         var models = new Option<DirectoryInfo?>("--models") { Description = "Folder of models (default: the repository's models/)" };
+        var recipe = new Option<FileInfo?>("--recipe") { Description = "How the generator is prompted and stepped (recipes/*.json; default: the model's own)" };
         var policy = new Option<FileInfo?>("--policy-file") { Description = "Fitted policy for --strategy compute-optimal (default: models/policy.json)" };
         var warmup = new Option<int>("--warmup")
         {
@@ -30,6 +31,7 @@ public static class EvalCommand
         command.Options.Add(database);
         command.Options.Add(models);
         command.Options.Add(policy);
+        command.Options.Add(recipe);
         command.Options.Add(warmup);
         command.SetAction(async (parse, ct) =>
         {
@@ -42,6 +44,7 @@ public static class EvalCommand
 
             var path = parse.GetValue(database)?.FullName ?? Path.Combine(Path.GetTempPath(), $"ttc-eval-{batchId:N}.db");
             var settings = new Dictionary<string, string?>();
+            batch = ModelFolders.ToCatalog(batch, parse.GetValue(recipe), settings);
             if (parse.GetValue(models) is { } folder)
             {
                 settings["Models:Directory"] = folder.FullName;

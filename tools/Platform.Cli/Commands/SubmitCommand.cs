@@ -25,6 +25,12 @@ public static class SubmitCommand
         {
             var batchId = NewId.NextGuid();
             var batch = input.Read(parse, batchId);
+            if (batch is not null && ModelFolders.RemoteProblem(batch) is { } remote)
+            {
+                Console.Error.WriteLine($"error: {remote}");
+                return 2;
+            }
+
             if (batch is null)
             {
                 return 2;
