@@ -24,9 +24,52 @@ import onnx_torch_exec
 
 
 def load(model_dir):
+    if not os.path.exists(os.path.join(model_dir, "model.json")):
+        return load_optimum(model_dir)
     with open(os.path.join(model_dir, "model.json")) as f:
         manifest = json.load(f)
     return manifest, os.path.join(model_dir, manifest["onnx"]["file"])
+
+
+def load_optimum(model_dir):
+    """A Hugging Face Optimum export (config.json + model.onnx): the fields this benchmark needs, read as the C# runtime reads them.
+    The prompt is parity.json's first prompt ids where the folder has them (models/hf-test), since no tokenizer runs here."""
+    with open(os.path.join(model_dir, "config.json")) as f:
+        c = json.load(f)
+    layers = c.get("num_hidden_layers", c.get("n_layer"))
+    heads = c.get("num_attention_heads", c.get("n_head"))
+    hidden = c.get("hidden_size", c.get("n_embd"))
+    kv = c.get("num_key_value_heads", heads)
+    head_dim = c.get("head_dim", hidden // heads)
+    import onnx
+    graph = onnx.load(os.path.join(model_dir, "model.onnx"), load_external_data=False).graph
+    params = sum(int(np.prod(t.dims)) for t in graph.initializer if t.data_type in (1, 10, 16))
+    tied = c.get("tie_word_embeddings", c.get("model_type") == "gpt2")
+    if tied and sum(int(np.prod(t.dims)) == c["vocab_size"] * hidden for t in graph.initializer) >= 2:
+        params -= c["vocab_size"] * hidden  # one matrix the export wrote twice
+    matmul = params if tied else params - c["vocab_size"] * hidden  # an untied input embedding is a lookup (as OptimumManifest counts)
+    prompt = None
+    if os.path.exists(os.path.join(model_dir, "parity.json")):
+        with open(os.path.join(model_dir, "parity.json")) as f:
+            prompt = json.load(f)["prompt_ids"][0]
+    eos = c.get("eos_token_id")
+    manifest = {"name": os.path.basename(os.path.normpath(model_dir)), "architecture": {"layers": layers, "heads": kv, "head_dim": head_dim, "vocab_size": c["vocab_size"]},
+                "flops_per_token": 2 * matmul, "attention_flops_per_position": 4 * layers * heads * head_dim, "prompt_ids": prompt,
+                "eos": eos if isinstance(eos, int) else eos[0]}
+    return manifest, os.path.join(model_dir, "model.onnx")
+
+
+def prompt_of(manifest, problem):
+    if "prompt_ids" in manifest:
+        return manifest["prompt_ids"] or [1, 2, 3, 4, 5, 6, 7, 8]
+    return encode(manifest, manifest["prompt_template"].replace("{problem}", problem))
+
+
+def text_of(manifest, ids):
+    if "tokenizer" not in manifest:
+        return " ".join(str(t) for t in ids)  # token ids: no tokenizer runs here
+    vocab = manifest["tokenizer"]["vocabulary"]
+    return "".join(vocab[t] if t > 2 else ("|" if t == 2 else "") for t in ids)
 
 
 def encode(manifest, text):
@@ -245,15 +288,14 @@ def main():
     print(f"MatMul peak ({size}^3, fp32, same executor): {peak:.0f} GFLOP/s")
     for model_dir in args.models:
         manifest, path = load(model_dir)
-        prompt = encode(manifest, manifest["prompt_template"].replace("{problem}", args.problem))
+        prompt = prompt_of(manifest, args.problem)
         if args.executor == "ort":
             dec = Decoder(manifest, path, args.provider)
         else:
             print(f"{manifest['name']}: max |Δlogit| torch executor vs ONNX Runtime CPU on the prompt: {parity(manifest, path, args.device, prompt):.2e}")
             dec = TorchDecoder(manifest, path, args.device)
         greedy, _ = dec.batched(prompt, 1, 40, 0.0, 0)
-        vocab = manifest["tokenizer"]["vocabulary"]
-        print(f"\n{manifest['name']}: greedy text: {''.join(vocab[t] if t > 2 else ('|' if t == 2 else '') for t in greedy[0])!r}")
+        print(f"\n{manifest['name']}: greedy output: {text_of(manifest, greedy[0])!r}")
         n, k = args.samples, args.new_tokens
         rows = []
         a = timed(lambda: (lambda r: (len(r[0]) * n, r[1] * n))(dec.uncached(prompt, k, args.temperature, 1)), 1)

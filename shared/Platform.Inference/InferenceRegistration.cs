@@ -23,11 +23,31 @@ public static class InferenceRegistration
             .Validate(o => o.ExecutionProvider.ToLowerInvariant() is "cpu" or "cuda", "Inference:ExecutionProvider must be 'cpu' or 'cuda'")
             .Validate(o => o.IntraOpThreads >= 0, "Inference:IntraOpThreads must be >= 0")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InferenceOptions>, CudaAtStartup>();
         builder.Services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section)
             .Validate(o => o.Directory is null || Directory.Exists(o.Directory), "Models:Directory must name an existing folder")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new ModelCatalog(
             sp.GetRequiredService<IOptions<ModelsOptions>>().Value, sp.GetRequiredService<IOptions<InferenceOptions>>().Value));
         return builder;
+    }
+}
+
+/// <summary>
+/// With <c>Inference:ExecutionProvider=cuda</c> a service does not start on a host that lacks the CUDA
+/// libraries: the error names the ones the dynamic loader cannot find, before any message is taken.
+/// </summary>
+internal sealed class CudaAtStartup : IValidateOptions<InferenceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InferenceOptions options)
+    {
+        if (!string.Equals(options.ExecutionProvider, "cuda", StringComparison.OrdinalIgnoreCase))
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var missing = CudaLibraries.Missing();
+        return missing.Count == 0 ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Inference:ExecutionProvider is 'cuda' but this host lacks {string.Join(", ", missing)} (the CUDA 13 and cuDNN 9 libraries ONNX Runtime's CUDA provider loads); install them or set Inference:ExecutionProvider=cpu");
     }
 }

@@ -98,11 +98,14 @@ public sealed class ModelDirectoryTests : IDisposable
     }
 
     [Fact]
-    public void Asking_for_CUDA_without_the_CUDA_provider_is_an_error_naming_the_setting()
+    public void Asking_for_CUDA_on_a_host_without_its_libraries_is_a_start_up_error_naming_them()
     {
+        // The GPU package carries the CUDA provider; this host has no CUDA 13 or cuDNN 9, so it cannot start.
+        var missing = CudaLibraries.Missing();
+        Assert.NotEmpty(missing);
         var e = Assert.Throws<InvalidOperationException>(() => DecoderSession.Open(ModelDirectory.Load(_dir), new InferenceOptions { ExecutionProvider = "cuda" }));
         Assert.Contains("Inference:ExecutionProvider", e.Message);
-        Assert.Contains("UseOnnxRuntimeGpu", e.Message);
+        Assert.Contains(missing[0], e.Message);
         var unknown = Assert.Throws<ArgumentException>(() => DecoderSession.Open(ModelDirectory.Load(_dir), new InferenceOptions { ExecutionProvider = "tpu" }));
         Assert.Contains("Inference:ExecutionProvider", unknown.Message);
     }

@@ -30,6 +30,25 @@ public sealed class InferenceOptions
     }
 }
 
+/// <summary>The libraries ONNX Runtime's CUDA provider (1.32, built for CUDA 13 and cuDNN 9) loads, probed by name.</summary>
+public static class CudaLibraries
+{
+    public static readonly string[] Required = ["libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcufft.so.12", "libcurand.so.10", "libcudnn.so.9"];
+
+    /// <summary>The required libraries the dynamic loader cannot find.</summary>
+    public static IReadOnlyList<string> Missing() =>
+        [.. Required.Where(name =>
+        {
+            if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out var handle))
+            {
+                return true;
+            }
+
+            System.Runtime.InteropServices.NativeLibrary.Free(handle);
+            return false;
+        })];
+}
+
 public static class Sessions
 {
     /// <summary>
@@ -58,7 +77,7 @@ public static class Sessions
                     {
                         throw new InvalidOperationException(
                             $"Inference:ExecutionProvider is 'cuda' but this build of ONNX Runtime has no CUDA provider (available: {string.Join(", ", available)}). " +
-                            "Build with -p:UseOnnxRuntimeGpu=true (package Microsoft.ML.OnnxRuntime.Gpu, see docs/decisions/0005-onnxruntime-gpu.md) on a machine with CUDA 12 and cuDNN 9.");
+                            "It was built with -p:UseOnnxRuntimeCpu=true; build without it (package Microsoft.ML.OnnxRuntime.Gpu, docs/decisions/0005-onnxruntime-gpu.md).");
                     }
 
                     try
@@ -67,7 +86,11 @@ public static class Sessions
                     }
                     catch (OnnxRuntimeException e)
                     {
-                        throw new InvalidOperationException($"Inference:ExecutionProvider is 'cuda' but the CUDA provider could not start on device {options.DeviceId}: {e.Message}", e);
+                        var missing = CudaLibraries.Missing();
+                        throw new InvalidOperationException(
+                            $"Inference:ExecutionProvider is 'cuda' but the CUDA provider could not start on device {options.DeviceId}" +
+                            (missing.Count > 0 ? $": missing {string.Join(", ", missing)} (the CUDA 13 and cuDNN 9 libraries must be on the library path)" : "") +
+                            $". ONNX Runtime says: {e.Message}", e);
                     }
 
                     break;
