@@ -32,7 +32,7 @@ public static class ContinuousBenchmark
         await using var engine = new ContinuousGenerator(_ => session, limits);
         var clock = Stopwatch.StartNew();
         var results = await Task.WhenAll(problems.Select((p, i) => engine.Submit(session.Model.Name,
-            [new GenerationRequest { Prompt = ArithmeticFormat.Prompt(p), Samples = samples, Sampling = new SamplingOptions { Temperature = temperature, Seed = (ulong)i + 1, MaxNewTokens = maxNewTokens } }],
+            [new GenerationRequest { Prompt = session.Model.Prompt(p), Samples = samples, Sampling = new SamplingOptions { Temperature = temperature, Seed = (ulong)i + 1, MaxNewTokens = maxNewTokens } }],
             CancellationToken.None)));
         return (results, clock.Elapsed.TotalSeconds, engine.MeanRowsPerStep, engine.Steps);
     }

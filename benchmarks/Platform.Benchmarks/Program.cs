@@ -40,7 +40,7 @@ generation.SetAction(parse =>
     foreach (var path in parse.GetValue(model)!)
     {
         using var session = DecoderSession.Open(ModelDirectory.Load(path), options);
-        var results = GenerationBenchmark.Run(session, ArithmeticFormat.Prompt(parse.GetValue(problem)!), parse.GetValue(samples),
+        var results = GenerationBenchmark.Run(session, session.Model.Prompt(parse.GetValue(problem)!), parse.GetValue(samples),
             parse.GetValue(temperature), parse.GetValue(maxTokens), parse.GetValue(repeats));
         Console.WriteLine();
         Console.WriteLine(GenerationBenchmark.Markdown(session.Model.Name, results, peak));
