@@ -72,6 +72,12 @@ def specs():
                     "n_inner": None, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "vocab_size": vocab_size(gpt2_tok),
                     "bos_token_id": g_end, "eos_token_id": g_end, "tie_word_embeddings": True},
             generation={"bos_token_id": g_end, "eos_token_id": g_end}),
+        "qwen2-merged": dict(
+            tokenizer=qwen_tok, template="qwen2.5-instruct", external_data=False, merged=True,
+            tokens={"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"},
+            config={**rotary, "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "num_key_value_heads": 2, "rope_theta": 1000000.0,
+                    "tie_word_embeddings": True, "vocab_size": vocab_size(qwen_tok), "bos_token_id": q_endoftext, "eos_token_id": q_im_end},
+            generation={"bos_token_id": q_endoftext, "eos_token_id": [q_im_end, q_endoftext], "pad_token_id": q_endoftext}),
     }
 
 
@@ -90,6 +96,38 @@ def initialize(model, seed):
 def empty_past(config, batch, length=0):
     layers, heads, head_dim = kv_shape(config)
     return [torch.zeros(batch, heads, length, head_dim) for _ in range(2 * layers)]
+
+
+class NoPast(torch.nn.Module):
+    """The decoder without past inputs (the first step of a merged decoder): an empty past made inside."""
+
+    def __init__(self, model, config):
+        super().__init__()
+        self.model, self.config = model, config
+
+    def forward(self, input_ids, attention_mask, position_ids):
+        layers, heads, head_dim = kv_shape(self.config)
+        empty = input_ids.new_zeros((input_ids.shape[0], heads, 0, head_dim), dtype=torch.float32)
+        return self.model(input_ids, attention_mask, position_ids, *([empty] * (2 * layers)))
+
+
+def export_merged(model, config, folder):
+    """decoder_model_merged.onnx as Optimum lays it out (merge.py), and no model.onnx."""
+    from merge import merge
+    layers, _, _ = kv_shape(config)
+    present_names = [f"present.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
+    dummy = (torch.ones(2, 3, dtype=torch.int64), torch.ones(2, 3, dtype=torch.int64), torch.arange(3, dtype=torch.int64).repeat(2, 1))
+    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"}, "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
+            "position_ids": {0: "batch_size", 1: "sequence_length"}, "logits": {0: "batch_size", 1: "sequence_length"}}
+    for n in present_names:
+        axes[n] = {0: "batch_size", 2: "total_sequence_length"}
+    no_past = folder / "no_past.tmp.onnx"
+    torch.onnx.export(NoPast(model, config), dummy, str(no_past), input_names=["input_ids", "attention_mask", "position_ids"],
+                      output_names=["logits", *present_names], dynamic_axes=axes, opset_version=14, do_constant_folding=True)
+    export(model, config, folder, external_data=False)
+    merge(str(no_past), str(folder / "model.onnx"), str(folder / "decoder_model_merged.onnx"))
+    no_past.unlink()
+    (folder / "model.onnx").unlink()
 
 
 def export(model, config, folder, external_data):
@@ -145,7 +183,10 @@ def main(out):
         config = spec["config"]
         model = build(config).eval()
         initialize(model, seed)
-        export(model, config, folder, spec["external_data"])
+        if spec.get("merged"):
+            export_merged(model, config, folder)
+        else:
+            export(model, config, folder, spec["external_data"])
         (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
         if spec["generation"] is not None:
             (folder / "generation_config.json").write_text(json.dumps(spec["generation"], indent=2) + "\n")

@@ -25,7 +25,14 @@ public sealed class DecoderGraph : IDisposable
         PastNames = past;
         PresentNames = past.Select(n => "present." + n["past_key_values.".Length..]).ToArray();
         HasPositionIds = session.InputMetadata.ContainsKey("position_ids");
+        IsMerged = session.InputMetadata.ContainsKey("use_cache_branch");
     }
+
+    /// <summary>
+    /// An Optimum merged decoder (<c>decoder_model_merged.onnx</c>): its <c>use_cache_branch</c> [1] is fed
+    /// true exactly when the past holds positions, as Optimum feeds it (an empty past takes the branch without one).
+    /// </summary>
+    public bool IsMerged { get; }
 
     /// <summary>The graph file.</summary>
     public string Path { get; }
@@ -78,6 +85,13 @@ public sealed class DecoderGraph : IDisposable
         {
             names.AddRange(PastNames);
             values.AddRange(past);
+        }
+
+        using var branch = IsMerged ? OrtValue.CreateTensorValueFromMemory(new[] { past.Count > 0 && past[0].GetTensorTypeAndShape().Shape[2] > 0 }, [1]) : null;
+        if (branch is not null)
+        {
+            names.Add("use_cache_branch");
+            values.Add(branch);
         }
 
         _session.Run(_runOptions, names, values, [output, .. PresentNames.Take(present.Count)], [scores, .. present]);

@@ -81,11 +81,6 @@ public sealed class DecoderSession : IDisposable
             throw new InvalidDataException($"{Model.OnnxPath} has {inputs.Keys.Count(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)) / 2} layers of past_key_values but {manifestPath} says architecture.layers = {_pastNames.Length / 2}");
         }
 
-        if (inputs.ContainsKey("use_cache_branch"))
-        {
-            throw new InvalidDataException($"{Model.OnnxPath} has an input 'use_cache_branch' (a merged decoder); export without merging (model.onnx) for now");
-        }
-
         if (inputs[_pastNames[0]].ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float)
         {
             throw new InvalidDataException($"{Model.OnnxPath}: past_key_values are {inputs[_pastNames[0]].ElementDataType.ToString().ToLowerInvariant()}; only float32 graphs run so far");
