@@ -192,6 +192,8 @@ public static class ModelFolders
         if (recipe is not null)
         {
             settings[$"Models:Recipes:{result.GeneratorModel ?? new Platform.Inference.Models.ModelsOptions().DefaultGenerator}"] = recipe.FullName;
+            var published = Platform.Inference.Models.Recipe.Load(recipe.FullName); // refused here, naming the field, before anything runs
+            result = result with { BeamWidth = result.BeamWidth ?? published.BeamWidth, Iterations = result.Iterations ?? published.Iterations };
         }
 
         return result;

@@ -44,7 +44,16 @@ public static class EvalCommand
 
             var path = parse.GetValue(database)?.FullName ?? Path.Combine(Path.GetTempPath(), $"ttc-eval-{batchId:N}.db");
             var settings = new Dictionary<string, string?>();
-            batch = ModelFolders.ToCatalog(batch, parse.GetValue(recipe), settings);
+            try
+            {
+                batch = ModelFolders.ToCatalog(batch, parse.GetValue(recipe), settings);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                Console.Error.WriteLine($"error: --recipe: {e.Message}");
+                return 2;
+            }
+
             if (parse.GetValue(models) is { } folder)
             {
                 settings["Models:Directory"] = folder.FullName;
