@@ -7,7 +7,7 @@ using Platform.Generator.Extensions;
 
 namespace Platform.IntegrationTests;
 
-/// <summary>The Generator's decode loops: a bad count stops the start naming the setting; the default follows the cores.</summary>
+/// <summary>The Generator's start-up checks: a bad decode loop count or a CUDA provider the host cannot run stops the start naming the setting; the default loops follow the cores.</summary>
 public sealed class GeneratorOptionsTests
 {
     private static IHost Build(Dictionary<string, string?> settings)
@@ -27,6 +27,17 @@ public sealed class GeneratorOptionsTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("Generator:Engines", error.Message);
         Assert.Contains("0..64", error.Message);
+    }
+
+    [Fact]
+    public async Task Asking_for_CUDA_on_a_host_without_its_libraries_stops_the_start_naming_them()
+    {
+        var missing = Platform.Inference.Runtime.CudaLibraries.Missing();
+        Assert.NotEmpty(missing); // this test runs on hosts without CUDA
+        using var host = Build(new() { ["Inference:ExecutionProvider"] = "cuda" });
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Inference:ExecutionProvider", error.Message);
+        Assert.All(missing, name => Assert.Contains(name, error.Message));
     }
 
     [Theory]
