@@ -152,4 +152,43 @@ public sealed class HuggingFaceModelTests
 
         Assert.True(worst < 1e-4, $"{name} {step}: largest logit difference {worst:E2}");
     }
+
+    [Fact]
+    public void A_float16_graph_is_refused_by_name_not_run_wrong()
+    {
+        var dir = Directory.CreateTempSubdirectory("ttc-fp16").FullName;
+        try
+        {
+            // A one-layer graph in the Optimum layout whose cache is float16.
+            var g = new Platform.Inference.Onnx.GraphBuilder("fp16");
+            g.Input("input_ids", Platform.Inference.Onnx.Proto.TensorProto.Types.DataType.Int64, "batch", "seq");
+            g.Input("attention_mask", Platform.Inference.Onnx.Proto.TensorProto.Types.DataType.Int64, "batch", "total");
+            foreach (var kind in new[] { "key", "value" })
+            {
+                g.Input($"past_key_values.0.{kind}", Platform.Inference.Onnx.Proto.TensorProto.Types.DataType.Float16, "batch", 1, "past", 4);
+                g.Graph.Node.Add(new Platform.Inference.Onnx.Proto.NodeProto { OpType = "Identity", Input = { $"past_key_values.0.{kind}" }, Output = { $"present.0.{kind}" } });
+                g.Output($"present.0.{kind}", Platform.Inference.Onnx.Proto.TensorProto.Types.DataType.Float16, "batch", 1, "total", 4);
+            }
+
+            var cast = new Platform.Inference.Onnx.Proto.NodeProto { OpType = "Cast", Input = { "input_ids" }, Output = { "logits" } };
+            cast.Attribute.Add(Platform.Inference.Onnx.GraphBuilder.Int("to", 1));
+            g.Graph.Node.Add(cast);
+            g.Output("logits", Platform.Inference.Onnx.Proto.TensorProto.Types.DataType.Float, "batch", "seq");
+            var model = new Platform.Inference.Onnx.Proto.ModelProto { IrVersion = 8, Graph = g.Graph };
+            model.OpsetImport.Add(new Platform.Inference.Onnx.Proto.OperatorSetIdProto { Domain = "", Version = 17 });
+            using (var file = File.Create(Path.Combine(dir, "model.onnx")))
+            {
+                Google.Protobuf.MessageExtensions.WriteTo(model, file);
+            }
+
+            File.WriteAllText(Path.Combine(dir, "config.json"), """{"model_type":"gpt2","n_layer":1,"n_head":1,"n_embd":4,"n_positions":64,"vocab_size":2057,"eos_token_id":2056}""");
+            File.Copy(Repository.Path("tests/data/tokenizers/gpt2/tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+            var error = Assert.Throws<InvalidDataException>(() => DecoderSession.Open(ModelDirectory.Load(dir), new InferenceOptions { IntraOpThreads = 1 }));
+            Assert.Contains("past_key_values are float16; only float32 graphs run so far", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
