@@ -43,6 +43,16 @@ public sealed class ModelCommandsTests : IDisposable
         var ids = output.GetProperty("prompt_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
         Assert.Equal(1, ids.Count(id => id == ids[0])); // the template's BOS, once
 
+        // search-and-learn's recipe brings its own template (no BOS in it) and lets the tokenizer add the BOS: still exactly one.
+        Assert.Equal(0, Run("generate", "--model", Repository.Path("models/hf-test/llama-gqa"), "--chat", "What is 2+2?", "--recipe", Repository.Path("recipes/search-and-learn-math500.json"), "--max-new-tokens", "2", "--json", json));
+        output = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.StartsWith("<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date", output.GetProperty("prompt").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Solve the following math problem efficiently and clearly", output.GetProperty("prompt").GetString(), StringComparison.Ordinal);
+        ids = output.GetProperty("prompt_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var bos = JsonDocument.Parse(File.ReadAllText(Repository.Path("models/hf-test/llama-gqa/config.json"))).RootElement.GetProperty("bos_token_id").GetInt32();
+        Assert.Equal(bos, ids[0]);
+        Assert.Single(ids, id => id == bos);
+
         // A model without a template says so instead of inventing one.
         Assert.Equal(1, Run("generate", "--model", Repository.Path("models/hf-test/gpt2"), "--chat", "hi"));
     }

@@ -28,8 +28,9 @@ public static class GenerateCommand
         var topP = new Option<double>("--top-p") { DefaultValueFactory = _ => 1.0 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
         var json = new Option<FileInfo?>("--json") { Description = "Write {prompt, prompt_token_ids, completion, completion_token_ids} here" };
+        var recipe = new Option<FileInfo?>("--recipe") { Description = "With --chat: the recipe's system prompt (unless --system) and chat template (recipes/*.json)" };
         var command = new Command("generate", "Generate one completion from a model folder (--prompt TEXT --raw, or --chat TEXT [--system TEXT])");
-        foreach (var o in new Option[] { model, prompt, raw, chat, system, maxNew, temperature, topP, seed, json })
+        foreach (var o in new Option[] { model, prompt, raw, chat, system, maxNew, temperature, topP, seed, json, recipe })
         {
             command.Options.Add(o);
         }
@@ -47,7 +48,9 @@ public static class GenerateCommand
             DecoderSession session;
             try
             {
-                session = DecoderSession.Open(ModelDirectory.Load(parse.GetValue(model)!.FullName), new InferenceOptions());
+                var folder = ModelDirectory.Load(parse.GetValue(model)!.FullName);
+                folder = parse.GetValue(recipe) is { } file ? folder.WithRecipe(Recipe.Load(file.FullName)) : folder;
+                session = DecoderSession.Open(folder, new InferenceOptions());
             }
             catch (Exception e) when (e is IOException or InvalidDataException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
             {
@@ -67,7 +70,8 @@ public static class GenerateCommand
                         return 1;
                     }
 
-                    List<ChatMessage> messages = parse.GetValue(system) is { } s ? [new("system", s)] : [];
+                    var systemPrompt = parse.GetValue(system) ?? (parse.GetValue(recipe) is null ? null : session.Model.Recipe.SystemPrompt);
+                    List<ChatMessage> messages = string.IsNullOrEmpty(systemPrompt) ? [] : [new("system", systemPrompt)];
                     messages.Add(new("user", message));
                     try
                     {
@@ -79,7 +83,8 @@ public static class GenerateCommand
                         return 1;
                     }
 
-                    ids = tokenizer.Encode(text);
+                    // As apply_chat_template(tokenize=True), unless the recipe says otherwise (search-and-learn's template leaves the BOS to the tokenizer).
+                    ids = parse.GetValue(recipe) is null ? tokenizer.Encode(text) : session.Model.EncodePrompt(text);
                 }
                 else
                 {
