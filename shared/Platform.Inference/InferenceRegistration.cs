@@ -46,8 +46,6 @@ internal sealed class CudaAtStartup : IValidateOptions<InferenceOptions>
             return ValidateOptionsResult.Success;
         }
 
-        var missing = CudaLibraries.Missing();
-        return missing.Count == 0 ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"Inference:ExecutionProvider is 'cuda' but this host lacks {string.Join(", ", missing)} (the CUDA 13 and cuDNN 9 libraries ONNX Runtime's CUDA provider loads); install them or set Inference:ExecutionProvider=cpu");
+        return CudaLibraries.Problem(options) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
     }
 }

@@ -67,9 +67,19 @@ public sealed class ModelDirectory
             return string.IsNullOrEmpty(Recipe.SystemPrompt) ? user : Recipe.SystemPrompt + "\n\n" + user;
         }
 
-        List<ChatMessage> messages = string.IsNullOrEmpty(Recipe.SystemPrompt) ? [] : [new("system", Recipe.SystemPrompt)];
+        return ChatPrompt(Recipe.SystemPrompt, user);
+    }
+
+    /// <summary>
+    /// A system turn (none when empty) and a user turn rendered with the chat template as
+    /// <c>apply_chat_template(add_generation_prompt=True)</c> renders them.
+    /// </summary>
+    public string ChatPrompt(string? system, string user)
+    {
+        var template = ChatTemplate ?? throw new InvalidOperationException($"{Path} has no chat template (chat_template.jinja or chat_template in tokenizer_config.json)");
+        List<ChatMessage> messages = string.IsNullOrEmpty(system) ? [] : [new("system", system)];
         messages.Add(new("user", user));
-        return ChatTemplate!.Render(messages, addGenerationPrompt: true);
+        return template.Render(messages, addGenerationPrompt: true);
     }
 
     /// <summary>

@@ -21,6 +21,12 @@ public sealed class InferenceOptions
     /// </summary>
     public bool AllowSpinning { get; set; }
 
+    /// <summary>
+    /// The shared libraries the CUDA provider needs, checked before it is asked for (default
+    /// <see cref="Runtime.CudaLibraries.Required"/>; another ONNX Runtime build may need other versions).
+    /// </summary>
+    public string[]? CudaLibraries { get; set; }
+
     /// <summary>The same settings with another number of intra-op threads.</summary>
     public InferenceOptions WithIntraOpThreads(int threads)
     {
@@ -35,9 +41,15 @@ public static class CudaLibraries
 {
     public static readonly string[] Required = ["libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcufft.so.12", "libcurand.so.10", "libcudnn.so.9"];
 
-    /// <summary>The required libraries the dynamic loader cannot find.</summary>
-    public static IReadOnlyList<string> Missing() =>
-        [.. Required.Where(name =>
+    /// <summary>Why the CUDA provider cannot start on this host (the libraries the loader cannot find), or null.</summary>
+    public static string? Problem(InferenceOptions options) =>
+        Missing(options) is { Count: > 0 } missing
+            ? $"Inference:ExecutionProvider is 'cuda' but this host lacks {string.Join(", ", missing)} (the CUDA 13 and cuDNN 9 libraries ONNX Runtime's CUDA provider loads); install them or set Inference:ExecutionProvider=cpu"
+            : null;
+
+    /// <summary>The libraries of <paramref name="options"/> (default <see cref="Required"/>) the dynamic loader cannot find.</summary>
+    public static IReadOnlyList<string> Missing(InferenceOptions options) =>
+        [.. (options.CudaLibraries ?? Required).Where(name =>
         {
             if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out var handle))
             {
@@ -80,17 +92,18 @@ public static class Sessions
                             "It was built with -p:UseOnnxRuntimeCpu=true; build without it (package Microsoft.ML.OnnxRuntime.Gpu, docs/decisions/0005-onnxruntime-gpu.md).");
                     }
 
+                    if (CudaLibraries.Problem(options) is { } problem)
+                    {
+                        throw new InvalidOperationException(problem);
+                    }
+
                     try
                     {
                         so.AppendExecutionProvider_CUDA(options.DeviceId);
                     }
                     catch (OnnxRuntimeException e)
                     {
-                        var missing = CudaLibraries.Missing();
-                        throw new InvalidOperationException(
-                            $"Inference:ExecutionProvider is 'cuda' but the CUDA provider could not start on device {options.DeviceId}" +
-                            (missing.Count > 0 ? $": missing {string.Join(", ", missing)} (the CUDA 13 and cuDNN 9 libraries must be on the library path)" : "") +
-                            $". ONNX Runtime says: {e.Message}", e);
+                        throw new InvalidOperationException($"Inference:ExecutionProvider is 'cuda' but the CUDA provider could not start on device {options.DeviceId}: {e.Message}", e);
                     }
 
                     break;

@@ -41,20 +41,7 @@ public sealed class ChatTemplate
     public static ChatTemplate? FromFolder(string directory)
     {
         var configPath = Path.Combine(directory, "tokenizer_config.json");
-        JsonElement? config = null;
-        if (File.Exists(configPath))
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(File.ReadAllText(configPath));
-                config = document.RootElement.Clone();
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{configPath} is not valid JSON: {e.Message}", e);
-            }
-        }
-
+        var config = ReadConfig(configPath);
         var tokens = config is { } c ? SpecialTokensOf(c) : new Dictionary<string, object?>();
         var jinjaPath = Path.Combine(directory, "chat_template.jinja");
         string? source = File.Exists(jinjaPath) ? File.ReadAllText(jinjaPath) : config is { } k ? TemplateOf(k, configPath) : null;
@@ -74,16 +61,25 @@ public sealed class ChatTemplate
     }
 
     /// <summary>The special tokens of a folder's <c>tokenizer_config.json</c> (none when it has no such file).</summary>
-    public static IReadOnlyDictionary<string, object?> FromFolderTokens(string directory)
+    public static IReadOnlyDictionary<string, object?> FromFolderTokens(string directory) =>
+        ReadConfig(Path.Combine(directory, "tokenizer_config.json")) is { } config ? SpecialTokensOf(config) : new Dictionary<string, object?>();
+
+    private static JsonElement? ReadConfig(string configPath)
     {
-        var configPath = Path.Combine(directory, "tokenizer_config.json");
         if (!File.Exists(configPath))
         {
-            return new Dictionary<string, object?>();
+            return null;
         }
 
-        using var document = JsonDocument.Parse(File.ReadAllText(configPath));
-        return SpecialTokensOf(document.RootElement);
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(configPath));
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath} is not valid JSON: {e.Message}", e);
+        }
     }
 
     private static string? TemplateOf(JsonElement config, string path)

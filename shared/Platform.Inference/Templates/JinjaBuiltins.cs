@@ -14,22 +14,22 @@ internal static class JinjaBuiltins
 
     private static readonly Dictionary<string, Filter> Filters = new(StringComparer.Ordinal)
     {
-        ["trim"] = (v, a, _) => Text(v, "trim").Trim(),
-        ["upper"] = (v, _, _) => Text(v, "upper").ToUpperInvariant(),
-        ["lower"] = (v, _, _) => Text(v, "lower").ToLowerInvariant(),
-        ["title"] = (v, _, _) => Title(Text(v, "title")),
-        ["capitalize"] = (v, _, _) => Text(v, "capitalize") is var s && s.Length > 0 ? char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant() : "",
+        ["trim"] = (v, a, _) => Text(v).Trim(),
+        ["upper"] = (v, _, _) => Text(v).ToUpperInvariant(),
+        ["lower"] = (v, _, _) => Text(v).ToLowerInvariant(),
+        ["title"] = (v, _, _) => Title(Text(v)),
+        ["capitalize"] = (v, _, _) => Text(v) is var s && s.Length > 0 ? char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant() : "",
         ["string"] = (v, _, _) => Py.Str(v),
         ["length"] = (v, _, _) => Length(v),
         ["count"] = (v, _, _) => Length(v),
         ["list"] = (v, _, _) => Py.Iterate(v).ToList(),
-        ["first"] = (v, _, _) => Py.Iterate(v).Cast<object?>().FirstOrDefault(new Undefined("first item")),
-        ["last"] = (v, _, _) => Py.Iterate(v).Cast<object?>().LastOrDefault(new Undefined("last item")),
+        ["first"] = (v, _, _) => Py.Iterate(v).FirstOrDefault(new Undefined("first item")),
+        ["last"] = (v, _, _) => Py.Iterate(v).LastOrDefault(new Undefined("last item")),
         ["reverse"] = (v, _, _) => v is string s ? new string(s.Reverse().ToArray()) : Py.Iterate(v).Reverse().ToList(),
         ["join"] = (v, a, kw) => string.Join(Arg(a, kw, 0, "d") is { } d ? Py.Str(d) : "", Attribute(Py.Iterate(v), Arg(a, kw, 1, "attribute")).Select(Py.Str)),
         ["default"] = Default,
         ["d"] = Default,
-        ["replace"] = (v, a, kw) => Text(v, "replace").Replace(Py.Str(Arg(a, kw, 0, "old")), Py.Str(Arg(a, kw, 1, "new")), StringComparison.Ordinal),
+        ["replace"] = (v, a, kw) => Text(v).Replace(Py.Str(Arg(a, kw, 0, "old")), Py.Str(Arg(a, kw, 1, "new")), StringComparison.Ordinal),
         ["int"] = (v, _, _) => v switch { long i => i, double d => (long)Math.Truncate(d), bool b => b ? 1L : 0L, string s when long.TryParse(s.Trim(), CultureInfo.InvariantCulture, out var i) => i, _ => 0L },
         ["float"] = (v, _, _) => v switch { long i => (double)i, double d => d, string s when double.TryParse(s.Trim(), CultureInfo.InvariantCulture, out var d) => d, _ => 0.0 },
         ["abs"] = (v, _, _) => v is long i ? (object)Math.Abs(i) : Math.Abs(Py.Number(v)),
@@ -47,7 +47,7 @@ internal static class JinjaBuiltins
         ["max"] = (v, _, _) => Py.Iterate(v).Aggregate((x, y) => Py.Compare(y, x) > 0 ? y : x),
         ["sum"] = (v, _, _) => Py.Iterate(v).Aggregate((object?)0L, JinjaOperators.Add),
         ["indent"] = Indent,
-        ["wordcount"] = (v, _, _) => (long)Text(v, "wordcount").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length,
+        ["wordcount"] = (v, _, _) => (long)Text(v).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length,
     };
 
     private static readonly Dictionary<string, Func<object?, IReadOnlyList<object?>, bool>> Tests = new(StringComparer.Ordinal)
@@ -100,7 +100,7 @@ internal static class JinjaBuiltins
     private static object? Arg(IReadOnlyList<object?> args, IReadOnlyDictionary<string, object?> kwargs, int index, string name) =>
         kwargs.TryGetValue(name, out var v) ? v : index >= 0 && index < args.Count ? args[index] : null;
 
-    private static string Text(object? v, string filter) => v switch
+    private static string Text(object? v) => v switch
     {
         string s => s,
         Undefined => "",
@@ -185,7 +185,7 @@ internal static class JinjaBuiltins
     private static object? Indent(object? v, IReadOnlyList<object?> a, IReadOnlyDictionary<string, object?> kw)
     {
         var width = Arg(a, kw, 0, "width") is { } w ? (w is long n ? new string(' ', (int)n) : Py.Str(w)) : "    ";
-        var lines = Text(v, "indent").Split('\n');
+        var lines = Text(v).Split('\n');
         var first = Arg(a, kw, 1, "first") is true;
         var blank = Arg(a, kw, 2, "blank") is true;
         return string.Join("\n", lines.Select((l, i) => (i == 0 && !first) || (!blank && l.Trim().Length == 0) ? l : width + l));

@@ -216,15 +216,21 @@ internal sealed partial class JinjaParser
             }
             else if (Current.IsOperator("("))
             {
-                var line = Next().Line;
-                var (args, kwargs) = Arguments();
-                node = new CallExpr(line, node, args, kwargs);
+                node = Call(node);
             }
             else
             {
                 return node;
             }
         }
+    }
+
+    /// <summary>A call of <paramref name="callee"/>: its arguments from '(' to ')'.</summary>
+    private CallExpr Call(Expr callee)
+    {
+        var line = Next().Line;
+        var (args, kwargs) = Arguments();
+        return new CallExpr(line, callee, args, kwargs);
     }
 
     private Expr Subscript(Expr target, Token open)
@@ -315,9 +321,7 @@ internal sealed partial class JinjaParser
             }
             else if (Current.IsOperator("("))
             {
-                var line = Next().Line;
-                var (args, kwargs) = Arguments();
-                node = new CallExpr(line, node, args, kwargs);
+                node = Call(node);
             }
             else
             {

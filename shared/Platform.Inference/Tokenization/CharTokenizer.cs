@@ -77,17 +77,22 @@ public sealed class CharTokenizer : ITokenizer
 
     public string DecodeNext(IReadOnlyList<int> tokens, ref TextCursor cursor)
     {
-        var text = new System.Text.StringBuilder();
-        for (var i = cursor.Read; i < tokens.Count; i++)
+        // One character per token: the token's own string, no allocation per generated token.
+        var from = cursor.Read;
+        cursor = new TextCursor(tokens.Count, tokens.Count);
+        if (tokens.Count - from == 1)
         {
-            var id = tokens[i];
-            if (id >= 3 && id < _tokens.Length)
-            {
-                text.Append(_tokens[id]);
-            }
+            return TokenText(tokens[from]);
         }
 
-        cursor = new TextCursor(tokens.Count, tokens.Count);
+        var text = new System.Text.StringBuilder();
+        for (var i = from; i < tokens.Count; i++)
+        {
+            text.Append(TokenText(tokens[i]));
+        }
+
         return text.ToString();
     }
+
+    private string TokenText(int id) => id >= 3 && id < _tokens.Length ? _tokens[id] : "";
 }

@@ -93,7 +93,10 @@ public sealed class HuggingFaceTokenizer : ITokenizer, IDisposable
         return ids[before.Length..^after.Length];
     }
 
-    public string Decode(ReadOnlySpan<int> ids)
+    public string Decode(ReadOnlySpan<int> ids) => DecodeNative(Native(ids));
+
+    /// <summary>The ids the library decodes: ids outside the tokenizer (a model's padded vocabulary) are dropped.</summary>
+    private uint[] Native(ReadOnlySpan<int> ids)
     {
         var native = new uint[ids.Length];
         var n = 0;
@@ -105,31 +108,37 @@ public sealed class HuggingFaceTokenizer : ITokenizer, IDisposable
             }
         }
 
+        return n == native.Length ? native : native[..n];
+    }
+
+    private string DecodeNative(uint[] ids)
+    {
         lock (_gate)
         {
-            return _native.Decode(n == native.Length ? native : native[..n]);
+            return _native.Decode(ids);
         }
     }
 
     public string DecodeNext(IReadOnlyList<int> tokens, ref TextCursor cursor)
     {
         // Decoders are not per-token (a Strip decoder drops the first space, bytes fall back across
-        // tokens), so the window since the last emitted text is decoded twice and the difference kept.
-        var window = new int[tokens.Count - cursor.Prefix];
+        // tokens), so the window since the last emitted text is decoded twice and the difference kept
+        // (as text-generation-inference streams).
+        Span<int> window = tokens.Count - cursor.Prefix <= 256 ? stackalloc int[tokens.Count - cursor.Prefix] : new int[tokens.Count - cursor.Prefix];
         for (var i = 0; i < window.Length; i++)
         {
             window[i] = tokens[cursor.Prefix + i];
         }
 
-        var before = Decode(window.AsSpan(0, cursor.Read - cursor.Prefix));
-        var now = Decode(window);
-        if (now.Length <= before.Length || now[^1] == '\uFFFD' || !now.StartsWith(before, StringComparison.Ordinal))
+        var shown = DecodeNative(Native(window[..(cursor.Read - cursor.Prefix)]));
+        var text = DecodeNative(Native(window));
+        if (text.Length <= shown.Length || text[^1] == '\uFFFD')
         {
             return ""; // an incomplete character (or nothing visible) so far
         }
 
         cursor = new TextCursor(cursor.Read, tokens.Count);
-        return now[before.Length..];
+        return text[shown.Length..];
     }
 
     public void Dispose() => _native.Dispose();

@@ -9,8 +9,10 @@ namespace Platform.Inference.Tokenization;
 /// </summary>
 internal sealed record TokenizerFile(int VocabularySize, IReadOnlyDictionary<string, int> Ids, IReadOnlySet<int> SpecialIds, int[] AddedBefore, int[] AddedAfter)
 {
-    /// <summary>Token text by id (the added tokens win over a vocabulary entry with the same id).</summary>
-    public IReadOnlyDictionary<int, string> Tokens { get; } = Ids.GroupBy(p => p.Value).ToDictionary(g => g.Key, g => g.Last().Key);
+    private readonly Lazy<Dictionary<int, string>> _tokens = new(() => Ids.GroupBy(p => p.Value).ToDictionary(g => g.Key, g => g.Last().Key));
+
+    /// <summary>Token text by id (the added tokens win over a vocabulary entry with the same id); built when first asked for.</summary>
+    public IReadOnlyDictionary<int, string> Tokens => _tokens.Value;
 
     public static TokenizerFile Read(string path)
     {

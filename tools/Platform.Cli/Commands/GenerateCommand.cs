@@ -14,7 +14,8 @@ namespace Platform.Cli.Commands;
 /// </summary>
 public static class GenerateCommand
 {
-    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>JSON as people read it: special tokens and non-ASCII text written as they are, not escaped.</summary>
+    internal static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -64,18 +65,15 @@ public static class GenerateCommand
                 int[] ids;
                 if (message is not null)
                 {
-                    if (session.Model.ChatTemplate is not { } template)
+                    if (session.Model.ChatTemplate is null)
                     {
                         Console.Error.WriteLine($"error: {session.Model.Path} has no chat template (chat_template.jinja or chat_template in tokenizer_config.json); use --prompt TEXT --raw");
                         return 1;
                     }
 
-                    var systemPrompt = parse.GetValue(system) ?? (parse.GetValue(recipe) is null ? null : session.Model.Recipe.SystemPrompt);
-                    List<ChatMessage> messages = string.IsNullOrEmpty(systemPrompt) ? [] : [new("system", systemPrompt)];
-                    messages.Add(new("user", message));
                     try
                     {
-                        text = template.Render(messages, addGenerationPrompt: true);
+                        text = session.Model.ChatPrompt(parse.GetValue(system) ?? (parse.GetValue(recipe) is null ? null : session.Model.Recipe.SystemPrompt), message);
                     }
                     catch (ChatTemplateException e)
                     {

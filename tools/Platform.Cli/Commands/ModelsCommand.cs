@@ -76,5 +76,5 @@ public static class ModelsCommand
 
     private static string Quoted(int id, HuggingFaceTokenizer t) => Quoted(t.TokenOf(id) ?? "?");
 
-    private static string Quoted(string s) => System.Text.Json.JsonSerializer.Serialize(s, new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    private static string Quoted(string s) => System.Text.Json.JsonSerializer.Serialize(s, GenerateCommand.Readable);
 }
