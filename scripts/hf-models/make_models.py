@@ -78,6 +78,14 @@ def specs():
             config={**rotary, "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "num_key_value_heads": 2, "rope_theta": 1000000.0,
                     "tie_word_embeddings": True, "vocab_size": vocab_size(qwen_tok), "bos_token_id": q_endoftext, "eos_token_id": q_im_end},
             generation={"bos_token_id": q_endoftext, "eos_token_id": [q_im_end, q_endoftext], "pad_token_id": q_endoftext}),
+        # A half-precision export (optimum-cli --dtype fp16): the llama layout with every float tensor in float16.
+        "llama-gqa-f16": dict(
+            tokenizer=llama_tok, template="llama-3.2-instruct", external_data=True, float16=True,
+            tokens={"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
+            config={**rotary, "torch_dtype": "float16", "architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_key_value_heads": 2,
+                    "rope_theta": 500000.0, "attention_bias": False, "tie_word_embeddings": False, "vocab_size": vocab_size(llama_tok) + 13,
+                    "bos_token_id": bos, "eos_token_id": end_of_text},
+            generation={"bos_token_id": bos, "eos_token_id": [end_of_text, eom, eot]}),
     }
 
 
@@ -130,7 +138,7 @@ def export_merged(model, config, folder):
     (folder / "model.onnx").unlink()
 
 
-def export(model, config, folder, external_data):
+def export(model, config, folder, external_data, float16=False):
     layers, _, _ = kv_shape(config)
     past_names = [f"past_key_values.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
     present_names = [n.replace("past_key_values", "present") for n in past_names]
@@ -146,9 +154,12 @@ def export(model, config, folder, external_data):
     path = folder / "model.onnx"
     torch.onnx.export(model, dummy, str(path), input_names=["input_ids", "attention_mask", "position_ids", *past_names],
                       output_names=["logits", *present_names], dynamic_axes=axes, opset_version=14, do_constant_folding=True)
-    if external_data:
+    if external_data or float16:
         graph = onnx.load(str(path))
-        onnx.save_model(graph, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location="model.onnx_data", size_threshold=0)
+        if float16:
+            from to_float16 import convert
+            convert(graph)
+        onnx.save_model(graph, str(path), save_as_external_data=external_data, all_tensors_to_one_file=True, location="model.onnx_data", size_threshold=0)
 
 
 def reference(model, config, prompt_ids, pad):
@@ -186,7 +197,9 @@ def main(out):
         if spec.get("merged"):
             export_merged(model, config, folder)
         else:
-            export(model, config, folder, spec["external_data"])
+            export(model, config, folder, spec["external_data"], spec.get("float16", False))
+        if spec.get("float16"):
+            model.half().float()  # the reference runs the float16 weights (in float32: PyTorch on the CPU has no half matmul)
         (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
         if spec["generation"] is not None:
             (folder / "generation_config.json").write_text(json.dumps(spec["generation"], indent=2) + "\n")

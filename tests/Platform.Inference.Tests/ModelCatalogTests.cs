@@ -27,5 +27,15 @@ public sealed class ModelCatalogTests
         Assert.Equal("arith-chat", model.Recipe.Name);
         Assert.Contains("Solve the arithmetic problem one operation per line", model.Prompt("2+3"), StringComparison.Ordinal);
         Assert.Throws<UnknownModelException>(() => catalog.Decoder("missing-model"));
+
+        // The recipe a batch naming the model runs with: the configured file, else the folder's recipe.json, else none.
+        Assert.Equal("arith-chat", catalog.PublishedRecipe("qwen-local")!.Name);
+        Assert.Equal(160, catalog.PublishedRecipe("hf-arith")!.MaxNewTokens);
+        Assert.Null(catalog.PublishedRecipe("gen-small"));
+
+        // A folder path to the name the catalog gives it (what ttc submit sends).
+        Assert.Equal("qwen-local", catalog.NameOf(Repository.Path("models/hf-test/qwen2-tied") + "/"));
+        Assert.Equal("gen-small", catalog.NameOf(Repository.Path("models/gen-small")));
+        Assert.Null(catalog.NameOf(Path.GetTempPath()));
     }
 }

@@ -26,6 +26,7 @@ public static class UncachedDecoder
 
         var (vocab, heads, headDim, layers) = (session.Vocab, session.KvHeads, session.HeadDim, session.Graph.PastNames.Count);
         var scratch = new float[vocab];
+        var wide = new float[vocab];
         var samples = new List<GeneratedSequence>();
         double flops = 0;
         for (var s = 0; s < request.Samples; s++)
@@ -39,14 +40,14 @@ public static class UncachedDecoder
                 var ones = new long[n];
                 Array.Fill(ones, 1L);
                 var positions = Enumerable.Range(0, n).Select(i => (long)i).ToArray();
-                var empty = Enumerable.Range(0, layers).Select(_ => DecoderGraph.Allocate([1, heads, 0, headDim])).ToArray();
-                var present = DecoderGraph.Allocate(layers, [1, heads, n, headDim]);
-                using var logits = DecoderGraph.Allocate([1, n, vocab]);
+                var empty = session.Graph.AllocateCache(layers, [1, heads, 0, headDim]);
+                var present = session.Graph.AllocateCache(layers, [1, heads, n, headDim]);
+                using var logits = session.Graph.AllocateOutput("logits", [1, n, vocab]);
                 session.Forward([.. sequence], ones, positions, [1, n], empty, logits, present);
                 DecoderGraph.Free(empty);
                 DecoderGraph.Free(present);
                 flops += session.PrefixFlops(n);
-                var token = Sampler.Next(logits.GetTensorDataAsSpan<float>().Slice((n - 1) * vocab, vocab), request.Sampling, ref row.Random, scratch);
+                var token = Sampler.Next(ElementTypes.Floats(logits, (long)(n - 1) * vocab, vocab, wide), request.Sampling, ref row.Random, scratch);
                 session.Stopping.Accept(row, token, request);
                 sequence.Add(token);
             }

@@ -291,8 +291,9 @@ public sealed class PipelineTests(Servers servers)
         var json = Path.Combine(Path.GetTempPath(), $"ttc-submit-{Guid.NewGuid():N}.json");
         try
         {
+            // The generator named by its folder: the catalog's name for it (a folder under Models:Directory) is sent.
             var (code, output, errors) = await Ttc(settings, "submit", Repository.Path("data/arith/heldout.jsonl"), "--limit", "6", "--strategy", "weighted-best-of-n",
-                "--n", "4", "--seed", "3", "--wait", "--json", json);
+                "--n", "4", "--seed", "3", "--generator", Repository.Path("models/gen-small") + "/", "--wait", "--json", json);
             Assert.True(code == 0, errors);
             var id = Guid.Parse(output.Split('\n')[0].Trim());
             Assert.Contains($"batch {id}: completed, 6/6 runs ended", output);
@@ -305,10 +306,25 @@ public sealed class PipelineTests(Servers servers)
             Assert.Equal(BatchStatus.Completed, batch.Status);
             Assert.Equal(await db.ComputeUsage.Where(u => u.BatchId == id).SumAsync(u => u.GeneratedTokens), report.RootElement.GetProperty("generated_tokens").GetInt64());
             Assert.Equal((batch.CompletedAt!.Value - batch.SubmittedAt).TotalSeconds, report.RootElement.GetProperty("wall_seconds").GetDouble(), 3);
+            Assert.All(await db.Runs.Where(r => r.BatchId == id).ToListAsync(), r => Assert.Contains("\"generatorModel\":\"gen-small\"", r.PlanJson));
         }
         finally
         {
             File.Delete(json);
+        }
+
+        // A folder no catalog entry names: refused before anything is sent, naming the option and the setting.
+        var stray = Directory.CreateTempSubdirectory("ttc-stray-model").FullName;
+        try
+        {
+            var strayRun = await Ttc(settings, "submit", Repository.Path("data/arith/heldout.jsonl"), "--limit", "2", "--generator", stray);
+            Assert.Equal(2, strayRun.Code);
+            Assert.Contains($"--generator {stray}: the services load models from their catalog", strayRun.Errors);
+            Assert.Contains($"Models__Catalog__NAME={stray}", strayRun.Errors);
+        }
+        finally
+        {
+            Directory.Delete(stray);
         }
 
         // A database it cannot reach: refused before anything is sent, so no batch is left submitted and unwatched.

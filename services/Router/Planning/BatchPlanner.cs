@@ -105,6 +105,18 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return new BatchRejected { BatchId = submit.BatchId, Field = unknownField, Reason = $"unknown model '{unknown}': the catalog has {string.Join(", ", catalog.Names())}" };
         }
 
+        if (catalog is not null)
+        {
+            try
+            {
+                catalog.PublishedRecipe(submit.GeneratorModel ?? options.DefaultGenerator);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or Platform.Inference.Models.UnknownModelException)
+            {
+                return new BatchRejected { BatchId = submit.BatchId, Field = "GeneratorModel", Reason = $"the generator's recipe cannot be read: {e.Message}" };
+            }
+        }
+
         if (Reject(submit) is { } rejection)
         {
             return rejection;
@@ -142,6 +154,12 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
 
         var usesRevisions = policy?.UsesRevisions == true; // once per batch, not per problem
 
+        // The generator's published recipe (checked by Validate) sets the sampling and search settings the
+        // batch leaves open: top_p and the new-token limit always, the temperature of sampling strategies
+        // (greedy stays greedy; a fitted policy keeps the temperature it was fitted at), beam width and iterations.
+        var generator = submit.GeneratorModel ?? options.DefaultGenerator;
+        var recipe = catalog is not null && catalog.Exists(generator) ? catalog.PublishedRecipe(generator) : null;
+
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
         for (var local = from; local < from + count; local++)
         {
@@ -170,10 +188,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             var plan = new StrategyPlan
             {
                 Strategy = planned.Strategy, N = policy is null ? planned.N : ruleBudget, Aggregation = planned.Aggregation,
-                Temperature = policy?.ProbeTemperature ?? planned.Temperature, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
-                MaxNewTokens = options.MaxNewTokens, GeneratorModel = submit.GeneratorModel ?? options.DefaultGenerator,
+                Temperature = policy?.ProbeTemperature ?? (planned.Temperature > 0 && recipe is not null ? recipe.Temperature : planned.Temperature),
+                TopP = recipe?.TopP ?? 1.0, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
+                MaxNewTokens = recipe?.MaxNewTokens ?? options.MaxNewTokens, GeneratorModel = generator,
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
-                BeamWidth = submit.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? 0,
+                BeamWidth = submit.BeamWidth ?? recipe?.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? recipe?.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
                 Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection, EarlyStop = submit.EarlyStop,
                 ReviseModel = planned.Strategy == Strategies.SequentialRevisions || usesRevisions ? reviser : null,

@@ -32,6 +32,7 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
 {
     private readonly ConcurrentDictionary<(string Name, int Threads), Lazy<DecoderSession>> _decoders = new();
     private readonly ConcurrentDictionary<string, Lazy<PrmScorer>> _scorers = new();
+    private readonly ConcurrentDictionary<string, Lazy<Recipe?>> _recipes = new();
 
     /// <summary>The folder whose sub-folders are models; null when only <see cref="ModelsOptions.Catalog"/> names models and no folder is found.</summary>
     public string? Root { get; } = models.Catalog.Count > 0 && models.Directory is null ? TryResolveRoot() : ResolveRoot(models.Directory);
@@ -91,6 +92,24 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
     {
         var model = ModelDirectory.Load(Folder(Check(name))!);
         return models.Recipes.TryGetValue(name, out var recipe) ? model.WithRecipe(Recipe.Load(recipe)) : model;
+    }
+
+    /// <summary>
+    /// The recipe a catalog model is run with when a batch names it: <see cref="ModelsOptions.Recipes"/>'s
+    /// file for the name, else the folder's own <c>recipe.json</c>; null when neither exists (the plan's
+    /// own settings apply). Read once; an invalid file is an <see cref="InvalidDataException"/> naming it.
+    /// </summary>
+    public Recipe? PublishedRecipe(string name) =>
+        _recipes.GetOrAdd(Check(name), n => new Lazy<Recipe?>(() =>
+            models.Recipes.TryGetValue(n, out var file) ? Recipe.Load(file)
+            : File.Exists(Path.Combine(Folder(n)!, Recipe.FileName)) ? Recipe.Load(Path.Combine(Folder(n)!, Recipe.FileName))
+            : null)).Value;
+
+    /// <summary>The catalog name whose folder is <paramref name="folder"/> (a configured entry first), or null.</summary>
+    public string? NameOf(string folder)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        return Names().FirstOrDefault(n => string.Equals(Path.TrimEndingDirectorySeparator(Folder(n)!), full, StringComparison.Ordinal));
     }
 
     public DecoderSession Decoder(string name) => Decoder(name, inference.IntraOpThreads);

@@ -38,6 +38,9 @@ public sealed record ModelManifest
     /// <summary>The weights' element type as stored in the graph (float32, float16, ...), where it was read.</summary>
     public string? WeightType { get; init; }
 
+    /// <summary>The KV cache's element type (the graph's past_key_values inputs), where it was read; float32 otherwise.</summary>
+    public string? CacheType { get; init; }
+
     /// <summary>Forward FLOPs per token excluding attention: 2 x parameters.</summary>
     public long FlopsPerToken { get; init; }
 

@@ -45,7 +45,7 @@ public static class OptimumManifest
         }
 
         var tied = config.Bool("tie_word_embeddings") ?? config.ModelType == "gpt2";
-        var (parameters, dtype, embeddings) = OnnxParameters.Read(Path.Combine(directory, onnxFile), (long)vocab * hidden);
+        var (parameters, dtype, embeddings, cacheType) = OnnxParameters.Read(Path.Combine(directory, onnxFile), (long)vocab * hidden);
         if (tied && embeddings >= 2)
         {
             parameters -= (long)vocab * hidden; // one matrix, written twice by the export
@@ -68,6 +68,7 @@ public static class OptimumManifest
             },
             Parameters = parameters,
             WeightType = dtype,
+            CacheType = cacheType,
             FlopsPerToken = 2 * matmulParameters,
             AttentionFlopsPerPosition = 4L * layers * heads * headDim,
             Tokenizer = new TokenizerInfo { Type = "tokenizer.json", TokenizerFile = "tokenizer.json" },

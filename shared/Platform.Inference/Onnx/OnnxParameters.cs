@@ -9,9 +9,10 @@ public static class OnnxParameters
     /// Parameters counted from <paramref name="onnxPath"/>'s initializers (weights in an external data file
     /// are counted from their shapes), the weights' element type, and how many initializers hold
     /// exactly <paramref name="matrix"/> elements (an export writes a tied embedding twice: once for the
-    /// lookup, once transposed for the output layer).
+    /// lookup, once transposed for the output layer), and the element type of the graph's KV cache (its
+    /// first <c>past_key_values</c> input; null for a graph without one).
     /// </summary>
-    public static (long Count, string DType, int MatricesOfSize) Read(string onnxPath, long matrix = 0)
+    public static (long Count, string DType, int MatricesOfSize, string? CacheType) Read(string onnxPath, long matrix = 0)
     {
         ModelProto model;
         using (var stream = File.OpenRead(onnxPath))
@@ -25,7 +26,8 @@ public static class OnnxParameters
         Walk(model.Graph, seen, byType, sizes);
         var count = byType.Values.Sum();
         var dtype = byType.Count == 0 ? "none" : Name(byType.MaxBy(p => p.Value).Key);
-        return (count, dtype, sizes.Count(s => s == matrix));
+        var past = model.Graph.Input.FirstOrDefault(i => i.Name.StartsWith("past_key_values.", StringComparison.Ordinal));
+        return (count, dtype, sizes.Count(s => s == matrix), past is null ? null : Name(past.Type.TensorType.ElemType));
     }
 
     private static void Walk(GraphProto? graph, HashSet<string> seen, Dictionary<int, long> byType, List<long> sizes)
@@ -57,6 +59,14 @@ public static class OnnxParameters
             }
         }
     }
+
+    /// <summary>Bytes per element of a type <see cref="Name"/> gives.</summary>
+    public static int Size(string type) => type switch
+    {
+        "float64" => 8,
+        "float16" or "bfloat16" => 2,
+        _ => 4,
+    };
 
     private static string Name(int dataType) => dataType switch
     {

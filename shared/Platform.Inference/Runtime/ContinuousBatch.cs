@@ -15,6 +15,7 @@ public sealed class ContinuousBatch : IDisposable
 {
     private readonly DecoderSession _s;
     private readonly float[] _scratch;
+    private readonly float[] _wide; // one row of half-precision logits widened to float32
     private List<Row> _live = [];
     private int _dead;
     private OrtValue[]? _past;
@@ -25,6 +26,7 @@ public sealed class ContinuousBatch : IDisposable
     {
         _s = session;
         _scratch = new float[session.Vocab];
+        _wide = new float[session.Vocab];
     }
 
     /// <summary>Rows (samples) being decoded: finished rows left in the batch until its next compaction do not count.</summary>
@@ -76,12 +78,11 @@ public sealed class ContinuousBatch : IDisposable
         using (logits)
         {
             // 2. Fork: each prompt's cache row is copied once per sample; first tokens come from the prefill logits.
-            var all = logits.GetTensorDataAsSpan<float>();
             var logitsWidth = (int)(logits.GetTensorTypeAndShape().Shape[1]);
             for (var k = 0; k < r; k++)
             {
                 var entry = entries[k];
-                var last = all.Slice((k * logitsWidth + logitsWidth - 1) * _s.Vocab, _s.Vocab);
+                var last = ElementTypes.Floats(logits, ((long)k * logitsWidth + logitsWidth - 1) * _s.Vocab, _s.Vocab, _wide);
                 for (var sample = 0; sample < entry.Request.Samples; sample++)
                 {
                     var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
@@ -184,17 +185,16 @@ public sealed class ContinuousBatch : IDisposable
 
         _mask = grown;
         _length++;
-        var present = DecoderGraph.Allocate(layers, [b, _s.KvHeads, _length, _s.HeadDim]);
-        using (var logits = DecoderGraph.Allocate([b, 1, _s.Vocab]))
+        var present = _s.Graph.AllocateCache(layers, [b, _s.KvHeads, _length, _s.HeadDim]);
+        using (var logits = _s.Graph.AllocateOutput("logits", [b, 1, _s.Vocab]))
         {
             _s.Forward(ids, _mask, positions, [b, 1], _past!, logits, present);
-            var all = logits.GetTensorDataAsSpan<float>();
             for (var i = 0; i < b; i++)
             {
                 var row = _live[i];
                 if (row.Finish is null)
                 {
-                    _s.Stopping.Accept(row, StoppingRules.Choose(row, all.Slice(i * _s.Vocab, _s.Vocab), row.Entry.Request, _scratch), row.Entry.Request);
+                    _s.Stopping.Accept(row, StoppingRules.Choose(row, ElementTypes.Floats(logits, (long)i * _s.Vocab, _s.Vocab, _wide), row.Entry.Request, _scratch), row.Entry.Request);
                 }
             }
         }

@@ -26,7 +26,15 @@ public sealed class DecoderGraph : IDisposable
         PresentNames = past.Select(n => "present." + n["past_key_values.".Length..]).ToArray();
         HasPositionIds = session.InputMetadata.ContainsKey("position_ids");
         IsMerged = session.InputMetadata.ContainsKey("use_cache_branch");
+        CacheType = past.Length > 0 ? session.InputMetadata[past[0]].ElementDataType : TensorElementType.Float;
+        CacheElementSize = ElementTypes.Size(CacheType, $"{path}: {(past.Length > 0 ? past[0] : "the cache")}");
     }
+
+    /// <summary>The type of the past and present tensors (the cache is kept in it: float16 for a half-precision export).</summary>
+    public TensorElementType CacheType { get; }
+
+    /// <summary>Bytes per cache element.</summary>
+    public int CacheElementSize { get; }
 
     /// <summary>
     /// An Optimum merged decoder (<c>decoder_model_merged.onnx</c>): its <c>use_cache_branch</c> [1] is fed
@@ -98,11 +106,22 @@ public sealed class DecoderGraph : IDisposable
     }
 
     /// <summary>A float tensor of <paramref name="shape"/> in memory ONNX Runtime owns.</summary>
-    public static OrtValue Allocate(long[] shape) =>
-        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);
+    public static OrtValue Allocate(long[] shape) => Allocate(TensorElementType.Float, shape);
 
-    public static OrtValue[] Allocate(int count, long[] shape) =>
-        Enumerable.Range(0, count).Select(_ => Allocate(shape)).ToArray();
+    /// <summary>Cache tensors (in the graph's cache type) of <paramref name="shape"/>.</summary>
+    public OrtValue[] AllocateCache(int count, long[] shape) =>
+        Enumerable.Range(0, count).Select(_ => Allocate(CacheType, shape)).ToArray();
+
+    /// <summary>A tensor for the named output, in its type (logits are float16 in a half-precision export).</summary>
+    public OrtValue AllocateOutput(string output, long[] shape)
+    {
+        var type = _session.OutputMetadata[output].ElementDataType;
+        ElementTypes.Size(type, $"{Path}: output '{output}'");
+        return Allocate(type, shape);
+    }
+
+    private static OrtValue Allocate(TensorElementType type, long[] shape) =>
+        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, shape);
 
     public static void Free(IEnumerable<OrtValue> values)
     {

@@ -29,7 +29,7 @@ public sealed class DecoderSession : IDisposable
         _context = a.Context;
         _pastNames = Enumerable.Range(0, a.Layers).SelectMany(i => new[] { $"past_key_values.{i}.key", $"past_key_values.{i}.value" }).ToArray();
         CheckGraph();
-        Cache = new KvCache(KvHeads, HeadDim);
+        Cache = new KvCache(graph, KvHeads, HeadDim);
         Stopping = new StoppingRules(model.Tokenizer, _context);
     }
 
@@ -79,11 +79,6 @@ public sealed class DecoderSession : IDisposable
         if (extra != 0)
         {
             throw new InvalidDataException($"{Model.OnnxPath} has {inputs.Keys.Count(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)) / 2} layers of past_key_values but {manifestPath} says architecture.layers = {_pastNames.Length / 2}");
-        }
-
-        if (inputs[_pastNames[0]].ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float)
-        {
-            throw new InvalidDataException($"{Model.OnnxPath}: past_key_values are {inputs[_pastNames[0]].ElementDataType.ToString().ToLowerInvariant()}; only float32 graphs run so far");
         }
 
         var past = inputs[_pastNames[0]].Dimensions;
@@ -210,8 +205,8 @@ public sealed class DecoderSession : IDisposable
             Array.Copy(mask2, k * width2, fullMask, k * width + width1, width2);
         }
 
-        var present = DecoderGraph.Allocate(_pastNames.Length, [r, KvHeads, width, HeadDim]);
-        var logits2 = DecoderGraph.Allocate([r, width2, Vocab]);
+        var present = _graph.AllocateCache(_pastNames.Length, [r, KvHeads, width, HeadDim]);
+        var logits2 = _graph.AllocateOutput("logits", [r, width2, Vocab]);
         Forward(ids2, fullMask, positions2, [r, width2], forked, logits2, present);
         DecoderGraph.Free(forked);
         return (present, fullMask, width, logits2);
@@ -222,9 +217,9 @@ public sealed class DecoderSession : IDisposable
     {
         var layers = _pastNames.Length;
         var (ids, mask, positions, width) = KvCache.LeftPadded(rows, new int[rows.Count], Tokenizer.PadId);
-        var empty = Enumerable.Range(0, layers).Select(_ => DecoderGraph.Allocate([rows.Count, KvHeads, 0, HeadDim])).ToArray();
-        var past = DecoderGraph.Allocate(layers, [rows.Count, KvHeads, width, HeadDim]);
-        var logits = DecoderGraph.Allocate([rows.Count, width, Vocab]);
+        var empty = _graph.AllocateCache(layers, [rows.Count, KvHeads, 0, HeadDim]);
+        var past = _graph.AllocateCache(layers, [rows.Count, KvHeads, width, HeadDim]);
+        var logits = _graph.AllocateOutput("logits", [rows.Count, width, Vocab]);
         Forward(ids, mask, positions, [rows.Count, width], empty, logits, past);
         DecoderGraph.Free(empty);
         return (past, mask, width, logits);

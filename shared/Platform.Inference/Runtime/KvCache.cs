@@ -7,27 +7,29 @@ namespace Platform.Inference.Runtime;
 /// length] attention mask: gathering rows (forking a prompt for its samples, dropping finished rows,
 /// trimming shared padding), merging two caches left-padded to one length, and writing joining rows
 /// into the places of finished ones. Padding cells always hold numbers: masked scores still multiply them.
+/// The cache stays in the graph's type; cells are moved as bytes (a head's row is head_dim elements of it).
 /// </summary>
-internal sealed class KvCache(int kvHeads, int headDim)
+internal sealed class KvCache(DecoderGraph graph, int kvHeads, int headDim)
 {
+    private readonly DecoderGraph _graph = graph;
     private readonly int _kvHeads = kvHeads;
-    private readonly int _headDim = headDim;
+    private readonly int _positionBytes = headDim * graph.CacheElementSize; // one head's cells at one position, in bytes
 
     /// <summary>New cache and mask holding the given source rows, minus <paramref name="trim"/> leading columns.</summary>
     public (OrtValue[] Past, long[] Mask) Gather(OrtValue[] past, long[] mask, int length, IReadOnlyList<int> sources, int trim)
     {
         var kept = length - trim;
-        var block = (long)kept * _headDim;
-        var result = DecoderGraph.Allocate(past.Length, [sources.Count, _kvHeads, kept, _headDim]);
+        var block = (long)kept * _positionBytes;
+        var result = _graph.AllocateCache(past.Length, [sources.Count, _kvHeads, kept, HeadDim]);
         for (var t = 0; t < past.Length; t++)
         {
-            var from = past[t].GetTensorDataAsSpan<float>();
-            var to = result[t].GetTensorMutableDataAsSpan<float>();
+            var from = past[t].GetTensorMutableRawData();
+            var to = result[t].GetTensorMutableRawData();
             for (var i = 0; i < sources.Count; i++)
             {
                 for (var h = 0; h < _kvHeads; h++)
                 {
-                    var src = (((long)sources[i] * _kvHeads + h) * length + trim) * _headDim;
+                    var src = (((long)sources[i] * _kvHeads + h) * length + trim) * _positionBytes;
                     var dst = ((long)i * _kvHeads + h) * block;
                     from.Slice((int)src, (int)block).CopyTo(to.Slice((int)dst, (int)block));
                 }
@@ -50,12 +52,12 @@ internal sealed class KvCache(int kvHeads, int headDim)
     public (OrtValue[] Past, long[] Mask) Merge(OrtValue[] a, long[] maskA, int lengthA, int rowsA, OrtValue[] b, long[] maskB, int lengthB, int rowsB)
     {
         var length = Math.Max(lengthA, lengthB);
-        var result = DecoderGraph.Allocate(a.Length, [rowsA + rowsB, _kvHeads, length, _headDim]);
+        var result = _graph.AllocateCache(a.Length, [rowsA + rowsB, _kvHeads, length, HeadDim]);
         for (var t = 0; t < a.Length; t++)
         {
-            var to = result[t].GetTensorMutableDataAsSpan<float>();
-            Copy(a[t].GetTensorDataAsSpan<float>(), rowsA, lengthA, to, 0, length);
-            Copy(b[t].GetTensorDataAsSpan<float>(), rowsB, lengthB, to, rowsA, length);
+            var to = result[t].GetTensorMutableRawData();
+            Copy(a[t].GetTensorMutableRawData(), rowsA, lengthA, to, 0, length);
+            Copy(b[t].GetTensorMutableRawData(), rowsB, lengthB, to, rowsA, length);
         }
 
         var mask = new long[(rowsA + rowsB) * length];
@@ -71,16 +73,16 @@ internal sealed class KvCache(int kvHeads, int headDim)
 
         return (result, mask);
 
-        void Copy(ReadOnlySpan<float> from, int rows, int fromLength, Span<float> to, int firstRow, int toLength)
+        void Copy(ReadOnlySpan<byte> from, int rows, int fromLength, Span<byte> to, int firstRow, int toLength)
         {
-            var pad = (toLength - fromLength) * _headDim;
-            var block = fromLength * _headDim;
+            var pad = (toLength - fromLength) * _positionBytes;
+            var block = fromLength * _positionBytes;
             for (var i = 0; i < rows; i++)
             {
                 for (var h = 0; h < _kvHeads; h++)
                 {
-                    var dst = (((firstRow + i) * _kvHeads) + h) * toLength * _headDim;
-                    to.Slice(dst, pad).Clear(); // padding must hold numbers: masked scores still multiply the values
+                    var dst = (((firstRow + i) * _kvHeads) + h) * toLength * _positionBytes;
+                    to.Slice(dst, pad).Clear(); // padding must hold numbers (all-zero bytes are 0 in every float type): masked scores still multiply the values
                     from.Slice(((i * _kvHeads) + h) * block, block).CopyTo(to.Slice(dst + pad, block));
                 }
             }
@@ -94,22 +96,24 @@ internal sealed class KvCache(int kvHeads, int headDim)
     /// </summary>
     public void CopyInto(OrtValue[] from, int width, IReadOnlyList<int> sources, OrtValue[] to, int length, IReadOnlyList<int> slots)
     {
-        var block = width * _headDim;
+        var block = width * _positionBytes;
         for (var t = 0; t < from.Length; t++)
         {
-            var source = from[t].GetTensorDataAsSpan<float>();
-            var target = to[t].GetTensorMutableDataAsSpan<float>();
+            var source = from[t].GetTensorMutableRawData();
+            var target = to[t].GetTensorMutableRawData();
             for (var j = 0; j < sources.Count; j++)
             {
                 for (var h = 0; h < _kvHeads; h++)
                 {
                     var src = (sources[j] * _kvHeads + h) * block;
-                    var dst = ((slots[j] * _kvHeads + h) * length + length - width) * _headDim;
+                    var dst = ((slots[j] * _kvHeads + h) * length + length - width) * _positionBytes;
                     source.Slice(src, block).CopyTo(target.Slice(dst, block));
                 }
             }
         }
     }
+
+    private long HeadDim => _positionBytes / _graph.CacheElementSize;
 
     /// <summary>Token rows left-padded to a common width, with their mask and positions (starting at each row's offset).</summary>
     public static (long[] Ids, long[] Mask, long[] Positions, int Width) LeftPadded(IReadOnlyList<int[]> rows, IReadOnlyList<int> offsets, int padId)

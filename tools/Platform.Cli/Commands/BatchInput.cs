@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using Platform.Contracts;
+using Platform.Inference.Models;
+using Platform.Inference.Runtime;
 using Platform.Reasoning.Ingestion;
 
 namespace Platform.Cli.Commands;
@@ -192,17 +195,56 @@ public static class ModelFolders
         if (recipe is not null)
         {
             settings[$"Models:Recipes:{result.GeneratorModel ?? new Platform.Inference.Models.ModelsOptions().DefaultGenerator}"] = recipe.FullName;
-            var published = Platform.Inference.Models.Recipe.Load(recipe.FullName); // refused here, naming the field, before anything runs
-            result = result with { BeamWidth = result.BeamWidth ?? published.BeamWidth, Iterations = result.Iterations ?? published.Iterations };
+            Platform.Inference.Models.Recipe.Load(recipe.FullName); // refused here, naming the field, before anything runs; the Router applies it
         }
 
         return result;
     }
 
-    /// <summary>For a remote submission: the error for a folder path, or null when every model is a name.</summary>
-    public static string? RemoteProblem(SubmitBatch batch) =>
-        new[] { ("--generator", batch.GeneratorModel), ("--verifier", batch.VerifierModel), ("--revise-model", batch.ReviseModel) }
-            .FirstOrDefault(m => IsFolder(m.Item2)) is { Item1: { } option, Item2: { } folder }
-            ? $"{option} {folder}: the services load models from their catalog; add the folder there (Models__Catalog__NAME={Path.GetFullPath(folder)}) and pass {option} NAME"
-            : null;
+    /// <summary>
+    /// For a submission to the services: folder paths replaced by the names the services' catalog gives
+    /// them (<c>Models:Catalog</c> and <c>Models:Directory</c> as this shell configures them, which must be
+    /// the services' own); the error names the option and the setting when a folder is in no catalog.
+    /// </summary>
+    public static SubmitBatch ForServices(SubmitBatch batch, IConfiguration configuration, out string? error)
+    {
+        var models = configuration.GetSection(ModelsOptions.Section).Get<ModelsOptions>() ?? new ModelsOptions();
+        using var catalog = TryCatalog(models);
+        string? problem = null;
+        string? Name(string option, string? value)
+        {
+            if (!IsFolder(value))
+            {
+                return value;
+            }
+
+            if (catalog?.NameOf(value!) is { } name)
+            {
+                return name;
+            }
+
+            problem ??= $"{option} {value}: the services load models from their catalog and no catalog entry here is this folder; add it to the services and to this shell (Models__Catalog__NAME={Path.GetFullPath(value!)}) or pass {option} NAME";
+            return value;
+        }
+
+        var result = batch with
+        {
+            GeneratorModel = Name("--generator", batch.GeneratorModel), VerifierModel = Name("--verifier", batch.VerifierModel),
+            ReviseModel = Name("--revise-model", batch.ReviseModel),
+        };
+        error = problem;
+        return result;
+    }
+
+    private static ModelCatalog? TryCatalog(ModelsOptions models)
+    {
+        try
+        {
+            return new ModelCatalog(models, new InferenceOptions());
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null; // no models folder: only Models:Catalog entries could name the folder, and there are none
+        }
+    }
 }

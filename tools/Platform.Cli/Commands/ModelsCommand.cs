@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Platform.Inference.Models;
+using Platform.Inference.Onnx;
 using Platform.Inference.Runtime;
 using Platform.Inference.Tokenization;
 
@@ -63,7 +64,7 @@ public static class ModelsCommand
             ("tokenizer", m.Tokenizer.Type),
             ("chat template", model.ChatTemplate is null ? "none (prompts are the recipe's user template, with the tokenizer's special tokens)" : $"yes ({model.ChatTemplate.Source.Length} characters)"),
             ("recipe", $"{model.Recipe.Name}: step delimiter {Quoted(model.Recipe.StepDelimiter)}, answer {model.Recipe.AnswerFormat}"),
-            ("KV cache per token", $"{2L * a.Layers * a.KvHeads * a.HeadDim * 4:N0} bytes (float32)"),
+            ("KV cache per token", $"{2L * a.Layers * a.KvHeads * a.HeadDim * OnnxParameters.Size(m.CacheType ?? "float32"):N0} bytes ({m.CacheType ?? "float32"})"),
         };
         foreach (var file in Directory.GetFiles(model.Path).Order(StringComparer.Ordinal))
         {

@@ -25,14 +25,15 @@ public static class SubmitCommand
         {
             var batchId = NewId.NextGuid();
             var batch = input.Read(parse, batchId);
-            if (batch is not null && ModelFolders.RemoteProblem(batch) is { } remote)
+            if (batch is null)
             {
-                Console.Error.WriteLine($"error: {remote}");
                 return 2;
             }
 
-            if (batch is null)
+            batch = ModelFolders.ForServices(batch, new ConfigurationBuilder().AddEnvironmentVariables().Build(), out var folderError);
+            if (folderError is not null)
             {
+                Console.Error.WriteLine($"error: {folderError}");
                 return 2;
             }
 
