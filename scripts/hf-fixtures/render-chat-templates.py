@@ -11,9 +11,10 @@ import pathlib
 from datetime import datetime
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from transformers_jinja import environment
 
 NOW = datetime(2026, 12, 3, 12, 0, 0)
+env = environment(NOW)
 HERE = pathlib.Path(__file__).resolve().parent
 FOLDER = HERE.parent.parent / "tests" / "data" / "chat-templates"
 
@@ -38,23 +39,6 @@ CONVERSATIONS = {
     "not-alternating": [USER, USER],
 }
 
-
-def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-
-
-def raise_exception(message):
-    raise jinja2.exceptions.TemplateError(message)
-
-
-def strftime_now(fmt):
-    return NOW.strftime(fmt)
-
-
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
-env.filters["tojson"] = tojson
-env.globals["raise_exception"] = raise_exception
-env.globals["strftime_now"] = strftime_now
 
 cases = []
 for name, tokens in TOKENS.items():

@@ -59,8 +59,7 @@ public sealed class ScoringService : IAsyncDisposable
             return Failed(e.Message);
         }
 
-        var prompt = scorer.Model.Prompt(command.Problem);
-        var results = await _engine.Submit(command.Model, command.Candidates.Select(c => new ScoreRequest(prompt, c.Text)).ToList(), cancellationToken);
+        var results = await _engine.Submit(command.Model, command.Candidates.Select(c => new ScoreRequest(command.Problem, c.Text, command.StepDelimiter)).ToList(), cancellationToken);
         // A candidate the verifier cannot read (longer than its context, a character it does not know) is left
         // unscored and the others are scored; only when none can be read does the request fail.
         if (results.All(r => r.Error is not null))

@@ -16,6 +16,9 @@ public record ScoreAfterGeneration
     public string Kind { get; init; } = "score";
     public string Model { get; init; } = "";
 
+    /// <summary>What ends a step in the samples (the generator's recipe); null: the verifier's own delimiter.</summary>
+    public string? StepDelimiter { get; init; }
+
     /// <summary>The key a sample is scored under: its prefix key and sample index.</summary>
     public static string KeyOf(GeneratedSample sample) => $"{sample.PrefixKey}#{sample.SampleIndex}";
 }

@@ -11,6 +11,9 @@ public record ScoreCandidates
     public string Problem { get; init; } = "";
     public IReadOnlyList<CandidateToScore> Candidates { get; init; } = [];
 
+    /// <summary>What ends a step in the candidates (the generator's recipe), so that the verifier scores the steps the generator wrote; null: the verifier's own delimiter.</summary>
+    public string? StepDelimiter { get; init; }
+
     /// <summary>The generation these candidates come from, when the Generator sent them here itself (<see cref="GenerateCandidates.ThenScore"/>); passed back with the scores.</summary>
     public CandidatesGenerated? Generated { get; init; }
 }

@@ -44,6 +44,9 @@ public record StrategyPlan
 
     public string VerifierModel { get; init; } = "";
 
+    /// <summary>What ends a step in the generator's text (its recipe), passed to the verifier with every candidate; null: the verifier's own.</summary>
+    public string? StepDelimiter { get; init; }
+
     /// <summary>For the budget-forcing strategy.</summary>
     public BudgetForcingSettings? BudgetForcing { get; init; }
     public int Seed { get; init; }

@@ -14,8 +14,8 @@ public sealed class PrmScorerTests(ShippedModels models)
         {
             Prompt = ArithmeticFormat.Prompt(p.Problem), Samples = 4, Sampling = new SamplingOptions { Temperature = 1.0, Seed = 5 },
         }).ToList());
-        var requests = problems.SelectMany((p, i) => samples[i].Samples.Select(s => new ScoreRequest(ArithmeticFormat.Prompt(p.Problem), s.Text))
-            .Append(new ScoreRequest(ArithmeticFormat.Prompt(p.Problem), p.Solution))).ToList();
+        var requests = problems.SelectMany((p, i) => samples[i].Samples.Select(s => new ScoreRequest(p.Problem, s.Text))
+            .Append(new ScoreRequest(p.Problem, p.Solution))).ToList();
         var scored = models.Verifier.Score(requests);
         for (var i = 0; i < requests.Count; i++)
         {
@@ -29,7 +29,7 @@ public sealed class PrmScorerTests(ShippedModels models)
     [Fact]
     public void Scores_do_not_depend_on_the_batch_and_partial_solutions_score_their_last_step()
     {
-        var prompt = ArithmeticFormat.Prompt("(37+48)*3-19");
+        var prompt = "(37+48)*3-19";
         var alone = models.Verifier.Score([new ScoreRequest(prompt, "37+48=85\n85*3=255\n")])[0];
         var batched = models.Verifier.Score([new ScoreRequest(prompt, "37+48=85\n85*3=255\n255-19=236\nA: 236\n"), new ScoreRequest(prompt, "37+48=85\n85*3=255\n")])[1];
         Assert.Equal(2, alone.Scores.Count);
@@ -48,10 +48,10 @@ public sealed class PrmScorerTests(ShippedModels models)
         // run once and its solutions on its cache; every score equals the solution's score alone.
         var requests = new[] { "(37+48)*3-19", "5-3", "715-(511+11)+409" }.SelectMany(p => new[]
         {
-            new ScoreRequest(ArithmeticFormat.Prompt(p), "37+48=85\n85*3=255\n"),
-            new ScoreRequest(ArithmeticFormat.Prompt(p), "5-3=2\nA: 2\n"),
-            new ScoreRequest(ArithmeticFormat.Prompt(p), "511+11=522\n715-522=193\n193+409=602\nA: 602\n"),
-            new ScoreRequest(ArithmeticFormat.Prompt(p), "1+1"),
+            new ScoreRequest(p, "37+48=85\n85*3=255\n"),
+            new ScoreRequest(p, "5-3=2\nA: 2\n"),
+            new ScoreRequest(p, "511+11=522\n715-522=193\n193+409=602\nA: 602\n"),
+            new ScoreRequest(p, "1+1"),
         }).ToList();
         var together = models.Verifier.Score(requests);
         var alone = requests.Select(r => models.Verifier.Score([r])[0]).ToList();
@@ -77,7 +77,7 @@ public sealed class PrmScorerTests(ShippedModels models)
         // that pad little, some with solutions of one prompt sharing its pass, some without.
         var solution = "511+11=522\n715-522=193\n193+409=602\n602-1=601\n601+2=603\nA: 603\n";
         var requests = new[] { "(37+48)*3-19", "5-3", "715-(511+11)+409", "12*12", "(9-4)*(3+3)", "100-1" }
-            .SelectMany((p, k) => Enumerable.Range(0, 12).Select(j => new ScoreRequest(ArithmeticFormat.Prompt(p), solution[..(5 + (j * 5 + k * 3) % 56)])))
+            .SelectMany((p, k) => Enumerable.Range(0, 12).Select(j => new ScoreRequest(p, solution[..(5 + (j * 5 + k * 3) % 56)])))
             .ToList();
         var together = models.Verifier.Score(requests);
         for (var i = 0; i < requests.Count; i++)
@@ -98,7 +98,7 @@ public sealed class PrmScorerTests(ShippedModels models)
     [InlineData("255", "245")]
     public void The_PRM_scores_a_right_solution_above_the_same_solution_with_one_wrong_step_and_locates_the_step(string right, string wrong)
     {
-        var prompt = ArithmeticFormat.Prompt("(37+48)*3-19");
+        var prompt = "(37+48)*3-19";
         var scores = models.Verifier.Score([new ScoreRequest(prompt, Solution(right)), new ScoreRequest(prompt, Solution(wrong))]);
         Assert.All(scores, s => Assert.Equal(4, s.Scores.Count));
         Assert.True(scores[0].Scores[^1] > scores[1].Scores[^1], $"right {scores[0].Scores[^1]:F3}, wrong {scores[1].Scores[^1]:F3}");
@@ -109,7 +109,7 @@ public sealed class PrmScorerTests(ShippedModels models)
     [Fact]
     public void The_ORM_gives_one_probability_per_step_whatever_the_batch()
     {
-        var prompt = ArithmeticFormat.Prompt("(37+48)*3-19");
+        var prompt = "(37+48)*3-19";
         var alone = models.Outcome.Score([new ScoreRequest(prompt, Solution("255"))])[0];
         var batched = models.Outcome.Score([new ScoreRequest(prompt, "37+48=85\n"), new ScoreRequest(prompt, Solution("255"))])[1];
         Assert.Equal(4, alone.Scores.Count);

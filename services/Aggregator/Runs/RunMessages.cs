@@ -69,7 +69,7 @@ public static class RunMessages
             },
             ScoreTexts s => new ScoreCandidates
             {
-                RequestId = requestId, RunId = runId, Round = index, Kind = request.Kind, Model = plan.VerifierModel, Problem = problem,
+                RequestId = requestId, RunId = runId, Round = index, Kind = request.Kind, Model = plan.VerifierModel, Problem = problem, StepDelimiter = plan.StepDelimiter,
                 Candidates = s.Items.Select(i => new CandidateToScore { Key = i.Key, Text = i.Text }).ToList(),
             },
             _ => throw new ArgumentException($"a {request.GetType().Name} is not a request"),
@@ -81,6 +81,7 @@ public static class RunMessages
                 ThenScore = new ScoreAfterGeneration
                 {
                     RequestId = RequestIds.For(runId, index + 1, scoreKind), Round = index + 1, Kind = scoreKind, Model = plan.VerifierModel,
+                    StepDelimiter = plan.StepDelimiter,
                 },
             };
         }

@@ -37,6 +37,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
         return new ScoreCandidates
         {
             RequestId = then.RequestId, RunId = request.RunId, Round = then.Round, Kind = then.Kind, Model = then.Model, Problem = request.Problem,
+            StepDelimiter = then.StepDelimiter,
             Candidates = reply.Samples.Select(s => new CandidateToScore { Key = ScoreAfterGeneration.KeyOf(s), Text = prefixes.GetValueOrDefault(s.PrefixKey, "") + s.Text }).ToList(),
             Generated = reply,
         };

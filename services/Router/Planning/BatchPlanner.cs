@@ -109,11 +109,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         {
             try
             {
-                catalog.PublishedRecipe(submit.GeneratorModel ?? options.DefaultGenerator);
+                catalog.StepDelimiter(submit.GeneratorModel ?? options.DefaultGenerator); // reads its recipe too
             }
             catch (Exception e) when (e is InvalidDataException or IOException or Platform.Inference.Models.UnknownModelException)
             {
-                return new BatchRejected { BatchId = submit.BatchId, Field = "GeneratorModel", Reason = $"the generator's recipe cannot be read: {e.Message}" };
+                return new BatchRejected { BatchId = submit.BatchId, Field = "GeneratorModel", Reason = $"generator '{submit.GeneratorModel ?? options.DefaultGenerator}' cannot be read: {e.Message}" };
             }
         }
 
@@ -159,6 +159,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         // (greedy stays greedy; a fitted policy keeps the temperature it was fitted at), beam width and iterations.
         var generator = submit.GeneratorModel ?? options.DefaultGenerator;
         var recipe = catalog is not null && catalog.Exists(generator) ? catalog.PublishedRecipe(generator) : null;
+        var delimiter = catalog is not null && catalog.Exists(generator) ? catalog.StepDelimiter(generator) : null;
 
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
         for (var local = from; local < from + count; local++)
@@ -191,7 +192,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 Temperature = policy?.ProbeTemperature ?? (planned.Temperature > 0 && recipe is not null ? recipe.Temperature : planned.Temperature),
                 TopP = recipe?.TopP ?? 1.0, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
                 MaxNewTokens = recipe?.MaxNewTokens ?? options.MaxNewTokens, GeneratorModel = generator,
-                VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, Seed = unchecked(seed + i * 7919),
+                VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, StepDelimiter = delimiter, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? recipe?.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? recipe?.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
                 Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection, EarlyStop = submit.EarlyStop,

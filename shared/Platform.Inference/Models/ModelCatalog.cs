@@ -33,6 +33,7 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
     private readonly ConcurrentDictionary<(string Name, int Threads), Lazy<DecoderSession>> _decoders = new();
     private readonly ConcurrentDictionary<string, Lazy<PrmScorer>> _scorers = new();
     private readonly ConcurrentDictionary<string, Lazy<Recipe?>> _recipes = new();
+    private readonly ConcurrentDictionary<string, Lazy<string>> _delimiters = new();
 
     /// <summary>The folder whose sub-folders are models; null when only <see cref="ModelsOptions.Catalog"/> names models and no folder is found.</summary>
     public string? Root { get; } = models.Catalog.Count > 0 && models.Directory is null ? TryResolveRoot() : ResolveRoot(models.Directory);
@@ -104,6 +105,13 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
             models.Recipes.TryGetValue(n, out var file) ? Recipe.Load(file)
             : File.Exists(Path.Combine(Folder(n)!, Recipe.FileName)) ? Recipe.Load(Path.Combine(Folder(n)!, Recipe.FileName))
             : null)).Value;
+
+    /// <summary>
+    /// What ends a step in a catalog generator's text: its run recipe's delimiter (the configured recipe, the
+    /// folder's recipe.json, or what its manifest implies). Read once.
+    /// </summary>
+    public string StepDelimiter(string name) =>
+        _delimiters.GetOrAdd(Check(name), n => new Lazy<string>(() => PublishedRecipe(n)?.StepDelimiter ?? ModelDirectory.Load(Folder(n)!).Recipe.StepDelimiter)).Value;
 
     /// <summary>The catalog name whose folder is <paramref name="folder"/> (a configured entry first), or null.</summary>
     public string? NameOf(string folder)

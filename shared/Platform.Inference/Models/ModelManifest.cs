@@ -35,6 +35,9 @@ public sealed record ModelManifest
 
     public long Parameters { get; init; }
 
+    /// <summary>config.json's <c>architectures</c> (e.g. Qwen2ForProcessRewardModel), where the folder has one.</summary>
+    public IReadOnlyList<string> Architectures { get; init; } = [];
+
     /// <summary>The weights' element type as stored in the graph (float32, float16, ...), where it was read.</summary>
     public string? WeightType { get; init; }
 

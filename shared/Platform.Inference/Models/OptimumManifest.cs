@@ -66,6 +66,7 @@ public static class OptimumManifest
                 DFf = config.Optional("intermediate_size") ?? config.Optional("n_inner") ?? 4 * hidden,
                 Context = config.Optional("max_position_embeddings") ?? config.Optional("n_positions") ?? 2048, VocabSize = vocab,
             },
+            Architectures = config.Strings("architectures"),
             Parameters = parameters,
             WeightType = dtype,
             CacheType = cacheType,
@@ -97,6 +98,10 @@ public static class OptimumManifest
         }
 
         public string? ModelType => root.TryGetProperty("model_type", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+        public List<string> Strings(string name) =>
+            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
+                ? [.. v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!)] : [];
 
         public int Int(params string[] names) =>
             names.Select(Optional).FirstOrDefault(v => v is not null)

@@ -159,7 +159,7 @@ public sealed class ContinuousScorer : IAsyncDisposable
                 continue;
             }
 
-            var size = next.Request.Prompt.Length + next.Request.Solution.Length;
+            var size = next.Request.Problem.Length + next.Request.Solution.Length;
             if (pass.Count > 0 && (pass.Count >= _maxRows || tokens + size > _maxTokens))
             {
                 break;

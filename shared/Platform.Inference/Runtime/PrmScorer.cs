@@ -6,15 +6,19 @@ using Platform.Reasoning.Batching;
 
 namespace Platform.Inference.Runtime;
 
-/// <summary>A (partial) solution for the PRM: the prompt and the solution text after it.</summary>
-public sealed record ScoreRequest(string Prompt, string Solution);
+/// <summary>
+/// A (partial) solution for a verifier: the problem, the solution text, and the delimiter its steps were
+/// written with (the generator's recipe; null: the verifier's own).
+/// </summary>
+public sealed record ScoreRequest(string Problem, string Solution, string? StepDelimiter = null);
 
 /// <summary>The PRM's score of each step of one solution.</summary>
 public sealed record StepScores(IReadOnlyList<double> Scores, InferenceUsage Usage, string? Error = null);
 
 /// <summary>
-/// Batched process-reward scoring: every solution is one row; the score of a step is read at the
-/// last token of its step delimiter (or at the last token of an unfinished final step).
+/// Batched process-reward scoring: every solution is one row. The project's own verifiers read a step's
+/// score at the last token of its step delimiter (or at the last token of an unfinished final step); a
+/// public reward-model family (<see cref="Verifiers.VerifierFamily"/>) is fed and read as its card says (<see cref="FamilyScorer"/>).
 /// </summary>
 public sealed class PrmScorer : IDisposable
 {
@@ -26,11 +30,20 @@ public sealed class PrmScorer : IDisposable
     private readonly bool _sigmoid;
     private readonly bool _generative;
     private readonly bool _product;
+    private readonly FamilyScorer? _family;
 
-    private PrmScorer(ModelDirectory model, DecoderGraph graph)
+    private PrmScorer(ModelDirectory model, DecoderGraph graph, Verifiers.VerifierFamily family)
     {
         Model = model;
         _graph = graph;
+        Family = family.Family;
+        if (family.Family != Verifiers.VerifierFamily.Own)
+        {
+            _family = new FamilyScorer(model, graph, family);
+            _output = family.OutputName;
+            return;
+        }
+
         var verifier = model.Manifest.Verifier ?? new VerifierInfo();
         _output = verifier.Output;
         _sigmoid = verifier.Transform == "sigmoid";
@@ -58,20 +71,21 @@ public sealed class PrmScorer : IDisposable
 
     public ModelDirectory Model { get; }
 
-    /// <summary>Process and outcome reward models are both served as verifiers (scores read at step ends).</summary>
-    public static bool IsVerifier(ModelManifest manifest) => manifest.Kind is "prm" or "orm";
+    /// <summary>The verifier family (qwen-prm, math-shepherd, chat-judge, value-head, outcome, own).</summary>
+    public string Family { get; }
 
     public static PrmScorer Open(ModelDirectory model, InferenceOptions options)
     {
-        if (!IsVerifier(model.Manifest))
+        if (File.Exists(Path.Combine(model.Path, ModelManifest.FileName)) && model.Manifest.Kind is not ("prm" or "orm"))
         {
             throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: kind is \"{model.Manifest.Kind}\", a verifier needs \"prm\" or \"orm\"");
         }
 
+        var family = Verifiers.VerifierFamily.Of(model);
         var graph = DecoderGraph.Open(model.OnnxPath, options);
         try
         {
-            return new PrmScorer(model, graph);
+            return new PrmScorer(model, graph, family);
         }
         catch
         {
@@ -84,15 +98,20 @@ public sealed class PrmScorer : IDisposable
     public (int[] Ids, int[] StepEnds, int SolutionStart) Encode(ScoreRequest request)
     {
         var tokenizer = Model.Tokenizer;
-        var prompt = Model.EncodePrompt(request.Prompt);
+        var prompt = Model.EncodePrompt(Model.Prompt(request.Problem));
         var solution = tokenizer.Encode(request.Solution);
         int[] ids = [.. prompt, .. solution];
-        var ends = StepBoundaries.StepEnds(tokenizer, solution, Model.Recipe.StepDelimiter).Select(e => prompt.Length + e).ToArray();
+        var ends = StepBoundaries.StepEnds(tokenizer, solution, request.StepDelimiter ?? Model.Recipe.StepDelimiter).Select(e => prompt.Length + e).ToArray();
         return (ids, ends, prompt.Length);
     }
 
     public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken = default)
     {
+        if (_family is not null)
+        {
+            return _family.Score(requests, Flops, cancellationToken);
+        }
+
         var clock = Stopwatch.StartNew();
         var manifest = Model.Manifest;
         var context = manifest.Architecture.Context;
@@ -121,11 +140,11 @@ public sealed class PrmScorer : IDisposable
         // Shortest first, cut into chunks that pad little (padding is work too: solutions of one prompt
         // differ in length as much as solutions of different prompts); with a cache, solutions of one
         // prompt in a chunk still share their prompt's pass.
-        var order = valid.OrderBy(i => encoded[i].Ids.Length).ThenBy(i => requests[i].Prompt, StringComparer.Ordinal).ToArray();
+        var order = valid.OrderBy(i => encoded[i].Ids.Length).ThenBy(i => requests[i].Problem, StringComparer.Ordinal).ToArray();
         foreach (var chunk in PaddingChunks.Split(order, i => encoded[i].Ids.Length, MaxRows, MaxPadding, MinRows))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (sharePrompts && chunk.DistinctBy(i => requests[i].Prompt).Count() < chunk.Length)
+            if (sharePrompts && chunk.DistinctBy(i => requests[i].Problem).Count() < chunk.Length)
             {
                 SharedPromptLikelihoods(chunk, requests, encoded, scores, flops);
                 continue;
@@ -280,7 +299,7 @@ public sealed class PrmScorer : IDisposable
     {
         var a = Model.Manifest.Architecture;
         var (vocab, heads, headDim, pad) = (a.VocabSize, a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim, Model.Tokenizer.PadId);
-        var groups = chunk.GroupBy(i => requests[i].Prompt, StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
+        var groups = chunk.GroupBy(i => requests[i].Problem, StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
         var groupIndex = groups.SelectMany((g, k) => g.Select(i => (i, k))).ToDictionary(x => x.i, x => x.k);
         var groupOf = chunk.Select(i => groupIndex[i]).ToArray();
         var (u, p) = (groups.Length, groups.Max(g => encoded[g[0]].SolutionStart));

@@ -131,8 +131,7 @@ public static class ScoreCommand
             }
             else
             {
-                var prompt = scorer.Model.Prompt(problem);
-                pending.Add((number, node, new ScoreRequest(prompt, solution)));
+                pending.Add((number, node, new ScoreRequest(problem, solution)));
             }
 
             if (pending.Count >= Chunk)

@@ -108,9 +108,8 @@ public static partial class GeneratorEvaluation
                 var greedy = results[2 * k].Samples[0].Text;
                 var texts = results[2 * k + 1].Samples.Select(s => s.Text).ToList();
                 var answers = texts.Select(ArithmeticFormat.ExtractAnswer).ToList();
-                var prompt = ArithmeticFormat.Prompt(part[k].Problem);
                 var scores = verifiers.ToDictionary(v => v.Key,
-                    v => (IReadOnlyList<IReadOnlyList<double>>)v.Value.Score(texts.Select(t => new ScoreRequest(prompt, t)).ToList()).Select(s => s.Scores).ToList());
+                    v => (IReadOnlyList<IReadOnlyList<double>>)v.Value.Score(texts.Select(t => new ScoreRequest(part[k].Problem, t)).ToList()).Select(s => s.Scores).ToList());
                 outcomes.Add(new ProblemOutcome(part[k], greedy, texts, answers, answers.Select(a => a == part[k].Answer).ToList(), scores));
             }
 

@@ -1,0 +1,190 @@
+using Microsoft.ML.OnnxRuntime;
+using Platform.Inference.Models;
+using Platform.Inference.Verifiers;
+using Platform.Reasoning.Batching;
+
+namespace Platform.Inference.Runtime;
+
+/// <summary>
+/// Scoring with a public reward-model family (<see cref="VerifierFamily"/>): every solution's input is
+/// built as the family's model card builds it (<see cref="FamilyInputs"/>), the inputs run as
+/// full-sequence passes, right-padded with the pad id and batched by length with bounded padding (a
+/// token-classification export has no cache; a causal LM's is fed empty), and each step's score is read
+/// at its position: softmax(logits)[1] (qwen-prm), P(good) among {good, bad} (math-shepherd,
+/// chat-judge), the head's value (value-head), or the pooled logit (outcome), through the sigmoid where
+/// the family says so.
+/// </summary>
+internal sealed class FamilyScorer
+{
+    private const int MaxRows = 64;
+    private const int MinRows = 4;
+    private const double MaxPadding = 0.1;
+    private const long MaxOutputBytes = 256L << 20; // a causal LM's logits are rows x width x vocabulary floats
+    private readonly ModelDirectory _model;
+    private readonly DecoderGraph _graph;
+    private readonly VerifierFamily _family;
+    private readonly (int Good, int Bad) _candidates;
+
+    public FamilyScorer(ModelDirectory model, DecoderGraph graph, VerifierFamily family)
+    {
+        _model = model;
+        _graph = graph;
+        _family = family;
+        if (!graph.Outputs.TryGetValue(family.OutputName, out var output))
+        {
+            throw new InvalidDataException($"{model.OnnxPath} has no output '{family.OutputName}', which the {family.Family} family reads (outputs: {string.Join(", ", graph.Outputs.Keys)}; verifier.json's \"output\" names another)");
+        }
+
+        OutputRank = output.Dimensions.Length;
+        Labels = output.Dimensions[^1] > 0 ? output.Dimensions[^1] : 1;
+        if (family.Family == VerifierFamily.MathShepherd)
+        {
+            // tokenizer.encode("+ -")[1:] as the card reads it: the pair without the BOS the tokenizer adds
+            _candidates = model.Tokenizer.Encode($"{family.GoodToken} {family.BadToken}") is [var good, var bad] ? (good, bad)
+                : throw new InvalidDataException($"{model.Path}: '{family.GoodToken} {family.BadToken}' is not two tokens in this tokenizer, so the candidates cannot be read as Math-Shepherd reads them");
+        }
+        else if (family.Family == VerifierFamily.ChatJudge)
+        {
+            _candidates = (model.Tokenizer.EncodeWithSpecialTokens(family.GoodToken)[^1], model.Tokenizer.EncodeWithSpecialTokens(family.BadToken)[^1]); // tokenizer.encode("+")[-1]
+        }
+
+        var expected = family.Family switch
+        {
+            VerifierFamily.QwenPrm => (3, "[batch, sequence, labels]"),
+            VerifierFamily.MathShepherd or VerifierFamily.ChatJudge => (3, "[batch, sequence, vocabulary]"),
+            VerifierFamily.Outcome => (2, "[batch, 1]"),
+            _ => (OutputRank is 2 or 3 ? OutputRank : 2, "[batch, sequence] or [batch, sequence, 1]"),
+        };
+        if (OutputRank != expected.Item1)
+        {
+            throw new InvalidDataException($"{model.OnnxPath}: output '{family.OutputName}' has {OutputRank} dimensions; the {family.Family} family reads {expected.Item2}");
+        }
+    }
+
+    private int OutputRank { get; }
+
+    private int Labels { get; }
+
+    public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, Func<int, int, double> flops, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var context = _model.Manifest.Architecture.Context;
+        var inputs = new VerifierInput?[requests.Count];
+        var errors = new string?[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            try
+            {
+                var input = FamilyInputs.Build(_family, _model, requests[i].Problem, requests[i].Solution, requests[i].StepDelimiter ?? _model.Recipe.StepDelimiter);
+                inputs[i] = input;
+                errors[i] = input.Ids.Length > context ? $"the verifier's input is {input.Ids.Length} tokens; its context is {context}" : null;
+            }
+            catch (ArgumentException e)
+            {
+                errors[i] = e.Message;
+            }
+        }
+
+        var scores = new double[requests.Count][];
+        var cost = new double[requests.Count];
+        var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).OrderBy(i => inputs[i]!.Ids.Length).ToArray();
+        var rowsCap = RowsCap(valid.Length == 0 ? 1 : inputs[valid[^1]]!.Ids.Length);
+        foreach (var chunk in PaddingChunks.Split(valid, i => inputs[i]!.Ids.Length, rowsCap, MaxPadding, Math.Min(MinRows, rowsCap)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Pass(chunk, inputs, scores);
+            foreach (var i in chunk)
+            {
+                cost[i] = flops(0, inputs[i]!.Ids.Length);
+            }
+        }
+
+        var total = cost.Sum();
+        var wall = clock.Elapsed.TotalMilliseconds;
+        return [.. Enumerable.Range(0, requests.Count).Select(i => errors[i] is { } error
+            ? new StepScores([], new InferenceUsage(), error)
+            : new StepScores(scores[i], new InferenceUsage { ScoredTokens = inputs[i]!.Ids.Length, Flops = cost[i], WallMilliseconds = total > 0 ? wall * cost[i] / total : 0 }))];
+    }
+
+    /// <summary>Rows per pass: at most <see cref="MaxRows"/>, and few enough that the output of the longest input stays within <see cref="MaxOutputBytes"/>.</summary>
+    private int RowsCap(int width)
+    {
+        var perRow = (long)width * (OutputRank == 3 ? Labels : 1) * 4;
+        return (int)Math.Clamp(MaxOutputBytes / Math.Max(1, perRow), 1, MaxRows);
+    }
+
+    private void Pass(int[] chunk, VerifierInput?[] inputs, double[][] scores)
+    {
+        var rows = chunk.Length;
+        var width = chunk.Max(i => inputs[i]!.Ids.Length);
+        var pad = _model.Tokenizer.PadId;
+        var ids = new long[rows * width];
+        var mask = new long[rows * width];
+        var positions = new long[rows * width];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = inputs[chunk[r]]!.Ids;
+            for (var j = 0; j < width; j++)
+            {
+                (ids[r * width + j], mask[r * width + j], positions[r * width + j]) = j < row.Length ? (row[j], 1L, (long)j) : (pad, 0L, 0L);
+            }
+        }
+
+        var a = _model.Manifest.Architecture;
+        var past = _graph.AllocateCache(_graph.PastNames.Count, [rows, a.KvHeads > 0 ? a.KvHeads : a.Heads, 0, a.HeadDim]);
+        long[] shape = OutputRank == 2 && _family.Family == VerifierFamily.Outcome ? [rows, Labels] : OutputRank == 2 ? [rows, width] : [rows, width, Labels];
+        using var output = _graph.AllocateOutput(_family.OutputName, shape);
+        try
+        {
+            _graph.Run(ids, mask, positions, [rows, width], past, _family.OutputName, output, []);
+        }
+        finally
+        {
+            DecoderGraph.Free(past);
+        }
+
+        var buffer = new float[Math.Max(Labels, 2)];
+        for (var r = 0; r < rows; r++)
+        {
+            scores[chunk[r]] = [.. inputs[chunk[r]]!.ReadAt.Select(at => Read(output, r, width, at, buffer))];
+        }
+    }
+
+    private double Read(OrtValue output, int row, int width, int at, float[] buffer)
+    {
+        switch (_family.Family)
+        {
+            case VerifierFamily.Outcome:
+                return Transform(ElementTypes.Floats(output, (long)row * Labels, 1, buffer)[0]);
+            case VerifierFamily.ValueHead:
+                return Transform(ElementTypes.Floats(output, (long)row * width + at, 1, buffer)[0]);
+            case VerifierFamily.QwenPrm:
+                var labels = ElementTypes.Floats(output, ((long)row * width + at) * Labels, Labels, buffer);
+                return Softmax(labels, 1);
+            default:
+                var start = ((long)row * width + at) * Labels;
+                var good = ElementTypes.Floats(output, start + _candidates.Good, 1, buffer)[0];
+                var bad = ElementTypes.Floats(output, start + _candidates.Bad, 1, buffer)[0];
+                return 1.0 / (1.0 + Math.Exp((double)bad - good)); // softmax over the two candidates, the good one's share
+        }
+    }
+
+    private double Transform(float value) => _family.Transform == "sigmoid" ? 1.0 / (1.0 + Math.Exp(-(double)value)) : value;
+
+    private static double Softmax(ReadOnlySpan<float> logits, int index)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var v in logits)
+        {
+            max = Math.Max(max, v);
+        }
+
+        double sum = 0;
+        foreach (var v in logits)
+        {
+            sum += Math.Exp(v - max);
+        }
+
+        return Math.Exp(logits[index] - max) / sum;
+    }
+}
