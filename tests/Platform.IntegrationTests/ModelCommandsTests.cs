@@ -3,7 +3,7 @@ using TtcCli = Platform.Cli.Commands.Cli;
 
 namespace Platform.IntegrationTests;
 
-/// <summary>`ttc generate` and `ttc models inspect` on Hugging Face-format folders (models/hf-test), against references from PyTorch and the tokenizers library.</summary>
+/// <summary>`ttc generate`, `ttc models inspect` and `ttc score` on Hugging Face-format folders (models/hf-test, models/hf-verifiers), against references from PyTorch and the tokenizers library.</summary>
 public sealed class ModelCommandsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("ttc-models").FullName;
@@ -29,6 +29,29 @@ public sealed class ModelCommandsTests : IDisposable
         var tokens = output.GetProperty("completion_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
         Assert.Equal(parity.GetProperty("greedy_tokens")[0].EnumerateArray().Select(e => e.GetInt32()).Take(tokens.Count), tokens);
         Assert.False(string.IsNullOrEmpty(output.GetProperty("completion").GetString()));
+    }
+
+    [Theory]
+    [InlineData("math-shepherd")]
+    [InlineData("outcome")]
+    public void Score_with_a_verifier_folder_prints_the_reference_step_scores(string family)
+    {
+        var folder = Repository.Path($"models/hf-verifiers/{family}");
+        var cases = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "reference.json"))).RootElement.GetProperty("cases").EnumerateArray().ToList();
+        var input = Path.Combine(_dir, "solutions.jsonl");
+        File.WriteAllLines(input, cases.Select(c => JsonSerializer.Serialize(new { problem = c.GetProperty("problem").GetString(), solution = c.GetProperty("solution").GetString(), step_delimiter = c.GetProperty("delimiter").GetString() })));
+        var output = Path.Combine(_dir, "scores.jsonl");
+        Assert.Equal(0, Run("score", input, "--verifier", folder, "--out", output));
+        var lines = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(cases.Count, lines.Count);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            var expected = cases[i].GetProperty("step_scores").EnumerateArray().Select(e => e.GetDouble()).ToList();
+            var actual = lines[i].GetProperty("step_scores").EnumerateArray().Select(e => e.GetDouble()).ToList();
+            Assert.Equal(expected.Count, actual.Count);
+            Assert.All(expected.Zip(actual), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-4, $"{family} line {i + 1}: {p.Second} for {p.First}"));
+            Assert.Equal(actual[^1], lines[i].GetProperty("score").GetProperty("last").GetDouble());
+        }
     }
 
     [Fact]

@@ -169,4 +169,22 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
         var unknown = new BatchPlanner(new RouterOptions { PolicyFile = oraclePath }, TimeProvider.System).Plan(Batch(16));
         Assert.All(unknown.Runs, r => Assert.Contains("DifficultyBin: the compute-optimal policy (version 3) was fitted for known difficulty", r.Run.FailureReason));
     }
+
+    [Fact]
+    public void A_policy_is_not_applied_with_another_verifier_or_generator_without_saying_so()
+    {
+        var planner = new BatchPlanner(new RouterOptions { PolicyFile = PolicyFile() }, TimeProvider.System);
+
+        // Named compute-optimal with another verifier: refused, naming the field, the policy's models and the way out.
+        var other = planner.Plan(Batch(16) with { VerifierModel = "qwen-prm" });
+        Assert.Equal("VerifierModel", other.Rejection!.Field);
+        Assert.Contains("the fitted policy (version 3) was fitted with verifier 'prm' (generator 'gen-small', verifier 'prm'); this batch names verifier 'qwen-prm'", other.Rejection.Reason);
+        Assert.Equal("GeneratorModel", planner.Plan(Batch(16) with { GeneratorModel = "hf-arith" }).Rejection!.Field);
+
+        // No strategy named: the built-in rule routes it, not a policy fitted for other models.
+        var open = planner.Plan(Batch(16) with { Strategy = null, VerifierModel = "qwen-prm" });
+        Assert.Null(open.Rejection);
+        Assert.All(open.Runs, r => Assert.NotEqual("compute-optimal", r.Plan!.Strategy));
+        Assert.All(planner.Plan(Batch(16) with { Strategy = null }).Runs, r => Assert.Equal("compute-optimal", r.Plan!.Strategy));
+    }
 }

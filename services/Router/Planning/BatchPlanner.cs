@@ -269,6 +269,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 return R("Strategy", why!);
             }
 
+            if (PolicyMismatch(Policy.Policy!, s) is { } mismatch)
+            {
+                return R(mismatch.Field, mismatch.Reason);
+            }
+
             var smallest = Policy.Policy!.Budgets.Min(c => c.Budget);
             if (Budget(s) is null && (s.N ?? DefaultComputeOptimalBudget) < smallest)
             {
@@ -403,7 +408,22 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// </summary>
     public string? EffectiveStrategy(SubmitBatch submit) =>
         submit.Strategy ?? (Policy.Policy is { } p && (Budget(submit) is not null || (submit.N ?? DefaultComputeOptimalBudget) >= p.Budgets.Min(c => c.Budget))
+            && (Budget(submit) is not null || PolicyMismatch(p, submit) is null) // other models: the built-in rule, not a policy fitted for different ones
             ? Strategies.ComputeOptimal : null);
+
+    /// <summary>
+    /// A policy is fitted with one generator and one verifier (their scores set its difficulty bounds);
+    /// a batch naming others is told so, never silently routed by it.
+    /// </summary>
+    private (string Field, string Reason)? PolicyMismatch(ComputeOptimalPolicy policy, SubmitBatch s)
+    {
+        var (generator, verifier) = (s.GeneratorModel ?? options.DefaultGenerator, s.VerifierModel ?? options.DefaultVerifier);
+        string Reason(string kind, string named, string fitted) =>
+            $"the fitted policy (version {policy.Version}) was fitted with {kind} '{fitted}' (generator '{policy.Generator}', verifier '{policy.Verifier}'); this batch names {kind} '{named}': fit a policy for it (ttc policy fit) or name '{fitted}'";
+        return policy.Verifier.Length > 0 && verifier != policy.Verifier ? ("VerifierModel", Reason("verifier", verifier, policy.Verifier))
+            : policy.Generator.Length > 0 && generator != policy.Generator ? ("GeneratorModel", Reason("generator", generator, policy.Generator))
+            : null;
+    }
 
     /// <summary>The policy's rule for a batch: split from its compute budget when it has one (a batch's total over its problems), else for its N.</summary>
     private static PolicyFollowUp Rule(ComputeOptimalPolicy policy, SubmitBatch submit)

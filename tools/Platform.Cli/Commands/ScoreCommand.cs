@@ -21,13 +21,15 @@ public static class ScoreCommand
     public static Command Create()
     {
         var file = new Argument<FileInfo>("FILE") { Description = "JSONL with problem and solution per line" };
-        var verifier = new Option<string>("--verifier") { Description = "Verifier model name (prm, orm, ...)", DefaultValueFactory = _ => "prm" };
+        var verifier = new Option<string>("--verifier") { Description = "Verifier: a model name (prm, orm, a catalog name) or a model folder (a public reward-model family, docs/models.md)", DefaultValueFactory = _ => "prm" };
+        var delimiter = new Option<string?>("--step-delimiter") { Description = "What ends a step in the solutions (default: the verifier's own; a line's \"step_delimiter\" wins)" };
         var models = new Option<DirectoryInfo?>("--models") { Description = "Folder of model folders (default: the repository's models/)" };
         var output = new Option<FileInfo?>("--out") { Description = "Write here instead of standard output" };
         var command = new Command("score", "Score solutions step by step with a verifier (PRM or ORM)");
         command.Arguments.Add(file);
         command.Options.Add(verifier);
         command.Options.Add(models);
+        command.Options.Add(delimiter);
         command.Options.Add(output);
         command.SetAction(parse =>
         {
@@ -42,7 +44,8 @@ public static class ScoreCommand
             using var catalog = new ModelCatalog(new ModelsOptions { Directory = parse.GetValue(models)?.FullName }, new InferenceOptions());
             try
             {
-                scorer = catalog.Scorer(parse.GetValue(verifier)!);
+                var name = parse.GetValue(verifier)!;
+                scorer = ModelFolders.IsFolder(name) ? PrmScorer.Open(ModelDirectory.Load(name), new InferenceOptions()) : catalog.Scorer(name);
             }
             catch (Exception e) when (e is UnknownModelException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
             {
@@ -51,14 +54,15 @@ public static class ScoreCommand
             }
 
             using var writer = parse.GetValue(output) is { } o ? new StreamWriter(o.FullName) : new StreamWriter(Console.OpenStandardOutput());
-            var bad = Run(scorer, File.ReadLines(input.FullName), writer, (line, reason) => Console.Error.WriteLine($"{input.Name}: line {line}: {reason}"));
+            using var owned = ModelFolders.IsFolder(parse.GetValue(verifier)) ? scorer : null; // a catalog's scorers are the catalog's to close
+            var bad = Run(scorer, File.ReadLines(input.FullName), writer, (line, reason) => Console.Error.WriteLine($"{input.Name}: line {line}: {reason}"), parse.GetValue(delimiter));
             return bad == 0 ? 0 : 1;
         });
         return command;
     }
 
     /// <summary>Scores every line; returns how many lines could not be scored.</summary>
-    public static int Run(PrmScorer scorer, IEnumerable<string> lines, TextWriter writer, Action<int, string> report)
+    public static int Run(PrmScorer scorer, IEnumerable<string> lines, TextWriter writer, Action<int, string> report, string? stepDelimiter = null)
     {
         var bad = 0;
         var number = 0;
@@ -131,7 +135,7 @@ public static class ScoreCommand
             }
             else
             {
-                pending.Add((number, node, new ScoreRequest(problem, solution)));
+                pending.Add((number, node, new ScoreRequest(problem, solution, Text(node, "step_delimiter") ?? stepDelimiter)));
             }
 
             if (pending.Count >= Chunk)
