@@ -160,7 +160,7 @@ internal sealed class FamilyScorer
                 return Transform(ElementTypes.Floats(output, (long)row * width + at, 1, buffer)[0]);
             case VerifierFamily.QwenPrm:
                 var labels = ElementTypes.Floats(output, ((long)row * width + at) * Labels, Labels, buffer);
-                return Softmax(labels, 1);
+                return Math.Exp(PrmScorer.LogSoftmaxAt(labels, 1));
             default:
                 var start = ((long)row * width + at) * Labels;
                 var good = ElementTypes.Floats(output, start + _candidates.Good, 1, buffer)[0];
@@ -170,21 +170,4 @@ internal sealed class FamilyScorer
     }
 
     private double Transform(float value) => _family.Transform == "sigmoid" ? 1.0 / (1.0 + Math.Exp(-(double)value)) : value;
-
-    private static double Softmax(ReadOnlySpan<float> logits, int index)
-    {
-        var max = double.NegativeInfinity;
-        foreach (var v in logits)
-        {
-            max = Math.Max(max, v);
-        }
-
-        double sum = 0;
-        foreach (var v in logits)
-        {
-            sum += Math.Exp(v - max);
-        }
-
-        return Math.Exp(logits[index] - max) / sum;
-    }
 }

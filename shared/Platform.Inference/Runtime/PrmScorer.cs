@@ -394,7 +394,7 @@ public sealed class PrmScorer : IDisposable
     private void Run(long[] ids, long[] mask, long[] positions, int rows, int width, OrtValue[] past, OrtValue logits, OrtValue[] present) =>
         _graph.Run(ids, mask, positions, [rows, width], past, _output, logits, present);
 
-    private static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
+    internal static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
     {
         var max = float.NegativeInfinity;
         foreach (var v in logits)
