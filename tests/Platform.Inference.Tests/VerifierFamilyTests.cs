@@ -60,6 +60,25 @@ public sealed class VerifierFamilyTests
         }
     }
 
+    [Theory]
+    [InlineData("math-shepherd")]
+    [InlineData("chat-judge")]
+    public void Solutions_of_one_problem_share_their_prefix_pass_with_the_same_scores(string name)
+    {
+        var (model, cases) = Load(name);
+        using var scorer = PrmScorer.Open(model, Options);
+        var requests = cases.Select(c => new ScoreRequest(c.GetProperty("problem").GetString()!, c.GetProperty("solution").GetString()!, c.GetProperty("delimiter").GetString())).ToList();
+        var alone = requests.Select(r => scorer.Score([r])[0]).ToList();
+        var together = scorer.Score(requests);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            Assert.All(alone[i].Scores.Zip(together[i].Scores), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-5));
+        }
+
+        Assert.True(together.Sum(r => r.Usage.Flops) < 0.9 * alone.Sum(r => r.Usage.Flops), "the problems' common prefixes are computed once");
+        Assert.Equal(alone.Sum(r => r.Usage.ScoredTokens), together.Sum(r => r.Usage.ScoredTokens));
+    }
+
     [Fact]
     public void A_solution_without_a_step_gets_a_reason_and_the_others_are_scored()
     {

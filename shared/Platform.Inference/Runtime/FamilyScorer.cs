@@ -8,8 +8,9 @@ namespace Platform.Inference.Runtime;
 /// <summary>
 /// Scoring with a public reward-model family (<see cref="VerifierFamily"/>): every solution's input is
 /// built as the family's model card builds it (<see cref="FamilyInputs"/>), the inputs run as
-/// full-sequence passes, right-padded with the pad id and batched by length with bounded padding (a
-/// token-classification export has no cache; a causal LM's is fed empty), and each step's score is read
+/// passes right-padded with the pad id and batched by length with bounded padding (a token-classification
+/// export has no cache: whole inputs; a causal LM's solutions of one problem share the pass over their
+/// common prefix, <see cref="SharedPass"/>), and each step's score is read
 /// at its position: softmax(logits)[1] (qwen-prm), P(good) among {good, bad} (math-shepherd,
 /// chat-judge), the head's value (value-head), or the pooled logit (outcome), through the sigmoid where
 /// the family says so.
@@ -63,6 +64,9 @@ internal sealed class FamilyScorer
 
     private int OutputRank { get; }
 
+    /// <summary>A causal LM with a cache interface: the solutions of one problem share their common prefix's pass.</summary>
+    private bool SharesPrefixes => _graph.PastNames.Count > 0 && _family.Family != VerifierFamily.Outcome;
+
     private int Labels { get; }
 
     public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, Func<int, int, double> flops, CancellationToken cancellationToken)
@@ -87,11 +91,17 @@ internal sealed class FamilyScorer
 
         var scores = new double[requests.Count][];
         var cost = new double[requests.Count];
+        var problems = requests.Select(r => r.Problem).ToArray();
         var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).OrderBy(i => inputs[i]!.Ids.Length).ToArray();
         var rowsCap = RowsCap(valid.Length == 0 ? 1 : inputs[valid[^1]]!.Ids.Length);
         foreach (var chunk in PaddingChunks.Split(valid, i => inputs[i]!.Ids.Length, rowsCap, MaxPadding, Math.Min(MinRows, rowsCap)))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (SharesPrefixes && chunk.DistinctBy(i => problems[i]).Count() < chunk.Length && SharedPass(chunk, inputs, problems, scores, cost, flops))
+            {
+                continue;
+            }
+
             Pass(chunk, inputs, scores);
             foreach (var i in chunk)
             {
@@ -148,6 +158,110 @@ internal sealed class FamilyScorer
         {
             scores[chunk[r]] = [.. inputs[chunk[r]]!.ReadAt.Select(at => Read(output, r, width, at, buffer))];
         }
+    }
+
+    /// <summary>
+    /// A chunk whose solutions share problems, on a graph with a cache: the tokens every input of a problem
+    /// starts with (less one) run once per problem (stage 1, its cache kept), then each input's remainder
+    /// runs on its problem's cache with its own positions (stage 2). The same tokens and positions as a
+    /// full pass; the prefix's FLOPs are paid once and shared out.
+    /// </summary>
+    /// <returns>False, having run nothing, when some problem's inputs share no token (a full pass then scores the chunk).</returns>
+    private bool SharedPass(int[] chunk, VerifierInput?[] inputs, string[] problems, double[][] scores, double[] cost, Func<int, int, double> flops)
+    {
+        var groups = chunk.GroupBy(i => problems[i], StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
+        var prefix = groups.Select(g => g.Min(i => Math.Min(CommonPrefix(inputs[g[0]]!.Ids, inputs[i]!.Ids), inputs[i]!.Ids.Length - 1))).ToArray();
+        if (prefix.Min() < 1)
+        {
+            return false; // a fully masked prefix row would leave no number in its cache cells
+        }
+
+        var (u, p, pad) = (groups.Length, prefix.Max(), _model.Tokenizer.PadId);
+        var a = _model.Manifest.Architecture;
+        var (heads, headDim, layers) = (a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim, _graph.PastNames.Count);
+
+        // Stage 1: one row per problem, its prefix right-padded to the longest.
+        var ids1 = new long[u * p];
+        var mask1 = new long[u * p];
+        var positions1 = new long[u * p];
+        for (var g = 0; g < u; g++)
+        {
+            var row = inputs[groups[g][0]]!.Ids;
+            for (var j = 0; j < p; j++)
+            {
+                (ids1[g * p + j], mask1[g * p + j], positions1[g * p + j]) = j < prefix[g] ? (row[j], 1L, (long)j) : (pad, 0L, 0L);
+            }
+
+            foreach (var i in groups[g])
+            {
+                cost[i] = flops(0, prefix[g]) / groups[g].Length + flops(prefix[g], inputs[i]!.Ids.Length);
+            }
+        }
+
+        var rowGroup = chunk.Select(i => Array.FindIndex(groups, g => g.Contains(i))).ToArray();
+        var empty = _graph.AllocateCache(layers, [u, heads, 0, headDim]);
+        var present = _graph.AllocateCache(layers, [u, heads, p, headDim]);
+        using var first = _graph.AllocateOutput(_family.OutputName, OutputRank == 2 ? [u, p] : [u, p, Labels]);
+        OrtValue[] past;
+        long[] pastMask;
+        try
+        {
+            _graph.Run(ids1, mask1, positions1, [u, p], empty, _family.OutputName, first, present);
+            (past, pastMask) = new KvCache(_graph, heads, headDim).Gather(present, mask1, p, rowGroup, trim: 0);
+        }
+        finally
+        {
+            DecoderGraph.Free(empty);
+            DecoderGraph.Free(present);
+        }
+
+        // Stage 2: every input's remainder on its problem's cache, positions continuing after its prefix.
+        var rows = chunk.Length;
+        var width = chunk.Select((i, r) => inputs[i]!.Ids.Length - prefix[rowGroup[r]]).Max();
+        var ids2 = new long[rows * width];
+        var mask2 = new long[rows * (p + width)];
+        var positions2 = new long[rows * width];
+        for (var r = 0; r < rows; r++)
+        {
+            var (row, start) = (inputs[chunk[r]]!.Ids, prefix[rowGroup[r]]);
+            Array.Copy(pastMask, r * p, mask2, r * (p + width), p);
+            for (var j = 0; j < width; j++)
+            {
+                var real = start + j < row.Length;
+                (ids2[r * width + j], positions2[r * width + j]) = real ? (row[start + j], (long)(start + j)) : (pad, 0L);
+                mask2[r * (p + width) + p + j] = real ? 1 : 0;
+            }
+        }
+
+        using var rest = _graph.AllocateOutput(_family.OutputName, OutputRank == 2 ? [rows, width] : [rows, width, Labels]);
+        try
+        {
+            _graph.Run(ids2, mask2, positions2, [rows, width], past, _family.OutputName, rest, []);
+        }
+        finally
+        {
+            DecoderGraph.Free(past);
+        }
+
+        var buffer = new float[Math.Max(Labels, 2)];
+        for (var r = 0; r < rows; r++)
+        {
+            var start = prefix[rowGroup[r]];
+            scores[chunk[r]] = [.. inputs[chunk[r]]!.ReadAt.Select(at => at >= start ? Read(rest, r, width, at - start, buffer) : Read(first, rowGroup[r], p, at, buffer))];
+        }
+
+        return true;
+    }
+
+    private static int CommonPrefix(int[] a, int[] b)
+    {
+        var n = 0;
+        while (n < a.Length && n < b.Length && a[n] == b[n])
+        {
+            n++;
+        }
+
+        return n;
     }
 
     private double Read(OrtValue output, int row, int width, int at, float[] buffer)
