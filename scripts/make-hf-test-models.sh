@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the small Hugging Face-format test models of models/hf-test (llama with GQA and external
 # weights, qwen2 with biases and tied embeddings, qwen3 with an explicit head_dim, gpt2, a merged
-# decoder, a float16 llama), exported with Optimum's input and output names, with their PyTorch parity
+# decoder, a float16 llama, phi3 with fused projections and partial rotary), exported with Optimum's input and output names, with their PyTorch parity
 # references; and the verifiers of models/hf-verifiers, one per public reward-model family, with their
 # step-score references (scripts/hf-models/make_verifiers.py). Fixed seeds; seconds.
 #   scripts/make-hf-test-models.sh [GENERATORS_DIR [VERIFIERS_DIR]]

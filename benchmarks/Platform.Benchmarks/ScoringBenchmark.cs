@@ -21,7 +21,7 @@ public static class ScoringBenchmark
         double temperature, int maxNewTokens)
     {
         var (results, _, _, _) = await ContinuousBenchmark.Generate(generator, problems, samples, temperature, maxNewTokens, new ContinuousBatchLimits());
-        return [.. results.Select((r, i) => (IReadOnlyList<ScoreRequest>)[.. r.SelectMany(x => x.Samples).Select(s => new ScoreRequest(problems[i], s.Text))])];
+        return [.. results.Select((r, i) => (IReadOnlyList<ScoreRequest>)[.. r.SelectMany(x => x.Samples).Select(s => new ScoreRequest(problems[i], s.Text, generator.Model.Recipe.StepDelimiter))])];
     }
 
     public static async Task<ScoringResult> Run(PrmScorer scorer, IReadOnlyList<IReadOnlyList<ScoreRequest>> requests, int maxRows, long maxTokens)

@@ -28,12 +28,17 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def rotary(q, k, positions, head_dim, theta):
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-    freqs = positions.to(torch.float32)[..., None] * inv_freq  # [b, s, hd/2]
-    emb = torch.cat((freqs, freqs), dim=-1)[:, None, :, :]  # [b, 1, s, hd]
+def rotary(q, k, positions, head_dim, theta, rotary_dim=None):
+    """Rotary embeddings on the first rotary_dim dimensions of each head (all of them by default; Phi-3's
+    partial_rotary_factor rotates a share and passes the rest through)."""
+    rd = rotary_dim or head_dim
+    inv_freq = 1.0 / (theta ** (torch.arange(0, rd, 2, dtype=torch.float32) / rd))
+    freqs = positions.to(torch.float32)[..., None] * inv_freq  # [b, s, rd/2]
+    emb = torch.cat((freqs, freqs), dim=-1)[:, None, :, :]  # [b, 1, s, rd]
     cos, sin = emb.cos(), emb.sin()
-    return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+    (q_rot, q_pass), (k_rot, k_pass) = (q[..., :rd], q[..., rd:]), (k[..., :rd], k[..., rd:])
+    return (torch.cat((q_rot * cos + rotate_half(q_rot) * sin, q_pass), dim=-1),
+            torch.cat((k_rot * cos + rotate_half(k_rot) * sin, k_pass), dim=-1))
 
 
 def attend(q, k, v, attention_mask, groups):
@@ -54,7 +59,8 @@ def attend(q, k, v, attention_mask, groups):
 
 
 class RotaryLayer(nn.Module):
-    """One Llama / Qwen2 / Qwen3 decoder layer."""
+    """One Llama / Mistral / Qwen2 / Qwen3 / Phi-3 decoder layer (Phi-3 fuses q/k/v and gate/up into one
+    projection each and may rotate only partial_rotary_factor of each head)."""
 
     def __init__(self, c):
         super().__init__()
@@ -62,16 +68,23 @@ class RotaryLayer(nn.Module):
         bias = c.get("attention_bias", False) or c["model_type"] == "qwen2"
         self.c = c
         self.input_layernorm = RMSNorm(d, c["rms_norm_eps"])
-        self.q_proj = nn.Linear(d, h * hd, bias=bias)
-        self.k_proj = nn.Linear(d, kv * hd, bias=bias)
-        self.v_proj = nn.Linear(d, kv * hd, bias=bias)
+        self.fused = c["model_type"] == "phi3"
+        if self.fused:
+            self.qkv_proj = nn.Linear(d, (h + 2 * kv) * hd, bias=False)
+        else:
+            self.q_proj = nn.Linear(d, h * hd, bias=bias)
+            self.k_proj = nn.Linear(d, kv * hd, bias=bias)
+            self.v_proj = nn.Linear(d, kv * hd, bias=bias)
         self.o_proj = nn.Linear(h * hd, d, bias=False)
         if c["model_type"] == "qwen3":
             self.q_norm = RMSNorm(hd, c["rms_norm_eps"])
             self.k_norm = RMSNorm(hd, c["rms_norm_eps"])
         self.post_attention_layernorm = RMSNorm(d, c["rms_norm_eps"])
-        self.gate_proj = nn.Linear(d, c["intermediate_size"], bias=False)
-        self.up_proj = nn.Linear(d, c["intermediate_size"], bias=False)
+        if self.fused:
+            self.gate_up_proj = nn.Linear(d, 2 * c["intermediate_size"], bias=False)
+        else:
+            self.gate_proj = nn.Linear(d, c["intermediate_size"], bias=False)
+            self.up_proj = nn.Linear(d, c["intermediate_size"], bias=False)
         self.down_proj = nn.Linear(c["intermediate_size"], d, bias=False)
 
     def forward(self, x, attention_mask, positions, past_key, past_value):
@@ -79,18 +92,23 @@ class RotaryLayer(nn.Module):
         b, s, _ = x.shape
         h, kv, hd = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
         y = self.input_layernorm(x)
-        q = self.q_proj(y).view(b, s, h, hd).transpose(1, 2)
-        k = self.k_proj(y).view(b, s, kv, hd).transpose(1, 2)
-        v = self.v_proj(y).view(b, s, kv, hd).transpose(1, 2)
+        if self.fused:
+            q, k, v = self.qkv_proj(y).split([h * hd, kv * hd, kv * hd], dim=-1)
+        else:
+            q, k, v = self.q_proj(y), self.k_proj(y), self.v_proj(y)
+        q = q.view(b, s, h, hd).transpose(1, 2)
+        k = k.view(b, s, kv, hd).transpose(1, 2)
+        v = v.view(b, s, kv, hd).transpose(1, 2)
         if c["model_type"] == "qwen3":
             q, k = self.q_norm(q), self.k_norm(k)
-        q, k = rotary(q, k, positions, hd, c["rope_theta"])
+        q, k = rotary(q, k, positions, hd, c["rope_theta"], int(hd * c.get("partial_rotary_factor", 1.0)))
         k = torch.cat((past_key, k), dim=2)
         v = torch.cat((past_value, v), dim=2)
         a = attend(q, k, v, attention_mask, h // kv).transpose(1, 2).reshape(b, s, h * hd)
         x = x + self.o_proj(a)
         y = self.post_attention_layernorm(x)
-        x = x + self.down_proj(nn.functional.silu(self.gate_proj(y)) * self.up_proj(y))
+        gate, up = self.gate_up_proj(y).chunk(2, dim=-1) if self.fused else (self.gate_proj(y), self.up_proj(y))
+        x = x + self.down_proj(nn.functional.silu(gate) * up)
         return x, k, v
 
 

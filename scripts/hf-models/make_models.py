@@ -86,6 +86,14 @@ def specs():
                     "rope_theta": 500000.0, "attention_bias": False, "tie_word_embeddings": False, "vocab_size": vocab_size(llama_tok) + 13,
                     "bos_token_id": bos, "eos_token_id": end_of_text},
             generation={"bos_token_id": bos, "eos_token_id": [end_of_text, eom, eot]}),
+        # Phi-4-mini's layout: fused qkv_proj and gate_up_proj, a quarter of each head left unrotated, tied embeddings.
+        "phi3": dict(
+            tokenizer=qwen_tok, template="phi-4-mini-instruct", external_data=False,
+            tokens={"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"},
+            config={**rotary, "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "num_key_value_heads": 2, "rope_theta": 10000.0,
+                    "partial_rotary_factor": 0.75, "tie_word_embeddings": True, "vocab_size": vocab_size(qwen_tok),
+                    "bos_token_id": q_endoftext, "eos_token_id": q_endoftext, "pad_token_id": q_endoftext},
+            generation={"bos_token_id": q_endoftext, "eos_token_id": [q_endoftext], "pad_token_id": q_endoftext}),
     }
 
 

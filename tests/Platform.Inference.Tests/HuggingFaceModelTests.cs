@@ -14,7 +14,7 @@ namespace Platform.Inference.Tests;
 /// </summary>
 public sealed class HuggingFaceModelTests
 {
-    public static TheoryData<string> Models => new() { "llama-gqa", "qwen2-tied", "qwen3-head-dim", "gpt2", "qwen2-merged", "llama-gqa-f16" };
+    public static TheoryData<string> Models => new() { "llama-gqa", "qwen2-tied", "qwen3-head-dim", "gpt2", "qwen2-merged", "llama-gqa-f16", "phi3" };
 
     private static (ModelDirectory Model, JsonElement Parity) Load(string name)
     {
