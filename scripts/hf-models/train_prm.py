@@ -2,15 +2,21 @@
 labels read at every <extra_0>) on the arithmetic task's step labels, starting from the transformer of
 models/hf-arith (as Qwen's PRMs start from their instruct models), and writes it as a verifier folder.
 
-Input, as the model card builds it (and the platform's qwen-prm family): the system prompt "Please reason
-step by step, ...", the problem as the user turn, the steps joined by <extra_0> with a trailing one as
-the assistant turn, rendered with the Qwen2.5 template without a generation prompt.
+Input, as the model card builds it (and the platform's qwen-prm family): a system prompt, the problem as
+the user turn, the steps joined by <extra_0> with a trailing one as the assistant turn, rendered with the
+Qwen2.5 template without a generation prompt. The system prompt is the generator's own (written to
+verifier.json, as a family setting), and <extra_0> starts as the embedding of "\n", so that the input
+reads as the generator's training text did and its arithmetic carries over.
 
 Labels: a step is right (1) when its arithmetic holds and it uses the previous results as the oracle
 solution does; the first wrong step and every step after it are wrong (0). Examples are the oracle
 solution, or a prefix of it ending in a corrupted step (a result off by one, a digit changed, an operand
 changed: the corruptions the probe uses), or the oracle steps with a wrong final answer; each whole or
-cut at a random step, as search scores partial solutions.
+cut at a random step, as search scores partial solutions. Besides the <extra_0> positions (the labels the
+family reads), every token of the solution is supervised with whether the text up to it is still the
+oracle's: dense labels that teach where a step goes wrong (the generator's own likelihood prefers the right
+step in 98% of probe pairs, so the signal is there; the step labels alone did not move the loss from
+the base rate in 1,300 steps).
 
 The decoder's weights are read back from models/hf-arith/model.onnx (named initializers by name, the
 MatMul weights in the order the export wrote them, transposed); the load is checked by the generator's
@@ -38,8 +44,8 @@ from onnx import numpy_helper  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from make_verifiers import QWEN_PRM_SYSTEM, TokenHead, export_head, with_added_token  # noqa: E402
-from train_arith import ROOT, TEMPLATE, TOKENIZER, _ENV, config, encode, greedy_accuracy, render_prompt  # noqa: E402
+from make_verifiers import TokenHead, export_head, with_added_token  # noqa: E402
+from train_arith import ROOT, SYSTEM, TEMPLATE, TOKENIZER, _ENV, config, encode, greedy_accuracy, render_prompt  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 from architectures import build  # noqa: E402
@@ -68,6 +74,29 @@ def load_generator(cfg):
     loaded["lm_head.weight"] = loaded["embed_tokens.weight"]
     model.load_state_dict(loaded)
     return model
+
+
+def extended(generator, cfg):
+    """The generator with one more layer on top that starts as the identity (its output projections zero;
+    its input norm the generator's final norm): at position t it can attend to the generator's final state
+    at t - 1, which holds the prediction of token t. A token-classification head on the generator's own
+    last layer cannot (a position never sees its predecessor's last layer), and learned nothing."""
+    decoder = build(cfg)
+    state = {k: v for k, v in generator.state_dict().items() if k != "lm_head.weight"}
+    top = f"layers.{cfg['num_hidden_layers'] - 1}."
+    with torch.no_grad():
+        for name, p in decoder.named_parameters():
+            if name.startswith(top):
+                if name.endswith(("o_proj.weight", "down_proj.weight")) or name.endswith("bias"):
+                    p.zero_()
+                elif name.endswith("input_layernorm.weight"):
+                    p.copy_(generator.norm.weight)
+                elif p.dim() >= 2:
+                    p.normal_(0.0, 0.05)
+    missing, unexpected = decoder.load_state_dict(state, strict=False)
+    if unexpected or any(not m.startswith(top) and m != "lm_head.weight" for m in missing):
+        raise SystemExit(f"the extended decoder does not hold the generator: missing {missing}, unexpected {unexpected}")
+    return decoder
 
 
 def encode_with(tokenizer, texts):
@@ -130,8 +159,38 @@ def example(record, rng):
     return steps, labels
 
 
+_BYTES = {}
+
+
+def token_bytes(tokenizer):
+    """Each id's text as bytes (byte-level BPE through GPT-2's byte table; added tokens as written)."""
+    if not _BYTES:
+        t = json.loads(pathlib.Path(tokenizer).read_text(encoding="utf-8"))
+        direct = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+        chars, n = {}, 256
+        for b in range(256):
+            chars[chr(b) if b in direct else chr(n)] = b
+            n += b not in direct
+        _BYTES.update({v: bytes(chars[c] for c in k) for k, v in t["model"]["vocab"].items()})
+        _BYTES.update({a["id"]: a["content"].encode("utf-8") for a in t["added_tokens"]})
+    return _BYTES
+
+
+def dense_labels(row, text, oracle, table):
+    """Per token from the assistant's content on: 1 while the text up to the token's end is the oracle's, else 0; -100 before."""
+    start = text.index("<|im_start|>assistant\n") + len("<|im_start|>assistant\n")
+    a, b = text.encode("utf-8"), oracle.encode("utf-8")
+    first = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+    labels, end = [], 0
+    content = len(text[:start].encode("utf-8"))
+    for t in row:
+        end += len(table.get(t, b""))
+        labels.append(-100 if end <= content else int(end <= first))
+    return labels
+
+
 def render(problem, steps):
-    messages = [{"role": "system", "content": QWEN_PRM_SYSTEM}, {"role": "user", "content": problem},
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem},
                 {"role": "assistant", "content": "<extra_0>".join(steps) + "<extra_0>"}]
     return _PRM_TEMPLATE.render(messages=messages, tools=None, documents=None, add_generation_prompt=False, eos_token="<|im_end|>", pad_token="<|endoftext|>")
 
@@ -143,7 +202,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=40)
     parser.add_argument("--examples", type=int, default=60000)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--lr", type=float, default=2e-4, help="the transformer's; the head's is 5 times it")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
@@ -166,26 +225,36 @@ def main():
     with torch.no_grad():
         embed = torch.nn.Embedding(vocab, cfg["hidden_size"])
         embed.weight[: cfg["vocab_size"]] = generator.embed_tokens.weight
-        embed.weight[cfg["vocab_size"]:] = generator.embed_tokens.weight.mean(0)
+        newline = encode(["\n"])[0][0]
+        embed.weight[cfg["vocab_size"]:] = generator.embed_tokens.weight[newline]
     generator.embed_tokens = embed
-    cfg = {**cfg, "vocab_size": vocab, "architectures": ["Qwen2ForProcessRewardModel"], "num_labels": 2, "pad_token_id": cfg["bos_token_id"]}
-    generator.c["vocab_size"] = vocab
-    model = TokenHead(generator, 2, mlp=True)
+    cfg = {**cfg, "vocab_size": vocab, "architectures": ["Qwen2ForProcessRewardModel"], "num_labels": 2, "pad_token_id": cfg["bos_token_id"],
+           "num_hidden_layers": cfg["num_hidden_layers"] + 1}
+    model = TokenHead(extended(generator, cfg), 2, mlp=True)
 
     records = [json.loads(line) for line in open(args.problems, encoding="utf-8")][: args.examples]
     started = time.time()
     built = [example(r, rng) for r in records]
-    ids = encode_with(out / "tokenizer.json", [render(r["problem"], steps) for r, (steps, _) in zip(records, built)])
+    texts = [render(r["problem"], steps) for r, (steps, _) in zip(records, built)]
+    ids = encode_with(out / "tokenizer.json", texts)
+    table = token_bytes(out / "tokenizer.json")
     examples = []
-    for row, (_, labels) in zip(ids, built):
+    for row, text, r, (_, labels) in zip(ids, texts, records, built):
         positions = [i for i, t in enumerate(row) if t == separator]
-        if len(positions) == len(labels):
-            examples.append((row, positions, labels))
-    wrong = sum(l.count(0) for _, _, l in examples)
-    print(f"{len(examples)} examples encoded in {time.time() - started:.0f} s; {wrong} wrong steps of {sum(len(l) for _, _, l in examples)}", flush=True)
+        if len(positions) != len(labels):
+            continue
+        dense = dense_labels(row, text, render(r["problem"], list(r["steps"]) + [f"A: {r['answer']}"]), table)
+        dense = [d if i <= positions[-1] else -100 for i, d in enumerate(dense)]
+        if [dense[p] for p in positions] != labels:
+            raise SystemExit(f"dense labels disagree with the step labels: {text!r}")
+        examples.append((row, positions, labels, dense))
+    wrong = sum(l.count(0) for _, _, l, _ in examples)
+    print(f"{len(examples)} examples encoded in {time.time() - started:.0f} s; {wrong} wrong steps of {sum(len(l) for _, _, l, _ in examples)}", flush=True)
 
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.95))
+    head = list(model.score.parameters())
+    body = [p for p in model.parameters() if all(p is not h for h in head)]
+    optimizer = torch.optim.AdamW([{"params": body, "scale": 1.0}, {"params": head, "scale": 5.0}], lr=args.lr, weight_decay=0.01, betas=(0.9, 0.95))
     budget, clock, step, cursor, total = args.minutes * 60, time.time(), 0, 0, None
     order = list(range(len(examples)))
     rng.shuffle(order)
@@ -196,19 +265,23 @@ def main():
             print(f"about {total} steps fit in {args.minutes} minutes", flush=True)
         lr = args.lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / (total or 10**9)))))
         for g in optimizer.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g["scale"]
         batch = [examples[order[(cursor + k) % len(order)]] for k in range(args.batch)]
         cursor += args.batch
-        width = max(len(r) for r, _, _ in batch)
+        width = max(len(r) for r, _, _, _ in batch)
         x = torch.full((len(batch), width), pad, dtype=torch.int64)
         mask = torch.zeros((len(batch), width), dtype=torch.int64)
         targets = torch.full((len(batch), width), -100, dtype=torch.int64)
-        for b, (row, positions, labels) in enumerate(batch):
+        tokens = torch.full((len(batch), width), -100, dtype=torch.int64)
+        for b, (row, positions, labels, dense) in enumerate(batch):
             x[b, : len(row)] = torch.tensor(row)
             mask[b, : len(row)] = 1
             targets[b, positions] = torch.tensor(labels)
+            tokens[b, : len(row)] = torch.tensor(dense)
         logits = model(x, mask)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 2), targets.reshape(-1), ignore_index=-100)
+        flat = logits.reshape(-1, 2)
+        loss = (torch.nn.functional.cross_entropy(flat, targets.reshape(-1), ignore_index=-100)
+                + torch.nn.functional.cross_entropy(flat, tokens.reshape(-1), ignore_index=-100))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -226,6 +299,8 @@ def main():
     template = TEMPLATE.read_text(encoding="utf-8")
     (out / "tokenizer_config.json").write_text(json.dumps({"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "model_max_length": 512, "chat_template": template},
                                                           indent=2, ensure_ascii=False) + "\n")
+    (out / "recipe.json").write_bytes((ROOT / "recipes" / "arith-chat.json").read_bytes())  # its default steps: one line each
+    (out / "verifier.json").write_text(json.dumps({"family": "qwen-prm", "system_prompt": SYSTEM}, indent=2) + "\n")
     (out / "training.json").write_text(json.dumps({"steps": step, "minutes": args.minutes, "batch": args.batch, "lr": args.lr, "seed": args.seed,
                                                    "examples": len(examples), "initialised_from": "models/hf-arith"}, indent=2) + "\n")
     print(f"done: {step} steps; exported -> {out}", flush=True)

@@ -47,4 +47,32 @@ public sealed class HuggingFaceGeneratorTests(Servers servers)
         Assert.Contains(usage, u => u.Model == "hf-arith" && u.GeneratedTokens > 0);
         Assert.Contains(usage, u => u.Model == "prm" && u.ScoredTokens > 0);
     }
+
+    [Fact]
+    public async Task A_public_reward_model_family_scores_the_steps_the_generator_wrote_through_the_services()
+    {
+        // A Qwen2.5-Math-PRM-style verifier from the catalog; the generator's recipe ends steps with "\n" (the
+        // verifier's own folder says nothing), so one score per line arrives only if the delimiter travels with the plan.
+        await using var hosts = await PlatformHosts.Start(servers, new()
+        {
+            ["Router:PolicyFile"] = "/nonexistent/policy.json", ["Models:Catalog:qwen-prm"] = Repository.Path("models/hf-verifiers/qwen-prm"),
+        });
+        var batch = new SubmitBatch
+        {
+            BatchId = Guid.NewGuid(), Name = "hf-verifier", Problems = PipelineTests.HeldOut(4), Seed = 5, Strategy = "weighted-best-of-n", N = 4,
+            GeneratorModel = "hf-arith", VerifierModel = "qwen-prm",
+        };
+        await hosts.Send(batch, QueueNames.SubmitBatch);
+        var completed = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == batch.BatchId, Timeout);
+        Assert.Equal(4, completed.Completed);
+
+        await using var db = hosts.NewContext();
+        var runs = await db.Runs.Where(r => r.BatchId == batch.BatchId).Select(r => r.Id).ToListAsync();
+        var candidates = await db.Candidates.Where(c => runs.Contains(c.RunId)).Include(c => c.StepScores).ToListAsync();
+        Assert.Equal(16, candidates.Count);
+        Assert.All(candidates, c => Assert.Equal(c.Text.Split('\n').Count(line => line.Length > 0), c.StepScores.Count));
+        Assert.All(candidates.SelectMany(c => c.StepScores), s => Assert.InRange(s.Score, 0.0, 1.0));
+        var usage = await db.ComputeUsage.Where(u => u.BatchId == batch.BatchId && u.Model == "qwen-prm").ToListAsync();
+        Assert.True(usage.Sum(u => u.ScoredTokens) > 0 && usage.Sum(u => u.Flops) > 0, "the family verifier's compute is recorded");
+    }
 }

@@ -33,8 +33,8 @@ public static class PrmProbe
             var index = random.Next(steps.Count);
             var kind = StepCorruption.Kinds[i % StepCorruption.Kinds.Count];
             var wrong = StepCorruption.Corrupt(steps[index], kind, random);
-            requests.Add(new ScoreRequest(problems[i], StepCorruption.Prefix(expression, index), ArithmeticFormat.StepDelimiter));
-            requests.Add(new ScoreRequest(problems[i], StepCorruption.Prefix(expression, index, wrong), ArithmeticFormat.StepDelimiter));
+            requests.Add(new ScoreRequest(problems[i], StepCorruption.Prefix(expression, index), ArithmeticFormat.StepDelimiter.ToString()));
+            requests.Add(new ScoreRequest(problems[i], StepCorruption.Prefix(expression, index, wrong), ArithmeticFormat.StepDelimiter.ToString()));
             kinds.Add(kind);
         }
 
