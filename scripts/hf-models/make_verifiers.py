@@ -31,7 +31,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "hf-fixtures"))
 from architectures import build  # noqa: E402
-from make_models import ROOT, TEMPLATES, TOKENIZERS, empty_past, export, initialize  # noqa: E402
+from make_models import ROOT, TEMPLATES, TOKENIZERS, empty_past, export, initialize, vocab_size  # noqa: E402
 from transformers_jinja import environment, render  # noqa: E402
 
 ENV = environment(datetime(2026, 12, 3, 12, 0, 0))
@@ -177,15 +177,10 @@ def outcome(tok, template, tokens, model, problem, solution, delimiter):
 def with_added_token(source, folder, content):
     """A copy of a tokenizer.json with one more special added token (Qwen2.5-Math-PRM's <extra_0>); its new vocabulary size."""
     t = json.loads(source.read_text(encoding="utf-8"))
-    new_id = max(max(t["model"]["vocab"].values()), max(a["id"] for a in t["added_tokens"])) + 1
+    new_id = vocab_size(source)
     t["added_tokens"].append({"id": new_id, "content": content, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True})
     (folder / "tokenizer.json").write_text(json.dumps(t, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return new_id + 1
-
-
-def vocab_of(path):
-    t = json.loads(path.read_text(encoding="utf-8"))
-    return max(max(t["model"]["vocab"].values()), max(a["id"] for a in t["added_tokens"])) + 1
 
 
 def main(out):
@@ -205,7 +200,7 @@ def main(out):
         folder = out / name
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        vocab = with_added_token(tok, folder, "<extra_0>") if name == "qwen-prm" else vocab_of(tok)
+        vocab = with_added_token(tok, folder, "<extra_0>") if name == "qwen-prm" else vocab_size(tok)
         if name != "qwen-prm":
             shutil.copy(tok, folder / "tokenizer.json")
         eos = encode(folder / "tokenizer.json", [tokens["eos_token"]], plain=True)[0][0]

@@ -53,11 +53,12 @@ def completion(record):
     return "".join(step + "\n" for step in record["steps"]) + f"A: {record['answer']}\n"
 
 
-def encode(texts):
+def encode(texts, tokenizer=TOKENIZER):
+    """Ids from Hugging Face's tokenizers library for many texts (through a file), as tokenizer(text) gives them."""
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / "texts.json"
         path.write_text(json.dumps(texts), encoding="utf-8")
-        subprocess.check_call(["node", str(ROOT / "scripts" / "hf-fixtures" / "encode.mjs"), str(TOKENIZER), "@" + str(path)])
+        subprocess.check_call(["node", str(ROOT / "scripts" / "hf-fixtures" / "encode.mjs"), str(tokenizer), "@" + str(path)])
         return json.loads((pathlib.Path(tmp) / "texts.json.ids.json").read_text(encoding="utf-8"))
 
 
@@ -92,20 +93,28 @@ def greedy_accuracy(model, cfg, prompts, answers, eos, limit=48):
     return right / min(limit, len(prompts))
 
 
-_decode_cache = {}
+_BYTES = {}
 
 
-def decode_tail(ids):
-    # Byte-level BPE: each vocabulary entry maps back to bytes through GPT-2's byte table.
-    if not _decode_cache:
-        vocab = json.loads(TOKENIZER.read_text(encoding="utf-8"))["model"]["vocab"]
+def token_bytes(tokenizer=TOKENIZER):
+    """Each id's text as bytes: byte-level BPE entries through GPT-2's byte table, added tokens as written (read once per tokenizer)."""
+    key = str(tokenizer)
+    if key not in _BYTES:
+        table = _BYTES[key] = {}
+        t = json.loads(pathlib.Path(tokenizer).read_text(encoding="utf-8"))
         direct = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
         chars, n = {}, 256
         for b in range(256):
             chars[chr(b) if b in direct else chr(n)] = b
             n += b not in direct
-        _decode_cache.update({v: bytes(chars[c] for c in k) for k, v in vocab.items()})
-    text = b"".join(_decode_cache.get(i, b"") for i in ids).decode("utf-8", errors="replace")
+        table.update({v: bytes(chars[c] for c in k) for k, v in t["model"]["vocab"].items()})
+        table.update({a["id"]: a["content"].encode("utf-8") for a in t["added_tokens"]})
+    return _BYTES[key]
+
+
+def decode_tail(ids):
+    table = token_bytes()
+    text = b"".join(table.get(i, b"") for i in ids).decode("utf-8", errors="replace")
     start = text.rfind("A: ")
     return text[start + 3:].strip() if start >= 0 else ""
 

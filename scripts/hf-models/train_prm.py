@@ -14,9 +14,8 @@ solution, or a prefix of it ending in a corrupted step (a result off by one, a d
 changed: the corruptions the probe uses), or the oracle steps with a wrong final answer; each whole or
 cut at a random step, as search scores partial solutions. Besides the <extra_0> positions (the labels the
 family reads), every token of the solution is supervised with whether the text up to it is still the
-oracle's: dense labels that teach where a step goes wrong (the generator's own likelihood prefers the right
-step in 98% of probe pairs, so the signal is there; the step labels alone did not move the loss from
-the base rate in 1,300 steps).
+oracle's: dense labels that teach where a step goes wrong (supervising the step labels alone on the
+generator's own last layer left every step called right).
 
 The decoder's weights are read back from models/hf-arith/model.onnx (named initializers by name, the
 MatMul weights in the order the export wrote them, transposed); the load is checked by the generator's
@@ -45,9 +44,7 @@ from onnx import numpy_helper  # noqa: E402
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from make_verifiers import TokenHead, export_head, with_added_token  # noqa: E402
-from train_arith import ROOT, SYSTEM, TEMPLATE, TOKENIZER, _ENV, config, encode, greedy_accuracy, render_prompt  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
+from train_arith import ROOT, SYSTEM, TEMPLATE, TOKENIZER, _ENV, config, encode, greedy_accuracy, render_prompt, token_bytes  # noqa: E402
 from architectures import build  # noqa: E402
 
 STEP = re.compile(r"^(\d+)([+\-*])(\d+)=(-?\d+)$")
@@ -99,15 +96,6 @@ def extended(generator, cfg):
     return decoder
 
 
-def encode_with(tokenizer, texts):
-    """Ids from Hugging Face's tokenizers library for many texts (through a file), as tokenizer(text) gives them."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = pathlib.Path(tmp) / "texts.json"
-        path.write_text(json.dumps(texts), encoding="utf-8")
-        subprocess.check_call(["node", str(ROOT / "scripts" / "hf-fixtures" / "encode.mjs"), str(tokenizer), "@" + str(path)])
-        return json.loads((pathlib.Path(tmp) / "texts.json.ids.json").read_text(encoding="utf-8"))
-
-
 def apply(left, op, right):
     return left + right if op == "+" else left - right if op == "-" else left * right
 
@@ -157,23 +145,6 @@ def example(record, rng):
         cut = rng.randrange(1, len(steps))
         steps, labels = steps[:cut], labels[:cut]
     return steps, labels
-
-
-_BYTES = {}
-
-
-def token_bytes(tokenizer):
-    """Each id's text as bytes (byte-level BPE through GPT-2's byte table; added tokens as written)."""
-    if not _BYTES:
-        t = json.loads(pathlib.Path(tokenizer).read_text(encoding="utf-8"))
-        direct = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
-        chars, n = {}, 256
-        for b in range(256):
-            chars[chr(b) if b in direct else chr(n)] = b
-            n += b not in direct
-        _BYTES.update({v: bytes(chars[c] for c in k) for k, v in t["model"]["vocab"].items()})
-        _BYTES.update({a["id"]: a["content"].encode("utf-8") for a in t["added_tokens"]})
-    return _BYTES
 
 
 def dense_labels(row, text, oracle, table):
@@ -236,7 +207,7 @@ def main():
     started = time.time()
     built = [example(r, rng) for r in records]
     texts = [render(r["problem"], steps) for r, (steps, _) in zip(records, built)]
-    ids = encode_with(out / "tokenizer.json", texts)
+    ids = encode(texts, out / "tokenizer.json")
     table = token_bytes(out / "tokenizer.json")
     examples = []
     for row, text, r, (_, labels) in zip(ids, texts, records, built):

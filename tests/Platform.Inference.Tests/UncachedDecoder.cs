@@ -47,7 +47,7 @@ public static class UncachedDecoder
                 DecoderGraph.Free(empty);
                 DecoderGraph.Free(present);
                 flops += session.PrefixFlops(n);
-                var token = Sampler.Next(ElementTypes.Floats(logits, (long)(n - 1) * vocab, vocab, wide), request.Sampling, ref row.Random, scratch);
+                var token = Sampler.Next(ElementTypes.Floats(logits).Slice((long)(n - 1) * vocab, vocab, wide), request.Sampling, ref row.Random, scratch);
                 session.Stopping.Accept(row, token, request);
                 sequence.Add(token);
             }

@@ -33,6 +33,11 @@ public sealed class ModelDirectory
     /// <summary>How the model is prompted and stepped: its folder's <c>recipe.json</c>, one given with <see cref="WithRecipe"/>, or what its manifest implies.</summary>
     public Recipe Recipe { get; }
 
+    /// <summary>The special tokens' texts of <c>tokenizer_config.json</c> (bos_token, eos_token, ...), read once; none for a folder without one.</summary>
+    public IReadOnlyDictionary<string, object?> SpecialTokenTexts => _specialTokenTexts ??= ChatTemplate?.SpecialTokens ?? Templates.ChatTemplate.FromFolderTokens(Path);
+
+    private IReadOnlyDictionary<string, object?>? _specialTokenTexts;
+
     /// <summary>Prompts are rendered with the chat template (which writes the special tokens itself).</summary>
     public bool UsesChatTemplate => ChatTemplate is not null && Recipe.UseChatTemplate;
 
@@ -44,7 +49,7 @@ public sealed class ModelDirectory
         {
             try
             {
-                chat = Templates.ChatTemplate.Parse(source, ChatTemplate?.SpecialTokens ?? Templates.ChatTemplate.FromFolderTokens(Path));
+                chat = Templates.ChatTemplate.Parse(source, SpecialTokenTexts);
             }
             catch (ChatTemplateException e)
             {

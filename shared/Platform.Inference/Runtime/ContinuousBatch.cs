@@ -79,10 +79,11 @@ public sealed class ContinuousBatch : IDisposable
         {
             // 2. Fork: each prompt's cache row is copied once per sample; first tokens come from the prefill logits.
             var logitsWidth = (int)(logits.GetTensorTypeAndShape().Shape[1]);
+            var scores = ElementTypes.Floats(logits);
             for (var k = 0; k < r; k++)
             {
                 var entry = entries[k];
-                var last = ElementTypes.Floats(logits, ((long)k * logitsWidth + logitsWidth - 1) * _s.Vocab, _s.Vocab, _wide);
+                var last = scores.Slice(((long)k * logitsWidth + logitsWidth - 1) * _s.Vocab, _s.Vocab, _wide);
                 for (var sample = 0; sample < entry.Request.Samples; sample++)
                 {
                     var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
@@ -189,12 +190,13 @@ public sealed class ContinuousBatch : IDisposable
         using (var logits = _s.Graph.AllocateOutput("logits", [b, 1, _s.Vocab]))
         {
             _s.Forward(ids, _mask, positions, [b, 1], _past!, logits, present);
+            var scores = ElementTypes.Floats(logits);
             for (var i = 0; i < b; i++)
             {
                 var row = _live[i];
                 if (row.Finish is null)
                 {
-                    _s.Stopping.Accept(row, StoppingRules.Choose(row, ElementTypes.Floats(logits, (long)i * _s.Vocab, _s.Vocab, _wide), row.Entry.Request, _scratch), row.Entry.Request);
+                    _s.Stopping.Accept(row, StoppingRules.Choose(row, scores.Slice((long)i * _s.Vocab, _s.Vocab, _wide), row.Entry.Request, _scratch), row.Entry.Request);
                 }
             }
         }

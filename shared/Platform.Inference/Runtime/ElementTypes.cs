@@ -28,31 +28,52 @@ public static class ElementTypes
         _ => type.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>
-    /// Elements [<paramref name="start"/>, + <paramref name="count"/>) of a score tensor as float32: the
-    /// tensor's own memory for a float32 tensor, otherwise widened into <paramref name="buffer"/>.
-    /// </summary>
-    public static ReadOnlySpan<float> Floats(OrtValue value, long start, int count, float[] buffer)
+    /// <summary>A score tensor viewed as float32, its type and memory read once (a decode step reads one row per sequence).</summary>
+    public static FloatView Floats(OrtValue value) => new(value);
+}
+
+/// <summary>
+/// A float32, float16 or bfloat16 tensor read as float32: a slice is the tensor's own memory for float32,
+/// otherwise widened into the caller's buffer.
+/// </summary>
+public readonly ref struct FloatView
+{
+    private readonly TensorElementType _type;
+    private readonly Span<byte> _bytes;
+
+    public FloatView(OrtValue value)
     {
-        var type = value.GetTensorTypeAndShape().ElementDataType;
-        var bytes = value.GetTensorMutableRawData();
-        switch (type)
+        _type = value.GetTensorTypeAndShape().ElementDataType;
+        _bytes = value.GetTensorMutableRawData();
+        ElementTypes.Size(_type, "scores");
+    }
+
+    /// <summary>Elements [<paramref name="start"/>, + <paramref name="count"/>) as float32 (widened into <paramref name="buffer"/> where needed).</summary>
+    public ReadOnlySpan<float> Slice(long start, int count, float[] buffer)
+    {
+        switch (_type)
         {
             case TensorElementType.Float:
-                return MemoryMarshal.Cast<byte, float>(bytes).Slice((int)start, count);
+                return MemoryMarshal.Cast<byte, float>(_bytes).Slice((int)start, count);
             case TensorElementType.Float16:
-                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes).Slice((int)start, count), buffer.AsSpan(0, count));
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(_bytes).Slice((int)start, count), buffer.AsSpan(0, count));
                 return buffer.AsSpan(0, count);
-            case TensorElementType.BFloat16:
-                var from = MemoryMarshal.Cast<byte, ushort>(bytes).Slice((int)start, count);
+            default:
+                var from = MemoryMarshal.Cast<byte, ushort>(_bytes).Slice((int)start, count);
                 for (var i = 0; i < count; i++)
                 {
                     buffer[i] = BitConverter.Int32BitsToSingle(from[i] << 16); // bfloat16 is the top half of a float32
                 }
 
                 return buffer.AsSpan(0, count);
-            default:
-                throw new InvalidDataException($"scores are {Name(type)}; graphs run with float32, float16 or bfloat16 tensors only");
         }
     }
+
+    /// <summary>One element as float32.</summary>
+    public float this[long index] => _type switch
+    {
+        TensorElementType.Float => MemoryMarshal.Cast<byte, float>(_bytes)[(int)index],
+        TensorElementType.Float16 => (float)MemoryMarshal.Cast<byte, Half>(_bytes)[(int)index],
+        _ => BitConverter.Int32BitsToSingle(MemoryMarshal.Cast<byte, ushort>(_bytes)[(int)index] << 16),
+    };
 }

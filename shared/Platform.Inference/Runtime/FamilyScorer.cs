@@ -127,18 +127,7 @@ internal sealed class FamilyScorer
     {
         var rows = chunk.Length;
         var width = chunk.Max(i => inputs[i]!.Ids.Length);
-        var pad = _model.Tokenizer.PadId;
-        var ids = new long[rows * width];
-        var mask = new long[rows * width];
-        var positions = new long[rows * width];
-        for (var r = 0; r < rows; r++)
-        {
-            var row = inputs[chunk[r]]!.Ids;
-            for (var j = 0; j < width; j++)
-            {
-                (ids[r * width + j], mask[r * width + j], positions[r * width + j]) = j < row.Length ? (row[j], 1L, (long)j) : (pad, 0L, 0L);
-            }
-        }
+        var (ids, mask, positions) = KvCache.RightPadded([.. chunk.Select(i => (ReadOnlyMemory<int>)inputs[i]!.Ids)], width, _model.Tokenizer.PadId);
 
         var a = _model.Manifest.Architecture;
         var past = _graph.AllocateCache(_graph.PastNames.Count, [rows, a.KvHeads > 0 ? a.KvHeads : a.Heads, 0, a.HeadDim]);
@@ -153,10 +142,16 @@ internal sealed class FamilyScorer
             DecoderGraph.Free(past);
         }
 
-        var buffer = new float[Math.Max(Labels, 2)];
+        var view = ElementTypes.Floats(output);
+        var buffer = new float[Labels];
         for (var r = 0; r < rows; r++)
         {
-            scores[chunk[r]] = [.. inputs[chunk[r]]!.ReadAt.Select(at => Read(output, r, width, at, buffer))];
+            var reads = inputs[chunk[r]]!.ReadAt;
+            var row = scores[chunk[r]] = new double[reads.Length];
+            for (var s = 0; s < reads.Length; s++)
+            {
+                row[s] = Read(view, r, width, reads[s], buffer);
+            }
         }
     }
 
@@ -181,24 +176,17 @@ internal sealed class FamilyScorer
         var (heads, headDim, layers) = (a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim, _graph.PastNames.Count);
 
         // Stage 1: one row per problem, its prefix right-padded to the longest.
-        var ids1 = new long[u * p];
-        var mask1 = new long[u * p];
-        var positions1 = new long[u * p];
+        var (ids1, mask1, positions1) = KvCache.RightPadded([.. groups.Select((g, k) => inputs[g[0]]!.Ids.AsMemory(0, prefix[k]))], p, pad);
         for (var g = 0; g < u; g++)
         {
-            var row = inputs[groups[g][0]]!.Ids;
-            for (var j = 0; j < p; j++)
-            {
-                (ids1[g * p + j], mask1[g * p + j], positions1[g * p + j]) = j < prefix[g] ? (row[j], 1L, (long)j) : (pad, 0L, 0L);
-            }
-
             foreach (var i in groups[g])
             {
                 cost[i] = flops(0, prefix[g]) / groups[g].Length + flops(prefix[g], inputs[i]!.Ids.Length);
             }
         }
 
-        var rowGroup = chunk.Select(i => Array.FindIndex(groups, g => g.Contains(i))).ToArray();
+        var groupOf = groups.SelectMany((g, k) => g.Select(i => (i, k))).ToDictionary(x => x.i, x => x.k);
+        var rowGroup = chunk.Select(i => groupOf[i]).ToArray();
         var empty = _graph.AllocateCache(layers, [u, heads, 0, headDim]);
         var present = _graph.AllocateCache(layers, [u, heads, p, headDim]);
         using var first = _graph.AllocateOutput(_family.OutputName, OutputRank == 2 ? [u, p] : [u, p, Labels]);
@@ -243,11 +231,18 @@ internal sealed class FamilyScorer
             DecoderGraph.Free(past);
         }
 
-        var buffer = new float[Math.Max(Labels, 2)];
+        var restView = ElementTypes.Floats(rest);
+        var firstView = ElementTypes.Floats(first);
+        var buffer = new float[Labels];
         for (var r = 0; r < rows; r++)
         {
             var start = prefix[rowGroup[r]];
-            scores[chunk[r]] = [.. inputs[chunk[r]]!.ReadAt.Select(at => at >= start ? Read(rest, r, width, at - start, buffer) : Read(first, rowGroup[r], p, at, buffer))];
+            var reads = inputs[chunk[r]]!.ReadAt;
+            var row = scores[chunk[r]] = new double[reads.Length];
+            for (var s = 0; s < reads.Length; s++)
+            {
+                row[s] = reads[s] >= start ? Read(restView, r, width, reads[s] - start, buffer) : Read(firstView, rowGroup[r], p, reads[s], buffer);
+            }
         }
 
         return true;
@@ -264,22 +259,20 @@ internal sealed class FamilyScorer
         return n;
     }
 
-    private double Read(OrtValue output, int row, int width, int at, float[] buffer)
+    /// <summary>One step's score from the output at (<paramref name="row"/>, <paramref name="at"/>) of a [rows, width, ...] output.</summary>
+    private double Read(FloatView output, int row, int width, int at, float[] buffer)
     {
+        var start = ((long)row * width + at) * Labels;
         switch (_family.Family)
         {
             case VerifierFamily.Outcome:
-                return Transform(ElementTypes.Floats(output, (long)row * Labels, 1, buffer)[0]);
+                return Transform(output[(long)row * Labels]);
             case VerifierFamily.ValueHead:
-                return Transform(ElementTypes.Floats(output, (long)row * width + at, 1, buffer)[0]);
+                return Transform(output[(long)row * width + at]);
             case VerifierFamily.QwenPrm:
-                var labels = ElementTypes.Floats(output, ((long)row * width + at) * Labels, Labels, buffer);
-                return Math.Exp(PrmScorer.LogSoftmaxAt(labels, 1));
+                return Math.Exp(PrmScorer.LogSoftmaxAt(output.Slice(start, Labels, buffer), 1));
             default:
-                var start = ((long)row * width + at) * Labels;
-                var good = ElementTypes.Floats(output, start + _candidates.Good, 1, buffer)[0];
-                var bad = ElementTypes.Floats(output, start + _candidates.Bad, 1, buffer)[0];
-                return 1.0 / (1.0 + Math.Exp((double)bad - good)); // softmax over the two candidates, the good one's share
+                return 1.0 / (1.0 + Math.Exp((double)output[start + _candidates.Bad] - output[start + _candidates.Good])); // softmax over the two candidates, the good one's share
         }
     }
 

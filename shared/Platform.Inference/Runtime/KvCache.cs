@@ -137,6 +137,25 @@ internal sealed class KvCache(DecoderGraph graph, int kvHeads, int headDim)
         return (ids, mask, positions, width);
     }
 
+    /// <summary>Token rows right-padded to <paramref name="width"/>, with their mask and positions (counted from 0 in each row).</summary>
+    public static (long[] Ids, long[] Mask, long[] Positions) RightPadded(IReadOnlyList<ReadOnlyMemory<int>> rows, int width, int padId)
+    {
+        var ids = new long[rows.Count * width];
+        var mask = new long[rows.Count * width];
+        var positions = new long[rows.Count * width];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r].Span;
+            ids.AsSpan(r * width, width).Fill(padId);
+            for (var j = 0; j < row.Length; j++)
+            {
+                (ids[r * width + j], mask[r * width + j], positions[r * width + j]) = (row[j], 1, j);
+            }
+        }
+
+        return (ids, mask, positions);
+    }
+
     /// <summary>Leading columns of a row that are padding (masked).</summary>
     public static int LeadingPadding(long[] mask, int row, int length)
     {

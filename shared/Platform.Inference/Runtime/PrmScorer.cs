@@ -26,7 +26,7 @@ public sealed class PrmScorer : IDisposable
     private const int MinRows = 8;
     private const double MaxPadding = 0.1;
     private readonly DecoderGraph _graph;
-    private readonly string _output;
+    private readonly string _output = "";
     private readonly bool _sigmoid;
     private readonly bool _generative;
     private readonly bool _product;
@@ -40,7 +40,6 @@ public sealed class PrmScorer : IDisposable
         if (family.Family != Verifiers.VerifierFamily.Own)
         {
             _family = new FamilyScorer(model, graph, family);
-            _output = family.OutputName;
             return;
         }
 
@@ -76,11 +75,6 @@ public sealed class PrmScorer : IDisposable
 
     public static PrmScorer Open(ModelDirectory model, InferenceOptions options)
     {
-        if (File.Exists(Path.Combine(model.Path, ModelManifest.FileName)) && model.Manifest.Kind is not ("prm" or "orm"))
-        {
-            throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: kind is \"{model.Manifest.Kind}\", a verifier needs \"prm\" or \"orm\"");
-        }
-
         var family = Verifiers.VerifierFamily.Of(model);
         var graph = DecoderGraph.Open(model.OnnxPath, options);
         try

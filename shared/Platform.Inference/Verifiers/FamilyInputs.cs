@@ -108,7 +108,7 @@ public static class FamilyInputs
     /// <summary>Value head (Skywork-o1-Open-PRM): bos + problem + "\n", then each step's ids and the step token's id; read at each step token.</summary>
     private static VerifierInput ValueHead(VerifierFamily family, ModelDirectory model, string problem, string solution, string stepToken)
     {
-        var bos = ChatTemplate.FromFolderTokens(model.Path).TryGetValue("bos_token", out var b) && b is string s ? s
+        var bos = model.SpecialTokenTexts.TryGetValue("bos_token", out var b) && b is string s ? s
             : throw new ArgumentException($"{model.Path}: tokenizer_config.json names no bos_token, which this family writes before the problem");
         var tokenizer = model.Tokenizer;
         var ids = new List<int>(tokenizer.EncodeWithSpecialTokens(bos + problem + "\n"));

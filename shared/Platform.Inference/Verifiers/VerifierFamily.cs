@@ -72,9 +72,10 @@ public sealed record VerifierFamily
             return (family ?? throw new InvalidDataException($"{path} is empty")).Validated(path);
         }
 
-        if (model.Manifest.Kind is "prm" or "orm")
+        if (File.Exists(Path.Combine(model.Path, ModelManifest.FileName)))
         {
-            return new VerifierFamily { Family = Own };
+            return model.Manifest.Kind is "prm" or "orm" ? new VerifierFamily { Family = Own }
+                : throw new InvalidDataException($"{Path.Combine(model.Path, ModelManifest.FileName)}: kind is \"{model.Manifest.Kind}\", a verifier needs \"prm\" or \"orm\"");
         }
 
         var architectures = model.Manifest.Architectures;
