@@ -68,6 +68,15 @@ public record SubmitBatch
     public string? VerifierModel { get; init; }
     public int? Seed { get; init; }
 
+    /// <summary>
+    /// Priority class for the workers' fair share: interactive, batch (null: batch) or sweep, no higher
+    /// than the submitter's limit (Router:Admission:Keys).
+    /// </summary>
+    public string? Priority { get; init; }
+
+    /// <summary>Who submitted the batch: the API key's name over HTTP (set by the API, never taken from the body); senders on the bus name themselves.</summary>
+    public string? Submitter { get; init; }
+
     /// <summary>When the batch was submitted (set by whoever accepts it: the HTTP API, the CLI); the Router's clock otherwise.</summary>
     public DateTimeOffset? SubmittedAt { get; init; }
 }

@@ -29,6 +29,7 @@ public static class PlatformTelemetry
     public static readonly Meter Meter = new(Name);
 
     public static readonly Counter<long> RunsEnded = Meter.CreateCounter<long>("ttc.runs.ended", "{run}", "Runs that ended, by status");
+    public static readonly Counter<long> RunsAdmitted = Meter.CreateCounter<long>("ttc.runs.admitted", "{run}", "Planned runs the Router's admission scheduler let out to the workers");
     public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("ttc.queue.wait", "ms", "Time a message waited between being sent and being consumed");
     public static readonly Histogram<long> ReplyBatch = Meter.CreateHistogram<long>("ttc.aggregator.reply.batch", "{reply}", "Replies the Aggregator took in one transaction");
     public static readonly Counter<long> GeneratedTokens = Meter.CreateCounter<long>("ttc.tokens.generated", "{token}", "Tokens generated (rate: tokens per second)");

@@ -31,7 +31,7 @@ internal static class SnakeCaseNames
 
             foreach (var index in entity.GetIndexes())
             {
-                index.SetDatabaseName($"{(index.IsUnique ? "ux" : "ix")}_{table}_{Columns(index.Properties)}");
+                index.SetDatabaseName(index.Name ?? $"{(index.IsUnique ? "ux" : "ix")}_{table}_{Columns(index.Properties)}"); // a named index keeps its name
             }
         }
     }

@@ -66,6 +66,7 @@ public sealed class PlatformHosts : IAsyncDisposable
 {
     private readonly List<IHost> _hosts = [];
     private Func<Action<IHostApplicationBuilder>, string?, IHost>? _build;
+    private Func<WebApplication>? _buildRouter;
 
     private bool _aggregatorStopped;
 
@@ -138,7 +139,7 @@ public sealed class PlatformHosts : IAsyncDisposable
         hosts._build = Build;
 
         // Router first: it applies the migrations. It is the real web application, listening on loopback.
-        var router = Platform.Router.RouterApp.Build([], b =>
+        WebApplication BuildRouter() => Platform.Router.RouterApp.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(settings);
             if (perService.TryGetValue("router", out var own))
@@ -152,6 +153,8 @@ public sealed class PlatformHosts : IAsyncDisposable
             b.WebHost.UseUrls("http://127.0.0.1:0");
             configure?.Invoke("router", b);
         });
+        hosts._buildRouter = BuildRouter;
+        var router = BuildRouter();
         hosts._hosts.Add(router);
         hosts._hosts.Add(Build(b => b.AddAggregatorServices(), "aggregator"));
         for (var i = 0; i < workers; i++)
@@ -192,6 +195,28 @@ public sealed class PlatformHosts : IAsyncDisposable
         _hosts[1] = _build!(b => b.AddAggregatorServices(), "aggregator");
         await _hosts[1].StartAsync();
         _aggregatorStopped = false;
+    }
+
+    /// <summary>Stops the Router (its API, consumers and admission scheduler) and starts a new one on the same database and broker.</summary>
+    public async Task RestartRouter()
+    {
+        await _hosts[0].StopAsync();
+        _hosts[0].Dispose();
+        _hosts[0] = _buildRouter!();
+        await _hosts[0].StartAsync();
+        var auth = Http.DefaultRequestHeaders.Authorization;
+        Http = new HttpClient { BaseAddress = new Uri(((WebApplication)_hosts[0]).Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Authorization = auth;
+    }
+
+    /// <summary>A client of the Router's API with a new key of its own, named <paramref name="name"/>.</summary>
+    public async Task<HttpClient> ClientFor(string name)
+    {
+        await using var db = NewContext();
+        var (key, _) = await ApiKeys.Create(db, name, DateTimeOffset.UtcNow, CancellationToken.None);
+        var client = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
     }
 
     public IEnumerable<IHost> Workers => _hosts.Skip(2).Take(_hosts.Count - 3);

@@ -20,6 +20,7 @@ public static class BatchBody
     [
         "batchId", "name", "source", "problems", "strategy", "n", "aggregation", "beamWidth", "lookahead", "iterations", "searchTokenBudget",
         "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "earlyStop", "reviseModel", "generatorModel", "verifierModel", "seed",
+        "priority",
     ];
 
     private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId", "difficultyBin"];

@@ -40,7 +40,7 @@ public static class BatchEndpoints
             openApi.RequireAuthorization(ApiKeyAuthenticationHandler.ActivePolicy);
         }
 
-        app.MapPost("/batches", async (HttpRequest request, BatchPlanner planner, Microsoft.Extensions.Options.IOptions<RouterOptions> routerOptions, ISendEndpointProvider send, CancellationToken ct) =>
+        app.MapPost("/batches", async (HttpRequest request, System.Security.Claims.ClaimsPrincipal user, BatchPlanner planner, Microsoft.Extensions.Options.IOptions<RouterOptions> routerOptions, ISendEndpointProvider send, CancellationToken ct) =>
         {
             var options = routerOptions.Value;
             using var buffer = new MemoryStream();
@@ -80,6 +80,7 @@ public static class BatchEndpoints
             var submit = (body.BatchId == Guid.Empty ? body with { BatchId = NewId.NextGuid() } : body) with
             {
                 Source = body.Source ?? "http", SubmittedAt = body.SubmittedAt ?? DateTimeOffset.UtcNow,
+                Submitter = user.Identity?.Name ?? Platform.Reasoning.Scheduling.SubmitterNames.Anonymous, // the key's name: the fair share and the priority limit are the key's
             };
             if (planner.Validate(submit) is { } rejection)
             {
@@ -106,8 +107,9 @@ public static class BatchEndpoints
 
             var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == id).GroupBy(r => r.Status)
                 .Select(g => new { Status = g.Key, Count = g.Count(), Correct = g.Count(r => r.Correct == true) }).ToListAsync(ct);
+            var waiting = await db.Runs.CountAsync(r => r.BatchId == id && r.Status == Platform.Storage.Entities.RunStatus.Planned && r.AdmittedAt == null, ct);
             return Results.Ok(new BatchProgress(batch.Id, batch.Name, batch.Status, batch.ProblemCount, batch.RunsEnded, batch.RejectionReason,
-                batch.SubmittedAt, batch.CompletedAt, runs.ToDictionary(r => r.Status, r => r.Count), runs.Sum(r => r.Correct)));
+                batch.SubmittedAt, batch.CompletedAt, runs.ToDictionary(r => r.Status, r => r.Count), runs.Sum(r => r.Correct), batch.Submitter, batch.Priority, waiting));
         })
         .WithName("GetBatch").WithSummary("A batch's status and counts").Produces<BatchProgress>().ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -203,7 +205,8 @@ public static class BatchEndpoints
     public sealed record Cancelled(Guid BatchId, string Status);
 
     public sealed record BatchProgress(Guid Id, string? Name, string Status, int ProblemCount, int RunsEnded, string? RejectionReason,
-        DateTimeOffset SubmittedAt, DateTimeOffset? CompletedAt, Dictionary<string, int> Runs, int Correct);
+        DateTimeOffset SubmittedAt, DateTimeOffset? CompletedAt, Dictionary<string, int> Runs, int Correct, string Submitter, string Priority,
+        [property: System.ComponentModel.Description("Planned runs waiting their turn to be let out to the workers")] int Waiting);
 
     public sealed record ResultsPage(
         [property: JsonPropertyName("items")] IReadOnlyList<ProblemResult> Items,

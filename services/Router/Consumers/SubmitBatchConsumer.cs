@@ -1,8 +1,8 @@
-using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.Hosting;
+using Platform.Router.Admission;
 using Platform.Router.Planning;
 using Platform.Storage;
 using Platform.Storage.Entities;
@@ -10,12 +10,13 @@ using Platform.Storage.Entities;
 namespace Platform.Router.Consumers;
 
 /// <summary>
-/// Stores a submitted batch and plans it in chunks: each chunk's problems and runs are committed and
-/// their plans published before the next chunk is planned, so the first runs start within a second
-/// whatever the batch size. A redelivered batch resumes: the plans already stored are published again
-/// (starting a run twice is harmless) and planning continues after the last stored problem.
+/// Stores a submitted batch and plans it in chunks: each chunk's problems and runs are committed and the
+/// admission scheduler woken before the next chunk is planned, so the first runs start within a second
+/// whatever the batch size; the scheduler lets them out in fair turns with other batches. Problems refused
+/// at planning are announced failed at once. A redelivered batch resumes: refusals already stored are
+/// announced again and planning continues after the last stored problem.
 /// </summary>
-public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner planner, ILogger<SubmitBatchConsumer> logger) : IConsumer<SubmitBatch>
+public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner planner, AdmissionScheduler admission, ILogger<SubmitBatchConsumer> logger) : IConsumer<SubmitBatch>
 {
     public const int ChunkSize = 2000;
 
@@ -64,9 +65,14 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
         var done = await db.Problems.CountAsync(p => p.BatchId == submit.BatchId && p.Index >= first && p.Index < end, ct);
         if (done > 0)
         {
-            // A redelivery: what was stored before is announced again.
-            await PublishRuns(context, db.Runs.AsNoTracking().Where(r => r.BatchId == submit.BatchId && r.Problem!.Index >= first && r.Problem.Index < end)
-                .Include(r => r.Problem).OrderBy(r => r.Problem!.Index));
+            // A redelivery: the refusals stored before are announced again (the planned runs wait for the scheduler).
+            await foreach (var run in db.Runs.AsNoTracking().Where(r => r.BatchId == submit.BatchId && r.PlanJson == "{}" && r.Problem!.Index >= first && r.Problem.Index < end)
+                               .AsAsyncEnumerable().WithCancellation(ct))
+            {
+                await Refused(context, run);
+            }
+
+            admission.Wake();
         }
         else if (first == 0)
         {
@@ -95,35 +101,19 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
 
             db.ChangeTracker.Clear();
             refused += chunkRefused;
-            await Task.WhenAll(runs.Select(r => Announce(context, r.Run, r.Problem, r.Plan)));
+            admission.Wake();
+            await Task.WhenAll(runs.Where(r => r.Plan is null).Select(r => Refused(context, r.Run)));
         }
 
         logger.LogInformation("batch {BatchId}: {Runs} problems planned, {Refused} refused", submit.BatchId, submit.Problems.Count - done, refused);
     }
 
-    private static async Task PublishRuns(ConsumeContext context, IQueryable<Run> runs)
-    {
-        await foreach (var run in runs.AsAsyncEnumerable().WithCancellation(context.CancellationToken))
-        {
-            var plan = run.PlanJson == "{}" ? null : JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, BatchPlanner.Json);
-            if (plan is null || run.Status == RunStatus.Planned)
-            {
-                await Announce(context, run, run.Problem!, plan);
-            }
-        }
-    }
-
-    /// <summary>RunPlanned for a planned run; RunFailed for a problem refused at planning.</summary>
-    private static Task Announce(ConsumeContext context, Run run, Problem problem, StrategyPlan? plan) => plan is null
-        ? context.Publish(new RunFailed { BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Reason = run.FailureReason ?? "" }, context.CancellationToken)
-        : context.Publish(new RunPlanned
-        {
-            BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, ProblemText = problem.Text, ReferenceAnswer = problem.ReferenceAnswer, Plan = plan,
-            Difficulty = new DifficultyEstimate { Bin = run.DifficultyBin, Score = run.DifficultyScore, Source = run.DifficultySource },
-        }, context.CancellationToken);
+    /// <summary>RunFailed for a problem refused at planning.</summary>
+    private static Task Refused(ConsumeContext context, Run run) =>
+        context.Publish(new RunFailed { BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Reason = run.FailureReason ?? "" }, context.CancellationToken);
 }
 
-/// <summary>Several batches at once; each chunk's plans leave as soon as the chunk is stored (no outbox: redelivery republishes).</summary>
+/// <summary>Several batches at once; each chunk is stored before the next is planned (no outbox: a redelivery announces its refusals again).</summary>
 public sealed class SubmitBatchConsumerDefinition() : PlatformConsumerDefinition<SubmitBatchConsumer>(QueueNames.SubmitBatch, 4)
 {
     protected override bool HoldMessagesUntilDone => false;

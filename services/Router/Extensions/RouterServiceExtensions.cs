@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Platform.Inference;
 using Platform.Hosting;
+using Platform.Router.Admission;
 using Platform.Router.Planning;
 using Platform.Router.Sweeps;
 using Quartz;
@@ -106,8 +107,12 @@ public static class RouterServiceExtensions
         builder.Services.AddSingleton<ActivePolicy>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ActivePolicy>()); // refreshed in the background, never on the request path
         builder.AddPlatformInference(); // the model catalog: batches may name only its models
+        builder.Services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AdmissionOptions>, AdmissionOptionsValidator>();
+        builder.Services.AddSingleton<AdmissionScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionScheduler>()); // lets planned runs out to the workers in fair turns
         builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ActivePolicy>().Current, sp.GetRequiredService<Platform.Inference.Models.ModelCatalog>()));
+            sp.GetRequiredService<ActivePolicy>().Current, sp.GetRequiredService<Platform.Inference.Models.ModelCatalog>(), sp.GetRequiredService<IOptions<AdmissionOptions>>().Value));
         return builder;
     }
 }

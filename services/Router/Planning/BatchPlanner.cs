@@ -17,8 +17,12 @@ public sealed record BatchDecision(Batch Batch, IReadOnlyList<(Run Run, Problem 
 /// over-long text) fails that run only, with the reason stored.
 /// </summary>
 /// <param name="activePolicy">The active stored policy version, if any (it wins over the file); null: the file only.</param>
-public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func<ComputeOptimalPolicy?>? activePolicy = null, Platform.Inference.Models.ModelCatalog? catalog = null)
+/// <param name="admission">Priority classes and who may use which (null: the defaults).</param>
+public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func<ComputeOptimalPolicy?>? activePolicy = null, Platform.Inference.Models.ModelCatalog? catalog = null,
+    Admission.AdmissionOptions? admission = null)
 {
+    private readonly Admission.AdmissionOptions _admission = admission ?? new();
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly Lazy<(ComputeOptimalPolicy? Policy, string? Error)> _file = new(() => LoadPolicy(options.PolicyFile));
@@ -71,6 +75,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         RequestedStrategy = StorableText.Storable(submit.Strategy),
         SettingsJson = JsonSerializer.Serialize(submit with { Problems = [], Offset = 0, TotalProblems = null }, Json), ProblemCount = submit.TotalProblems ?? submit.Problems.Count,
         TokenBudget = submit.TokenBudget, SubmittedAt = submit.SubmittedAt ?? clock.GetUtcNow(),
+        Submitter = StorableText.Storable(Truncate(submit.Submitter, 200)) ?? "", Priority = Truncate(_admission.EffectivePriority(submit.Submitter, submit.Priority), 32)!,
     };
 
     public void Reject(Batch batch, BatchRejected rejection)
@@ -120,6 +125,11 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         if (Reject(submit) is { } rejection)
         {
             return rejection;
+        }
+
+        if (_admission.PriorityProblem(submit.Submitter, submit.Priority) is { } priority)
+        {
+            return new BatchRejected { BatchId = submit.BatchId, Field = "Priority", Reason = priority };
         }
 
         // Only a whole batch can be judged all-invalid (a part is one slice of it).
@@ -460,6 +470,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     [
         ("Name", s.Name), ("Source", s.Source), ("Strategy", s.Strategy), ("Aggregation", s.Aggregation), ("RevisionSelection", s.RevisionSelection),
         ("EarlyStop", s.EarlyStop), ("ReviseModel", s.ReviseModel), ("GeneratorModel", s.GeneratorModel), ("VerifierModel", s.VerifierModel),
+        ("Priority", s.Priority), ("Submitter", s.Submitter),
     ];
 
     /// <summary>A problem's text fields, named as the contract names them.</summary>

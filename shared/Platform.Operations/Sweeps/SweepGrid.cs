@@ -56,6 +56,7 @@ public static class SweepGrid
         {
             BatchId = batchId, Name = name, Source = "sweep", Problems = problems, Strategy = Strategy, N = Strategy == Strategies.Greedy ? null : N,
             BeamWidth = BeamWidth, Lookahead = Lookahead, Chains = Chains, ChainLength = ChainLength, EarlyStop = EarlyStop, Seed = seed, SubmittedAt = now,
+            Submitter = Platform.Reasoning.Scheduling.SubmitterNames.Sweep, Priority = Platform.Reasoning.Scheduling.PriorityClasses.Sweep,
         };
     }
 

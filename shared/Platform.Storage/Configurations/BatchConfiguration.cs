@@ -16,7 +16,10 @@ public sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.Property(x => x.Status).HasMaxLength(32).IsRequired();
         b.Property(x => x.RequestedStrategy).HasMaxLength(64);
         b.Property(x => x.RejectionReason).HasMaxLength(2000);
+        b.Property(x => x.Submitter).HasMaxLength(200).IsRequired();
+        b.Property(x => x.Priority).HasMaxLength(32).IsRequired();
         b.HasIndex(x => x.SubmittedAt);
+        b.HasIndex(x => x.Status); // the admission scheduler reads the active batches several times a second
         b.HasMany(x => x.Problems).WithOne(x => x.Batch).HasForeignKey(x => x.BatchId).OnDelete(DeleteBehavior.Cascade);
         b.HasMany(x => x.Runs).WithOne(x => x.Batch).HasForeignKey(x => x.BatchId).OnDelete(DeleteBehavior.Cascade);
     }

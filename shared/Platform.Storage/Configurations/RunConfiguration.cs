@@ -6,6 +6,12 @@ namespace Platform.Storage.Configurations;
 
 public sealed class RunConfiguration : IEntityTypeConfiguration<Run>
 {
+    /// <summary>Runs planned and not yet admitted (SQL shared by PostgreSQL and SQLite).</summary>
+    public const string WaitingFilter = "admitted_at IS NULL AND status = 'planned'";
+
+    /// <summary>Runs admitted that have not ended.</summary>
+    public const string InFlightFilter = "admitted_at IS NOT NULL AND status IN ('planned', 'running')";
+
     public void Configure(EntityTypeBuilder<Run> b)
     {
         b.ToTable("runs");
@@ -19,6 +25,11 @@ public sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         b.Property(x => x.FailureReason).HasMaxLength(2000);
         b.HasIndex(x => new { x.ProblemId, x.PlanKey }).IsUnique();
         b.HasIndex(x => new { x.BatchId, x.Status });
+
+        // The admission scheduler's two reads, each over a few rows whatever the batch sizes: a batch's runs
+        // waiting their turn, oldest first, and the runs let out that have not ended (the runs in flight).
+        b.HasIndex(x => new { x.BatchId, x.CreatedAt }, "ix_runs_waiting").HasFilter(WaitingFilter);
+        b.HasIndex(x => x.BatchId, "ix_runs_in_flight").HasFilter(InFlightFilter);
         b.HasOne(x => x.Problem).WithMany().HasForeignKey(x => x.ProblemId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -18,6 +18,12 @@ public class Batch
 
     public int ProblemCount { get; set; }
 
+    /// <summary>Who submitted it (an API key's name, "cli", "sweep"): the fair share is per submitter.</summary>
+    public string Submitter { get; set; } = "";
+
+    /// <summary>The priority class its runs are admitted with (interactive, batch or sweep).</summary>
+    public string Priority { get; set; } = "batch";
+
     /// <summary>Runs that have ended (completed, failed or cancelled), counted in the transaction that ends each run.</summary>
     public int RunsEnded { get; set; }
 

@@ -21,6 +21,9 @@ public class Run
     /// <summary>One of <see cref="RunStatus"/>.</summary>
     public string Status { get; set; } = RunStatus.Planned;
 
+    /// <summary>When the Router's admission scheduler let the run out to the workers (null: waiting its turn).</summary>
+    public DateTimeOffset? AdmittedAt { get; set; }
+
     /// <summary>The last round the run has started.</summary>
     public int CurrentRound { get; set; }
 

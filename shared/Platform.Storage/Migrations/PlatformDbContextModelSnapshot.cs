@@ -88,6 +88,12 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<string>("Priority")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("priority");
+
                     b.Property<int>("ProblemCount")
                         .HasColumnType("integer")
                         .HasColumnName("problem_count");
@@ -126,12 +132,21 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("submitted_at");
 
+                    b.Property<string>("Submitter")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("submitter");
+
                     b.Property<long?>("TokenBudget")
                         .HasColumnType("bigint")
                         .HasColumnName("token_budget");
 
                     b.HasKey("Id")
                         .HasName("pk_batches");
+
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_batches_status");
 
                     b.HasIndex("SubmittedAt")
                         .HasDatabaseName("ix_batches_submitted_at");
@@ -401,6 +416,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<DateTimeOffset?>("AdmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("admitted_at");
+
                     b.Property<string>("Answer")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
@@ -513,6 +532,14 @@ namespace Platform.Storage.Migrations
                     b.HasIndex("ProblemId", "PlanKey")
                         .IsUnique()
                         .HasDatabaseName("ux_runs_problem_id_plan_key");
+
+                    b.HasIndex(new[] { "BatchId" }, "ix_runs_in_flight")
+                        .HasDatabaseName("ix_runs_in_flight")
+                        .HasFilter("admitted_at IS NOT NULL AND status IN ('planned', 'running')");
+
+                    b.HasIndex(new[] { "BatchId", "CreatedAt" }, "ix_runs_waiting")
+                        .HasDatabaseName("ix_runs_waiting")
+                        .HasFilter("admitted_at IS NULL AND status = 'planned'");
 
                     b.ToTable("runs", "ttc");
                 });

@@ -48,12 +48,14 @@ public sealed class BatchInput
     public Option<int?> MinThinking { get; } = new("--min-thinking") { Description = "budget-forcing: minimum thinking tokens" };
     public Option<int?> MaxThinking { get; } = new("--max-thinking") { Description = "budget-forcing: maximum thinking tokens" };
     public Option<int?> MaxWaits { get; } = new("--max-waits") { Description = "budget-forcing: how often an early stop becomes the continuation" };
+    public Option<string?> Priority { get; } = new("--priority") { Description = "interactive, batch (default) or sweep: the class the batch's runs are let out to the workers with, within the submitter's limit" };
+    public Option<string> Submitter { get; } = new("--submitter") { Description = "Who submits (the fair share between submitters is by this name; default cli)", DefaultValueFactory = _ => Platform.Reasoning.Scheduling.SubmitterNames.Cli };
     public Option<string?> Continuation { get; } = new("--continuation") { Description = "budget-forcing: text appended instead of stopping (default \"Wait\")" };
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, EarlyStop, ReviseModel, Difficulty, OracleRuns, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, EarlyStop, ReviseModel, Difficulty, OracleRuns, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation, Priority, Submitter })
         {
             command.Options.Add(o);
         }
@@ -151,6 +153,7 @@ public sealed class BatchInput
                 : null,
             Chains = parse.GetValue(Chains), ChainLength = parse.GetValue(ChainLength), RevisionSelection = parse.GetValue(RevisionSelection),
             EarlyStop = parse.GetValue(EarlyStop), ReviseModel = parse.GetValue(ReviseModel),
+            Priority = parse.GetValue(Priority), Submitter = parse.GetValue(Submitter),
             SelectByValue = parse.GetValue(MctsSelect) == "value" ? true : null,
             BudgetForcing = parse.GetValue(MinThinking) is null && parse.GetValue(MaxThinking) is null && parse.GetValue(MaxWaits) is null && parse.GetValue(Continuation) is null
                 ? null

@@ -1,0 +1,169 @@
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Contracts;
+using Platform.Hosting;
+using Platform.Reasoning.Scheduling;
+using Platform.Router.Planning;
+using Platform.Storage;
+using Platform.Storage.Entities;
+
+namespace Platform.Router.Admission;
+
+/// <summary>
+/// Lets planned runs out to the workers in fair turns. Planned runs wait in the database (admitted_at
+/// null); each pass reads the active batches and their runs in flight, shares the free slots between them
+/// (<see cref="FairShare"/>: by submitter, then by batch, weighted by priority class), publishes the chosen
+/// runs' RunPlanned and only then marks them admitted. Everything it needs is in the database, so a
+/// restart loses no waiting or admitted run: a run published but not yet marked when the Router stopped
+/// is published again, which the Aggregator treats as the same start.
+/// </summary>
+public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IOptions<AdmissionOptions> options, TimeProvider clock, ILogger<AdmissionScheduler> logger)
+    : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>Asks for a pass now (a batch's runs were stored).</summary>
+    public void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+            {
+                _wake.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+            // already awake
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var admitted = 0;
+            try
+            {
+                admitted = await Pass(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogWarning(e, "admission pass failed; trying again in {Interval} ms", options.Value.IntervalMilliseconds);
+            }
+
+            if (admitted == 0)
+            {
+                try
+                {
+                    await _wake.WaitAsync(interval, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One pass: returns how many runs it let out.</summary>
+    public async Task<int> Pass(CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+        var active = await db.Batches.AsNoTracking().Where(b => b.Status == BatchStatus.Accepted)
+            .Select(b => new { b.Id, b.Submitter, b.Priority }).ToListAsync(ct);
+        if (active.Count == 0)
+        {
+            return 0;
+        }
+
+        var inFlight = await InFlight(db, ct);
+        var total = inFlight.Values.Sum();
+        var free = o.MaxRunsInFlight == 0 ? o.MaxPerPass : Math.Min(o.MaxPerPass, o.MaxRunsInFlight - total);
+        if (free <= 0)
+        {
+            return 0;
+        }
+
+        var contenders = active.Select(b =>
+        {
+            var share = o.For(b.Submitter);
+            return new Contender(b.Id, b.Submitter, share.Weight * o.ClassWeight(b.Priority), inFlight.GetValueOrDefault(b.Id), o.MaxPerPass,
+                share.MaxRunsInFlight > 0 ? share.MaxRunsInFlight : o.MaxRunsInFlightPerSubmitter);
+        }).ToList();
+
+        // A batch given more than it has waiting returns the rest to the others: a few rounds settle it.
+        var admitted = 0;
+        for (var round = 0; round < 4 && free > 0; round++)
+        {
+            var shares = FairShare.Allocate(contenders, free, o.MaxRunsInFlightPerBatch);
+            if (shares.Count == 0)
+            {
+                break;
+            }
+
+            var exhausted = false;
+            foreach (var (batchId, count) in shares)
+            {
+                var let = await Admit(db, batchId, count, ct);
+                admitted += let;
+                free -= let;
+                var i = contenders.FindIndex(c => c.Id == batchId);
+                contenders[i] = contenders[i] with { InFlight = contenders[i].InFlight + let, Waiting = let < count ? 0 : contenders[i].Waiting - let };
+                exhausted |= let < count;
+            }
+
+            if (!exhausted)
+            {
+                break;
+            }
+        }
+
+        if (admitted > 0)
+        {
+            PlatformTelemetry.RunsAdmitted.Add(admitted);
+        }
+
+        return admitted;
+    }
+
+    /// <summary>Runs in flight by batch: let out and not ended.</summary>
+    private static Task<Dictionary<Guid, int>> InFlight(PlatformDbContext db, CancellationToken ct) =>
+        db.Runs.AsNoTracking().Where(r => r.AdmittedAt != null && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running))
+            .GroupBy(r => r.BatchId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+
+    /// <summary>Publishes up to <paramref name="count"/> of the batch's waiting runs, oldest first, then marks them admitted.</summary>
+    private async Task<int> Admit(PlatformDbContext db, Guid batchId, int count, CancellationToken ct)
+    {
+        var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == batchId && r.Status == RunStatus.Planned && r.AdmittedAt == null)
+            .OrderBy(r => r.CreatedAt).Take(count).Include(r => r.Problem).ToListAsync(ct);
+        if (runs.Count == 0)
+        {
+            return 0;
+        }
+
+        await Task.WhenAll(runs.Select(r => bus.Publish(Planned(r, r.Problem!), ct)));
+        var ids = runs.Select(r => r.Id).ToList();
+        var now = clock.GetUtcNow();
+        await db.Runs.Where(r => ids.Contains(r.Id) && r.AdmittedAt == null).ExecuteUpdateAsync(s => s.SetProperty(r => r.AdmittedAt, now), ct);
+        logger.LogDebug("admitted {Count} runs of batch {BatchId}", runs.Count, batchId);
+        return runs.Count;
+    }
+
+    /// <summary>The message that starts a stored, planned run.</summary>
+    public static RunPlanned Planned(Run run, Problem problem) => new()
+    {
+        BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, ProblemText = problem.Text, ReferenceAnswer = problem.ReferenceAnswer,
+        Plan = JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, BatchPlanner.Json)!,
+        Difficulty = new DifficultyEstimate { Bin = run.DifficultyBin, Score = run.DifficultyScore, Source = run.DifficultySource },
+    };
+}
