@@ -2,12 +2,15 @@
 # A 100,000-problem batch over HTTP against the distributed stack (scripts/up.sh): how long until it is
 # accepted (202), until its first run is dispatched (first request sent to a worker), until its first
 # run is answered, and until every problem is planned. The batch is cancelled afterwards.
-#   benchmarks/large-batch.sh [PROBLEMS=100000] [STRATEGY=greedy] [router-only]
+#   benchmarks/large-batch.sh [PROBLEMS=100000] [STRATEGY=greedy] [router-only|complete [SMALL_AFTER=60]]
 # router-only: Aggregator, Generator and Verifier are paused (SIGSTOP) while the Router plans, so the
 # figure is the Router's own; the plans wait on the broker. Otherwise the whole stack runs the batch.
+# complete: the batch runs to the end (its throughput, problems per second from submission to completion),
+# and SMALL_AFTER seconds in, a second key submits a 10-problem greedy batch (its time to completion).
+# Router:Admission settings come from the environment (Router__Admission__MaxRunsInFlight=0: no fair share).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${1:-100000}; strategy=${2:-greedy}; mode=${3:-full}
+count=${1:-100000}; strategy=${2:-greedy}; mode=${3:-full}; small_after=${4:-60}
 work=$(mktemp -d /tmp/ttc-large.XXXXXX)
 dotnet build Platform.sln -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
@@ -22,6 +25,7 @@ for _ in $(seq 1 480); do grep -q "all four services are up" "$work/up.log" && b
 grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
 key=$(ConnectionStrings__Platform=$TTC_POSTGRES ttc keys create large-batch 2>/dev/null)
 pgport=$(cat "$TTC_TEST_SERVICES_DIR/pg/port")
+second=$(ConnectionStrings__Platform=$TTC_POSTGRES ttc keys create second-team 2>/dev/null)
 workers=$(pgrep -f 'Platform\.(Aggregator|Generator|Verifier)\.dll' | tr '\n' ' ')
 if [ "$mode" = router-only ]; then kill -STOP $workers; trap 'kill -CONT $workers 2>/dev/null || true; kill $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT; fi
 
@@ -33,6 +37,29 @@ print(json.dumps({"name": "large", "strategy": sys.argv[2],
 PY
 echo "$count problems, $(du -h "$work/batch.json" | cut -f1) of JSON, strategy $strategy"
 router=$(pgrep -f 'Platform\.Router\.dll' | head -1)
+if [ "$mode" = complete ]; then
+python3 - "$work/batch.json" "http://127.0.0.1:$TTC_ROUTER_PORT" "$key" "$pgport" "$second" "$small_after" <<'PY'
+import json, subprocess, sys, time, urllib.request
+body, base, key, port, second, after = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
+n = len(json.loads(body)["problems"])
+def sql(q):
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-At", "-c", q], capture_output=True, text=True).stdout.strip()
+def post(k, data):
+    request = urllib.request.Request(f"{base}/batches", data=data, method="POST", headers={"Content-Type": "application/json", "Authorization": f"Bearer {k}"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.loads(response.read())["batchId"]
+start = time.monotonic()
+large = post(key, body)
+time.sleep(max(0, after - (time.monotonic() - start)))
+small = post(second, json.dumps({"name": "small", "strategy": "greedy", "problems": [{"text": f"{i + 100}+{i + 10}", "referenceAnswer": str(2 * i + 110)} for i in range(10)]}).encode())
+while sql(f"select count(*) from ttc.batches where id in ('{large}', '{small}') and status = 'completed'") != "2" and time.monotonic() - start < 3600:
+    time.sleep(1)
+seconds = lambda b: float(sql(f"select coalesce(extract(epoch from completed_at - submitted_at), -1) from ttc.batches where id = '{b}'"))
+total, waited = seconds(large), seconds(small)
+print(f"| {n:,} | {total:.1f} s | {n / total:.0f} problems/s | {waited:.1f} s (submitted {after:.0f} s in) |")
+PY
+exit 0
+fi
 python3 - "$work/batch.json" "http://127.0.0.1:$TTC_ROUTER_PORT" "$key" "$pgport" "$mode" "$router" <<'PY'
 import json, subprocess, sys, threading, time, urllib.request
 body, base, key, port, mode, router = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]

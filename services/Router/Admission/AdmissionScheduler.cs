@@ -80,7 +80,7 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
         var active = await db.Batches.AsNoTracking().Where(b => b.Status == BatchStatus.Accepted)
-            .Select(b => new { b.Id, b.Submitter, b.Priority }).ToListAsync(ct);
+            .Select(b => new { b.Id, b.Submitter, b.Priority, b.TraceParent }).ToListAsync(ct);
         if (active.Count == 0)
         {
             return 0;
@@ -114,7 +114,7 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
             var exhausted = false;
             foreach (var (batchId, count) in shares)
             {
-                var let = await Admit(db, batchId, count, ct);
+                var let = await Admit(db, batchId, active.First(b => b.Id == batchId).TraceParent, count, ct);
                 admitted += let;
                 free -= let;
                 var i = contenders.FindIndex(c => c.Id == batchId);
@@ -142,7 +142,7 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
             .GroupBy(r => r.BatchId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
 
     /// <summary>Publishes up to <paramref name="count"/> of the batch's waiting runs, oldest first, then marks them admitted.</summary>
-    private async Task<int> Admit(PlatformDbContext db, Guid batchId, int count, CancellationToken ct)
+    private async Task<int> Admit(PlatformDbContext db, Guid batchId, string? traceParent, int count, CancellationToken ct)
     {
         var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == batchId && r.Status == RunStatus.Planned && r.AdmittedAt == null)
             .OrderBy(r => r.CreatedAt).Take(count).Include(r => r.Problem).ToListAsync(ct);
@@ -151,7 +151,13 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
             return 0;
         }
 
-        await Task.WhenAll(runs.Select(r => bus.Publish(Planned(r, r.Problem!), ct)));
+        // Published within the batch's own trace, so one run's spans stay connected from the HTTP request on.
+        using (PlatformTelemetry.Source.StartActivity("admit runs", System.Diagnostics.ActivityKind.Internal,
+                   System.Diagnostics.ActivityContext.TryParse(traceParent, null, out var parent) ? parent : default))
+        {
+            await Task.WhenAll(runs.Select(r => bus.Publish(Planned(r, r.Problem!), ct)));
+        }
+
         var ids = runs.Select(r => r.Id).ToList();
         var now = clock.GetUtcNow();
         await db.Runs.Where(r => ids.Contains(r.Id) && r.AdmittedAt == null).ExecuteUpdateAsync(s => s.SetProperty(r => r.AdmittedAt, now), ct);

@@ -31,6 +31,7 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
         if (stored is null)
         {
             var batch = planner.NewBatch(submit);
+            batch.TraceParent = System.Diagnostics.Activity.Current?.Id; // the runs let out later join the submission's trace
             var rejection = planner.Validate(submit);
             if (rejection is not null)
             {

@@ -18,6 +18,7 @@ public sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.Property(x => x.RejectionReason).HasMaxLength(2000);
         b.Property(x => x.Submitter).HasMaxLength(200).IsRequired();
         b.Property(x => x.Priority).HasMaxLength(32).IsRequired();
+        b.Property(x => x.TraceParent).HasMaxLength(128);
         b.HasIndex(x => x.SubmittedAt);
         b.HasIndex(x => x.Status); // the admission scheduler reads the active batches several times a second
         b.HasMany(x => x.Problems).WithOne(x => x.Batch).HasForeignKey(x => x.BatchId).OnDelete(DeleteBehavior.Cascade);

@@ -24,6 +24,9 @@ public class Batch
     /// <summary>The priority class its runs are admitted with (interactive, batch or sweep).</summary>
     public string Priority { get; set; } = "batch";
 
+    /// <summary>The W3C traceparent of the batch's submission: the runs the scheduler lets out later join its trace.</summary>
+    public string? TraceParent { get; set; }
+
     /// <summary>Runs that have ended (completed, failed or cancelled), counted in the transaction that ends each run.</summary>
     public int RunsEnded { get; set; }
 

@@ -142,6 +142,11 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("token_budget");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("trace_parent");
+
                     b.HasKey("Id")
                         .HasName("pk_batches");
 

@@ -6,9 +6,9 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Platform.Storage.Migrations
 {
     /// <summary>
-    /// Fair admission: who submitted a batch and at which priority class, and when each run was let out to
-    /// the workers. Runs already started count as admitted; planned ones are let out again by the scheduler
-    /// (a second RunPlanned of a run is the same start).
+    /// Fair admission: who submitted a batch, at which priority class and in which trace, and when each run
+    /// was let out to the workers. Runs already started count as admitted; planned ones are let out again by
+    /// the scheduler (a second RunPlanned of a run is the same start).
     /// </summary>
     public partial class FairAdmission : Migration
     {
@@ -39,6 +39,14 @@ namespace Platform.Storage.Migrations
                 maxLength: 200,
                 nullable: false,
                 defaultValue: "");
+
+            migrationBuilder.AddColumn<string>(
+                name: "trace_parent",
+                schema: "ttc",
+                table: "batches",
+                type: "character varying(128)",
+                maxLength: 128,
+                nullable: true);
 
             migrationBuilder.Sql("UPDATE ttc.runs SET admitted_at = updated_at WHERE status <> 'planned'");
 
@@ -93,6 +101,11 @@ namespace Platform.Storage.Migrations
 
             migrationBuilder.DropColumn(
                 name: "submitter",
+                schema: "ttc",
+                table: "batches");
+
+            migrationBuilder.DropColumn(
+                name: "trace_parent",
                 schema: "ttc",
                 table: "batches");
         }

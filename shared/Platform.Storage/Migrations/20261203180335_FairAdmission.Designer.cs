@@ -12,7 +12,7 @@ using Platform.Storage;
 namespace Platform.Storage.Migrations
 {
     [DbContext(typeof(PlatformDbContext))]
-    [Migration("20261203175306_FairAdmission")]
+    [Migration("20261203180335_FairAdmission")]
     partial class FairAdmission
     {
         /// <inheritdoc />
@@ -144,6 +144,11 @@ namespace Platform.Storage.Migrations
                     b.Property<long?>("TokenBudget")
                         .HasColumnType("bigint")
                         .HasColumnName("token_budget");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("trace_parent");
 
                     b.HasKey("Id")
                         .HasName("pk_batches");

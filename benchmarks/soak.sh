@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Steady load on the distributed stack (scripts/up.sh): one large greedy batch from key "bulk" runs (a new
+# one starts whenever it completes) while CLIENTS keys each submit a SIZE-problem batch every EVERY seconds
+# with mixed strategies, for MINUTES. Records each small batch's time from submission to completion
+# (p50/p95/p99/max), every service's resident memory and CPU each minute, the error and dead-letter
+# queues, and whether every batch reached a terminal state. Writes soak.csv, minutes.csv and soak.svg to OUT.
+#   benchmarks/soak.sh [MINUTES=60] [LARGE=100000] [CLIENTS=3] [EVERY=5] [SIZE=20] [OUT=docs/plots/soak]
+# Router:Admission settings come from the environment as usual (e.g. Router__Admission__MaxRunsInFlight=0
+# turns the fair share off, for comparison).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:-60}; large=${2:-100000}; clients=${3:-3}; every=${4:-5}; size=${5:-20}; out=${6:-docs/plots/soak}
+work=$(mktemp -d /tmp/ttc-soak.XXXXXX); mkdir -p "$out"
+dotnet build Platform.sln -c Release -v q -nologo >/dev/null
+ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
+
+eval "$(scripts/services.sh start)"
+trap 'kill $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
+export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
+export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
+export TTC_ROUTER_PORT=${TTC_ROUTER_PORT:-5280} TTC_AGGREGATOR_PORT=${TTC_AGGREGATOR_PORT:-5281}
+scripts/up.sh >"$work/up.log" 2>&1 & up=$!
+for _ in $(seq 1 480); do grep -q "all four services are up" "$work/up.log" && break; kill -0 "$up" 2>/dev/null || break; sleep 0.5; done
+grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
+keys=""
+for name in bulk $(seq -f "client%g" 1 "$clients"); do
+  keys="$keys $name=$(ConnectionStrings__Platform=$TTC_POSTGRES ttc keys create "$name" 2>/dev/null)"
+done
+pgport=$(cat "$TTC_TEST_SERVICES_DIR/pg/port")
+echo "soak: $minutes min, a $large-problem greedy batch (bulk) and $clients clients x $size problems every $every s; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M') UTC"
+
+python3 - "$minutes" "$large" "$every" "$size" "http://127.0.0.1:$TTC_ROUTER_PORT" "$pgport" "$out" "$TTC_TEST_SERVICES_DIR" $keys <<'PY'
+import json, os, re, statistics, subprocess, sys, threading, time, urllib.request
+minutes, large, every, size = float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+base, port, out, services = sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
+keys = dict(k.split("=", 1) for k in sys.argv[9:])
+clients = sorted(k for k in keys if k != "bulk")
+strategies = [{"strategy": "greedy"}, {"strategy": "self-consistency", "n": 4}, {"strategy": "weighted-best-of-n", "n": 4},
+              {"strategy": "best-of-n", "n": 4}, {"strategy": "beam-search", "n": 4}]
+
+def sql(q):
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-At", "-F", ",", "-c", q], capture_output=True, text=True).stdout.strip()
+
+def post(key, body):
+    request = urllib.request.Request(f"{base}/batches", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {keys[key]}"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.loads(response.read())["batchId"]
+
+def problems(n, offset):
+    return [{"text": f"{(i + offset) % 900 + 100}+{(i + offset) % 89 + 10}", "referenceAnswer": str((i + offset) % 900 + 100 + (i + offset) % 89 + 10)} for i in range(n)]
+
+start = time.monotonic(); end = start + minutes * 60
+bulk = [post("bulk", {"name": "soak-large", "strategy": "greedy", "problems": problems(large, 0)})]
+small, errors, lock = [], [], threading.Lock()
+
+def client(name, index):
+    k = 0
+    time.sleep(index * every / len(clients))
+    while time.monotonic() < end:
+        t = time.monotonic()
+        body = {"name": f"soak-{name}-{k}", **strategies[(k + index) % len(strategies)], "problems": problems(size, k * size)}
+        try:
+            batch = post(name, body)
+            with lock:
+                small.append(batch)
+        except Exception as e:  # an HTTP error is a finding, not a crash of the benchmark
+            with lock:
+                errors.append(f"{name}: {e}")
+        k += 1
+        time.sleep(max(0, every - (time.monotonic() - t)))
+
+threads = [threading.Thread(target=client, args=(c, i), daemon=True) for i, c in enumerate(clients)]
+for t in threads:
+    t.start()
+
+tick = os.sysconf("SC_CLK_TCK")
+def processes():
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="ignore")
+        except OSError:
+            continue
+        m = re.search(r"Platform\.(Router|Generator|Verifier|Aggregator)\.dll", cmd)
+        if m:
+            found[m.group(1)] = pid
+    return found
+
+def usage(pid):
+    rss = next(int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return rss, (int(fields[11]) + int(fields[12])) / tick
+
+def queues():
+    listed = subprocess.run(["bash", "-c", f". {services}/rabbitmq/env; /usr/lib/rabbitmq/bin/rabbitmqctl -q list_queues name messages 2>/dev/null || true"],
+                            capture_output=True, text=True).stdout
+    bad = {}
+    for line in listed.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and re.search(r"_(error|skipped)$|dead", parts[0]):
+            bad[parts[0]] = int(parts[1])
+    return bad
+
+procs = processes()
+minutes_rows, last = [], {s: usage(p) for s, p in procs.items()}
+next_sample = start + 60
+while time.monotonic() < end:
+    time.sleep(1)
+    if sql(f"select status from ttc.batches where id = '{bulk[-1]}'") == "completed" and time.monotonic() < end - 60:
+        bulk.append(post("bulk", {"name": f"soak-large-{len(bulk)}", "strategy": "greedy", "problems": problems(large, 0)}))
+    if time.monotonic() >= next_sample:
+        now = {s: usage(p) for s, p in procs.items()}
+        row = {"minute": round((time.monotonic() - start) / 60)}
+        for s in sorted(now):
+            row[f"{s}_rss_mb"] = round(now[s][0], 1)
+            row[f"{s}_cpu_cores"] = round((now[s][1] - last[s][1]) / 60, 2)
+        done = sql("select count(*), coalesce(percentile_cont(0.95) within group (order by extract(epoch from completed_at - submitted_at)), 0) "
+                   f"from ttc.batches where submitter <> 'bulk' and completed_at > now() - interval '60 seconds'").split(",")
+        row["small_completed"], row["small_p95_s"] = int(done[0] or 0), round(float(done[1] or 0), 2)
+        row["error_queue_messages"] = sum(queues().values())
+        minutes_rows.append(row); last = now; next_sample += 60
+        print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+
+for t in threads:
+    t.join()
+# Every small batch must end; the large one is cancelled (it has shown what it had to).
+deadline = time.monotonic() + 300
+while time.monotonic() < deadline:
+    waiting = sql("select count(*) from ttc.batches where submitter <> 'bulk' and status = 'accepted'")
+    if waiting == "0":
+        break
+    time.sleep(2)
+large_done = sql(f"select count(*) from ttc.batches where submitter = 'bulk' and status = 'completed'")
+large_runs = sql(f"select coalesce(sum(runs_ended), 0) from ttc.batches where submitter = 'bulk'")
+for b in bulk:
+    try:
+        urllib.request.urlopen(urllib.request.Request(f"{base}/batches/{b}", method="DELETE", headers={"Authorization": f"Bearer {keys['bulk']}"}), timeout=60).read()
+    except Exception:
+        pass
+
+rows = [r.split(",") for r in sql("select name, status, extract(epoch from completed_at - submitted_at), runs_ended, problem_count "
+                                  "from ttc.batches where submitter <> 'bulk' order by submitted_at").splitlines() if r]
+with open(f"{out}/soak.csv", "w") as f:
+    f.write("name,status,seconds,runs_ended,problems\n")
+    f.writelines(",".join(r) + "\n" for r in rows)
+with open(f"{out}/minutes.csv", "w") as f:
+    header = list(minutes_rows[0].keys()) if minutes_rows else ["minute"]
+    f.write(",".join(header) + "\n")
+    f.writelines(",".join(str(r.get(h, "")) for h in header) + "\n" for r in minutes_rows)
+
+latencies = sorted(float(r[2]) for r in rows if r[1] == "completed" and r[2])
+def pct(p):
+    return latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))] if latencies else float("nan")
+statuses = {}
+for r in rows:
+    statuses[r[1]] = statuses.get(r[1], 0) + 1
+print(f"\nsmall batches: {len(rows)} submitted, {statuses}; HTTP errors: {len(errors)} {errors[:3]}")
+print(f"large batches: {len(bulk)} started, {large_done} completed, {large_runs} of their runs ended")
+print("| small batches | p50 | p95 | p99 | max | over 60 s | not completed |")
+print("|---|---|---|---|---|---|---|")
+print(f"| {len(rows)} | {pct(50):.1f} s | {pct(95):.1f} s | {pct(99):.1f} s | {latencies[-1] if latencies else float('nan'):.1f} s "
+      f"| {sum(1 for x in latencies if x > 60)} | {len(rows) - len(latencies)} |")
+quarter = [r for r in minutes_rows if r["minute"] >= max(1, round(minutes / 4))]
+if len(quarter) >= 2:
+    print("| service | RSS at minute %d | RSS at the end | growth | mean CPU (cores) |" % quarter[0]["minute"])
+    print("|---|---|---|---|---|")
+    for s in sorted(procs):
+        a, b = quarter[0][f"{s}_rss_mb"], quarter[-1][f"{s}_rss_mb"]
+        cpu = statistics.mean(r[f"{s}_cpu_cores"] for r in minutes_rows)
+        print(f"| {s} | {a:.0f} MB | {b:.0f} MB | {100 * (b - a) / a:+.1f}% | {cpu:.2f} |")
+print(f"error and dead-letter queues at the end: {queues() or 'empty'}")
+
+# A plot: small-batch p95 per minute (left) and each service's RSS (right), as SVG.
+if minutes_rows:
+    W, H, P = 900, 420, 60
+    xs = [r["minute"] for r in minutes_rows]
+    def line(values, top, colour, label, y):
+        top = top or 1
+        pts = " ".join(f"{P + (x - xs[0]) / max(1, xs[-1] - xs[0]) * (W - 2 * P):.1f},{H - P - v / top * (H - 2 * P):.1f}" for x, v in zip(xs, values))
+        return f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{pts}"/><text x="{W - P + 4}" y="{y}" fill="{colour}" font-size="12">{label}</text>'
+    p95 = [r["small_p95_s"] for r in minutes_rows]
+    rss_top = max(r[f"{s}_rss_mb"] for r in minutes_rows for s in procs) * 1.1
+    colours = {"Router": "#1f77b4", "Aggregator": "#2ca02c", "Generator": "#9467bd", "Verifier": "#8c564b"}
+    parts = [line(p95, max(60, max(p95) * 1.1), "#d62728", "small p95 (s)", P)]
+    parts += [line([r[f"{s}_rss_mb"] for r in minutes_rows], rss_top, colours.get(s, "#333"), f"{s} RSS", P + 16 * (i + 1)) for i, s in enumerate(sorted(procs))]
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W + 120}" height="{H}" font-family="sans-serif">'
+           f'<rect width="100%" height="100%" fill="white"/><line x1="{P}" y1="{H - P}" x2="{W - P}" y2="{H - P}" stroke="black"/>'
+           f'<line x1="{P}" y1="{P}" x2="{P}" y2="{H - P}" stroke="black"/>'
+           f'<text x="{W / 2 - 60}" y="{H - 20}" font-size="13">minutes into the soak</text>'
+           f'<text x="10" y="{P - 20}" font-size="13">p95 of small batches: 0..{max(60, max(p95) * 1.1):.0f} s; RSS: 0..{rss_top:.0f} MB (same height)</text>'
+           + "".join(parts) + "</svg>")
+    open(f"{out}/soak.svg", "w").write(svg)
+PY
