@@ -13,7 +13,7 @@ echo "|---|---|---|---|---|"
 off=$(Router__Admission__MaxRunsInFlight=0 benchmarks/large-batch.sh "$count" greedy complete "$after" | tail -1)
 echo "| no limit (before) $off"
 on=$(benchmarks/large-batch.sh "$count" greedy complete "$after" | tail -1)
-echo "| fair share (default) $on"
+echo "| fair share (MaxRunsInFlight ${Router__Admission__MaxRunsInFlight:-1024}) $on"
 python3 - "$off" "$on" <<'PY'
 import re, sys
 rate = lambda row: float(re.search(r"(\d+) problems/s", row).group(1))

@@ -35,6 +35,15 @@ public sealed class RouterOptions
     /// </summary>
     public string? PolicyFile { get; set; }
 
+    /// <summary>
+    /// A batch sent in parts whose remaining parts have not arrived this long after the last one stored fails
+    /// their problems, so it ends (seconds; longer than a part's retries, about 5 minutes).
+    /// </summary>
+    public int MissingPartsSeconds { get; set; } = 900;
+
+    /// <summary>How often batches with missing parts are looked for (seconds).</summary>
+    public int MissingPartsCheckSeconds { get; set; } = 30;
+
     /// <summary>How often the active stored policy version is read again (seconds).</summary>
     public int PolicyRefreshSeconds { get; set; } = 30;
 }

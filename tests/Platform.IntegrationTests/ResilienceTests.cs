@@ -1,5 +1,7 @@
+using MassTransit;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Contracts;
 using Platform.Hosting;
 using Platform.Reasoning.Controllers;
@@ -76,20 +78,62 @@ public sealed class ResilienceTests(Servers servers)
             Assert.Equal(RunStatus.Running, (await db.Runs.SingleAsync(r => r.Id == pending.Run.Id)).Status);
         }
 
+        var options = Options();
+        Assert.Equal(1, (await Redrive.Run(options, QueueNames.GenerateCandidates, 100, default)).Moved);
+
+        var run = await WaitEnded(hosts, pending.Run.Id);
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal(0, (await Redrive.Run(options, QueueNames.GenerateCandidates, 100, default)).Moved); // the error queue is empty now
+        await using (var db = hosts.NewContext())
+        {
+            Assert.Equal(BatchStatus.Completed, (await db.Batches.SingleAsync(b => b.Id == pending.Batch.Id)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task Redrive_keeps_and_explains_a_message_whose_fault_is_its_own_and_one_sent_back_too_often()
+    {
+        await using var hosts = await PlatformHosts.Start(servers);
+        (Batch Batch, Run Run, GenerateCandidates Request) first, second;
+        await using (var db = hosts.NewContext())
+        {
+            first = await PendingRun(db, DateTimeOffset.UtcNow);
+            second = await PendingRun(db, DateTimeOffset.UtcNow);
+        }
+
+        // In the error queue as MassTransit leaves them: one failed with a fault of the message itself, one already sent back twice.
+        var send = hosts.Router.Services.GetRequiredService<ISendEndpointProvider>();
+        var error = await send.GetSendEndpoint(QueueNames.Address($"{QueueNames.GenerateCandidates}_error"));
+        await error.Send(first.Request, c =>
+        {
+            c.Headers.Set("MT-Fault-ExceptionType", "System.FormatException");
+            c.Headers.Set("MT-Fault-Message", "The input string 'x' was not in a correct format.");
+        });
+        await error.Send(second.Request, c => c.Headers.Set(Redrive.CountHeader, "2"));
+        await Task.Delay(500);
+
+        var options = Options();
+        var report = await Redrive.Run(options, QueueNames.GenerateCandidates, 100, default);
+        Assert.Equal(0, report.Moved);
+        Assert.Equal(2, report.Kept.Count);
+        Assert.Contains(report.Kept, k => k.ExceptionType == "System.FormatException" && k.Why.Contains("its fault is in the message itself"));
+        Assert.Contains(report.Kept, k => k.Redrives == 2 && k.Why.Contains("sent back 2 times already"));
+
+        // Kept means kept: both are still there, and --force sends them back; both runs then complete.
+        report = await Redrive.Run(options, QueueNames.GenerateCandidates, 100, default, force: true);
+        Assert.Equal((2, 0), (report.Moved, report.Kept.Count));
+        Assert.Equal(RunStatus.Completed, (await WaitEnded(hosts, first.Run.Id)).Status);
+        Assert.Equal(RunStatus.Completed, (await WaitEnded(hosts, second.Run.Id)).Status);
+    }
+
+    private MessagingOptions Options()
+    {
         var options = new MessagingOptions();
         options.RabbitMq.Host = servers.RabbitHost;
         options.RabbitMq.Port = servers.RabbitPort;
         options.RabbitMq.Username = servers.RabbitUser;
         options.RabbitMq.Password = servers.RabbitPassword;
-        Assert.Equal(1, await Redrive.Run(options, QueueNames.GenerateCandidates, 100, default));
-
-        var run = await WaitEnded(hosts, pending.Run.Id);
-        Assert.Equal(RunStatus.Completed, run.Status);
-        Assert.Equal(0, await Redrive.Run(options, QueueNames.GenerateCandidates, 100, default)); // the error queue is empty now
-        await using (var db = hosts.NewContext())
-        {
-            Assert.Equal(BatchStatus.Completed, (await db.Batches.SingleAsync(b => b.Id == pending.Batch.Id)).Status);
-        }
+        return options;
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
 
     public async Task Consume(ConsumeContext<SubmitBatch> context)
     {
-        var submit = context.Message;
+        var submit = context.Message.Problems is null ? context.Message with { Problems = [] } : context.Message; // "problems": null from the bus: no problems
         var ct = context.CancellationToken;
         var stored = submit.BatchId == Guid.Empty ? null : await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == submit.BatchId, ct);
         if (stored is null)
@@ -70,7 +70,7 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
             await foreach (var run in db.Runs.AsNoTracking().Where(r => r.BatchId == submit.BatchId && r.PlanJson == "{}" && r.Problem!.Index >= first && r.Problem.Index < end)
                                .AsAsyncEnumerable().WithCancellation(ct))
             {
-                await Refused(context, run);
+                await Refused(context, run, ct);
             }
 
             admission.Wake();
@@ -86,32 +86,41 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
         for (var from = done; from < submit.Problems.Count; from += chunk, chunk = Math.Min(2 * chunk, ChunkSize))
         {
             var runs = planner.PlanRange(submit, batchRow, from, Math.Min(chunk, submit.Problems.Count - from));
-            var chunkRefused = runs.Count(r => r.Plan is null);
-            await using (var tx = await db.Database.BeginTransactionAsync(ct))
-            {
-                await db.InsertManyAsync(runs.Select(r => r.Problem).ToList(), ct);
-                await db.InsertManyAsync(runs.Select(r => r.Run).ToList(), ct);
-                if (chunkRefused > 0)
-                {
-                    await db.Batches.Where(b => b.Id == stored.Id)
-                        .ExecuteUpdateAsync(s => s.SetProperty(b => b.RunsEnded, b => b.RunsEnded + chunkRefused), ct);
-                }
-
-                await tx.CommitAsync(ct);
-            }
-
-            db.ChangeTracker.Clear();
-            refused += chunkRefused;
+            refused += await Store(context, db, stored.Id, runs, ct);
             admission.Wake();
-            await Task.WhenAll(runs.Where(r => r.Plan is null).Select(r => Refused(context, r.Run)));
         }
 
         logger.LogInformation("batch {BatchId}: {Runs} problems planned, {Refused} refused", submit.BatchId, submit.Problems.Count - done, refused);
     }
 
+    /// <summary>
+    /// Stores a chunk's problems and runs in one transaction (the refused ones counted as ended in it), then
+    /// announces the refused runs; returns how many were refused.
+    /// </summary>
+    public static async Task<int> Store(IPublishEndpoint publish, PlatformDbContext db, Guid batchId, IReadOnlyList<(Run Run, Problem Problem, StrategyPlan? Plan)> runs,
+        CancellationToken ct)
+    {
+        var refused = runs.Count(r => r.Plan is null);
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.InsertManyAsync(runs.Select(r => r.Problem).ToList(), ct);
+            await db.InsertManyAsync(runs.Select(r => r.Run).ToList(), ct);
+            if (refused > 0)
+            {
+                await db.Batches.Where(b => b.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(b => b.RunsEnded, b => b.RunsEnded + refused), ct);
+            }
+
+            await tx.CommitAsync(ct);
+        }
+
+        db.ChangeTracker.Clear();
+        await Task.WhenAll(runs.Where(r => r.Plan is null).Select(r => Refused(publish, r.Run, ct)));
+        return refused;
+    }
+
     /// <summary>RunFailed for a problem refused at planning.</summary>
-    private static Task Refused(ConsumeContext context, Run run) =>
-        context.Publish(new RunFailed { BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Reason = run.FailureReason ?? "" }, context.CancellationToken);
+    private static Task Refused(IPublishEndpoint publish, Run run, CancellationToken ct) =>
+        publish.Publish(new RunFailed { BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Reason = run.FailureReason ?? "" }, ct);
 }
 
 /// <summary>Several batches at once; each chunk is stored before the next is planned (no outbox: a redelivery announces its refusals again).</summary>

@@ -102,6 +102,7 @@ public static class RouterServiceExtensions
             .Validate(o => o.MaxProblemsPerBatch >= 1, "Router:MaxProblemsPerBatch must be >= 1")
             .Validate(o => o.MaxNewTokens is >= 1 and <= 32768, "Router:MaxNewTokens must be within 1..32768")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultGenerator) && !string.IsNullOrWhiteSpace(o.DefaultVerifier), "Router:DefaultGenerator and Router:DefaultVerifier are required")
+            .Validate(o => o.MissingPartsSeconds >= 1 && o.MissingPartsCheckSeconds >= 1, "Router:MissingPartsSeconds and Router:MissingPartsCheckSeconds must be >= 1")
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ActivePolicy>();
@@ -111,6 +112,7 @@ public static class RouterServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<AdmissionOptions>, AdmissionOptionsValidator>();
         builder.Services.AddSingleton<AdmissionScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionScheduler>()); // lets planned runs out to the workers in fair turns
+        builder.Services.AddHostedService<MissingPartsWatchdog>(); // a batch whose parts stop arriving still ends
         builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ActivePolicy>().Current, sp.GetRequiredService<Platform.Inference.Models.ModelCatalog>(), sp.GetRequiredService<IOptions<AdmissionOptions>>().Value));
         return builder;

@@ -174,25 +174,33 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
         for (var local = from; local < from + count; local++)
         {
-            var p = submit.Problems[local];
+            var given = submit.Problems[local]; // null only from a sender on the bus that wrote [null]: that problem fails, not the batch
+            var p = given ?? new ProblemSubmission();
             var i = submit.Offset + local; // the problem's index in the whole batch
-            var problem = new Problem
+            var (run, problem) = NewRun(batch, p, i, now);
+            string? error;
+            try
             {
-                Id = Guid.NewGuid(), BatchId = batch.Id, Index = i, Text = StorableText.Storable(p.Text) ?? "",
-                ReferenceAnswer = StorableText.Storable(Truncate(p.ReferenceAnswer, 1000)), Level = StorableText.Storable(Truncate(p.Level, 64)),
-                Subject = StorableText.Storable(Truncate(p.Subject, 128)), ExternalId = StorableText.Storable(Truncate(p.ExternalId, 256)),
-            };
-            var run = new Run { Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, PlanKey = "main", CreatedAt = now, UpdatedAt = now };
-            if ((ProblemError(p) ?? KnownDifficultyError(p.DifficultyBin, policy)) is { } error)
+                error = ProblemError(given) ?? KnownDifficultyError(p.DifficultyBin, policy);
+                if (error is null)
+                {
+                    runs.Add((run, problem, PlanOne(run, problem, p, i)));
+                    continue;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                run.Strategy = submit.Strategy ?? "none";
-                run.Status = RunStatus.Failed;
-                run.FailureReason = error;
-                run.CompletedAt = now;
-                runs.Add((run, problem, null));
-                continue;
+                error = $"the Router could not plan this problem: {e.GetType().Name}: {e.Message}"; // a bug fails its problem, not the batch
             }
 
+            runs.Add((Failed(run, submit.Strategy, error!, now), problem, null));
+        }
+
+        return runs;
+
+        // One problem's plan (its run's strategy, plan and difficulty set here).
+        StrategyPlan PlanOne(Run run, Problem problem, ProblemSubmission p, int i)
+        {
             var difficulty = DifficultyHeuristic.Estimate(problem.Text);
             var planned = DefaultPolicy.Plan(difficulty.Bin, request);
             var known = rule is not null && p.DifficultyBin is { } bin ? rule.ByBin[bin - 1] : null;
@@ -226,10 +234,55 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             run.DifficultyBin = known is not null ? p.DifficultyBin!.Value : difficulty.Bin;
             run.DifficultyScore = known is not null ? 0 : difficulty.Score;
             run.DifficultySource = known is not null ? DifficultySources.Oracle : DifficultySources.Heuristic; // compute-optimal runs with probes replace it with their estimate
-            runs.Add((run, problem, plan));
+            return plan;
         }
+    }
 
-        return runs;
+    /// <summary>
+    /// Problems [from, from + count) of a message the Router could not plan however often it tried: each is
+    /// stored with a failed run giving <paramref name="reason"/>, so the batch still accounts for every problem.
+    /// </summary>
+    public List<(Run Run, Problem Problem, StrategyPlan? Plan)> FailRange(SubmitBatch submit, Batch batch, int from, int count, string reason) =>
+        FailAll(batch, submit.Strategy, Enumerable.Range(from, count).Select(local => (submit.Problems[local] ?? new ProblemSubmission(), submit.Offset + local)), reason);
+
+    /// <summary>
+    /// Problems of a batch whose message never arrived (their texts unknown): each index is stored with an
+    /// empty problem and a failed run giving <paramref name="reason"/>.
+    /// </summary>
+    public List<(Run Run, Problem Problem, StrategyPlan? Plan)> FailMissing(Batch batch, IEnumerable<int> indices, string reason) =>
+        FailAll(batch, batch.RequestedStrategy, indices.Select(i => (new ProblemSubmission(), i)), reason);
+
+    private List<(Run Run, Problem Problem, StrategyPlan? Plan)> FailAll(Batch batch, string? strategy, IEnumerable<(ProblemSubmission Problem, int Index)> problems, string reason)
+    {
+        var now = clock.GetUtcNow();
+        return [.. problems.Select(x =>
+        {
+            var (run, problem) = NewRun(batch, x.Problem, x.Index, now);
+            return (Failed(run, strategy, reason, now), problem, (StrategyPlan?)null);
+        })];
+    }
+
+    /// <summary>A problem's row (its texts in storable form) and its main run, not planned yet.</summary>
+    private static (Run Run, Problem Problem) NewRun(Batch batch, ProblemSubmission p, int index, DateTimeOffset now)
+    {
+        var problem = new Problem
+        {
+            Id = Guid.NewGuid(), BatchId = batch.Id, Index = index, Text = StorableText.Storable(p.Text) ?? "",
+            ReferenceAnswer = StorableText.Storable(Truncate(p.ReferenceAnswer, 1000)), Level = StorableText.Storable(Truncate(p.Level, 64)),
+            Subject = StorableText.Storable(Truncate(p.Subject, 128)), ExternalId = StorableText.Storable(Truncate(p.ExternalId, 256)),
+        };
+        return (new Run { Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, PlanKey = "main", CreatedAt = now, UpdatedAt = now }, problem);
+    }
+
+    /// <summary>The run of a problem that cannot run, ended with the reason.</summary>
+    private static Run Failed(Run run, string? strategy, string reason, DateTimeOffset now)
+    {
+        run.Strategy = StorableText.Storable(Truncate(strategy, 64)) ?? "none";
+        run.PlanJson = "{}";
+        run.Status = RunStatus.Failed;
+        run.FailureReason = StorableText.Storable(Truncate(reason, 2000));
+        run.CompletedAt = now;
+        return run;
     }
 
     private BatchRejected? Reject(SubmitBatch s)
@@ -478,8 +531,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         [("Text", p.Text), ("ReferenceAnswer", p.ReferenceAnswer), ("Level", p.Level), ("Subject", p.Subject), ("ExternalId", p.ExternalId)];
 
     /// <summary>Why a problem cannot run (an unstorable field, an empty or over-long text), naming the field; null when it can.</summary>
-    public string? ProblemError(ProblemSubmission p)
+    public string? ProblemError(ProblemSubmission? p)
     {
+        if (p is null)
+        {
+            return "Problem: missing (null in the problem list)";
+        }
+
         if (StorableText.Problems(ProblemTexts(p)).FirstOrDefault() is { Field: not null } bad)
         {
             return $"{bad.Field}: {bad.Reason}";
