@@ -149,46 +149,11 @@ with open(f"{out}/minutes.csv", "w") as f:
     f.write(",".join(header) + "\n")
     f.writelines(",".join(str(r.get(h, "")) for h in header) + "\n" for r in minutes_rows)
 
-latencies = sorted(float(r[2]) for r in rows if r[1] == "completed" and r[2])
-def pct(p):
-    return latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))] if latencies else float("nan")
 statuses = {}
 for r in rows:
     statuses[r[1]] = statuses.get(r[1], 0) + 1
 print(f"\nsmall batches: {len(rows)} submitted, {statuses}; HTTP errors: {len(errors)} {errors[:3]}")
 print(f"large batches: {len(bulk)} started, {large_done} completed, {large_runs} of their runs ended")
-print("| small batches | p50 | p95 | p99 | max | over 60 s | not completed |")
-print("|---|---|---|---|---|---|---|")
-print(f"| {len(rows)} | {pct(50):.1f} s | {pct(95):.1f} s | {pct(99):.1f} s | {latencies[-1] if latencies else float('nan'):.1f} s "
-      f"| {sum(1 for x in latencies if x > 60)} | {len(rows) - len(latencies)} |")
-quarter = [r for r in minutes_rows if r["minute"] >= max(1, round(minutes / 4))]
-if len(quarter) >= 2:
-    print("| service | RSS at minute %d | RSS at the end | growth | mean CPU (cores) |" % quarter[0]["minute"])
-    print("|---|---|---|---|---|")
-    for s in sorted(procs):
-        a, b = quarter[0][f"{s}_rss_mb"], quarter[-1][f"{s}_rss_mb"]
-        cpu = statistics.mean(r[f"{s}_cpu_cores"] for r in minutes_rows)
-        print(f"| {s} | {a:.0f} MB | {b:.0f} MB | {100 * (b - a) / a:+.1f}% | {cpu:.2f} |")
 print(f"error and dead-letter queues at the end: {queues() or 'empty'}")
-
-# A plot: small-batch p95 per minute (left) and each service's RSS (right), as SVG.
-if minutes_rows:
-    W, H, P = 900, 420, 60
-    xs = [r["minute"] for r in minutes_rows]
-    def line(values, top, colour, label, y):
-        top = top or 1
-        pts = " ".join(f"{P + (x - xs[0]) / max(1, xs[-1] - xs[0]) * (W - 2 * P):.1f},{H - P - v / top * (H - 2 * P):.1f}" for x, v in zip(xs, values))
-        return f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{pts}"/><text x="{W - P + 4}" y="{y}" fill="{colour}" font-size="12">{label}</text>'
-    p95 = [r["small_p95_s"] for r in minutes_rows]
-    rss_top = max(r[f"{s}_rss_mb"] for r in minutes_rows for s in procs) * 1.1
-    colours = {"Router": "#1f77b4", "Aggregator": "#2ca02c", "Generator": "#9467bd", "Verifier": "#8c564b"}
-    parts = [line(p95, max(60, max(p95) * 1.1), "#d62728", "small p95 (s)", P)]
-    parts += [line([r[f"{s}_rss_mb"] for r in minutes_rows], rss_top, colours.get(s, "#333"), f"{s} RSS", P + 16 * (i + 1)) for i, s in enumerate(sorted(procs))]
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W + 120}" height="{H}" font-family="sans-serif">'
-           f'<rect width="100%" height="100%" fill="white"/><line x1="{P}" y1="{H - P}" x2="{W - P}" y2="{H - P}" stroke="black"/>'
-           f'<line x1="{P}" y1="{P}" x2="{P}" y2="{H - P}" stroke="black"/>'
-           f'<text x="{W / 2 - 60}" y="{H - 20}" font-size="13">minutes into the soak</text>'
-           f'<text x="10" y="{P - 20}" font-size="13">p95 of small batches: 0..{max(60, max(p95) * 1.1):.0f} s; RSS: 0..{rss_top:.0f} MB (same height)</text>'
-           + "".join(parts) + "</svg>")
-    open(f"{out}/soak.svg", "w").write(svg)
 PY
+python3 benchmarks/soak-report.py "$out"
