@@ -92,7 +92,18 @@ public sealed class FuzzTests(Servers servers)
         (4, Object(ProblemFields)),
         (1, Value));
 
+    /// <summary>Bodies that are mostly right, so that the planner and the workers see the odd values too.</summary>
+    private static readonly Gen<string> Plausible = Gen.Select(
+            Gen.Select(Gen.OneOf("12+30", "7*8", "(37+48)*3-19", "e\u0301 + 1", "２+３"), Gen.OneOf(Strings)).Array[1, 3],
+            Gen.OneOf(Strings), Gen.OneOf<string?>(null, "batch", "sweep", "interactive"), Gen.OneOf("greedy", "self-consistency", "best-of-n"))
+        .Select((problems, name, priority, strategy) => JsonSerializer.Serialize(new
+        {
+            name, strategy, n = 2, priority,
+            problems = problems.Select(p => new { text = p.Item1, referenceAnswer = p.Item2 }),
+        }));
+
     private static readonly Gen<string> Body = Gen.Frequency(
+        (6, Plausible),
         (8, Gen.Select(Problem.Array[0, 4], Object(BatchFields), Gen.OneOf("greedy", "self-consistency")).Select((problems, rest, strategy) =>
             $"{{\"strategy\":\"{strategy}\",\"n\":2,\"problems\":[{string.Join(",", problems)}]{(rest.Length > 2 ? "," + rest[1..] : "}")}")),
         (2, Object(BatchFields, Problem.Array[0, 3].Select(p => $"\"problems\":[{string.Join(",", p)}]"))),

@@ -89,6 +89,19 @@ public sealed class StorableTextTests
             && StorableText.Problem(decision.Batch.RequestedStrategy) is null && StorableText.Problem(decision.Batch.RejectionReason) is null);
     }
 
+    // Found by the fuzz test (FuzzTests): a lone surrogate escaped in a field of a dataset layout threw instead of naming the field.
+    [Theory]
+    [InlineData("""{"question": "\ud800", "answer": "#### 4"}""", "field 'question' contains a lone surrogate")]
+    [InlineData("""{"question": "2+2", "answer": "x\udc00 #### 4"}""", "field 'answer' contains a lone surrogate")]
+    [InlineData("""{"problem": "\udfff\ud800", "answer": "1", "unique_id": "a"}""", "field 'problem' contains a lone surrogate")]
+    [InlineData("""{"problem": "2+3", "answer": "5", "id": "\ud800"}""", "field 'id' contains a lone surrogate")]
+    public void A_lone_surrogate_escape_in_a_dataset_layout_is_a_line_error_naming_the_field(string line, string reason)
+    {
+        var (problems, errors, _) = Platform.Reasoning.Ingestion.ProblemLines.Parse([line]);
+        Assert.Empty(problems);
+        Assert.Contains(reason, Assert.Single(errors).Reason);
+    }
+
     [Fact]
     public void A_data_file_line_with_an_unstorable_field_is_skipped_with_its_number_and_field()
     {

@@ -130,6 +130,19 @@ public static class ProblemLines
         }
     }
 
+    /// <summary>A string value; one whose escapes leave a lone surrogate (<c>"\ud800"</c>) is no text, and says so.</summary>
+    private static string? Text(JsonElement value, string field)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new FormatException($"field '{field}' contains a lone surrogate (an unpaired \\uD800-\\uDFFF escape); it has no UTF-8 form");
+        }
+    }
+
     private static string Required(JsonElement root, string field) =>
         Optional(root, field) ?? throw new FormatException($"missing field '{field}'");
 
@@ -142,7 +155,7 @@ public static class ProblemLines
 
         return value.ValueKind switch
         {
-            JsonValueKind.String => value.GetString(),
+            JsonValueKind.String => Text(value, field),
             JsonValueKind.Number => value.GetRawText(),
             JsonValueKind.Null => null,
             _ => throw new FormatException($"field '{field}' must be a string or a number (was {value.ValueKind.ToString().ToLower(CultureInfo.InvariantCulture)})"),
