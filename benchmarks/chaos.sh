@@ -4,7 +4,8 @@
 #   benchmarks/chaos.sh [N=500] [SAMPLES=16] [CASE...]
 # Cases (default: all): baseline, kill-router, kill-generator, kill-verifier, kill-aggregator,
 #   term-router, term-generator, term-verifier, term-aggregator, broker-restart, broker-outage-60,
-#   postgres-restart, postgres-outage-60, duplicates, malformed, oversized
+#   postgres-restart, postgres-outage-60, duplicates, malformed, oversized, poison (SubmitBatch messages a careless
+#   sender could write, sent mid-batch: each must end too, `ttc chaos poison` fails the case otherwise)
 # Every fault is injected once a quarter of the batch's runs have finished (the Router's faults right
 # after submission, while it plans). No case gets a manual step: the script only restores what it broke
 # (restarts the process or the server) and waits. Output: one line per case, a markdown table at the
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 n=${1:-500}; samples=${2:-16}; shift $(( $# >= 2 ? 2 : $# ))
 cases=("$@")
 [ ${#cases[@]} -eq 0 ] && cases=(baseline kill-router kill-generator kill-verifier kill-aggregator term-router term-generator term-verifier
-  term-aggregator broker-restart broker-outage-60 postgres-restart postgres-outage-60 duplicates malformed oversized)
+  term-aggregator broker-restart broker-outage-60 postgres-restart postgres-outage-60 duplicates malformed oversized poison)
 work=${TTC_CHAOS_DIR:-$(mktemp -d /tmp/ttc-chaos.XXXXXX)}; mkdir -p "$work"
 finish_limit=${TTC_CHAOS_FINISH_LIMIT:-1800}
 
@@ -85,6 +86,7 @@ inject() { # CASE BATCH
     duplicates) ttc chaos duplicate "$2" >&2 ;;
     malformed) ttc chaos malformed --count 20 >&2 ;;
     oversized) ttc chaos oversized --count 2 >&2 ;;
+    poison) ttc chaos poison --count 12 >&2 || echo "poison: not every message ended" >&2 ;;
     *) echo "unknown case $1" >&2; exit 2 ;;
   esac
 }

@@ -12,3 +12,4 @@ start=$(date +%s)
 TTC_FUZZ_CASES=$cases ./scripts/test.sh --filter "FullyQualifiedName~FuzzTests" | tail -1
 echo "took $(( $(date +%s) - start )) s (log: TestResults/logs/Platform.IntegrationTests.log)"
 grep -E "^\s+(Passed|Failed) Platform.IntegrationTests.FuzzTests" TestResults/logs/Platform.IntegrationTests.log || true
+grep -o "HTTP: [^<]*" TestResults/logs/Platform.IntegrationTests.trx | head -1 || true

@@ -11,17 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-60}; large=${2:-100000}; clients=${3:-3}; every=${4:-5}; size=${5:-20}; out=${6:-docs/plots/soak}
 work=$(mktemp -d /tmp/ttc-soak.XXXXXX); mkdir -p "$out"
-dotnet build Platform.sln -c Release -v q -nologo >/dev/null
-ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
-
-eval "$(scripts/services.sh start)"
-trap 'kill $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
-export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
-export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
-export TTC_ROUTER_PORT=${TTC_ROUTER_PORT:-5280} TTC_AGGREGATOR_PORT=${TTC_AGGREGATOR_PORT:-5281}
-scripts/up.sh >"$work/up.log" 2>&1 & up=$!
-for _ in $(seq 1 480); do grep -q "all four services are up" "$work/up.log" && break; kill -0 "$up" 2>/dev/null || break; sleep 0.5; done
-grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
+. benchmarks/stack.sh
 keys=""
 for name in bulk $(seq -f "client%g" 1 "$clients"); do
   keys="$keys $name=$(ConnectionStrings__Platform=$TTC_POSTGRES ttc keys create "$name" 2>/dev/null)"

@@ -48,7 +48,7 @@ public sealed class ErrorLog : ILoggerProvider
 /// the number of HTTP cases (CI: 300; benchmarks/fuzz.sh: 10,000), a third of it bus cases.
 /// </summary>
 [Collection(ServersCollection.Name)]
-public sealed class FuzzTests(Servers servers)
+public sealed class FuzzTests(Servers servers, Xunit.Abstractions.ITestOutputHelper output)
 {
     private static int Cases => int.TryParse(Environment.GetEnvironmentVariable("TTC_FUZZ_CASES"), out var n) && n > 0 ? n : 300;
 
@@ -117,11 +117,13 @@ public sealed class FuzzTests(Servers servers)
         await using var hosts = await PlatformHosts.Start(servers, new() { ["Router:RequestsPerMinutePerKey"] = "1000000" },
             configure: (_, builder) => builder.Logging.AddProvider(errors));
         var accepted = new ConcurrentBag<Guid>();
+        var answers = new ConcurrentDictionary<int, int>();
 
         await Body.SampleAsync(async body =>
         {
             using var response = await hosts.Http.PostAsync("/batches", new StringContent(body, Encoding.UTF8, "application/json"));
             var status = (int)response.StatusCode;
+            answers.AddOrUpdate(status, 1, (_, n) => n + 1);
             Assert.True(status is >= 200 and < 500, $"HTTP {status} for {Shorten(body)}");
             if (status == 202)
             {
@@ -164,6 +166,8 @@ public sealed class FuzzTests(Servers servers)
         }
         while (open.Count > 0 && DateTime.UtcNow < deadline);
 
+        output.WriteLine($"HTTP: {Cases} bodies, answers {string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key} x{a.Value}"))}; " +
+            $"bus: {sent.Count} messages; {all.Count - open.Count} of {all.Count} batches ended; {errors.Entries.Count} errors logged");
         Assert.True(open.Count == 0, $"{open.Count} of {all.Count} batches did not end: {string.Join(", ", open.Take(5))}");
         Assert.True(errors.Entries.IsEmpty, "errors logged:\n" + string.Join("\n", errors.Entries.Take(10)));
         Assert.NotEmpty(accepted); // the generator reaches the planner, not only the door

@@ -88,6 +88,46 @@ public static class ChaosCommand
             return 0;
         });
 
+        var poison = new Command("poison", "Send SubmitBatch messages a careless sender could write (null problems, no problem list, NUL and lone surrogates, absurd numbers) and wait until every one has ended");
+        var poisonCount = new Option<int>("--count") { DefaultValueFactory = _ => 12 };
+        poison.Options.Add(poisonCount);
+        poison.SetAction(async (parse, ct) =>
+        {
+            using var host = await Bus(ct);
+            var send = await host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(QueueNames.Address(QueueNames.SubmitBatch));
+            var ids = new List<Guid>();
+            for (var i = 0; i < parse.GetValue(poisonCount); i++)
+            {
+                var ok = new ProblemSubmission { Text = $"{i + 10}+{i + 20}", ReferenceAnswer = $"{2 * i + 30}" };
+                var message = (i % 6) switch
+                {
+                    0 => new SubmitBatch { Problems = [ok, null!, ok] },
+                    1 => new SubmitBatch { Problems = null! },
+                    2 => new SubmitBatch { Problems = [ok, new ProblemSubmission { Text = "4\u00005" }], Name = "a\u0000b" },
+                    3 => new SubmitBatch { Problems = [new ProblemSubmission { Text = "x\ud800y" }, ok] },
+                    4 => new SubmitBatch { Problems = [ok], N = int.MinValue, Strategy = "best-of-n", Seed = int.MaxValue },
+                    _ => new SubmitBatch { Problems = [ok, ok], TotalProblems = 5, Priority = "urgent" },
+                };
+                message = message with { BatchId = Guid.NewGuid(), Strategy = message.Strategy ?? "greedy", Name = message.Name ?? $"poison-{i}" };
+                await send.Send(message, ct);
+                ids.Add(message.BatchId);
+            }
+
+            await using var db = Db();
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            Dictionary<string, int> ended;
+            do
+            {
+                await Task.Delay(500, ct);
+                ended = await db.Batches.AsNoTracking().Where(b => ids.Contains(b.Id) && b.Status != BatchStatus.Accepted).GroupBy(b => b.Status)
+                    .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+            }
+            while (ended.Values.Sum() < ids.Count && DateTime.UtcNow < deadline);
+
+            Console.WriteLine($"poison: {ids.Count} SubmitBatch messages sent, {ended.Values.Sum()} ended ({string.Join(", ", ended.Select(e => $"{e.Value} {e.Key}"))})");
+            return ended.Values.Sum() == ids.Count ? 0 : 1;
+        });
+
         var audit = new Command("audit", "Did the batch come through whole? Results in = problems out, duplicates, lost runs, compute counted twice (JSON)");
         audit.Arguments.Add(batch);
         audit.SetAction(async (parse, ct) =>
@@ -101,6 +141,7 @@ public static class ChaosCommand
         command.Subcommands.Add(duplicate);
         command.Subcommands.Add(malformed);
         command.Subcommands.Add(oversized);
+        command.Subcommands.Add(poison);
         command.Subcommands.Add(audit);
         return command;
     }
