@@ -135,7 +135,18 @@ public sealed class GenerationService : IAsyncDisposable
             },
         }).ToList();
 
-        var results = await _engine.Submit(command.Model, requests, cancellationToken);
+        var results = (await _engine.Submit(command.Model, requests, cancellationToken)).ToList();
+
+        // A search prefix that has reached the model's context ends there, as a finished candidate the run may
+        // still select (finish reason "context"); only a prompt with no prefix of its own fails the request.
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].ContextFull && command.Prefixes[i].Text.Length > 0 && command.Mode != "revise")
+            {
+                results[i] = new GenerationResult([.. Enumerable.Repeat(new GeneratedSequence([], "", FinishReasons.Context), command.SamplesPerPrefix)], new InferenceUsage());
+            }
+        }
+
         if (results.FirstOrDefault(r => r.Error is not null) is { } bad)
         {
             return Failed(bad.Error!);

@@ -12,6 +12,6 @@ public record GeneratedSample
 
     public int TokenCount { get; init; }
 
-    /// <summary>"eos" (end of answer), "step" (step delimiter reached), "length" (token cap).</summary>
+    /// <summary>"eos" (end of answer), "step" (step delimiter reached), "length" (token cap), "context" (a search prefix that had reached the model's context: nothing generated).</summary>
     public string FinishReason { get; init; } = "";
 }

@@ -225,6 +225,9 @@ public sealed class DecoderSession : IDisposable
         return (past, mask, width, logits);
     }
 
+    /// <summary>The model's context in tokens: a prompt this long leaves no room to generate.</summary>
+    internal int Context => _context;
+
     internal string? Validate(GenerationRequest request, out int[] prompt)
     {
         prompt = [];

@@ -67,11 +67,15 @@ public sealed record InferenceUsage
     public double WallMilliseconds { get; init; }
 }
 
-public sealed record GenerationResult(IReadOnlyList<GeneratedSequence> Samples, InferenceUsage Usage, string? Error = null);
+/// <param name="ContextFull">The request failed because its prompt already fills the model's context (nothing can be generated after it).</param>
+public sealed record GenerationResult(IReadOnlyList<GeneratedSequence> Samples, InferenceUsage Usage, string? Error = null, bool ContextFull = false);
 
 public static class FinishReasons
 {
     public const string Eos = "eos";
     public const string Stop = "stop";
     public const string Length = "length";
+
+    /// <summary>A search prefix that had reached the model's context: ended there, nothing generated.</summary>
+    public const string Context = "context";
 }

@@ -75,7 +75,7 @@ public sealed class SearchNode
 
     /// <summary>Whether a newly written step ends the solution.</summary>
     public static bool Ends(string step, string finishReason) =>
-        finishReason is "eos" or "length" || AnswerExtractor.Extract(step, AnswerFormat.Stated) is not null;
+        finishReason is "eos" or "length" or "context" || AnswerExtractor.Extract(step, AnswerFormat.Stated) is not null;
 }
 
 /// <summary>One continuation the Generator produced for a node.</summary>
