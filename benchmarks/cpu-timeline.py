@@ -7,6 +7,8 @@ that wants the CPU all the time but gets less of it was runnable and not running
    benchmarks/cpu-timeline.py [--threads SERVICE] [SECONDS=20] [STEP=0.5]
    (benchmarks/distributed.sh runs it with TIMELINE=1, and TIMELINE_THREADS=SERVICE)"""
 import os, re, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procstat import processes, tick, ticks
 
 args = sys.argv[1:]
 service = None
@@ -14,30 +16,6 @@ if args[:1] == ["--threads"]:
     service, args = args[1], args[2:]
 seconds = float(args[0]) if len(args) > 0 else 20
 step = float(args[1]) if len(args) > 1 else 0.5
-tick = os.sysconf("SC_CLK_TCK")
-
-def processes():
-    found = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="ignore")
-        except OSError:
-            continue
-        m = re.search(r"Platform\.(Router|Generator|Verifier|Aggregator)\.dll", cmd)
-        name = m.group(1) if m else "client" if "ttc.dll" in cmd else "rabbitmq" if "beam.smp" in cmd else "postgres" if cmd.startswith("postgres") or "/postgres" in cmd.split("\0")[0] else None
-        if name:
-            found.setdefault(name, []).append(pid)
-    return found
-
-def ticks(pids):
-    total = 0
-    for pid in pids:
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError):
-            pass
-    return total
 
 def threads(pid):
     out = {}

@@ -20,7 +20,7 @@ pgport=$(cat "$TTC_TEST_SERVICES_DIR/pg/port")
 echo "soak: $minutes min, a $large-problem greedy batch (bulk) and $clients clients x $size problems every $every s; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M') UTC"
 
 python3 - "$minutes" "$large" "$every" "$size" "http://127.0.0.1:$TTC_ROUTER_PORT" "$pgport" "$out" "$TTC_TEST_SERVICES_DIR" $keys <<'PY'
-import json, os, re, statistics, subprocess, sys, threading, time, urllib.request
+import json, re, subprocess, sys, threading, time, urllib.request
 minutes, large, every, size = float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 base, port, out, services = sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
 keys = dict(k.split("=", 1) for k in sys.argv[9:])
@@ -64,23 +64,11 @@ threads = [threading.Thread(target=client, args=(c, i), daemon=True) for i, c in
 for t in threads:
     t.start()
 
-tick = os.sysconf("SC_CLK_TCK")
-def processes():
-    found = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="ignore")
-        except OSError:
-            continue
-        m = re.search(r"Platform\.(Router|Generator|Verifier|Aggregator)\.dll", cmd)
-        if m:
-            found[m.group(1)] = pid
-    return found
+sys.path.insert(0, "benchmarks")
+from procstat import SERVICES, processes, rss_mb, tick, ticks
 
 def usage(pid):
-    rss = next(int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return rss, (int(fields[11]) + int(fields[12])) / tick
+    return rss_mb(pid), ticks([pid]) / tick
 
 def queues():
     listed = subprocess.run(["bash", "-c", f". {services}/rabbitmq/env; /usr/lib/rabbitmq/bin/rabbitmqctl -q list_queues name messages 2>/dev/null || true"],
@@ -92,7 +80,7 @@ def queues():
             bad[parts[0]] = int(parts[1])
     return bad
 
-procs = processes()
+procs = {name: pids[0] for name, pids in processes().items() if name in SERVICES}
 minutes_rows, last = [], {s: usage(p) for s, p in procs.items()}
 next_sample = start + 60
 while time.monotonic() < end:

@@ -14,8 +14,6 @@ namespace Platform.IntegrationTests;
 [Collection(ServersCollection.Name)]
 public sealed class FairAdmissionTests(Servers servers)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
-
     private static object Arithmetic(int count, string name, string? priority = null) => new
     {
         name, strategy = "greedy", priority,
@@ -29,28 +27,10 @@ public sealed class FairAdmissionTests(Servers servers)
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["batchId"]!.GetValue<Guid>();
     }
 
-    private static async Task<Batch> Until(PlatformHosts hosts, Guid id, Func<Batch, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            await using (var db = hosts.NewContext())
-            {
-                if (await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id) is { } batch && done(batch))
-                {
-                    return batch;
-                }
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"batch {id} did not get there within {Timeout}");
-            await Task.Delay(50);
-        }
-    }
-
     private static async Task<int> InFlight(PlatformHosts hosts, Guid id)
     {
         await using var db = hosts.NewContext();
-        return await db.Runs.CountAsync(r => r.BatchId == id && r.AdmittedAt != null && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running));
+        return await db.Runs.Where(RunQueue.InFlight).CountAsync(r => r.BatchId == id);
     }
 
     [Fact]
@@ -83,11 +63,11 @@ public sealed class FairAdmissionTests(Servers servers)
         }
 
         Assert.Equal(limit, most);
-        var before = await Until(hosts, largeId, b => b.RunsEnded >= 100);
+        var before = await hosts.BatchWhen(largeId, b => b.RunsEnded >= 100);
 
         // The small batch, from another key at a higher class, completes while the large one is still running.
         var smallId = await Submit(ui, Arithmetic(small, "small", "interactive"));
-        var done = await Until(hosts, smallId, b => b.Status != BatchStatus.Accepted);
+        var done = await hosts.BatchEnded(smallId);
         Assert.Equal(BatchStatus.Completed, done.Status);
         Assert.Equal(small, done.RunsEnded);
         Assert.Equal(("ui", "interactive"), (done.Submitter, done.Priority));
@@ -112,11 +92,11 @@ public sealed class FairAdmissionTests(Servers servers)
         const int count = 600;
         await using var hosts = await PlatformHosts.Start(servers, new() { ["Router:Admission:MaxRunsInFlight"] = "16" });
         var id = await Submit(hosts.Http, Arithmetic(count, "restarted"));
-        await Until(hosts, id, b => b.RunsEnded >= 50);
+        await hosts.BatchWhen(id, b => b.RunsEnded >= 50);
 
         await hosts.RestartRouter();
 
-        var batch = await Until(hosts, id, b => b.Status != BatchStatus.Accepted);
+        var batch = await hosts.BatchEnded(id);
         Assert.Equal(BatchStatus.Completed, batch.Status);
         Assert.Equal(count, batch.RunsEnded);
         await using var db = hosts.NewContext();

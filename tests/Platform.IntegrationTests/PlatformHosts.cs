@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -218,6 +219,30 @@ public sealed class PlatformHosts : IAsyncDisposable
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         return client;
     }
+
+    /// <summary>The batch's row once <paramref name="done"/> holds for it (polled); fails the test after <paramref name="timeout"/> (default 3 minutes).</summary>
+    public async Task<Platform.Storage.Entities.Batch> BatchWhen(Guid id, Func<Platform.Storage.Entities.Batch, bool> done, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromMinutes(3);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            await using (var db = NewContext())
+            {
+                if (await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id) is { } batch && done(batch))
+                {
+                    return batch;
+                }
+            }
+
+            Xunit.Assert.True(DateTime.UtcNow < deadline, $"batch {id} did not get there within {limit}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The batch's row once it has ended (any status but accepted).</summary>
+    public Task<Platform.Storage.Entities.Batch> BatchEnded(Guid id, TimeSpan? timeout = null) =>
+        BatchWhen(id, b => b.Status != Platform.Storage.Entities.BatchStatus.Accepted, timeout);
 
     public IEnumerable<IHost> Workers => _hosts.Skip(2).Take(_hosts.Count - 3);
 

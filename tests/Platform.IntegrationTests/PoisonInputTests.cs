@@ -17,24 +17,6 @@ public sealed class PoisonInputTests(Servers servers)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    private static async Task<Batch> Ended(PlatformHosts hosts, Guid id)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            await using (var db = hosts.NewContext())
-            {
-                if (await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id) is { Status: not BatchStatus.Accepted } batch)
-                {
-                    return batch;
-                }
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"batch {id} did not end within {Timeout}");
-            await Task.Delay(100);
-        }
-    }
-
     private static ProblemSubmission Sum(int i) => new() { Text = $"{i + 10}+{i + 20}", ReferenceAnswer = $"{2 * i + 30}" };
 
     [Fact]
@@ -46,13 +28,13 @@ public sealed class PoisonInputTests(Servers servers)
         var nothing = new SubmitBatch { BatchId = Guid.NewGuid(), Strategy = "greedy", Problems = null! };
         await hosts.Send(nothing, QueueNames.SubmitBatch);
 
-        Assert.Equal(BatchStatus.Completed, (await Ended(hosts, holes.BatchId)).Status);
+        Assert.Equal(BatchStatus.Completed, (await hosts.BatchEnded(holes.BatchId, Timeout)).Status);
         await using var db = hosts.NewContext();
         var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == holes.BatchId).OrderBy(r => r.Problem!.Index).ToListAsync();
         Assert.Equal([RunStatus.Completed, RunStatus.Failed, RunStatus.Completed], runs.Select(r => r.Status));
         Assert.Equal("Problem: missing (null in the problem list)", runs[1].FailureReason);
 
-        var rejected = await Ended(hosts, nothing.BatchId);
+        var rejected = await hosts.BatchEnded(nothing.BatchId, Timeout);
         Assert.Equal(BatchStatus.Rejected, rejected.Status);
         Assert.Equal("Problems: the batch has no problems", rejected.RejectionReason);
     }
@@ -75,7 +57,7 @@ public sealed class PoisonInputTests(Servers servers)
         var never = new SubmitBatch { BatchId = Guid.NewGuid(), Strategy = "greedy", Problems = [Sum(6)] };
         await Fault(bus, never, new InvalidOperationException("a bug"));
 
-        var batch = await Ended(hosts, id);
+        var batch = await hosts.BatchEnded(id, Timeout);
         Assert.Equal(BatchStatus.Completed, batch.Status);
         Assert.Equal(5, batch.RunsEnded);
         await using var db = hosts.NewContext();
@@ -85,7 +67,7 @@ public sealed class PoisonInputTests(Servers servers)
         Assert.All(runs.Skip(2), r => Assert.StartsWith("the Router could not plan problems 2..4 of the batch after its retries (Npgsql.NpgsqlException", r.FailureReason));
         Assert.Equal("13+23", runs[2].Problem!.Text);
 
-        var rejected = await Ended(hosts, never.BatchId);
+        var rejected = await hosts.BatchEnded(never.BatchId, Timeout);
         Assert.Equal(BatchStatus.Rejected, rejected.Status);
         Assert.Contains("System.InvalidOperationException: a bug", rejected.RejectionReason);
     }
@@ -97,7 +79,7 @@ public sealed class PoisonInputTests(Servers servers)
         var first = new SubmitBatch { BatchId = Guid.NewGuid(), Strategy = "greedy", Problems = [Sum(1), Sum(2)], TotalProblems = 5 };
         await hosts.Send(first, QueueNames.SubmitBatch); // parts two (problems 2..4) never come
 
-        var batch = await Ended(hosts, first.BatchId);
+        var batch = await hosts.BatchEnded(first.BatchId, Timeout);
         Assert.Equal(BatchStatus.Completed, batch.Status);
         Assert.Equal(5, batch.RunsEnded);
         await using var db = hosts.NewContext();

@@ -1,11 +1,9 @@
-using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Platform.Contracts;
 using Platform.Hosting;
+using Platform.Operations.Redrive;
 using Platform.Reasoning.Scheduling;
-using Platform.Router.Planning;
 using Platform.Storage;
 using Platform.Storage.Entities;
 
@@ -112,12 +110,16 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
             }
 
             var exhausted = false;
-            foreach (var (batchId, count) in shares)
+            for (var i = 0; i < contenders.Count; i++)
             {
-                var let = await Admit(db, batchId, active.First(b => b.Id == batchId).TraceParent, count, ct);
+                if (!shares.TryGetValue(contenders[i].Id, out var count))
+                {
+                    continue;
+                }
+
+                var let = await Admit(db, contenders[i].Id, active[i].TraceParent, count, ct);
                 admitted += let;
                 free -= let;
-                var i = contenders.FindIndex(c => c.Id == batchId);
                 contenders[i] = contenders[i] with { InFlight = contenders[i].InFlight + let, Waiting = let < count ? 0 : contenders[i].Waiting - let };
                 exhausted |= let < count;
             }
@@ -138,14 +140,12 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
 
     /// <summary>Runs in flight by batch: let out and not ended.</summary>
     private static Task<Dictionary<Guid, int>> InFlight(PlatformDbContext db, CancellationToken ct) =>
-        db.Runs.AsNoTracking().Where(r => r.AdmittedAt != null && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running))
-            .GroupBy(r => r.BatchId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        db.Runs.AsNoTracking().Where(RunQueue.InFlight).GroupBy(r => r.BatchId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
 
     /// <summary>Publishes up to <paramref name="count"/> of the batch's waiting runs, oldest first, then marks them admitted.</summary>
     private async Task<int> Admit(PlatformDbContext db, Guid batchId, string? traceParent, int count, CancellationToken ct)
     {
-        var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == batchId && r.Status == RunStatus.Planned && r.AdmittedAt == null)
-            .OrderBy(r => r.CreatedAt).Take(count).Include(r => r.Problem).ToListAsync(ct);
+        var runs = await db.Runs.AsNoTracking().Where(RunQueue.Waiting).Where(r => r.BatchId == batchId).OrderBy(r => r.CreatedAt).Take(count).Include(r => r.Problem).ToListAsync(ct);
         if (runs.Count == 0)
         {
             return 0;
@@ -155,7 +155,7 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
         using (PlatformTelemetry.Source.StartActivity("admit runs", System.Diagnostics.ActivityKind.Internal,
                    System.Diagnostics.ActivityContext.TryParse(traceParent, null, out var parent) ? parent : default))
         {
-            await Task.WhenAll(runs.Select(r => bus.Publish(Planned(r, r.Problem!), ct)));
+            await Task.WhenAll(runs.Select(r => bus.Publish(PlannedRuns.Message(r, r.Problem!), ct)));
         }
 
         var ids = runs.Select(r => r.Id).ToList();
@@ -164,12 +164,4 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
         logger.LogDebug("admitted {Count} runs of batch {BatchId}", runs.Count, batchId);
         return runs.Count;
     }
-
-    /// <summary>The message that starts a stored, planned run.</summary>
-    public static RunPlanned Planned(Run run, Problem problem) => new()
-    {
-        BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, ProblemText = problem.Text, ReferenceAnswer = problem.ReferenceAnswer,
-        Plan = JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, BatchPlanner.Json)!,
-        Difficulty = new DifficultyEstimate { Bin = run.DifficultyBin, Score = run.DifficultyScore, Source = run.DifficultySource },
-    };
 }

@@ -107,7 +107,7 @@ public static class BatchEndpoints
 
             var runs = await db.Runs.AsNoTracking().Where(r => r.BatchId == id).GroupBy(r => r.Status)
                 .Select(g => new { Status = g.Key, Count = g.Count(), Correct = g.Count(r => r.Correct == true) }).ToListAsync(ct);
-            var waiting = await db.Runs.CountAsync(r => r.BatchId == id && r.Status == Platform.Storage.Entities.RunStatus.Planned && r.AdmittedAt == null, ct);
+            var waiting = await db.Runs.Where(Platform.Storage.Entities.RunQueue.Waiting).CountAsync(r => r.BatchId == id, ct);
             return Results.Ok(new BatchProgress(batch.Id, batch.Name, batch.Status, batch.ProblemCount, batch.RunsEnded, batch.RejectionReason,
                 batch.SubmittedAt, batch.CompletedAt, runs.ToDictionary(r => r.Status, r => r.Count), runs.Sum(r => r.Correct), batch.Submitter, batch.Priority, waiting));
         })

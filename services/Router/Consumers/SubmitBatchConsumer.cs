@@ -25,7 +25,7 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
 
     public async Task Consume(ConsumeContext<SubmitBatch> context)
     {
-        var submit = context.Message.Problems is null ? context.Message with { Problems = [] } : context.Message; // "problems": null from the bus: no problems
+        var submit = WithProblemList(context.Message);
         var ct = context.CancellationToken;
         var stored = submit.BatchId == Guid.Empty ? null : await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == submit.BatchId, ct);
         if (stored is null)
@@ -117,6 +117,9 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
         await Task.WhenAll(runs.Where(r => r.Plan is null).Select(r => Refused(publish, r.Run, ct)));
         return refused;
     }
+
+    /// <summary>The message with an empty problem list where a sender on the bus wrote <c>"problems": null</c> (then rejected for having no problems).</summary>
+    public static SubmitBatch WithProblemList(SubmitBatch submit) => submit.Problems is null ? submit with { Problems = [] } : submit;
 
     /// <summary>RunFailed for a problem refused at planning.</summary>
     private static Task Refused(IPublishEndpoint publish, Run run, CancellationToken ct) =>

@@ -18,12 +18,7 @@ public sealed class SubmitBatchFaultConsumer(PlatformDbContext db, BatchPlanner 
 {
     public async Task Consume(ConsumeContext<Fault<SubmitBatch>> context)
     {
-        var submit = context.Message.Message;
-        if (submit.Problems is null)
-        {
-            submit = submit with { Problems = [] };
-        }
-
+        var submit = SubmitBatchConsumer.WithProblemList(context.Message.Message);
         var ct = context.CancellationToken;
         var first = submit.Offset;
         var end = submit.Offset + submit.Problems.Count;
@@ -51,7 +46,7 @@ public sealed class SubmitBatchFaultConsumer(PlatformDbContext db, BatchPlanner 
         var done = await db.Problems.CountAsync(p => p.BatchId == submit.BatchId && p.Index >= first && p.Index < end, ct);
         if (done < submit.Problems.Count)
         {
-            var runs = planner.FailRange(submit, new Platform.Storage.Entities.Batch { Id = stored.Id }, done, submit.Problems.Count - done, reason);
+            var runs = planner.FailRange(submit, stored, done, submit.Problems.Count - done, reason);
             await SubmitBatchConsumer.Store(context, db, stored.Id, runs, ct);
             logger.LogWarning("batch {BatchId}: problems {From}..{To} failed: {Reason}", submit.BatchId, first + done, end - 1, reason);
         }

@@ -54,7 +54,7 @@ public sealed class ContinuousBatch : IDisposable
         {
             if (_s.Validate(request, out var prompt) is { } error)
             {
-                done(new GenerationResult([], new InferenceUsage(), error, ContextFull: prompt.Length > 0 && prompt.Length >= _s.Context));
+                done(new GenerationResult([], new InferenceUsage(), error, ContextFull: prompt.Length > 0 && _s.FillsContext(prompt)));
                 continue;
             }
 

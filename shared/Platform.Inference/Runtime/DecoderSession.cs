@@ -225,8 +225,8 @@ public sealed class DecoderSession : IDisposable
         return (past, mask, width, logits);
     }
 
-    /// <summary>The model's context in tokens: a prompt this long leaves no room to generate.</summary>
-    internal int Context => _context;
+    /// <summary>Whether <paramref name="prompt"/> already fills the model's context (nothing can be generated after it).</summary>
+    internal bool FillsContext(int[] prompt) => prompt.Length >= _context;
 
     internal string? Validate(GenerationRequest request, out int[] prompt)
     {
@@ -279,7 +279,7 @@ public sealed class DecoderSession : IDisposable
             return "the prompt is empty";
         }
 
-        return prompt.Length >= _context ? $"the prompt is {prompt.Length} tokens; the model's context is {_context}" : null;
+        return FillsContext(prompt) ? $"the prompt is {prompt.Length} tokens; the model's context is {_context}" : null;
     }
 
     /// <summary>One forward pass producing logits (and the new cache in <paramref name="present"/>).</summary>

@@ -46,6 +46,20 @@ public class Run
     public Batch? Batch { get; set; }
 }
 
+/// <summary>
+/// The admission scheduler's two sets of runs, as queries; the partial indexes of RunConfiguration
+/// (<c>WaitingFilter</c>, <c>InFlightFilter</c>) hold the same predicates in SQL.
+/// </summary>
+public static class RunQueue
+{
+    /// <summary>Planned and not yet let out to the workers.</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<Run, bool>> Waiting = r => r.AdmittedAt == null && r.Status == RunStatus.Planned;
+
+    /// <summary>Let out and not ended.</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<Run, bool>> InFlight =
+        r => r.AdmittedAt != null && (r.Status == RunStatus.Planned || r.Status == RunStatus.Running);
+}
+
 public static class RunStatus
 {
     public const string Planned = "planned";

@@ -50,11 +50,7 @@ public static class ChaosCommand
             var runs = await db.Runs.AsNoTracking().Include(r => r.Problem).Where(r => r.BatchId == id && r.PlanJson != "{}").ToListAsync(ct);
             foreach (var run in runs)
             {
-                await publish.Publish(new RunPlanned
-                {
-                    BatchId = id, RunId = run.Id, ProblemId = run.ProblemId, ProblemText = run.Problem!.Text, ReferenceAnswer = run.Problem.ReferenceAnswer,
-                    Plan = JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, new JsonSerializerOptions(JsonSerializerDefaults.Web))!,
-                }, ct);
+                await publish.Publish(Platform.Operations.Redrive.PlannedRuns.Message(run, run.Problem!), ct);
             }
 
             await host.StopAsync(ct);
