@@ -89,7 +89,20 @@ public sealed class GenerationService : IAsyncDisposable
         }
 
         var manifest = session.Model.Manifest;
-        var prompt = session.Model.Prompt(command.Problem);
+        string prompt;
+        try
+        {
+            // A revision model reads the problem through its own recipe (RevisionPrompt), whatever form the first attempt's prompt had.
+            prompt = command.Mode == "revise" ? session.Model.Prompt(command.Problem)
+                : command.RawPrompt ? command.Problem
+                : command.Conversation is { Count: > 0 } turns ? session.Model.Prompt([.. turns.Select(t => (t.Role ?? "", t.Content ?? ""))])
+                : session.Model.Prompt(command.Problem);
+        }
+        catch (ArgumentException e)
+        {
+            return Failed($"conversation: {e.Message}");
+        }
+
         // A step ends at the recipe's delimiter; a whole solution at EOS or one of the recipe's stop strings.
         var stops = command.Mode == "step" ? [session.Model.Recipe.StepDelimiter] : session.Model.Recipe.StopStrings.ToArray();
         BudgetForcing? forcing = null;

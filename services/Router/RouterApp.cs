@@ -2,6 +2,7 @@ using OpenTelemetry.Exporter;
 using Platform.Hosting;
 using Platform.Router.Api;
 using Platform.Router.Extensions;
+using Platform.Router.OpenAi;
 
 namespace Platform.Router;
 
@@ -24,6 +25,7 @@ public static class RouterApp
         }
 
         app.MapBatchEndpoints();
+        app.MapOpenAiEndpoints();
         return app;
     }
 }

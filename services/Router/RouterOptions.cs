@@ -19,6 +19,9 @@ public sealed class RouterOptions
     /// <summary>Tokens a sample may generate.</summary>
     public int MaxNewTokens { get; set; } = 128;
 
+    /// <summary>The most tokens a batch (or an OpenAI-compatible request's max_tokens) may ask one sample to generate.</summary>
+    public int MaxNewTokensLimit { get; set; } = 4096;
+
     /// <summary>Every endpoint but health needs <c>Authorization: Bearer &lt;key&gt;</c> (keys: <c>ttc keys create</c>).</summary>
     public bool RequireApiKey { get; set; } = true;
 
@@ -43,6 +46,9 @@ public sealed class RouterOptions
 
     /// <summary>How often batches with missing parts are looked for (seconds).</summary>
     public int MissingPartsCheckSeconds { get; set; } = 30;
+
+    /// <summary>The longest a synchronous OpenAI-compatible request waits for its run (seconds); past it the run is cancelled and the caller gets 504.</summary>
+    public int OpenAiWaitSeconds { get; set; } = 600;
 
     /// <summary>How often the active stored policy version is read again (seconds).</summary>
     public int PolicyRefreshSeconds { get; set; } = 30;

@@ -16,6 +16,12 @@ public record GenerateCandidates
     /// <summary>The problem statement; the Generator formats it with the model's prompt template.</summary>
     public string Problem { get; init; } = "";
 
+    /// <summary>When set, the prompt is this conversation rendered with the model's chat template (<see cref="Problem"/> is its last user turn).</summary>
+    public IReadOnlyList<ChatTurn>? Conversation { get; init; }
+
+    /// <summary>The prompt is <see cref="Problem"/> verbatim: no recipe, no chat template.</summary>
+    public bool RawPrompt { get; init; }
+
     public IReadOnlyList<GenerationPrefix> Prefixes { get; init; } = [];
 
     /// <summary>Samples per prefix.</summary>

@@ -22,4 +22,13 @@ public record ProblemSubmission
     /// many samples). compute-optimal then runs the policy's step for this bin and draws no probes.
     /// </summary>
     public int? DifficultyBin { get; init; }
+
+    /// <summary>
+    /// A conversation the generator renders with its chat template instead of its recipe's user turn (the
+    /// OpenAI-compatible API); <see cref="Text"/> is then the last user turn, which the verifier and analysts read.
+    /// </summary>
+    public IReadOnlyList<ChatTurn>? Messages { get; init; }
+
+    /// <summary>The generator reads <see cref="Text"/> verbatim, without its recipe or chat template (<c>/v1/completions</c>).</summary>
+    public bool? RawPrompt { get; init; }
 }

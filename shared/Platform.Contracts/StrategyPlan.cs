@@ -37,6 +37,12 @@ public record StrategyPlan
     /// </summary>
     public string? EarlyStop { get; init; }
 
+    /// <summary>The problem as a conversation for the generator's chat template (the OpenAI-compatible API); null: the problem text through the recipe.</summary>
+    public IReadOnlyList<ChatTurn>? Conversation { get; init; }
+
+    /// <summary>The problem text is the prompt, verbatim (<c>/v1/completions</c>).</summary>
+    public bool RawPrompt { get; init; }
+
     public string GeneratorModel { get; init; } = "";
 
     /// <summary>sequential-revisions: the model that writes revisions (the first attempt of a chain comes from <see cref="GeneratorModel"/>).</summary>

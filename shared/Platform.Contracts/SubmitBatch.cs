@@ -64,6 +64,15 @@ public record SubmitBatch
     /// <summary>sequential-revisions: the revision model (default: the Router's, gen-revise).</summary>
     public string? ReviseModel { get; init; }
 
+    /// <summary>Sampling temperature of sampling strategies (null: the generator's recipe; greedy stays greedy).</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>Nucleus sampling mass (null: the generator's recipe).</summary>
+    public double? TopP { get; init; }
+
+    /// <summary>Tokens one sample may generate (null: the generator's recipe, else Router:MaxNewTokens).</summary>
+    public int? MaxNewTokens { get; init; }
+
     public string? GeneratorModel { get; init; }
     public string? VerifierModel { get; init; }
     public int? Seed { get; init; }

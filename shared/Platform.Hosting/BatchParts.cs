@@ -52,5 +52,6 @@ public static class BatchParts
     /// <summary>JSON size of a problem, closely enough: its strings (escaping can double them) and the field names.</summary>
     private static int Size(ProblemSubmission p) =>
         120 + 2 * (Encoding.UTF8.GetByteCount(p.Text ?? "") + Encoding.UTF8.GetByteCount(p.ReferenceAnswer ?? "") + Encoding.UTF8.GetByteCount(p.Level ?? "")
-            + Encoding.UTF8.GetByteCount(p.Subject ?? "") + Encoding.UTF8.GetByteCount(p.ExternalId ?? ""));
+            + Encoding.UTF8.GetByteCount(p.Subject ?? "") + Encoding.UTF8.GetByteCount(p.ExternalId ?? "")
+            + (p.Messages ?? []).Sum(m => 30 + Encoding.UTF8.GetByteCount(m?.Content ?? "")));
 }

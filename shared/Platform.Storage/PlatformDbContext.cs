@@ -23,6 +23,10 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Db
     public DbSet<Sweep> Sweeps => Set<Sweep>();
     public DbSet<SweepCell> SweepCells => Set<SweepCell>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<OpenAiFile> OpenAiFiles => Set<OpenAiFile>();
+    public DbSet<OpenAiFileLine> OpenAiFileLines => Set<OpenAiFileLine>();
+    public DbSet<OpenAiBatch> OpenAiBatches => Set<OpenAiBatch>();
+    public DbSet<OpenAiBatchError> OpenAiBatchErrors => Set<OpenAiBatchError>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -54,7 +54,7 @@ public static class RunMessages
         GenerateCandidates Generate(IReadOnlyList<string> prefixes, int samples, string mode, int steps, double temperature, BudgetForcingSettings? forcing) => new()
         {
             RequestId = requestId, RunId = runId, Round = index, Kind = request.Kind, Model = plan.GeneratorModel, Problem = problem,
-            Prefixes = prefixes.Select(Prefix).ToList(), SamplesPerPrefix = samples, Mode = mode, Steps = steps, Sampling = Sampling(temperature),
+            Conversation = plan.Conversation, RawPrompt = plan.RawPrompt, Prefixes = prefixes.Select(Prefix).ToList(), SamplesPerPrefix = samples, Mode = mode, Steps = steps, Sampling = Sampling(temperature),
             BudgetForcing = forcing,
         };
         object body = request switch

@@ -39,14 +39,47 @@ public static class ApiSecurity
         return builder;
     }
 
+    /// <summary>A group of endpoints behind the door: the per-key rate limit, and an active key where <see cref="RouterOptions.RequireApiKey"/>.</summary>
+    public static RouteGroupBuilder Door(this WebApplication web, string prefix, out bool requireKey)
+    {
+        requireKey = web.Services.GetRequiredService<IOptions<RouterOptions>>().Value.RequireApiKey;
+        var group = web.MapGroup(prefix).RequireRateLimiting(RatePolicy);
+        if (requireKey)
+        {
+            group.RequireAuthorization(ApiKeyAuthenticationHandler.ActivePolicy);
+        }
+
+        return group;
+    }
+
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
-        app.UseStatusCodePages(); // 401, 403, 404, 413, 429 ... get problem-details bodies
+        // 401, 403, 404, 413, 429 ... get problem-details bodies; under /v1/ OpenAI's error body.
+        app.UseStatusCodePages(async pages =>
+        {
+            var http = pages.HttpContext;
+            if (OpenAi.OpenAiErrors.Owns(http.Request.Path))
+            {
+                await OpenAi.OpenAiErrors.Write(http, http.Response.StatusCode, http.RequestServices.GetRequiredService<IOptions<RouterOptions>>().Value.MaxRequestBodyBytes);
+                return;
+            }
+
+            await http.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = http, ProblemDetails = { Status = http.Response.StatusCode },
+            });
+        });
         app.UseExceptionHandler(e => e.Run(async context =>
         {
             var error = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
             var status = error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
             context.Response.StatusCode = status;
+            if (OpenAi.OpenAiErrors.Owns(context.Request.Path))
+            {
+                await OpenAi.OpenAiErrors.Write(context, status, context.RequestServices.GetRequiredService<IOptions<RouterOptions>>().Value.MaxRequestBodyBytes);
+                return;
+            }
+
             await Results.Problem(statusCode: status, title: status == 413 ? "the request body is too large" : "the request failed",
                 detail: status == 413 ? $"the limit is {context.RequestServices.GetRequiredService<IOptions<RouterOptions>>().Value.MaxRequestBodyBytes} bytes (Router:MaxRequestBodyBytes)" : null)
                 .ExecuteAsync(context);

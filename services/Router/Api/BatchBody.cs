@@ -16,14 +16,15 @@ public sealed record BodyError(string Field, string Message);
 /// </summary>
 public static class BatchBody
 {
-    private static readonly string[] TopLevel =
+    /// <summary>The body's top-level fields (the batch settings and <c>problems</c>), as the API names them.</summary>
+    public static readonly IReadOnlyList<string> TopLevel =
     [
         "batchId", "name", "source", "problems", "strategy", "n", "aggregation", "beamWidth", "lookahead", "iterations", "searchTokenBudget",
         "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "earlyStop", "reviseModel", "generatorModel", "verifierModel", "seed",
-        "priority",
+        "priority", "temperature", "topP", "maxNewTokens",
     ];
 
-    private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId", "difficultyBin"];
+    private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId", "difficultyBin", "messages", "rawPrompt"];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -24,14 +24,10 @@ public static class BatchEndpoints
 
     public static IEndpointRouteBuilder MapBatchEndpoints(this WebApplication web)
     {
-        var requireKey = web.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RouterOptions>>().Value.RequireApiKey;
-        var app = web.MapGroup("").RequireRateLimiting(ApiSecurity.RatePolicy).WithTags("batches")
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var app = web.Door("", out var requireKey).WithTags("batches").ProducesProblem(StatusCodes.Status429TooManyRequests);
         if (requireKey)
         {
-            app.RequireAuthorization(ApiKeyAuthenticationHandler.ActivePolicy)
-                .ProducesProblem(StatusCodes.Status401Unauthorized)
-                .ProducesProblem(StatusCodes.Status403Forbidden);
+            app.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         }
 
         var openApi = web.MapOpenApi();

@@ -111,6 +111,7 @@ public static class RouterServiceExtensions
         builder.Services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AdmissionOptions>, AdmissionOptionsValidator>();
         builder.Services.AddSingleton<AdmissionScheduler>();
+        builder.Services.AddScoped<OpenAi.CompletionService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionScheduler>()); // lets planned runs out to the workers in fair turns
         builder.Services.AddHostedService<MissingPartsWatchdog>(); // a batch whose parts stop arriving still ends
         builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(),

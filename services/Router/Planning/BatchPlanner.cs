@@ -133,12 +133,12 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         }
 
         // Only a whole batch can be judged all-invalid (a part is one slice of it).
-        if (submit.TotalProblems is null && submit.Problems.All(p => ProblemError(p) is not null))
+        if (submit.TotalProblems is null && submit.Problems.All(p => ProblemError(p, submit.GeneratorModel) is not null))
         {
             return new BatchRejected
             {
                 BatchId = submit.BatchId, Field = "Problems",
-                Reason = $"every problem is invalid; problem 0: {ProblemError(submit.Problems[0])}",
+                Reason = $"every problem is invalid; problem 0: {ProblemError(submit.Problems[0], submit.GeneratorModel)}",
             };
         }
 
@@ -181,7 +181,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             string? error;
             try
             {
-                error = ProblemError(given) ?? KnownDifficultyError(p.DifficultyBin, policy);
+                error = ProblemError(given, generator) ?? KnownDifficultyError(p.DifficultyBin, policy);
                 if (error is null)
                 {
                     runs.Add((run, problem, PlanOne(run, problem, p, i)));
@@ -207,9 +207,10 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             var plan = new StrategyPlan
             {
                 Strategy = planned.Strategy, N = policy is null ? planned.N : ruleBudget, Aggregation = planned.Aggregation,
-                Temperature = policy?.ProbeTemperature ?? (planned.Temperature > 0 && recipe is not null ? recipe.Temperature : planned.Temperature),
-                TopP = recipe?.TopP ?? 1.0, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
-                MaxNewTokens = recipe?.MaxNewTokens ?? options.MaxNewTokens, GeneratorModel = generator,
+                Temperature = policy?.ProbeTemperature ?? (planned.Temperature > 0 ? submit.Temperature ?? recipe?.Temperature ?? planned.Temperature : planned.Temperature),
+                TopP = submit.TopP ?? recipe?.TopP ?? 1.0, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
+                MaxNewTokens = submit.MaxNewTokens ?? recipe?.MaxNewTokens ?? options.MaxNewTokens, GeneratorModel = generator,
+                Conversation = p.Messages, RawPrompt = p.RawPrompt ?? false,
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, StepDelimiter = delimiter, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? recipe?.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? recipe?.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
@@ -318,6 +319,21 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             || b.Scope is not (ComputeBudgetScopes.Batch or ComputeBudgetScopes.Problem)))
         {
             return R("Budget", $"a budget needs an amount >= 1, unit 'tokens' or 'flops' and scope 'batch' or 'problem' (was {b.Amount} {b.Unit} per {b.Scope})");
+        }
+
+        if (s.Temperature is { } t && !(t is >= 0 and <= 2))
+        {
+            return R("Temperature", $"temperature must be between 0 and 2 (was {t})");
+        }
+
+        if (s.TopP is { } topP && !(topP is > 0 and <= 1))
+        {
+            return R("TopP", $"topP must be greater than 0 and at most 1 (was {topP})");
+        }
+
+        if (s.MaxNewTokens is { } tokens && (tokens < 1 || tokens > options.MaxNewTokensLimit))
+        {
+            return R("MaxNewTokens", $"maxNewTokens must be between 1 and {options.MaxNewTokensLimit} (was {tokens}; Router:MaxNewTokensLimit)");
         }
 
         if (s.TokenBudget is not null && s.Budget is not null)
@@ -528,10 +544,13 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
 
     /// <summary>A problem's text fields, named as the contract names them.</summary>
     public static IEnumerable<(string Field, string? Value)> ProblemTexts(ProblemSubmission p) =>
-        [("Text", p.Text), ("ReferenceAnswer", p.ReferenceAnswer), ("Level", p.Level), ("Subject", p.Subject), ("ExternalId", p.ExternalId)];
+    [
+        ("Text", p.Text), ("ReferenceAnswer", p.ReferenceAnswer), ("Level", p.Level), ("Subject", p.Subject), ("ExternalId", p.ExternalId),
+        .. (p.Messages ?? []).SelectMany((m, i) => new[] { ($"Messages[{i}].Role", m?.Role), ($"Messages[{i}].Content", m?.Content) }),
+    ];
 
     /// <summary>Why a problem cannot run (an unstorable field, an empty or over-long text), naming the field; null when it can.</summary>
-    public string? ProblemError(ProblemSubmission? p)
+    public string? ProblemError(ProblemSubmission? p, string? generator = null)
     {
         if (p is null)
         {
@@ -549,9 +568,19 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return "Text: the problem text is empty";
         }
 
-        var bytes = Encoding.UTF8.GetByteCount(text);
+        if (p.Messages is { } turns)
+        {
+            var model = generator ?? options.DefaultGenerator;
+            if (Platform.Reasoning.Prompts.Conversation.Problem([.. turns.Select(t => (t?.Role, t?.Content))], catalog is null || catalog.UsesChatTemplate(model), model) is { } turn)
+            {
+                return $"{turn.Field}: {turn.Reason}";
+            }
+        }
+
+        // The limit is on what the generator reads: the problem text, or the whole conversation.
+        var bytes = p.Messages is { } all ? all.Sum(m => Encoding.UTF8.GetByteCount(m.Content)) : Encoding.UTF8.GetByteCount(text);
         return bytes > options.MaxProblemTextBytes
-            ? $"Text: the problem text is {bytes} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)"
+            ? $"{(p.Messages is null ? "Text: the problem text" : "Messages: the conversation")} is {bytes} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)"
             : null;
     }
 

@@ -34,6 +34,8 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
     private readonly ConcurrentDictionary<string, Lazy<PrmScorer>> _scorers = new();
     private readonly ConcurrentDictionary<string, Lazy<Recipe?>> _recipes = new();
     private readonly ConcurrentDictionary<string, Lazy<string>> _delimiters = new();
+    private readonly ConcurrentDictionary<string, Lazy<bool>> _chat = new();
+    private readonly ConcurrentDictionary<string, Lazy<CatalogEntry?>> _entries = new();
 
     /// <summary>The folder whose sub-folders are models; null when only <see cref="ModelsOptions.Catalog"/> names models and no folder is found.</summary>
     public string? Root { get; } = models.Catalog.Count > 0 && models.Directory is null ? TryResolveRoot() : ResolveRoot(models.Directory);
@@ -113,6 +115,34 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
     public string StepDelimiter(string name) =>
         _delimiters.GetOrAdd(Check(name), n => new Lazy<string>(() => PublishedRecipe(n)?.StepDelimiter ?? ModelDirectory.Load(Folder(n)!).Recipe.StepDelimiter)).Value;
 
+    /// <summary>Whether a catalog model renders conversations with a chat template (its folder's, or its configured recipe's). Read once.</summary>
+    public bool UsesChatTemplate(string name) =>
+        _chat.GetOrAdd(Check(name), n => new Lazy<bool>(() => Load(n).UsesChatTemplate)).Value;
+
+    /// <summary>
+    /// What a catalog name is, for listings (<c>GET /v1/models</c>): a generator or a verifier with its size and
+    /// what it can do; null for a name whose folder holds no model the platform can read (a folder of folders).
+    /// Read once.
+    /// </summary>
+    public CatalogEntry? Describe(string name) =>
+        _entries.GetOrAdd(Check(name), n => new Lazy<CatalogEntry?>(() =>
+        {
+            try
+            {
+                var model = Load(n);
+                var m = model.Manifest;
+                var generator = m.Kind == "decoder";
+                return new CatalogEntry(n, generator ? "generator" : "verifier", m.Architecture.Type, m.Architecture.Context, m.Parameters, generator && model.UsesChatTemplate,
+                    generator
+                        ? [.. Platform.Reasoning.Planning.Strategies.All.Where(st => st != Platform.Reasoning.Planning.Strategies.BudgetForcing || m.EndOfThinking is { Length: > 0 })]
+                        : [m.Kind == "prm" ? "process rewards (a score per step)" : "outcome rewards (one score per solution)"]);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            {
+                return null;
+            }
+        })).Value;
+
     /// <summary>The catalog name whose folder is <paramref name="folder"/> (a configured entry first), or null.</summary>
     public string? NameOf(string folder)
     {
@@ -155,5 +185,8 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
         }
     }
 }
+
+/// <summary>A catalog model as listings show it: its kind (generator or verifier), size, and what it supports.</summary>
+public sealed record CatalogEntry(string Name, string Kind, string Architecture, int Context, long Parameters, bool ChatTemplate, IReadOnlyList<string> Supports);
 
 public sealed class UnknownModelException(string message) : Exception(message);

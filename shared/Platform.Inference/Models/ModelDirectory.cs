@@ -64,16 +64,38 @@ public sealed class ModelDirectory
     /// The prompt for a problem: the recipe's system prompt and user turn rendered with the chat template
     /// (as <c>apply_chat_template(add_generation_prompt=True)</c>), or the user template as it stands.
     /// </summary>
-    public string Prompt(string problem)
+    public string Prompt(string problem) => UsesChatTemplate ? ChatPrompt(Recipe.SystemPrompt, UserTurn(problem)) : Plain(Recipe.SystemPrompt, problem);
+
+    /// <summary>
+    /// The prompt for a conversation (the OpenAI-compatible API's messages), as <c>apply_chat_template(add_generation_prompt=True)</c>
+    /// renders it; the recipe's system prompt opens it when it has no system turn of its own. A model without a chat
+    /// template takes one user turn (after at most one system turn), formatted as <see cref="Prompt(string)"/> formats a problem.
+    /// </summary>
+    public string Prompt(IReadOnlyList<(string Role, string Content)> conversation)
     {
-        var user = Recipe.UserTemplate.Replace("{problem}", problem, StringComparison.Ordinal);
-        if (!UsesChatTemplate)
+        if (Platform.Reasoning.Prompts.Conversation.Problem([.. conversation.Select(t => ((string?)t.Role, (string?)t.Content))], UsesChatTemplate, Name) is { } problem)
         {
-            return string.IsNullOrEmpty(Recipe.SystemPrompt) ? user : Recipe.SystemPrompt + "\n\n" + user;
+            throw new ArgumentException($"{problem.Field}: {problem.Reason}");
         }
 
-        return ChatPrompt(Recipe.SystemPrompt, user);
+        var system = Platform.Reasoning.Prompts.Conversation.System(conversation);
+        if (!UsesChatTemplate)
+        {
+            return Plain(system ?? Recipe.SystemPrompt, conversation[^1].Content);
+        }
+
+        var messages = conversation.Select(t => new ChatMessage(Platform.Reasoning.Prompts.Conversation.TemplateRole(t.Role), t.Content)).ToList();
+        if (system is null && !string.IsNullOrEmpty(Recipe.SystemPrompt))
+        {
+            messages.Insert(0, new ChatMessage("system", Recipe.SystemPrompt));
+        }
+
+        return ChatTemplate!.Render(messages, addGenerationPrompt: true);
     }
+
+    private string UserTurn(string problem) => Recipe.UserTemplate.Replace("{problem}", problem, StringComparison.Ordinal);
+
+    private string Plain(string? system, string problem) => string.IsNullOrEmpty(system) ? UserTurn(problem) : system + "\n\n" + UserTurn(problem);
 
     /// <summary>
     /// A system turn (none when empty) and a user turn rendered with the chat template as

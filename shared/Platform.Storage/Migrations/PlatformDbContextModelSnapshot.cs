@@ -304,6 +304,176 @@ namespace Platform.Storage.Migrations
                     b.ToTable("compute_usage", "ttc");
                 });
 
+            modelBuilder.Entity("Platform.Storage.Entities.OpenAiBatch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("AllSamples")
+                        .HasColumnType("boolean")
+                        .HasColumnName("all_samples");
+
+                    b.Property<string>("CompletionWindow")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("completion_window");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Endpoint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("endpoint");
+
+                    b.Property<int>("ErrorCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("error_count");
+
+                    b.Property<string>("InputFileId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("input_file_id");
+
+                    b.Property<string>("MetadataJson")
+                        .HasColumnType("text")
+                        .HasColumnName("metadata_json");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("model");
+
+                    b.Property<int>("RequestTotal")
+                        .HasColumnType("integer")
+                        .HasColumnName("request_total");
+
+                    b.Property<string>("Submitter")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("submitter");
+
+                    b.HasKey("Id")
+                        .HasName("pk_openai_batches");
+
+                    b.HasIndex("Submitter", "CreatedAt")
+                        .HasDatabaseName("ix_openai_batches_submitter_created_at");
+
+                    b.ToTable("openai_batches", "ttc");
+                });
+
+            modelBuilder.Entity("Platform.Storage.Entities.OpenAiBatchError", b =>
+                {
+                    b.Property<Guid>("BatchId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("batch_id");
+
+                    b.Property<int>("Line")
+                        .HasColumnType("integer")
+                        .HasColumnName("line");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("code");
+
+                    b.Property<string>("CustomId")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("custom_id");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("message");
+
+                    b.Property<string>("Param")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("param");
+
+                    b.HasKey("BatchId", "Line")
+                        .HasName("pk_openai_batch_errors");
+
+                    b.ToTable("openai_batch_errors", "ttc");
+                });
+
+            modelBuilder.Entity("Platform.Storage.Entities.OpenAiFile", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("file_name");
+
+                    b.Property<int>("LineCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("line_count");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("purpose");
+
+                    b.Property<string>("Submitter")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("submitter");
+
+                    b.HasKey("Id")
+                        .HasName("pk_openai_files");
+
+                    b.HasIndex("Submitter", "CreatedAt")
+                        .HasDatabaseName("ix_openai_files_submitter_created_at");
+
+                    b.ToTable("openai_files", "ttc");
+                });
+
+            modelBuilder.Entity("Platform.Storage.Entities.OpenAiFileLine", b =>
+                {
+                    b.Property<string>("FileId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("file_id");
+
+                    b.Property<int>("Line")
+                        .HasColumnType("integer")
+                        .HasColumnName("line");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text");
+
+                    b.HasKey("FileId", "Line")
+                        .HasName("pk_openai_file_lines");
+
+                    b.ToTable("openai_file_lines", "ttc");
+                });
+
             modelBuilder.Entity("Platform.Storage.Entities.Policy", b =>
                 {
                     b.Property<Guid>("Id")
@@ -784,6 +954,26 @@ namespace Platform.Storage.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_candidates_run_id");
+                });
+
+            modelBuilder.Entity("Platform.Storage.Entities.OpenAiBatchError", b =>
+                {
+                    b.HasOne("Platform.Storage.Entities.OpenAiBatch", null)
+                        .WithMany()
+                        .HasForeignKey("BatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_openai_batch_errors_batch_id");
+                });
+
+            modelBuilder.Entity("Platform.Storage.Entities.OpenAiFileLine", b =>
+                {
+                    b.HasOne("Platform.Storage.Entities.OpenAiFile", null)
+                        .WithMany()
+                        .HasForeignKey("FileId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_openai_file_lines_file_id");
                 });
 
             modelBuilder.Entity("Platform.Storage.Entities.Policy", b =>

@@ -1,0 +1,198 @@
+using System.Text;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Storage;
+using Platform.Storage.Entities;
+
+namespace Platform.Router.OpenAi;
+
+/// <summary>
+/// The Files API for batch input: <c>POST /v1/files</c> (multipart, purpose batch) stores the file line by line
+/// as it streams in (never whole in memory); <c>GET /v1/files/{id}/content</c> gives an upload back, or a
+/// batch's output or error file, built from the runs as it is read. A key sees only its own files.
+/// </summary>
+public static class FileEndpoints
+{
+    private const int LinesPerCopy = 5000;
+
+    public static RouteGroupBuilder MapFileEndpoints(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/files", Upload).DisableAntiforgery()
+            .WithName("UploadFile").WithSummary("Upload a batch input file (JSON lines of {custom_id, method, url, body})")
+            .Accepts<IFormFile>("multipart/form-data").Produces<FileObject>().Produces<ErrorBody>(400).Produces<ErrorBody>(413);
+
+        v1.MapGet("/files", async (HttpContext http, PlatformDbContext db, int? limit, string? after, CancellationToken ct) =>
+        {
+            var owner = Owner(http);
+            var size = Math.Clamp(limit ?? 100, 1, 1000);
+            var query = db.OpenAiFiles.AsNoTracking().Where(f => f.Submitter == owner);
+            if (after is not null && await db.OpenAiFiles.AsNoTracking().Where(f => f.Id == after && f.Submitter == owner).Select(f => (DateTimeOffset?)f.CreatedAt).FirstOrDefaultAsync(ct) is { } at)
+            {
+                query = query.Where(f => f.CreatedAt < at || (f.CreatedAt == at && string.Compare(f.Id, after) < 0));
+            }
+
+            var rows = await query.OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id).Take(size + 1).ToListAsync(ct);
+            var page = rows.Take(size).Select(Shape).ToList();
+            return Results.Json(new ListOf<FileObject> { Data = page, FirstId = page.FirstOrDefault()?.Id, LastId = page.LastOrDefault()?.Id, HasMore = rows.Count > size });
+        }).WithName("ListFiles").WithSummary("This key's uploaded files, newest first").Produces<ListOf<FileObject>>();
+
+        v1.MapGet("/files/{id}", async (string id, HttpContext http, PlatformDbContext db, CancellationToken ct) =>
+        {
+            if (OpenAiIds.ParseResultFile(id) is { } result)
+            {
+                return await BatchFiles.Owned(db, result.Batch, Owner(http), ct) is { } batch
+                    ? Results.Json(new FileObject
+                    {
+                        Id = id, CreatedAt = batch.CreatedAt.ToUnixTimeSeconds(), FileName = $"{OpenAiIds.Batch(batch.Id)}_{(result.Errors ? "errors" : "output")}.jsonl",
+                        Purpose = "batch_output",
+                    })
+                    : NotFound(id);
+            }
+
+            return await db.OpenAiFiles.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id && f.Submitter == Owner(http), ct) is { } file ? Results.Json(Shape(file)) : NotFound(id);
+        }).WithName("GetFile").WithSummary("A file's metadata").Produces<FileObject>().Produces<ErrorBody>(404);
+
+        v1.MapGet("/files/{id}/content", async (string id, HttpContext http, PlatformDbContext db, CancellationToken ct) =>
+        {
+            var owner = Owner(http);
+            if (OpenAiIds.ParseResultFile(id) is { } result)
+            {
+                if (await BatchFiles.Owned(db, result.Batch, owner, ct) is not { } batch)
+                {
+                    return NotFound(id);
+                }
+
+                http.Response.ContentType = "application/jsonl";
+                await BatchFiles.WriteResults(db, batch, result.Errors, http.Response.Body, ct);
+                return Results.Empty;
+            }
+
+            if (!await db.OpenAiFiles.AnyAsync(f => f.Id == id && f.Submitter == owner, ct))
+            {
+                return NotFound(id);
+            }
+
+            http.Response.ContentType = "application/jsonl";
+            var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 1 << 16);
+            await using (writer)
+            {
+                await foreach (var line in Lines(db, id, ct))
+                {
+                    await writer.WriteAsync(line.Text);
+                    await writer.WriteAsync('\n');
+                }
+            }
+
+            return Results.Empty;
+        }).WithName("GetFileContent").WithSummary("A file's content: an upload as sent (blank lines left out), or a batch's output or error file as JSON lines")
+            .Produces<string>(StatusCodes.Status200OK, "application/jsonl").Produces<ErrorBody>(404);
+
+        v1.MapDelete("/files/{id}", async (string id, HttpContext http, PlatformDbContext db, CancellationToken ct) =>
+            await db.OpenAiFiles.Where(f => f.Id == id && f.Submitter == Owner(http)).ExecuteDeleteAsync(ct) > 0
+                ? Results.Json(new FileDeleted { Id = id, Deleted = true })
+                : NotFound(id))
+            .WithName("DeleteFile").WithSummary("Delete an uploaded file").Produces<FileDeleted>().Produces<ErrorBody>(404);
+        return v1;
+    }
+
+    /// <summary>The lines of an uploaded file in order, read a page at a time.</summary>
+    public static async IAsyncEnumerable<OpenAiFileLine> Lines(PlatformDbContext db, string fileId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var after = 0;
+        while (true)
+        {
+            var page = await db.OpenAiFileLines.AsNoTracking().Where(l => l.FileId == fileId && l.Line > after).OrderBy(l => l.Line).Take(LinesPerCopy).ToListAsync(ct);
+            foreach (var line in page)
+            {
+                yield return line;
+            }
+
+            if (page.Count < LinesPerCopy)
+            {
+                yield break;
+            }
+
+            after = page[^1].Line;
+        }
+    }
+
+    public static string Owner(HttpContext http) => http.User.Identity?.Name ?? Platform.Reasoning.Scheduling.SubmitterNames.Anonymous;
+
+    public static IResult NotFound(string id) => new OpenAiError(StatusCodes.Status404NotFound, $"no such file: {id}", "file_id", "file_not_found").Result();
+
+    private static FileObject Shape(OpenAiFile f) => new() { Id = f.Id, Bytes = f.Bytes, CreatedAt = f.CreatedAt.ToUnixTimeSeconds(), FileName = f.FileName, Purpose = f.Purpose };
+
+    private static async Task<IResult> Upload(HttpRequest request, PlatformDbContext db, IOptions<RouterOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        if (!request.HasFormContentType)
+        {
+            return OpenAiError.Invalid("file", "the upload must be multipart/form-data with a file and purpose=batch").Result();
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct); // a large file is buffered on disk by ASP.NET Core, not in memory
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return new OpenAiError(e.StatusCode, $"the file is too large: the limit is {options.Value.MaxRequestBodyBytes} bytes (Router:MaxRequestBodyBytes)", "file", "request_too_large").Result();
+        }
+        catch (InvalidDataException e)
+        {
+            return OpenAiError.Invalid("file", $"the multipart body cannot be read: {e.Message}").Result();
+        }
+
+        if (form["purpose"].ToString() is not "batch")
+        {
+            return OpenAiError.Invalid("purpose", $"purpose must be batch: files are batch input here (was '{form["purpose"]}')", "unsupported_purpose").Result();
+        }
+
+        if (form.Files.GetFile("file") is not { } upload)
+        {
+            return OpenAiError.Invalid("file", "a file field is required").Result();
+        }
+
+        var file = new OpenAiFile
+        {
+            Id = "file-" + NewId.NextGuid().ToString("N"), Purpose = "batch", FileName = Truncate(Path.GetFileName(upload.FileName), 256), Bytes = upload.Length,
+            Submitter = Owner(request.HttpContext), CreatedAt = clock.GetUtcNow(),
+        };
+        var limit = options.Value.MaxProblemsPerBatch;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        db.OpenAiFiles.Add(file);
+        await db.SaveChangesAsync(ct);
+        using var reader = new StreamReader(upload.OpenReadStream(), new UTF8Encoding(false));
+        var chunk = new List<OpenAiFileLine>(LinesPerCopy);
+        var number = 0;
+        while (await reader.ReadLineAsync(ct) is { } text)
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            if (++file.LineCount > limit)
+            {
+                return OpenAiError.Invalid("file", $"the file has more than {limit} request lines; the limit is {limit} (Router:MaxProblemsPerBatch)", "too_many_lines").Result();
+            }
+
+            // A raw NUL cannot be stored (and is not JSON): kept visible, so the line is refused with a reason when the batch is created.
+            chunk.Add(new OpenAiFileLine { FileId = file.Id, Line = number, Text = text.Replace('\0', '\uFFFD') });
+            if (chunk.Count == LinesPerCopy)
+            {
+                await db.InsertManyAsync(chunk, ct);
+                chunk.Clear();
+            }
+        }
+
+        await db.InsertManyAsync(chunk, ct);
+        await db.SaveChangesAsync(ct); // the line count
+        await transaction.CommitAsync(ct);
+        return Results.Json(Shape(file));
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}
