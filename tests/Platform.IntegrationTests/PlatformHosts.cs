@@ -210,11 +210,17 @@ public sealed class PlatformHosts : IAsyncDisposable
         Http.DefaultRequestHeaders.Authorization = auth;
     }
 
+    /// <summary>A new API key named <paramref name="name"/>.</summary>
+    public async Task<string> KeyFor(string name)
+    {
+        await using var db = NewContext();
+        return (await ApiKeys.Create(db, name, DateTimeOffset.UtcNow, CancellationToken.None)).Key;
+    }
+
     /// <summary>A client of the Router's API with a new key of its own, named <paramref name="name"/>.</summary>
     public async Task<HttpClient> ClientFor(string name)
     {
-        await using var db = NewContext();
-        var (key, _) = await ApiKeys.Create(db, name, DateTimeOffset.UtcNow, CancellationToken.None);
+        var key = await KeyFor(name);
         var client = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         return client;

@@ -6,6 +6,7 @@ using Platform.Router.Admission;
 using Platform.Router.Planning;
 using Platform.Storage;
 using Platform.Storage.Entities;
+using Platform.Storage.Queries;
 
 namespace Platform.Router.Consumers;
 
@@ -16,7 +17,7 @@ namespace Platform.Router.Consumers;
 /// at planning are announced failed at once. A redelivered batch resumes: refusals already stored are
 /// announced again and planning continues after the last stored problem.
 /// </summary>
-public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner planner, AdmissionScheduler admission, ILogger<SubmitBatchConsumer> logger) : IConsumer<SubmitBatch>
+public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner planner, AdmissionScheduler admission, TimeProvider clock, ILogger<SubmitBatchConsumer> logger) : IConsumer<SubmitBatch>
 {
     public const int ChunkSize = 2000;
 
@@ -87,6 +88,7 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
         {
             var runs = planner.PlanRange(submit, batchRow, from, Math.Min(chunk, submit.Problems.Count - from));
             refused += await Store(context, db, stored.Id, runs, ct);
+            await CancelledMeanwhile(db, stored.Id, ct);
             admission.Wake();
         }
 
@@ -116,6 +118,18 @@ public sealed class SubmitBatchConsumer(PlatformDbContext db, BatchPlanner plann
         db.ChangeTracker.Clear();
         await Task.WhenAll(runs.Where(r => r.Plan is null).Select(r => Refused(publish, r.Run, ct)));
         return refused;
+    }
+
+    /// <summary>
+    /// A batch cancelled while its problems were still being stored (its row is stored first): the runs stored
+    /// since are cancelled too, so none of them is let out and the batch's count of ended runs adds up.
+    /// </summary>
+    private async Task CancelledMeanwhile(PlatformDbContext db, Guid batchId, CancellationToken ct)
+    {
+        if (await db.Batches.AsNoTracking().AnyAsync(b => b.Id == batchId && b.Status == BatchStatus.Cancelled, ct))
+        {
+            await BatchQueries.Cancel(db, batchId, clock.GetUtcNow(), ct);
+        }
     }
 
     /// <summary>The message with an empty problem list where a sender on the bus wrote <c>"problems": null</c> (then rejected for having no problems).</summary>

@@ -88,7 +88,7 @@ public static class BatchApiEndpoints
             return OpenAiError.Invalid("body", "the body must be a JSON object").Result();
         }
 
-        if (body.EnumerateObject().FirstOrDefault(p => !CreateFields.Contains(p.Name)) is { Name: { } unknown })
+        if (body.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !CreateFields.Contains(name)) is { } unknown)
         {
             return OpenAiError.Invalid(unknown, $"unrecognized request argument supplied: {unknown} (known: {string.Join(", ", CreateFields)})", "unknown_parameter").Result();
         }

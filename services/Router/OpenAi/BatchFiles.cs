@@ -49,7 +49,7 @@ public static class BatchFiles
             }
 
             var customId = root.TryGetProperty("custom_id", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-            if (root.EnumerateObject().FirstOrDefault(p => !LineFields.Contains(p.Name)) is { Name: { } unknown })
+            if (root.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !LineFields.Contains(name)) is { } unknown)
             {
                 return Bad(customId, "invalid_request", $"unknown field '{unknown}' (a line has {string.Join(", ", LineFields)})", unknown);
             }

@@ -79,7 +79,7 @@ public static class CompletionBodies
     }
 
     /// <summary>The completion a finished run answers with; <paramref name="model"/> is the model as the caller named it.</summary>
-    public static Completion Body(RunView run, CompletionKind kind, string model, bool allSamples)
+    public static Completion Body(RunView run, CompletionKind kind, string model, bool allSamples, string? id = null)
     {
         var chosen = allSamples
             ? [.. run.Candidates.OrderBy(c => c.Round).ThenBy(c => c.Key.Length).ThenBy(c => c.Key, StringComparer.Ordinal)]
@@ -87,7 +87,7 @@ public static class CompletionBodies
         var texts = chosen.Count > 0 ? chosen.Select(c => (c.Text, Finish(c.FinishReason))).ToList() : [(run.Answer ?? "", "stop")];
         return new Completion
         {
-            Id = Id(run, kind), Object = kind == CompletionKind.Chat ? "chat.completion" : "text_completion",
+            Id = id ?? Id(run, kind), Object = kind == CompletionKind.Chat ? "chat.completion" : "text_completion",
             Created = (run.CompletedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(), Model = model,
             Choices = [.. texts.Select((t, i) => kind == CompletionKind.Chat
                 ? new CompletionChoice { Index = i, Message = new AssistantMessage { Content = t.Text }, FinishReason = t.Item2 }
@@ -96,7 +96,10 @@ public static class CompletionBodies
         };
     }
 
-    public static string Id(RunView run, CompletionKind kind) => (kind == CompletionKind.Chat ? "chatcmpl-" : "cmpl-") + run.RunId.ToString("N");
+    /// <summary>A completion's id: its batch's for a request of its own (the batch is named by it), its run's for a line of a batch file.</summary>
+    public static string Id(Guid id, CompletionKind kind) => (kind == CompletionKind.Chat ? "chatcmpl-" : "cmpl-") + id.ToString("N");
+
+    private static string Id(RunView run, CompletionKind kind) => Id(run.RunId, kind);
 
     public static CompletionUsage Usage(RunView run) => new()
     {

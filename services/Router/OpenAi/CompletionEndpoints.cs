@@ -60,7 +60,7 @@ public sealed class CompletionService(BatchPlanner planner, IOptions<RouterOptio
         var id = NewId.NextGuid();
         var submit = request.Settings with
         {
-            BatchId = id, Name = (kind == CompletionKind.Chat ? "chatcmpl-" : "cmpl-") + id.ToString("N"), Source = "openai" + (kind == CompletionKind.Chat ? CompletionRequests.ChatPath : CompletionRequests.TextPath),
+            BatchId = id, Name = CompletionBodies.Id(id, kind), Source = "openai" + (kind == CompletionKind.Chat ? CompletionRequests.ChatPath : CompletionRequests.TextPath),
             Problems = [request.Problem], Submitter = submitter, SubmittedAt = clock.GetUtcNow(),
             // A caller waiting on a connection is interactive work, where the key may submit it.
             Priority = request.Settings.Priority ?? (admission.Value.PriorityProblem(submitter, PriorityClasses.Interactive) is null ? PriorityClasses.Interactive : null),
@@ -73,16 +73,16 @@ public sealed class CompletionService(BatchPlanner planner, IOptions<RouterOptio
         await BatchParts.Send(send, submit, ct);
         if (request.Stream)
         {
-            await Stream(http, request, id);
+            await Stream(http, request, id, submit.Name);
             return Results.Empty;
         }
 
         var (run, failure) = await Wait(id, ct);
-        return run is not null ? Results.Json(CompletionBodies.Body(run, kind, request.Model, request.AllSamples)) : failure!.Result();
+        return run is not null ? Results.Json(CompletionBodies.Body(run, kind, request.Model, request.AllSamples, submit.Name)) : failure!.Result();
     }
 
     /// <summary>Server-sent events: comments while the run works, then the answer's chunks and <c>[DONE]</c>.</summary>
-    private async Task Stream(HttpContext http, CompletionRequest request, Guid id)
+    private async Task Stream(HttpContext http, CompletionRequest request, Guid id, string name)
     {
         var ct = http.RequestAborted;
         http.Response.ContentType = "text/event-stream";
@@ -115,7 +115,7 @@ public sealed class CompletionService(BatchPlanner planner, IOptions<RouterOptio
         }
         else
         {
-            foreach (var chunk in CompletionChunks.Of(CompletionBodies.Body(run, request.Kind, request.Model, request.AllSamples), request.IncludeUsage))
+            foreach (var chunk in CompletionChunks.Of(CompletionBodies.Body(run, request.Kind, request.Model, request.AllSamples, name), request.IncludeUsage))
             {
                 await Send(chunk);
             }

@@ -562,19 +562,19 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return $"{bad.Field}: {bad.Reason}";
         }
 
-        var text = p.Text ?? "";
-        if (string.IsNullOrWhiteSpace(text))
+        // (An unknown generator is the batch's error, named by Validate.)
+        if (p.Messages is { } turns && (generator ?? options.DefaultGenerator) is var model && (catalog is null || catalog.Exists(model)))
         {
-            return "Text: the problem text is empty";
-        }
-
-        if (p.Messages is { } turns)
-        {
-            var model = generator ?? options.DefaultGenerator;
             if (Platform.Reasoning.Prompts.Conversation.Problem([.. turns.Select(t => (t?.Role, t?.Content))], catalog is null || catalog.UsesChatTemplate(model), model) is { } turn)
             {
                 return $"{turn.Field}: {turn.Reason}";
             }
+        }
+
+        var text = p.Text ?? "";
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return "Text: the problem text is empty";
         }
 
         // The limit is on what the generator reads: the problem text, or the whole conversation.
