@@ -95,7 +95,7 @@ public sealed class GenerationService : IAsyncDisposable
             // A revision model reads the problem through its own recipe (RevisionPrompt), whatever form the first attempt's prompt had.
             prompt = command.Mode == "revise" ? session.Model.Prompt(command.Problem)
                 : command.RawPrompt ? command.Problem
-                : command.Conversation is { Count: > 0 } turns ? session.Model.Prompt([.. turns.Select(t => (t.Role ?? "", t.Content ?? ""))])
+                : command.Conversation is { } turns ? session.Model.Prompt([.. turns.Select(t => (t.Role ?? "", t.Content ?? "")), ("user", command.Problem)])
                 : session.Model.Prompt(command.Problem);
         }
         catch (ArgumentException e)

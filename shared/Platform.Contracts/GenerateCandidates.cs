@@ -16,7 +16,7 @@ public record GenerateCandidates
     /// <summary>The problem statement; the Generator formats it with the model's prompt template.</summary>
     public string Problem { get; init; } = "";
 
-    /// <summary>When set, the prompt is this conversation rendered with the model's chat template (<see cref="Problem"/> is its last user turn).</summary>
+    /// <summary>When set, the prompt is these turns and then <see cref="Problem"/> as the last user turn, rendered with the model's chat template.</summary>
     public IReadOnlyList<ChatTurn>? Conversation { get; init; }
 
     /// <summary>The prompt is <see cref="Problem"/> verbatim: no recipe, no chat template.</summary>

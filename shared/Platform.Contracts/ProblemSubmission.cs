@@ -24,10 +24,11 @@ public record ProblemSubmission
     public int? DifficultyBin { get; init; }
 
     /// <summary>
-    /// A conversation the generator renders with its chat template instead of its recipe's user turn (the
-    /// OpenAI-compatible API); <see cref="Text"/> is then the last user turn, which the verifier and analysts read.
+    /// The problem is a chat (the OpenAI-compatible API): these turns come before <see cref="Text"/>, the last user
+    /// turn, and the generator renders them all with its chat template instead of its recipe's user turn (empty:
+    /// the text is the only turn). Null: a batch problem, through the recipe.
     /// </summary>
-    public IReadOnlyList<ChatTurn>? Messages { get; init; }
+    public IReadOnlyList<ChatTurn>? Conversation { get; init; }
 
     /// <summary>The generator reads <see cref="Text"/> verbatim, without its recipe or chat template (<c>/v1/completions</c>).</summary>
     public bool? RawPrompt { get; init; }

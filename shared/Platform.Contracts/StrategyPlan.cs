@@ -37,7 +37,7 @@ public record StrategyPlan
     /// </summary>
     public string? EarlyStop { get; init; }
 
-    /// <summary>The problem as a conversation for the generator's chat template (the OpenAI-compatible API); null: the problem text through the recipe.</summary>
+    /// <summary>A chat's turns before the problem text, its last user turn (<see cref="ProblemSubmission.Conversation"/>); null: the problem text through the recipe.</summary>
     public IReadOnlyList<ChatTurn>? Conversation { get; init; }
 
     /// <summary>The problem text is the prompt, verbatim (<c>/v1/completions</c>).</summary>

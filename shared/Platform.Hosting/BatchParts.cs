@@ -53,5 +53,5 @@ public static class BatchParts
     private static int Size(ProblemSubmission p) =>
         120 + 2 * (Encoding.UTF8.GetByteCount(p.Text ?? "") + Encoding.UTF8.GetByteCount(p.ReferenceAnswer ?? "") + Encoding.UTF8.GetByteCount(p.Level ?? "")
             + Encoding.UTF8.GetByteCount(p.Subject ?? "") + Encoding.UTF8.GetByteCount(p.ExternalId ?? "")
-            + (p.Messages ?? []).Sum(m => 30 + Encoding.UTF8.GetByteCount(m?.Content ?? "")));
+            + (p.Conversation ?? []).Sum(m => 30 + Encoding.UTF8.GetByteCount(m?.Content ?? "")));
 }

@@ -87,7 +87,8 @@ public sealed class OpenAiApiTests(Servers servers)
 #pragma warning disable SCME0001 // JsonPatch is how the OpenAI library sends a field of its own (here ttc)
         options.Patch.Set("$.ttc"u8, BinaryData.FromString("""{"strategy":"best-of-n","n":2,"verifier":"prm"}"""));
 #pragma warning restore SCME0001
-        var templated = await client.GetChatClient("hf-arith").CompleteChatAsync([new UserChatMessage("12+30")], options);
+        var templated = await client.GetChatClient("hf-arith").CompleteChatAsync(
+            [new UserChatMessage("2+3"), new AssistantChatMessage("2+3=5\nA: 5"), new UserChatMessage("12+30")], options);
         var templatedTtc = JsonNode.Parse(templated.GetRawResponse().Content.ToString())!["ttc_usage"]!;
         Assert.Equal("best-of-n", templatedTtc["strategy"]!.GetValue<string>());
         Assert.Equal(2, templatedTtc["samples"]!.GetValue<int>());
@@ -95,7 +96,10 @@ public sealed class OpenAiApiTests(Servers servers)
         {
             var runId = Guid.Parse(templatedTtc["run_id"]!.GetValue<string>());
             var round = await db.RunRounds.Where(r => r.RunId == runId && r.Index == 0).SingleAsync();
-            Assert.Contains("\"conversation\":[{\"role\":\"user\",\"content\":", round.RequestJson, StringComparison.Ordinal);
+            var turns = JsonNode.Parse(round.RequestJson!)!["conversation"]!.AsArray();
+            Assert.Equal(["user:2+3", "assistant:2+3=5\nA: 5"], turns.Select(t => $"{t!["role"]}:{t["content"]}"));
+            var problemId = (await db.Runs.SingleAsync(r => r.Id == runId)).ProblemId;
+            Assert.Equal("12+30", (await db.Problems.SingleAsync(p => p.Id == problemId)).Text); // the last user turn is the problem
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class CompletionRequestTests
             request.Settings.MaxNewTokens, request.Settings.Seed));
         Assert.Equal("gen-small", request.Settings.GeneratorModel);
         Assert.Equal("2+3", request.Problem.Text);
-        Assert.Equal("user", Assert.Single(request.Problem.Messages!).Role);
+        Assert.Empty(request.Problem.Conversation!); // the text is the only turn
     }
 
     [Fact]
@@ -89,7 +89,18 @@ public sealed class CompletionRequestTests
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model")]
     [InlineData("{\"model\":\"gen-small\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", "messages[0].content")]
     [InlineData("{\"model\":\"gen-small\",\"messages\":[{\"role\":\"assistant\",\"content\":\"x\",\"tool_calls\":[{}]}]}", "messages[0].tool_calls")]
+    [InlineData("{\"model\":\"gen-small\",\"messages\":[]}", "messages")]
+    [InlineData("{\"model\":\"gen-small\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}", "messages[1].role")]
+    [InlineData("{\"model\":\"gen-small\",\"messages\":[{\"role\":\"system\"},{\"role\":\"user\",\"content\":\"x\"}]}", "messages[0].content")]
     public void Messages_and_model_are_required_as_text(string json, string param) => Assert.Equal(param, Chat(json).Error!.Param);
+
+    [Fact]
+    public void The_last_user_turn_is_the_text_and_the_turns_before_it_travel_with_it()
+    {
+        var (request, _) = Chat("""{"model":"gen-small","messages":[{"role":"developer","content":"d"},{"role":"user","content":"1+1"},{"role":"assistant","content":"2"},{"role":"user","content":"2+2"}]}""");
+        Assert.Equal("2+2", request!.Problem.Text);
+        Assert.Equal(["developer", "user", "assistant"], request.Problem.Conversation!.Select(t => t.Role));
+    }
 
     [Fact]
     public void Text_parts_are_joined_and_a_raw_prompt_is_read_verbatim()

@@ -24,7 +24,7 @@ public static class BatchBody
         "priority", "temperature", "topP", "maxNewTokens",
     ];
 
-    private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId", "difficultyBin", "messages", "rawPrompt"];
+    private static readonly string[] ApiProblem = ["text", "referenceAnswer", "level", "subject", "externalId", "difficultyBin", "conversation", "rawPrompt"];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
     {

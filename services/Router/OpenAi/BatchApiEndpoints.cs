@@ -71,7 +71,8 @@ public static class BatchApiEndpoints
         return v1;
     }
 
-    private static async Task<IResult> Create(HttpContext http, PlatformDbContext db, BatchPlanner planner, ISendEndpointProvider send, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Create(HttpContext http, PlatformDbContext db, BatchPlanner planner, ISendEndpointProvider send, TimeProvider clock,
+        ILogger<OpenAiBatch> logger, CancellationToken ct)
     {
         JsonElement body;
         try
@@ -124,7 +125,9 @@ public static class BatchApiEndpoints
         }
 
         var id = NewId.NextGuid();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var (submit, first, errors) = await BatchFiles.Plan(db, planner, id, file.Id, endpoint, ct);
+        var read = watch.Elapsed.TotalSeconds;
         var row = new OpenAiBatch
         {
             Id = id, InputFileId = file.Id, Endpoint = endpoint, CompletionWindow = "24h", Model = first?.Model ?? "", AllSamples = first?.AllSamples ?? false,
@@ -146,6 +149,8 @@ public static class BatchApiEndpoints
             }, ct);
         }
 
+        logger.LogInformation("OpenAI batch {BatchId}: {Lines} lines of {FileId} read in {Read:F2} s, {Refused} refused, stored and sent in {Sent:F2} s",
+            id, file.LineCount, file.Id, read, errors.Count, watch.Elapsed.TotalSeconds - read);
         return Results.Json(await BatchFiles.View(db, row, ct));
     }
 

@@ -24,7 +24,7 @@ public static class BatchFiles
     public sealed record LineRead(int Line, string? CustomId, CompletionRequest? Request, OpenAiBatchError? Error);
 
     /// <summary>Reads one line of an input file for <paramref name="endpoint"/>.</summary>
-    public static LineRead Read(Guid batchId, OpenAiFileLine line, string endpoint)
+    public static LineRead Read(Guid batchId, OpenAiFileLine line, string endpoint, (string Settings, CompletionRequest Request)? like = null)
     {
         OpenAiBatchError Error(string? customId, string code, string message, string? param = null) =>
             new() { BatchId = batchId, Line = line.Line, CustomId = customId is null ? null : Truncate(customId, 256), Code = code, Message = Truncate(message, 2000), Param = param };
@@ -74,7 +74,20 @@ public static class BatchFiles
                 return Bad(customId, "invalid_request", "body is required: the request's body", "body");
             }
 
-            var (request, error) = CompletionRequests.Read(body, endpoint == CompletionRequests.ChatPath ? CompletionKind.Chat : CompletionKind.Text);
+            var kind = endpoint == CompletionRequests.ChatPath ? CompletionKind.Chat : CompletionKind.Text;
+            CompletionRequest? request;
+            OpenAiError? error;
+            if (like is { } known && CompletionRequests.SettingsText(body) == known.Settings)
+            {
+                // The same fields as a line read in full (the usual batch file): only the problem is new.
+                var (problem, problemError) = CompletionRequests.ReadProblem(body, kind);
+                (request, error) = (problem is null ? null : known.Request with { Problem = problem }, problemError);
+            }
+            else
+            {
+                (request, error) = CompletionRequests.Read(body, kind);
+            }
+
             if (request is null)
             {
                 return Bad(customId, error!.Code ?? "invalid_request", error.Message, $"body.{error.Param}");
@@ -96,9 +109,10 @@ public static class BatchFiles
         var seen = new HashSet<string>(StringComparer.Ordinal);
         (CompletionRequest Request, string Key, int Line)? first = null;
         (bool Checked, OpenAiError? Refusal) settings = (false, null);
+        (string Settings, CompletionRequest Request)? like = null;
         await foreach (var line in FileEndpoints.Lines(db, fileId, ct))
         {
-            var read = Read(batchId, line, endpoint);
+            var read = Read(batchId, line, endpoint, like);
             if (read.Error is not null)
             {
                 errors.Add(read.Error);
@@ -112,8 +126,13 @@ public static class BatchFiles
                 continue;
             }
 
-            first ??= (request, request.SettingsKey, line.Line);
-            if (request.SettingsKey != first.Value.Key)
+            if (first is null)
+            {
+                first = (request, request.SettingsKey, line.Line);
+                like = SettingsOf(line) is { } text ? (text, request) : null;
+            }
+
+            if (!ReferenceEquals(request.Settings, first.Value.Request.Settings) && request.SettingsKey != first.Value.Key)
             {
                 errors.Add(Refused(batchId, read, "mismatched_settings",
                     $"line {line.Line} asks for other settings than line {first.Value.Line}: model, ttc, n, temperature, top_p, max_tokens and seed must be the same on every line of a batch"));
@@ -143,6 +162,13 @@ public static class BatchFiles
 
         var submit = problems.Count == 0 ? null : first!.Value.Request.Settings with { BatchId = batchId, Problems = problems };
         return (submit, first?.Request, errors);
+    }
+
+    /// <summary>The settings text of a line's body (<see cref="CompletionRequests.SettingsText"/>).</summary>
+    private static string? SettingsOf(OpenAiFileLine line)
+    {
+        using var document = JsonDocument.Parse(line.Text);
+        return document.RootElement.TryGetProperty("body", out var body) ? CompletionRequests.SettingsText(body) : null;
     }
 
     /// <summary>A batch of the caller's, or null.</summary>

@@ -115,7 +115,7 @@ public static class CompletionRequests
             return Fail("model", modelError);
         }
 
-        var problem = kind == CompletionKind.Chat ? Messages(body) : Prompt(body);
+        var problem = ReadProblem(body, kind);
         if (problem.Error is not null)
         {
             return (null, problem.Error);
@@ -139,7 +139,7 @@ public static class CompletionRequests
         }
 
         // The batch API's body for a batch of one: the same names, aliases and validation.
-        var batch = new JsonObject { ["generatorModel"] = generator, ["problems"] = new JsonArray(problem.Node) };
+        var batch = new JsonObject { ["generatorModel"] = generator, ["problems"] = new JsonArray(JsonSerializer.SerializeToNode(problem.Problem, ProblemJson)) };
         if (hasTtc)
         {
             foreach (var p in ttc.EnumerateObject())
@@ -210,6 +210,20 @@ public static class CompletionRequests
         }, null);
     }
 
+    /// <summary>
+    /// Only the problem of a body (its messages or prompt), for a batch file line whose other fields are those of a
+    /// line already read in full (<see cref="SettingsText"/> equal): the settings are that line's.
+    /// </summary>
+    public static (ProblemSubmission? Problem, OpenAiError? Error) ReadProblem(JsonElement body, CompletionKind kind) =>
+        kind == CompletionKind.Chat ? Messages(body) : Prompt(body);
+
+    /// <summary>A body's fields but its messages or prompt, as sent: two bodies with the same text ask for the same settings.</summary>
+    public static string SettingsText(JsonElement body) =>
+        body.ValueKind != JsonValueKind.Object ? body.GetRawText()
+        : string.Join(",", body.EnumerateObject().Where(p => p.Name is not ("messages" or "prompt")).Select(p => p.Name + ":" + p.Value.GetRawText()));
+
+    private static readonly JsonSerializerOptions ProblemJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
     /// <summary>The OpenAI parameter a batch-API field (or a contract field, as a rejection names it) comes from.</summary>
     public static string Param(string field, CompletionKind kind)
     {
@@ -255,15 +269,14 @@ public static class CompletionRequests
             : Strategies.Check(strategy) is { } bad ? (generator, strategy, n, $"'{model}': {bad}") : (generator, strategy, n, null);
     }
 
-    private static (JsonObject? Node, OpenAiError? Error) Messages(JsonElement body)
+    private static (ProblemSubmission? Problem, OpenAiError? Error) Messages(JsonElement body)
     {
-        if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+        if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
         {
-            return (null, OpenAiError.Invalid("messages", "messages is required: an array of {role, content}"));
+            return (null, OpenAiError.Invalid("messages", "messages is required: a non-empty array of {role, content}"));
         }
 
-        var turns = new JsonArray();
-        string? lastUser = null;
+        var turns = new List<ChatTurn>(messages.GetArrayLength());
         var i = 0;
         foreach (var m in messages.EnumerateArray())
         {
@@ -301,19 +314,24 @@ public static class CompletionRequests
                 }
             }
 
-            if (role == "user")
+            if (content is null)
             {
-                lastUser = content;
+                return (null, OpenAiError.Invalid($"{path}.content", "content is required (text; tool calls are not supported)"));
             }
 
-            turns.Add(new JsonObject { ["role"] = role, ["content"] = content });
+            turns.Add(new ChatTurn { Role = role ?? "", Content = content });
         }
 
-        // The problem's text is the last user turn: what the verifier scores against and what analysts read.
-        return (new JsonObject { ["text"] = lastUser ?? "", ["messages"] = turns }, null);
+        if (turns[^1].Role != "user")
+        {
+            return (null, OpenAiError.Invalid($"messages[{turns.Count - 1}].role", $"the last message must be a user turn, which the model answers (was '{turns[^1].Role}')"));
+        }
+
+        // The problem's text is the last user turn (what the verifier scores against, what analysts read); the turns before it travel with it.
+        return (new ProblemSubmission { Text = turns[^1].Content, Conversation = turns[..^1] }, null);
     }
 
-    private static (JsonObject? Node, OpenAiError? Error) Prompt(JsonElement body)
+    private static (ProblemSubmission? Problem, OpenAiError? Error) Prompt(JsonElement body)
     {
         if (!body.TryGetProperty("prompt", out var prompt))
         {
@@ -328,7 +346,7 @@ public static class CompletionRequests
         };
         return text is null
             ? (null, OpenAiError.Invalid("prompt", "prompt must be one string (a list of prompts or token ids is not supported: send one request per prompt, or a batch file)", "unsupported_parameter"))
-            : (new JsonObject { ["text"] = text, ["rawPrompt"] = true }, null);
+            : (new ProblemSubmission { Text = text, RawPrompt = true }, null);
     }
 
     /// <summary>A message's text: a string, or text parts joined.</summary>

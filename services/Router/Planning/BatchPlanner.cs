@@ -210,7 +210,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 Temperature = policy?.ProbeTemperature ?? (planned.Temperature > 0 ? submit.Temperature ?? recipe?.Temperature ?? planned.Temperature : planned.Temperature),
                 TopP = submit.TopP ?? recipe?.TopP ?? 1.0, Probes = policy?.Probes ?? 0, PolicyJson = followUp,
                 MaxNewTokens = submit.MaxNewTokens ?? recipe?.MaxNewTokens ?? options.MaxNewTokens, GeneratorModel = generator,
-                Conversation = p.Messages, RawPrompt = p.RawPrompt ?? false,
+                Conversation = p.Conversation, RawPrompt = p.RawPrompt ?? false,
                 VerifierModel = submit.VerifierModel ?? options.DefaultVerifier, StepDelimiter = delimiter, Seed = unchecked(seed + i * 7919),
                 BeamWidth = submit.BeamWidth ?? recipe?.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? recipe?.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
@@ -546,7 +546,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     public static IEnumerable<(string Field, string? Value)> ProblemTexts(ProblemSubmission p) =>
     [
         ("Text", p.Text), ("ReferenceAnswer", p.ReferenceAnswer), ("Level", p.Level), ("Subject", p.Subject), ("ExternalId", p.ExternalId),
-        .. (p.Messages ?? []).SelectMany((m, i) => new[] { ($"Messages[{i}].Role", m?.Role), ($"Messages[{i}].Content", m?.Content) }),
+        .. (p.Conversation ?? []).SelectMany((m, i) => new[] { ($"Conversation[{i}].Role", m?.Role), ($"Conversation[{i}].Content", m?.Content) }),
     ];
 
     /// <summary>Why a problem cannot run (an unstorable field, an empty or over-long text), naming the field; null when it can.</summary>
@@ -563,9 +563,10 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         }
 
         // (An unknown generator is the batch's error, named by Validate.)
-        if (p.Messages is { } turns && (generator ?? options.DefaultGenerator) is var model && (catalog is null || catalog.Exists(model)))
+        if (p.Conversation is { } turns && (generator ?? options.DefaultGenerator) is var model && (catalog is null || catalog.Exists(model)))
         {
-            if (Platform.Reasoning.Prompts.Conversation.Problem([.. turns.Select(t => (t?.Role, t?.Content))], catalog is null || catalog.UsesChatTemplate(model), model) is { } turn)
+            // The whole chat: the turns before, then the text as the last user turn (errors name its messages[i]).
+            if (Platform.Reasoning.Prompts.Conversation.Problem([.. turns.Select(t => (t?.Role, t?.Content)), ("user", p.Text)], catalog is null || catalog.UsesChatTemplate(model), model) is { } turn)
             {
                 return $"{turn.Field}: {turn.Reason}";
             }
@@ -578,9 +579,9 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         }
 
         // The limit is on what the generator reads: the problem text, or the whole conversation.
-        var bytes = p.Messages is { } all ? all.Sum(m => Encoding.UTF8.GetByteCount(m.Content)) : Encoding.UTF8.GetByteCount(text);
+        var bytes = Encoding.UTF8.GetByteCount(text) + (p.Conversation ?? []).Sum(m => Encoding.UTF8.GetByteCount(m.Content));
         return bytes > options.MaxProblemTextBytes
-            ? $"{(p.Messages is null ? "Text: the problem text" : "Messages: the conversation")} is {bytes} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)"
+            ? $"{(p.Conversation is null ? "Text: the problem text" : "Messages: the conversation")} is {bytes} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)"
             : null;
     }
 
