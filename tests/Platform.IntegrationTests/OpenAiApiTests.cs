@@ -174,6 +174,11 @@ public sealed class OpenAiApiTests(Servers servers)
             await http.PostAsync("/v1/chat/completions", Json("""{"model":"gen-small","messages":[{"role":"user","content":"1+1"},{"role":"assistant","content":"2"},{"role":"user","content":"3+3"}]}""")));
         await Expect(HttpStatusCode.BadRequest, "invalid_request_error", "max_tokens",
             await http.PostAsync("/v1/chat/completions", Json("""{"model":"gen-small","messages":[{"role":"user","content":"1+1"}],"max_tokens":1000000}""")));
+        // Described in the OpenAPI document with the rest.
+        var paths = (await http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!["paths"]!.AsObject();
+        Assert.All(new[] { "/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/files", "/v1/files/{id}/content", "/v1/batches", "/v1/batches/{id}/cancel" },
+            path => Assert.True(paths.ContainsKey(path), path));
+
         var unknown = await Assert.ThrowsAsync<ClientResultException>(() => client.GetChatClient("no-such-model").CompleteChatAsync([new UserChatMessage("1+1")]));
         Assert.Equal(404, unknown.Status);
     }

@@ -109,6 +109,7 @@ public static class BatchFiles
         var seen = new HashSet<string>(StringComparer.Ordinal);
         (CompletionRequest Request, string Key, int Line)? first = null;
         (bool Checked, OpenAiError? Refusal) settings = (false, null);
+        bool? chatTemplate = null;
         (string Settings, CompletionRequest Request)? like = null;
         await foreach (var line in FileEndpoints.Lines(db, fileId, ct))
         {
@@ -139,7 +140,8 @@ public static class BatchFiles
                 continue;
             }
 
-            if (OpenAiBodies.ProblemRefusal(planner, request) is { } problem)
+            chatTemplate ??= planner.ChatTemplate(request.Settings.GeneratorModel); // every line has the first's generator
+            if (OpenAiBodies.ProblemRefusal(planner, request, chatTemplate) is { } problem)
             {
                 errors.Add(Refused(batchId, read, problem.Code ?? "invalid_request", problem.Message, $"body.{problem.Param}"));
                 continue;

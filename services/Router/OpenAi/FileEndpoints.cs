@@ -96,24 +96,12 @@ public static class FileEndpoints
         return v1;
     }
 
-    /// <summary>The lines of an uploaded file in order, read a page at a time.</summary>
+    /// <summary>The lines of an uploaded file in order, streamed from one query (PostgreSQL sends while the caller works; memory stays flat).</summary>
     public static async IAsyncEnumerable<OpenAiFileLine> Lines(PlatformDbContext db, string fileId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var after = 0;
-        while (true)
+        await foreach (var line in db.OpenAiFileLines.AsNoTracking().Where(l => l.FileId == fileId).OrderBy(l => l.Line).AsAsyncEnumerable().WithCancellation(ct))
         {
-            var page = await db.OpenAiFileLines.AsNoTracking().Where(l => l.FileId == fileId && l.Line > after).OrderBy(l => l.Line).Take(LinesPerCopy).ToListAsync(ct);
-            foreach (var line in page)
-            {
-                yield return line;
-            }
-
-            if (page.Count < LinesPerCopy)
-            {
-                yield break;
-            }
-
-            after = page[^1].Line;
+            yield return line;
         }
     }
 

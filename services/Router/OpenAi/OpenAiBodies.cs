@@ -37,9 +37,10 @@ public static class OpenAiBodies
         ProblemRefusal(planner, request) ?? SettingsRefusal(planner, submit, request.Kind);
 
     /// <summary>Why the request's own problem (its messages or prompt) cannot run; null when it can.</summary>
-    public static OpenAiError? ProblemRefusal(BatchPlanner planner, CompletionRequest request)
+    public static OpenAiError? ProblemRefusal(BatchPlanner planner, CompletionRequest request, bool? chatTemplate = null)
     {
-        if (planner.ProblemError(request.Problem, request.Settings.GeneratorModel) is not { } problem)
+        var generator = request.Settings.GeneratorModel ?? "";
+        if (planner.ProblemError(request.Problem, generator, chatTemplate ?? planner.ChatTemplate(generator)) is not { } problem)
         {
             return null;
         }

@@ -170,6 +170,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         var generator = submit.GeneratorModel ?? options.DefaultGenerator;
         var recipe = catalog is not null && catalog.Exists(generator) ? catalog.PublishedRecipe(generator) : null;
         var delimiter = catalog is not null && catalog.Exists(generator) ? catalog.StepDelimiter(generator) : null;
+        var chatTemplate = ChatTemplate(generator);
 
         var runs = new List<(Run, Problem, StrategyPlan?)>(count);
         for (var local = from; local < from + count; local++)
@@ -181,7 +182,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             string? error;
             try
             {
-                error = ProblemError(given, generator) ?? KnownDifficultyError(p.DifficultyBin, policy);
+                error = ProblemError(given, generator, chatTemplate) ?? KnownDifficultyError(p.DifficultyBin, policy);
                 if (error is null)
                 {
                     runs.Add((run, problem, PlanOne(run, problem, p, i)));
@@ -550,7 +551,17 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     ];
 
     /// <summary>Why a problem cannot run (an unstorable field, an empty or over-long text), naming the field; null when it can.</summary>
-    public string? ProblemError(ProblemSubmission? p, string? generator = null)
+    public string? ProblemError(ProblemSubmission? p, string? generator = null) => ProblemError(p, generator ?? options.DefaultGenerator, ChatTemplate(generator));
+
+    /// <summary>Whether the generator renders chats with a chat template; null for a name that is no catalog model (the batch's error, named by Validate).</summary>
+    public bool? ChatTemplate(string? generator)
+    {
+        var model = generator ?? options.DefaultGenerator;
+        return catalog is null ? true : catalog.Exists(model) ? catalog.UsesChatTemplate(model) : null;
+    }
+
+    /// <summary>As <see cref="ProblemError(ProblemSubmission?, string?)"/>, with the generator's <see cref="ChatTemplate"/> looked up once for many problems.</summary>
+    public string? ProblemError(ProblemSubmission? p, string model, bool? chatTemplate)
     {
         if (p is null)
         {
@@ -563,10 +574,10 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         }
 
         // (An unknown generator is the batch's error, named by Validate.)
-        if (p.Conversation is { } turns && (generator ?? options.DefaultGenerator) is var model && (catalog is null || catalog.Exists(model)))
+        if (p.Conversation is { } turns && chatTemplate is { } template)
         {
             // The whole chat: the turns before, then the text as the last user turn (errors name its messages[i]).
-            if (Platform.Reasoning.Prompts.Conversation.Problem([.. turns.Select(t => (t?.Role, t?.Content)), ("user", p.Text)], catalog is null || catalog.UsesChatTemplate(model), model) is { } turn)
+            if (Platform.Reasoning.Prompts.Conversation.Problem([.. turns.Select(t => (t?.Role, t?.Content)), ("user", p.Text)], template, model) is { } turn)
             {
                 return $"{turn.Field}: {turn.Reason}";
             }
