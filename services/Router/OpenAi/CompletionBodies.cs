@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
 using Platform.Storage;
 using Platform.Storage.Entities;
 
@@ -17,12 +18,7 @@ public sealed record RunView
     public int N { get; init; }
     public int DifficultyBin { get; init; }
     public string DifficultySource { get; init; } = "";
-    public long PromptTokens { get; init; }
-    public long CachedPromptTokens { get; init; }
-    public long GeneratedTokens { get; init; }
-    public long ScoredTokens { get; init; }
-    public double Flops { get; init; }
-    public double DeviceMilliseconds { get; init; }
+    public ComputeUsage Usage { get; init; } = new();
     public string? FailureReason { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
     public int Samples { get; set; }
@@ -47,8 +43,12 @@ public static class CompletionBodies
             .Select(r => new RunView
             {
                 RunId = r.Id, BatchId = r.BatchId, Index = r.Problem!.Index, CustomId = r.Problem.ExternalId, Status = r.Status, Answer = r.Answer, Strategy = r.Strategy,
-                N = r.N, DifficultyBin = r.DifficultyBin, DifficultySource = r.DifficultySource, PromptTokens = r.PromptTokens, CachedPromptTokens = r.CachedPromptTokens,
-                GeneratedTokens = r.GeneratedTokens, ScoredTokens = r.ScoredTokens, Flops = r.Flops, DeviceMilliseconds = r.DeviceMilliseconds,
+                N = r.N, DifficultyBin = r.DifficultyBin, DifficultySource = r.DifficultySource,
+                Usage = new ComputeUsage
+                {
+                    PromptTokens = r.PromptTokens, CachedPromptTokens = r.CachedPromptTokens, GeneratedTokens = r.GeneratedTokens, ScoredTokens = r.ScoredTokens,
+                    Flops = r.Flops, DeviceMilliseconds = r.DeviceMilliseconds,
+                },
                 FailureReason = r.FailureReason, CompletedAt = r.CompletedAt,
             }).ToListAsync(ct);
         if (runs.Count == 0)
@@ -103,14 +103,14 @@ public static class CompletionBodies
 
     public static CompletionUsage Usage(RunView run) => new()
     {
-        PromptTokens = run.PromptTokens, CompletionTokens = run.GeneratedTokens, TotalTokens = run.PromptTokens + run.GeneratedTokens,
-        PromptTokensDetails = new PromptTokenDetails { CachedTokens = run.CachedPromptTokens },
+        PromptTokens = run.Usage.PromptTokens, CompletionTokens = run.Usage.GeneratedTokens, TotalTokens = run.Usage.PromptTokens + run.Usage.GeneratedTokens,
+        PromptTokensDetails = new PromptTokenDetails { CachedTokens = run.Usage.CachedPromptTokens },
     };
 
     public static TtcUsage Ttc(RunView run) => new()
     {
-        Strategy = run.Strategy, N = run.N, Samples = run.Samples, GeneratedTokens = run.GeneratedTokens, ScoredTokens = run.ScoredTokens, Flops = run.Flops,
-        DeviceMilliseconds = run.DeviceMilliseconds, DifficultyBin = run.DifficultyBin, DifficultySource = run.DifficultySource, Answer = run.Answer,
+        Strategy = run.Strategy, N = run.N, Samples = run.Samples, GeneratedTokens = run.Usage.GeneratedTokens, ScoredTokens = run.Usage.ScoredTokens, Flops = run.Usage.Flops,
+        DeviceMilliseconds = run.Usage.DeviceMilliseconds, DifficultyBin = run.DifficultyBin, DifficultySource = run.DifficultySource, Answer = run.Answer,
         BatchId = run.BatchId, RunId = run.RunId,
     };
 
