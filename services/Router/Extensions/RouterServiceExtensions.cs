@@ -112,6 +112,8 @@ public static class RouterServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<AdmissionOptions>, AdmissionOptionsValidator>();
         builder.Services.AddSingleton<AdmissionScheduler>();
         builder.Services.AddScoped<OpenAi.CompletionService>();
+        builder.Services.AddSingleton<OpenAi.BatchValidator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OpenAi.BatchValidator>()); // reads created OpenAI batches' files (status validating)
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionScheduler>()); // lets planned runs out to the workers in fair turns
         builder.Services.AddHostedService<MissingPartsWatchdog>(); // a batch whose parts stop arriving still ends
         builder.Services.AddSingleton(sp => new BatchPlanner(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(),

@@ -20,7 +20,7 @@ public static class BatchApiEndpoints
     public static RouteGroupBuilder MapBatchApiEndpoints(this RouteGroupBuilder v1)
     {
         v1.MapPost("/batches", Create)
-            .WithName("CreateOpenAiBatch").WithSummary("Create a batch from an uploaded file: valid lines run, invalid ones go to the error file")
+            .WithName("CreateOpenAiBatch").WithSummary("Create a batch from an uploaded file (validating: its lines are read in the background); valid lines run, invalid ones go to the error file")
             .Accepts<JsonElement>("application/json").Produces<BatchObject>().Produces<ErrorBody>(400).Produces<ErrorBody>(404);
 
         v1.MapGet("/batches/{id}", async (string id, HttpContext http, PlatformDbContext db, CancellationToken ct) =>
@@ -36,7 +36,7 @@ public static class BatchApiEndpoints
 
             return await BatchQueries.Cancel(db, row.Id, clock.GetUtcNow(), ct) switch
             {
-                CancelOutcome.NotFound when row.ErrorCount < row.RequestTotal =>
+                CancelOutcome.NotFound when row.ValidatedAt is null || row.ErrorCount < row.RequestTotal =>
                     new OpenAiError(StatusCodes.Status409Conflict, $"batch {id} is still validating; cancel it again in a moment", null, "batch_validating").Result(),
                 CancelOutcome.NotFound or CancelOutcome.AlreadyEnded =>
                     new OpenAiError(StatusCodes.Status409Conflict, $"batch {id} has already ended ({(await BatchFiles.View(db, row, ct)).Status})", null, "batch_ended").Result(),
@@ -71,8 +71,7 @@ public static class BatchApiEndpoints
         return v1;
     }
 
-    private static async Task<IResult> Create(HttpContext http, PlatformDbContext db, BatchPlanner planner, ISendEndpointProvider send, TimeProvider clock,
-        ILogger<OpenAiBatch> logger, CancellationToken ct)
+    private static async Task<IResult> Create(HttpContext http, PlatformDbContext db, BatchValidator validator, TimeProvider clock, CancellationToken ct)
     {
         JsonElement body;
         try
@@ -124,33 +123,20 @@ public static class BatchApiEndpoints
             return new OpenAiError(StatusCodes.Status404NotFound, $"no such file: '{fileId}' (upload it with POST /v1/files, purpose batch)", "input_file_id", "file_not_found").Result();
         }
 
-        var id = NewId.NextGuid();
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var (submit, first, errors) = await BatchFiles.Plan(db, planner, id, file.Id, endpoint, ct);
-        var read = watch.Elapsed.TotalSeconds;
+        if (file.LineCount == 0)
+        {
+            return OpenAiError.Invalid("input_file_id", $"file {file.Id} has no request lines", "empty_file").Result();
+        }
+
+        // Created now; its lines are read and sent in the background (status validating), as OpenAI validates a batch after creating it.
         var row = new OpenAiBatch
         {
-            Id = id, InputFileId = file.Id, Endpoint = endpoint, CompletionWindow = "24h", Model = first?.Model ?? "", AllSamples = first?.AllSamples ?? false,
-            MetadataJson = metadata, RequestTotal = file.LineCount, ErrorCount = errors.Count, Submitter = owner, CreatedAt = clock.GetUtcNow(),
+            Id = NewId.NextGuid(), InputFileId = file.Id, Endpoint = endpoint, CompletionWindow = "24h", MetadataJson = metadata, RequestTotal = file.LineCount,
+            Submitter = owner, CreatedAt = clock.GetUtcNow(),
         };
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
-        {
-            db.OpenAiBatches.Add(row);
-            await db.SaveChangesAsync(ct);
-            await db.InsertManyAsync(errors, ct);
-            await transaction.CommitAsync(ct);
-        }
-
-        if (submit is not null)
-        {
-            await BatchParts.Send(send, submit with
-            {
-                Name = OpenAiIds.Batch(id), Source = $"openai{endpoint}:{file.Id}", Submitter = owner, SubmittedAt = row.CreatedAt,
-            }, ct);
-        }
-
-        logger.LogInformation("OpenAI batch {BatchId}: {Lines} lines of {FileId} read in {Read:F2} s, {Refused} refused, stored and sent in {Sent:F2} s",
-            id, file.LineCount, file.Id, read, errors.Count, watch.Elapsed.TotalSeconds - read);
+        db.OpenAiBatches.Add(row);
+        await db.SaveChangesAsync(ct);
+        validator.Wake();
         return Results.Json(await BatchFiles.View(db, row, ct));
     }
 

@@ -185,7 +185,8 @@ public static class BatchFiles
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         var completed = counts.GetValueOrDefault(RunStatus.Completed);
         var failed = row.ErrorCount + counts.GetValueOrDefault(RunStatus.Failed) + counts.GetValueOrDefault(RunStatus.Cancelled);
-        var status = row.ErrorCount == row.RequestTotal ? "failed"
+        var status = row.ValidatedAt is null ? "validating"
+            : row.ErrorCount == row.RequestTotal ? "failed"
             : batch is null ? "validating"
             : batch.Status switch
             {
@@ -207,7 +208,7 @@ public static class BatchFiles
             OutputFileId = ended && completed > 0 ? OpenAiIds.Output(row.Id) : null, ErrorFileId = ended && failed > 0 ? OpenAiIds.Errors(row.Id) : null,
             CreatedAt = row.CreatedAt.ToUnixTimeSeconds(), InProgressAt = At(batch?.SubmittedAt), ExpiresAt = row.CreatedAt.AddHours(24).ToUnixTimeSeconds(),
             FinalizingAt = status == "completed" ? At(batch?.CompletedAt) : null, CompletedAt = status == "completed" ? At(batch?.CompletedAt) : null,
-            FailedAt = status == "failed" ? At(batch?.CompletedAt ?? row.CreatedAt) : null,
+            FailedAt = status == "failed" ? At(batch?.CompletedAt ?? row.ValidatedAt) : null,
             CancellingAt = status == "cancelled" ? At(batch?.CompletedAt) : null, CancelledAt = status == "cancelled" ? At(batch?.CompletedAt) : null,
             RequestCounts = new RequestCounts { Total = row.RequestTotal, Completed = completed, Failed = failed },
             Metadata = row.MetadataJson is { } json ? JsonNode.Parse(json) as JsonObject : null,

@@ -99,9 +99,17 @@ public sealed class CompletionService(BatchPlanner planner, IOptions<RouterOptio
                 await http.Response.Body.FlushAsync(keepAlive.Token);
             }
         }, keepAlive.Token);
-        var (run, failure) = await Wait(id, ct);
-        await keepAlive.CancelAsync();
-        await beats.ContinueWith(_ => { }, TaskScheduler.Default); // stopped (cancelled) before the chunks are written
+        RunView? run;
+        OpenAiError? failure;
+        try
+        {
+            (run, failure) = await Wait(id, ct);
+        }
+        finally
+        {
+            await keepAlive.CancelAsync();
+            await beats.ContinueWith(_ => { }, TaskScheduler.Default); // stopped (cancelled) before the chunks are written
+        }
 
         async Task Send(object data)
         {

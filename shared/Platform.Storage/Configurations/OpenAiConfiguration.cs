@@ -42,6 +42,7 @@ public sealed class OpenAiBatchConfiguration : IEntityTypeConfiguration<OpenAiBa
         b.Property(x => x.Model).HasMaxLength(300).IsRequired();
         b.Property(x => x.Submitter).HasMaxLength(200).IsRequired();
         b.HasIndex(x => new { x.Submitter, x.CreatedAt });
+        b.HasIndex(x => x.CreatedAt).HasFilter("validated_at IS NULL").HasDatabaseName("ix_openai_batches_validating");
     }
 }
 

@@ -55,6 +55,12 @@ public class OpenAiBatch
     public int ErrorCount { get; set; }
     public string Submitter { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When a Router took the batch to validate its lines (a claim older than a few minutes is taken again).</summary>
+    public DateTimeOffset? ClaimedAt { get; set; }
+
+    /// <summary>When its lines were read and the valid ones sent as the platform batch; null while validating.</summary>
+    public DateTimeOffset? ValidatedAt { get; set; }
 }
 
 /// <summary>A batch input line refused before it ran: the line, its custom_id and why.</summary>

@@ -314,6 +314,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("all_samples");
 
+                    b.Property<DateTimeOffset?>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_at");
+
                     b.Property<string>("CompletionWindow")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -360,8 +364,16 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("submitter");
 
+                    b.Property<DateTimeOffset?>("ValidatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("validated_at");
+
                     b.HasKey("Id")
                         .HasName("pk_openai_batches");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_openai_batches_created_at")
+                        .HasFilter("validated_at IS NULL");
 
                     b.HasIndex("Submitter", "CreatedAt")
                         .HasDatabaseName("ix_openai_batches_submitter_created_at");

@@ -26,7 +26,9 @@ namespace Platform.Storage.Migrations
                     request_total = table.Column<int>(type: "integer", nullable: false),
                     error_count = table.Column<int>(type: "integer", nullable: false),
                     submitter = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    claimed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    validated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -95,6 +97,13 @@ namespace Platform.Storage.Migrations
                         principalColumn: "id",
                         onDelete: ReferentialAction.Cascade);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_openai_batches_created_at",
+                schema: "ttc",
+                table: "openai_batches",
+                column: "created_at",
+                filter: "validated_at IS NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_openai_batches_submitter_created_at",
