@@ -268,6 +268,21 @@ public sealed class OpenAiApiTests(Servers servers)
         Assert.Equal(after["request_counts"]!["failed"]!.GetValue<int>(), cancelledLines.Length);
         Assert.All(cancelledLines, l => Assert.Equal("cancelled", JsonNode.Parse(l)!["error"]!["code"]!.GetValue<string>()));
 
+        // A file with no line that can run: the batch fails, its errors listed on the batch itself.
+        var bad = (await files.UploadFileAsync(BinaryData.FromString("{ nope\n" + Line("x", "1+1", "no-such-model:best-of-n@2") + "\n"), "bad.jsonl", FileUploadPurpose.Batch)).Value;
+        var third = await batches.CreateBatchAsync(BinaryContent.Create(BinaryData.FromString(
+            $$$"""{"input_file_id":"{{{bad.Id}}}","endpoint":"/v1/chat/completions","completion_window":"24h"}""")), waitUntilCompleted: false);
+        JsonNode failed;
+        var validatedBy = DateTime.UtcNow.AddMinutes(1);
+        while ((failed = JsonNode.Parse((await third.GetBatchAsync(null)).GetRawResponse().Content.ToString())!)["status"]!.GetValue<string>() == "validating")
+        {
+            Assert.True(DateTime.UtcNow < validatedBy, "the batch was validated");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("failed", failed["status"]!.GetValue<string>());
+        Assert.Equal(["invalid_json", "model_not_found"], failed["errors"]!["data"]!.AsArray().Select(e => e!["code"]!.GetValue<string>()));
+
         // Listing: newest first, this key's only.
         var listed = new List<string>();
         await foreach (var job in batches.GetBatchesAsync(new OpenAI.Batch.BatchCollectionOptions()))
@@ -275,7 +290,7 @@ public sealed class OpenAiApiTests(Servers servers)
             listed.Add(job.Id);
         }
 
-        Assert.Equal([second.BatchId, operation.BatchId], listed);
+        Assert.Equal([third.BatchId, second.BatchId, operation.BatchId], listed);
         var other = Client(hosts, await hosts.KeyFor("someone-else"));
         var hidden = await Assert.ThrowsAsync<ClientResultException>(() => other.GetBatchClient().GetBatchAsync(second.BatchId, null));
         Assert.Equal(404, hidden.Status);
