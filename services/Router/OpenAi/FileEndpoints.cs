@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -18,9 +19,9 @@ public static class FileEndpoints
 
     public static RouteGroupBuilder MapFileEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/files", Upload).DisableAntiforgery()
+        v1.MapPost("/files", Upload)
             .WithName("UploadFile").WithSummary("Upload a batch input file (JSON lines of {custom_id, method, url, body})")
-            .Accepts<IFormFile>("multipart/form-data").Produces<FileObject>().Produces<ErrorBody>(400).Produces<ErrorBody>(413);
+            .Accepts<OpenAiUpload>("multipart/form-data").Produces<FileObject>().Produces<ErrorBody>(400).Produces<ErrorBody>(413);
 
         v1.MapGet("/files", async (HttpContext http, PlatformDbContext db, int? limit, string? after, CancellationToken ct) =>
         {
@@ -111,47 +112,78 @@ public static class FileEndpoints
 
     private static FileObject Shape(OpenAiFile f) => new() { Id = f.Id, Bytes = f.Bytes, CreatedAt = f.CreatedAt.ToUnixTimeSeconds(), FileName = f.FileName, Purpose = f.Purpose };
 
+    /// <summary>
+    /// Streams the multipart body section by section (the file is never buffered, in memory or on disk): the file's
+    /// lines go to the database as they arrive, inside one transaction that commits only for a whole upload with
+    /// purpose batch (which may come before or after the file).
+    /// </summary>
     private static async Task<IResult> Upload(HttpRequest request, PlatformDbContext db, IOptions<RouterOptions> options, TimeProvider clock, CancellationToken ct)
     {
-        if (!request.HasFormContentType)
+        var boundary = request.ContentType is { } type && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(type, out var media)
+            && media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            ? Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(media.Boundary).Value : null;
+        if (string.IsNullOrEmpty(boundary))
         {
             return OpenAiError.Invalid("file", "the upload must be multipart/form-data with a file and purpose=batch").Result();
         }
 
-        IFormCollection form;
+        var file = new OpenAiFile { Id = "file-" + NewId.NextGuid().ToString("N"), Purpose = "batch", Submitter = Owner(request.HttpContext), CreatedAt = clock.GetUtcNow() };
+        string? purpose = null;
+        var sawFile = false;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         try
         {
-            form = await request.ReadFormAsync(ct); // a large file is buffered on disk by ASP.NET Core, not in memory
+            var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, request.Body);
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                var disposition = section.GetContentDispositionHeader();
+                var name = disposition?.Name.Value?.Trim('"');
+                if (name == "purpose")
+                {
+                    purpose = (await new StreamReader(section.Body).ReadToEndAsync(ct)).Trim();
+                }
+                else if (name == "file" && !sawFile)
+                {
+                    sawFile = true;
+                    file.FileName = Truncate(Path.GetFileName(disposition!.FileName.Value?.Trim('"') ?? disposition.FileNameStar.Value ?? "file"), 256);
+                    db.OpenAiFiles.Add(file);
+                    await db.SaveChangesAsync(ct);
+                    if (await StoreLines(db, file, section.Body, options.Value.MaxProblemsPerBatch, ct) is { } refused)
+                    {
+                        return refused.Result();
+                    }
+                }
+            }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return new OpenAiError(e.StatusCode, $"the file is too large: the limit is {options.Value.MaxRequestBodyBytes} bytes (Router:MaxRequestBodyBytes)", "file", "request_too_large").Result();
         }
-        catch (InvalidDataException e)
+        catch (IOException e)
         {
             return OpenAiError.Invalid("file", $"the multipart body cannot be read: {e.Message}").Result();
         }
 
-        if (form["purpose"].ToString() is not "batch")
+        if (purpose is not "batch")
         {
-            return OpenAiError.Invalid("purpose", $"purpose must be batch: files are batch input here (was '{form["purpose"]}')", "unsupported_purpose").Result();
+            return OpenAiError.Invalid("purpose", $"purpose must be batch: files are batch input here (was '{purpose}')", "unsupported_purpose").Result();
         }
 
-        if (form.Files.GetFile("file") is not { } upload)
+        if (!sawFile)
         {
             return OpenAiError.Invalid("file", "a file field is required").Result();
         }
 
-        var file = new OpenAiFile
-        {
-            Id = "file-" + NewId.NextGuid().ToString("N"), Purpose = "batch", FileName = Truncate(Path.GetFileName(upload.FileName), 256), Bytes = upload.Length,
-            Submitter = Owner(request.HttpContext), CreatedAt = clock.GetUtcNow(),
-        };
-        var limit = options.Value.MaxProblemsPerBatch;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        db.OpenAiFiles.Add(file);
-        await db.SaveChangesAsync(ct);
-        using var reader = new StreamReader(upload.OpenReadStream(), new UTF8Encoding(false));
+        await db.SaveChangesAsync(ct); // the line count and size
+        await transaction.CommitAsync(ct);
+        return Results.Json(Shape(file));
+    }
+
+    /// <summary>The file's non-empty lines, numbered from 1, copied 5,000 at a time; an error when there are more than the limit.</summary>
+    private static async Task<OpenAiError?> StoreLines(PlatformDbContext db, OpenAiFile file, Stream body, int limit, CancellationToken ct)
+    {
+        var counted = new CountingStream(body);
+        using var reader = new StreamReader(counted, new UTF8Encoding(false));
         var chunk = new List<OpenAiFileLine>(LinesPerCopy);
         var number = 0;
         while (await reader.ReadLineAsync(ct) is { } text)
@@ -164,10 +196,10 @@ public static class FileEndpoints
 
             if (++file.LineCount > limit)
             {
-                return OpenAiError.Invalid("file", $"the file has more than {limit} request lines; the limit is {limit} (Router:MaxProblemsPerBatch)", "too_many_lines").Result();
+                return OpenAiError.Invalid("file", $"the file has more than {limit} request lines; the limit is {limit} (Router:MaxProblemsPerBatch)", "too_many_lines");
             }
 
-            // A raw NUL cannot be stored (and is not JSON): kept visible, so the line is refused with a reason when the batch is created.
+            // A raw NUL cannot be stored (and is not JSON): kept visible, so the line is refused with a reason when the batch is validated.
             chunk.Add(new OpenAiFileLine { FileId = file.Id, Line = number, Text = text.Replace('\0', '\uFFFD') });
             if (chunk.Count == LinesPerCopy)
             {
@@ -177,10 +209,46 @@ public static class FileEndpoints
         }
 
         await db.InsertManyAsync(chunk, ct);
-        await db.SaveChangesAsync(ct); // the line count
-        await transaction.CommitAsync(ct);
-        return Results.Json(Shape(file));
+        file.Bytes = counted.BytesRead;
+        return null;
+    }
+
+    /// <summary>A read-only stream that counts the bytes read through it.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int n)
+        {
+            BytesRead += n;
+            return n;
+        }
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }
+
+/// <summary>The multipart form of <c>POST /v1/files</c>, for the OpenAPI document.</summary>
+public sealed record OpenAiUpload(string Purpose, IFormFile File);
