@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # Chaos suite: one fresh weighted best-of-N batch through the distributed stack (scripts/up.sh: four
 # processes, RabbitMQ, PostgreSQL) per fault, then an audit of that batch (`ttc chaos audit`).
-#   benchmarks/chaos.sh [N=500] [SAMPLES=16] [CASE...]
+#   benchmarks/chaos.sh [--rabbitmq-nodes 3] [N=500] [SAMPLES=16] [CASE...]
 # Cases (default: all): baseline, kill-router, kill-generator, kill-verifier, kill-aggregator,
 #   term-router, term-generator, term-verifier, term-aggregator, broker-restart, broker-outage-60,
 #   postgres-restart, postgres-outage-60, duplicates, malformed, oversized, poison (SubmitBatch messages a careless
-#   sender could write, sent mid-batch: each must end too, `ttc chaos poison` fails the case otherwise)
+#   sender could write, sent mid-batch: each must end too, `ttc chaos poison` fails the case otherwise);
+#   on a cluster (--rabbitmq-nodes 3: quorum queues, services connected to every node) also
+#   broker-node-outage-60 (the node leading the busiest queues stopped for 60 s) and broker-node-lost
+#   (that node killed with SIGKILL and not brought back while the batch runs; restarted after its audit)
 # Every fault is injected once a quarter of the batch's runs have finished (the Router's faults right
 # after submission, while it plans). No case gets a manual step: the script only restores what it broke
 # (restarts the process or the server) and waits. Output: one line per case, a markdown table at the
 # end, and the JSON audits in $TTC_CHAOS_DIR (default: a new temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+nodes=1; if [ "${1:-}" = --rabbitmq-nodes ]; then nodes=${2:?--rabbitmq-nodes needs a count}; shift 2; fi
 n=${1:-500}; samples=${2:-16}; shift $(( $# >= 2 ? 2 : $# ))
 cases=("$@")
 [ ${#cases[@]} -eq 0 ] && cases=(baseline kill-router kill-generator kill-verifier kill-aggregator term-router term-generator term-verifier
   term-aggregator broker-restart broker-outage-60 postgres-restart postgres-outage-60 duplicates malformed oversized poison)
+[ ${#cases[@]} -eq 17 ] && [ "$nodes" -gt 1 ] && cases+=(broker-node-outage-60 broker-node-lost)
+for c in "${cases[@]}"; do
+  [[ $c == broker-node-* && $nodes -lt 3 ]] && { echo "case $c needs a cluster: benchmarks/chaos.sh --rabbitmq-nodes 3 ..."; exit 2; }
+done
 work=${TTC_CHAOS_DIR:-$(mktemp -d /tmp/ttc-chaos.XXXXXX)}; mkdir -p "$work"
 finish_limit=${TTC_CHAOS_FINISH_LIMIT:-1800}
 
@@ -23,8 +31,8 @@ dotnet build Platform.sln -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 
 export TTC_PG_DURABLE=1  # a crash of PostgreSQL must lose no acknowledged commit
-eval "$(scripts/services.sh start)"
-servers=$TTC_TEST_SERVICES_DIR; up=""; declare -A restarted=()
+eval "$(scripts/services.sh start --rabbitmq-nodes "$nodes")"
+servers=$TTC_TEST_SERVICES_DIR; up=""; declare -A restarted=(); lost_node=""
 cleanup() {
   for pid in "${restarted[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   [ -n "$up" ] && { kill -TERM "$up" 2>/dev/null || true; wait "$up" 2>/dev/null || true; }
@@ -34,12 +42,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
 export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
+export TTC_RABBITMQ_NODES=${TTC_TEST_RABBITMQ_NODES:-} TTC_RABBITMQ_QUEUE_TYPE=${TTC_TEST_RABBITMQ_QUEUE_TYPE:-Classic}
 export TTC_ROUTER_PORT=${TTC_ROUTER_PORT:-5180} TTC_AGGREGATOR_PORT=${TTC_AGGREGATOR_PORT:-5181}
 scripts/up.sh >"$work/up.log" 2>&1 & up=$!
 for _ in $(seq 1 480); do grep -q "all four services are up" "$work/up.log" && break; kill -0 "$up" 2>/dev/null || break; sleep 0.5; done
 grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
 export Messaging__Transport=RabbitMq Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
 export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
+export Messaging__RabbitMq__Nodes=$TTC_RABBITMQ_NODES Messaging__RabbitMq__QueueType=$TTC_RABBITMQ_QUEUE_TYPE
 pgport=$(cat "$servers/pg/port")
 sql() { psql -h 127.0.0.1 -p "$pgport" -U postgres -At -c "$1" 2>/dev/null || true; }
 
@@ -81,6 +91,12 @@ inject() { # CASE BATCH
       stop_service "$signal" "$service"; sleep 2; start_service "$service" ;;
     broker-restart) scripts/services.sh rabbit-stop "$servers" >&2; scripts/services.sh rabbit-start "$servers" >&2 ;;
     broker-outage-60) scripts/services.sh rabbit-stop "$servers" >&2; sleep 60; scripts/services.sh rabbit-start "$servers" >&2 ;;
+    broker-node-outage-60)
+      local node; node=$(scripts/services.sh rabbit-busiest "$servers"); echo "  stopping rabbitmq node $node for 60 s" >&2
+      scripts/services.sh rabbit-stop "$servers" "$node" >&2; sleep 60; scripts/services.sh rabbit-start "$servers" "$node" >&2 ;;
+    broker-node-lost)
+      lost_node=$(scripts/services.sh rabbit-busiest "$servers"); echo "  killing rabbitmq node $lost_node for good" >&2
+      scripts/services.sh rabbit-kill "$servers" "$lost_node" >&2 ;;
     postgres-restart) scripts/services.sh pg-stop "$servers" >&2; scripts/services.sh pg-start "$servers" >&2 ;;
     postgres-outage-60) scripts/services.sh pg-stop "$servers" >&2; sleep 60; scripts/services.sh pg-start "$servers" >&2 ;;
     duplicates) ttc chaos duplicate "$2" >&2 ;;
@@ -106,6 +122,8 @@ for case in "${cases[@]}"; do
   alive=yes; for s in Router Generator Verifier Aggregator; do [ -n "$(service_pid "$s")" ] || alive="no ($s)"; done
   crashed_after=$(unhandled)
   ttc chaos audit "$id" >"$work/$case.json"
+  # A node lost for good stays away for its whole batch; the next case starts on the whole cluster again.
+  if [ -n "$lost_node" ]; then scripts/services.sh rabbit-start "$servers" "$lost_node" >&2; lost_node=""; fi
   python3 - "$work/$case.json" "$case" "$at" "$elapsed" "$done_ok" "$alive" "$((crashed_after - crashed_before))" >>"$work/results.jsonl" <<'PY'
 import json, sys
 a = json.load(open(sys.argv[1]))

@@ -3,7 +3,10 @@
 # a private temporary directory, no systemd and no Docker.
 #
 #   eval "$(scripts/services.sh start)"   # prints only `export TTC_TEST_*=...` lines on stdout
+#   eval "$(scripts/services.sh start --rabbitmq-nodes 3)"   # a three-node RabbitMQ cluster (quorum queues)
 #   scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"
+# Outages for the chaos suite and tests: pg-stop/pg-start DIR, rabbit-stop/rabbit-start/rabbit-kill DIR [NODE],
+# rabbit-busiest DIR (the node that leads the busiest quorum queues), rabbit-queues DIR (every queue, as JSON).
 #
 # Settings (environment): SERVICES_TIMEOUT (seconds, default 120), WITH_RABBITMQ_MANAGEMENT=1,
 # TTC_PG_DURABLE=1 (fsync and synchronous commits on).
@@ -53,70 +56,109 @@ install_missing() {
   rm -f "$log"; [ -z "$blocker" ] || as_root rm -f /usr/sbin/policy-rc.d
 }
 
+# The directory of RabbitMQ node I (1-based) of a set: node 1 keeps the single-node layout.
+node_dir() { if [ "$2" = 1 ]; then echo "$1/rabbitmq"; else echo "$1/rabbitmq-$2"; fi; }
+rabbit_nodes() { local count=0; while [ -d "$(node_dir "$1" $((count + 1)))" ]; do count=$((count + 1)); done; echo "$count"; }
+rabbitmqctl_on() { ( . "$(node_dir "$1" "$2")/env"; shift 2; /usr/lib/rabbitmq/bin/rabbitmqctl "$@" ) }
+
+launch_node() { # DIR NODE: start the broker of one node (its data and ports kept), in the background
+  local r; r=$(node_dir "$1" "$2")
+  ( . "$r/env"; setsid /usr/lib/rabbitmq/bin/rabbitmq-server </dev/null >>"$r/server.log" 2>&1 & echo $! >"$r/server.pid" )
+}
+
+await_node() { # DIR NODE TIMEOUT: until the node accepts AMQP connections and has booted
+  local r; r=$(node_dir "$1" "$2"); local port; port=$(. "$r/env"; echo "$RABBITMQ_NODE_PORT")
+  local deadline=$(( $(date +%s) + $3 ))
+  until listening "$port"; do
+    if ! kill -0 "$(cat "$r/server.pid")" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+      say "rabbitmq node $2 did not start"; tail -40 "$r/server.log" "$r"/log/*.log >&2 2>/dev/null || true; return 1
+    fi
+    sleep 0.2
+  done
+  rabbitmqctl_on "$1" "$2" -q await_startup --timeout "$3" >&2
+}
+
 start() {
-  local timeout=${SERVICES_TIMEOUT:-120}
+  local timeout=${SERVICES_TIMEOUT:-120} nodes=1 postgres=1
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --rabbitmq-nodes) nodes=$2; shift 2 ;;
+      --no-postgres) postgres=""; shift ;;
+      *) say "unknown option $1"; return 2 ;;
+    esac
+  done
+  [[ $nodes =~ ^[1-9]$ ]] || { say "--rabbitmq-nodes must be 1 to 9 (was $nodes)"; return 2; }
   install_missing
   local dir; dir=$(mktemp -d /tmp/ttc-services.XXXXXX); chmod 755 "$dir"
-  mkdir -p "$dir/rabbitmq" "$dir/pg"
+  mkdir -p "$dir/pg"
   # On any failure below, stop whatever already started.
   trap "stop '$dir' >/dev/null 2>&1 || true" ERR
 
-  local amqp; amqp=$(free_ports 4)   # amqp, erlang distribution, epmd, management
+  # Four ports per node: amqp, erlang distribution, epmd (node 1's is shared by all), management.
+  local amqp; amqp=$(free_ports $((4 * nodes)))
   local pgport; pgport=$(free_ports 1)
-  while [ "$pgport" -ge "$amqp" ] && [ "$pgport" -le $((amqp + 3)) ]; do pgport=$(free_ports 1); done
+  while [ "$pgport" -ge "$amqp" ] && [ "$pgport" -le $((amqp + 4 * nodes - 1)) ]; do pgport=$(free_ports 1); done
 
-  # RabbitMQ first: it is the slow one. Own HOME (Erlang cookie), node name, ports and epmd.
-  local r="$dir/rabbitmq"
-  cat >"$r/env" <<ENV
+  # RabbitMQ first: it is the slow one. Each node: own HOME, node name, ports and data; one epmd and
+  # one Erlang cookie for the set, so that the nodes can form a cluster.
+  local cookie i r port addresses=""; cookie=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+  for ((i = 1; i <= nodes; i++)); do
+    r=$(node_dir "$dir" $i); port=$((amqp + 4 * (i - 1))); mkdir -p "$r"
+    cat >"$r/env" <<ENV
 export HOME='$r' RABBITMQ_CONF_ENV_FILE='$r/rabbitmq-env.conf'
-export RABBITMQ_NODENAME='ttc$amqp@localhost' RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$amqp
-export RABBITMQ_DIST_PORT=$((amqp + 1)) ERL_EPMD_PORT=$((amqp + 2)) ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_NODENAME='ttc${amqp}n$i@localhost' RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$port
+export RABBITMQ_DIST_PORT=$((port + 1)) ERL_EPMD_PORT=$((amqp + 2)) ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_MNESIA_BASE='$r/mnesia' RABBITMQ_LOG_BASE='$r/log' RABBITMQ_PID_FILE='$r/rabbit.pid'
 export RABBITMQ_CONFIG_FILE='$r/rabbitmq.conf' RABBITMQ_ADVANCED_CONFIG_FILE='$r/advanced.config'
 export RABBITMQ_ENABLED_PLUGINS_FILE='$r/enabled_plugins'
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 ENV
-  : >"$r/rabbitmq-env.conf"
-  printf 'listeners.tcp.default = 127.0.0.1:%s\nmanagement.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\nlog.console = false\n' \
-    "$amqp" $((amqp + 3)) >"$r/rabbitmq.conf"
-  if [ "${WITH_RABBITMQ_MANAGEMENT:-0}" = 1 ]; then echo '[rabbitmq_management].' >"$r/enabled_plugins"; else echo '[].' >"$r/enabled_plugins"; fi
+    : >"$r/rabbitmq-env.conf"
+    printf '%s' "$cookie" >"$r/.erlang.cookie"; chmod 400 "$r/.erlang.cookie"
+    printf 'listeners.tcp.default = 127.0.0.1:%s\nmanagement.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\nlog.console = false\n' \
+      "$port" $((port + 3)) >"$r/rabbitmq.conf"
+    if [ "${WITH_RABBITMQ_MANAGEMENT:-0}" = 1 ]; then echo '[rabbitmq_management].' >"$r/enabled_plugins"; else echo '[].' >"$r/enabled_plugins"; fi
+    [ $i = 1 ] || addresses+="${addresses:+,}127.0.0.1:$port"
+  done
+  r=$(node_dir "$dir" 1)
   (
     . "$r/env"
     setsid epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 </dev/null >"$r/epmd.log" 2>&1 &
     echo $! >"$r/epmd.pid"
-    setsid /usr/lib/rabbitmq/bin/rabbitmq-server </dev/null >"$r/server.log" 2>&1 &
-    echo $! >"$r/server.pid"
   )
-  say "rabbitmq starting on 127.0.0.1:$amqp"
+  for ((i = 1; i <= nodes; i++)); do launch_node "$dir" $i; done
+  say "rabbitmq starting on 127.0.0.1:$amqp${addresses:+ and $addresses}"
 
   # PostgreSQL refuses to run as root.
   local p="$dir/pg" bin; bin=$(pg_bin)
-  local run=(); if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$p"; run=(runuser -u postgres --); fi
-  "${run[@]}" "$bin/initdb" -D "$p/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >"$p/initdb.log" 2>&1 \
-    || { cat "$p/initdb.log" >&2; false; }
-  "${run[@]}" "$bin/pg_ctl" -D "$p/data" -l "$p/server.log" -w -t "$timeout" \
-    -o "-p $pgport -k $p $(pg_options)" \
-    start >/dev/null || { cat "$p/server.log" >&2; false; }
-  "$bin/pg_isready" -q -h 127.0.0.1 -p "$pgport" -t "$timeout"
-  echo "$pgport" >"$p/port"
-  say "postgres ready on 127.0.0.1:$pgport"
+  if [ -n "$postgres" ]; then
+    local run=(); if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$p"; run=(runuser -u postgres --); fi
+    "${run[@]}" "$bin/initdb" -D "$p/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >"$p/initdb.log" 2>&1 \
+      || { cat "$p/initdb.log" >&2; false; }
+    "${run[@]}" "$bin/pg_ctl" -D "$p/data" -l "$p/server.log" -w -t "$timeout" \
+      -o "-p $pgport -k $p $(pg_options)" \
+      start >/dev/null || { cat "$p/server.log" >&2; false; }
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$pgport" -t "$timeout"
+    echo "$pgport" >"$p/port"
+    say "postgres ready on 127.0.0.1:$pgport"
+  fi
 
-  local deadline=$(( $(date +%s) + timeout ))
-  until listening "$amqp"; do
-    if ! kill -0 "$(cat "$r/server.pid")" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
-      say "rabbitmq did not start"; tail -40 "$r/server.log" "$r"/log/*.log >&2 2>/dev/null || true; false
-    fi
-    sleep 0.2
+  for ((i = 1; i <= nodes; i++)); do await_node "$dir" $i "$timeout"; done
+  # The other nodes join node 1: one cluster, whose queues the services declare as quorum queues.
+  for ((i = 2; i <= nodes; i++)); do
+    { rabbitmqctl_on "$dir" $i -q stop_app && rabbitmqctl_on "$dir" $i -q join_cluster "ttc${amqp}n1@localhost" \
+      && rabbitmqctl_on "$dir" $i -q start_app; } >&2
   done
-  ( . "$r/env"; /usr/lib/rabbitmq/bin/rabbitmqctl -q await_startup --timeout "$timeout" >&2 )
+  [ "$nodes" = 1 ] || say "rabbitmq cluster of $nodes nodes: $(rabbitmqctl_on "$dir" 1 -q cluster_status --formatter json | python3 -c 'import json,sys; print(", ".join(json.load(sys.stdin)["running_nodes"]))')"
   say "rabbitmq ready on 127.0.0.1:$amqp"
   trap - ERR
 
   cat <<OUT
 export TTC_TEST_SERVICES_DIR='$dir'
-export TTC_TEST_POSTGRES='Host=127.0.0.1;Port=$pgport;Username=postgres;Password=postgres;Database=postgres'
+${postgres:+export TTC_TEST_POSTGRES='Host=127.0.0.1;Port=$pgport;Username=postgres;Password=postgres;Database=postgres'}
 export TTC_TEST_RABBITMQ_HOST=127.0.0.1 TTC_TEST_RABBITMQ_PORT=$amqp TTC_TEST_RABBITMQ_USER=guest TTC_TEST_RABBITMQ_PASSWORD=guest
 OUT
+  if [ "$nodes" -gt 1 ]; then echo "export TTC_TEST_RABBITMQ_NODES='$addresses' TTC_TEST_RABBITMQ_QUEUE_TYPE=Quorum"; fi
 }
 
 gone() { for _ in $(seq 1 "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done; return 1; }
@@ -124,12 +166,9 @@ gone() { for _ in $(seq 1 "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 
 stop() {
   local dir=${1:-${TTC_TEST_SERVICES_DIR:-}}
   [ -n "$dir" ] && [ -d "$dir" ] || { say "nothing to stop"; return 0; }
-  local r="$dir/rabbitmq" p="$dir/pg" pid
+  local r="$dir/rabbitmq" p="$dir/pg" pid i
   if [ -f "$r/server.pid" ]; then
-    # SIGTERM to the launcher stops the broker cleanly in about a second.
-    pid=$(cat "$r/server.pid"); local broker; broker=$(cat "$r/rabbit.pid" 2>/dev/null || echo "$pid")
-    kill -TERM "$pid" 2>/dev/null || true
-    gone "$broker" 150 || kill -KILL "$broker" "$pid" 2>/dev/null || true
+    for ((i = $(rabbit_nodes "$dir"); i >= 1; i--)); do halt_node "$dir" $i TERM; done
     if [ -f "$r/epmd.pid" ]; then pid=$(cat "$r/epmd.pid"); kill -TERM "$pid" 2>/dev/null || true; gone "$pid" 25 || kill -KILL "$pid" 2>/dev/null || true; fi
     say "rabbitmq stopped"
   fi
@@ -158,28 +197,55 @@ pg_start() {
   say "postgres started on 127.0.0.1:$port"
 }
 
-rabbit_stop() {
-  local r="$1/rabbitmq" pid broker
-  pid=$(cat "$r/server.pid"); broker=$(cat "$r/rabbit.pid" 2>/dev/null || echo "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
+halt_node() { # DIR NODE SIGNAL: TERM stops the broker cleanly in about a second; KILL is a crash
+  local r; r=$(node_dir "$1" "$2"); [ -f "$r/server.pid" ] || return 0
+  local pid broker; pid=$(cat "$r/server.pid"); broker=$(cat "$r/rabbit.pid" 2>/dev/null || echo "$pid")
+  kill -"$3" "$broker" "$pid" 2>/dev/null || true
   gone "$broker" 150 || kill -KILL "$broker" "$pid" 2>/dev/null || true
-  say "rabbitmq stopped"
 }
 
+rabbit_stop() { halt_node "$1" "${2:-1}" TERM; say "rabbitmq node ${2:-1} stopped"; }
+rabbit_kill() { halt_node "$1" "${2:-1}" KILL; say "rabbitmq node ${2:-1} killed"; }
+
 rabbit_start() {
-  local r="$1/rabbitmq"
-  ( . "$r/env"; setsid /usr/lib/rabbitmq/bin/rabbitmq-server </dev/null >>"$r/server.log" 2>&1 & echo $! >"$r/server.pid" )
-  ( . "$r/env"; until (exec 3<>"/dev/tcp/127.0.0.1/$RABBITMQ_NODE_PORT") 2>/dev/null; do sleep 0.2; done
-    /usr/lib/rabbitmq/bin/rabbitmqctl -q await_startup --timeout 120 >&2 )
-  say "rabbitmq started"
+  launch_node "$1" "${2:-1}"
+  await_node "$1" "${2:-1}" 120
+  say "rabbitmq node ${2:-1} started"
+}
+
+# The queues of a set as JSON (name, type, leader, members, messages), asked of the first node that answers.
+rabbit_queues() {
+  local i count; count=$(rabbit_nodes "$1")
+  for ((i = 1; i <= count; i++)); do
+    rabbitmqctl_on "$1" $i -q list_queues name type leader members messages --formatter json 2>/dev/null && return 0
+  done
+  say "no rabbitmq node answers"; return 1
+}
+
+# The node (1-based) leading the busiest queues: most messages (ready and unacknowledged) over the
+# quorum queues it leads.
+rabbit_busiest() {
+  local listing j count; listing=$(rabbit_queues "$1") || return 1; count=$(rabbit_nodes "$1")
+  python3 - "$listing" "$(for ((j = 1; j <= count; j++)); do (. "$(node_dir "$1" $j)/env"; echo "$RABBITMQ_NODENAME"); done)" <<'PY'
+import json, sys
+queues, names = json.loads(sys.argv[1]), sys.argv[2].split()
+load = {n: 0 for n in names}
+for q in queues:
+    if q.get("type") == "quorum" and q.get("leader") in load:
+        load[q["leader"]] += int(q.get("messages") or 0) + 1  # +1: a queue with no backlog still counts
+print(names.index(max(names, key=lambda n: load[n])) + 1)
+PY
 }
 
 case "${1:-}" in
-  start) start ;;
+  start) shift; start "$@" ;;
   stop) stop "${2:-}" ;;
   pg-stop) pg_stop "$2" ;;
   pg-start) pg_start "$2" ;;
-  rabbit-stop) rabbit_stop "$2" ;;
-  rabbit-start) rabbit_start "$2" ;;
-  *) echo "usage: $0 start | stop [DIR] | pg-stop DIR | pg-start DIR | rabbit-stop DIR | rabbit-start DIR" >&2; exit 2 ;;
+  rabbit-stop) rabbit_stop "$2" "${3:-1}" ;;
+  rabbit-start) rabbit_start "$2" "${3:-1}" ;;
+  rabbit-kill) rabbit_kill "$2" "${3:-1}" ;;
+  rabbit-busiest) rabbit_busiest "$2" ;;
+  rabbit-queues) rabbit_queues "$2" ;;
+  *) echo "usage: $0 start [--rabbitmq-nodes N] [--no-postgres] | stop [DIR] | pg-stop DIR | pg-start DIR | rabbit-stop DIR [NODE] | rabbit-start DIR [NODE] | rabbit-kill DIR [NODE] | rabbit-busiest DIR | rabbit-queues DIR" >&2; exit 2 ;;
 esac

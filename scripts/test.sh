@@ -5,7 +5,9 @@
 #   1. TTC_TEST_POSTGRES and TTC_TEST_RABBITMQ_HOST (+ _PORT, _USER, _PASSWORD) already set: used as they are.
 #   2. A reachable Docker engine: the test fixture starts Testcontainers.
 #   3. Otherwise throwaway local servers from Debian packages (scripts/services.sh), stopped on exit.
-# Extra arguments go to each `dotnet test` (e.g. --filter Category=Unit).
+# Extra arguments go to each `dotnet test` (e.g. --filter Category=Unit), except a first
+# `--rabbitmq-nodes N`: the local servers are then a RabbitMQ cluster of N nodes with quorum queues,
+# and every integration test runs on it.
 #
 # Output: one progress line per test project, every failed test with its message, stack and logs, and
 # a closing line "N passed, N failed" (", N skipped" when any were). Each project's whole output,
@@ -15,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+nodes=1
+if [ "${1:-}" = --rabbitmq-nodes ]; then nodes=${2:?--rabbitmq-nodes needs a count}; shift 2; fi
 started=""
 cleanup() { if [ -n "$started" ]; then scripts/services.sh stop "$started"; fi; }
 trap cleanup EXIT
@@ -23,7 +27,7 @@ if [ -z "${TTC_TEST_POSTGRES:-}" ] || [ -z "${TTC_TEST_RABBITMQ_HOST:-}" ]; then
   if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
     echo "[test] Docker engine reachable: integration tests use Testcontainers"
   else
-    eval "$(scripts/services.sh start)"
+    eval "$(scripts/services.sh start --rabbitmq-nodes "$nodes")"
     started=$TTC_TEST_SERVICES_DIR
   fi
 fi

@@ -3,13 +3,24 @@
 # TTC_POSTGRES / TTC_RABBITMQ_* are set) and the four services as separate processes.
 #   ./scripts/up.sh            start everything, print where it listens, run until Ctrl-C
 #   ./scripts/up.sh --check    start everything, wait until every service is ready, stop, exit 0
+#   ./scripts/up.sh --rabbitmq-nodes 3   a three-node RabbitMQ cluster instead of one broker: the services
+#                              declare quorum queues and connect to every node (combines with --check)
+# A broker or cluster of your own: TTC_RABBITMQ_HOST/_PORT/_USER/_PASSWORD, TTC_RABBITMQ_NODES (the other
+# nodes, host:port comma-separated) and TTC_RABBITMQ_QUEUE_TYPE (Classic or Quorum).
 # Ports: TTC_ROUTER_PORT (default 5080), TTC_AGGREGATOR_PORT (default 5081); Generator and Verifier take free ones.
 # The schema is migrated first, as its own step, with the owner's connection; Router and Aggregator then
 # log in as users of their own least-privilege roles (passwords generated here, kept in $TTC_UP_DIR only).
 # Logs: $TTC_UP_DIR (default: a new temporary directory), with each service's environment in $TTC_UP_DIR/SERVICE.env.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-check=""; [ "${1:-}" = "--check" ] && check=1
+check=""; nodes=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --check) check=1; shift ;;
+    --rabbitmq-nodes) nodes=${2:?--rabbitmq-nodes needs a count}; shift 2 ;;
+    *) echo "unknown option $1 (usage: $0 [--check] [--rabbitmq-nodes N])"; exit 2 ;;
+  esac
+done
 
 logs=${TTC_UP_DIR:-$(mktemp -d /tmp/ttc-up.XXXXXX)}
 pids=(); servers=""
@@ -29,13 +40,17 @@ for pair in "Router:$router_port:TTC_ROUTER_PORT" "Aggregator:$aggregator_port:T
   fi
 done
 if [ -z "${TTC_POSTGRES:-}" ] || [ -z "${TTC_RABBITMQ_HOST:-}" ]; then
-  eval "$(scripts/services.sh start)"
+  eval "$(scripts/services.sh start --rabbitmq-nodes "$nodes")"
   servers=$TTC_TEST_SERVICES_DIR
   TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
   TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD
+  TTC_RABBITMQ_NODES=${TTC_TEST_RABBITMQ_NODES:-} TTC_RABBITMQ_QUEUE_TYPE=${TTC_TEST_RABBITMQ_QUEUE_TYPE:-}
+elif [ "$nodes" != 1 ]; then
+  echo "--rabbitmq-nodes starts a local cluster; with TTC_RABBITMQ_HOST set, name your cluster's nodes in TTC_RABBITMQ_NODES"; exit 2
 fi
 export Messaging__Transport=RabbitMq Messaging__RabbitMq__Host="$TTC_RABBITMQ_HOST" Messaging__RabbitMq__Port="${TTC_RABBITMQ_PORT:-5672}"
 export Messaging__RabbitMq__Username="${TTC_RABBITMQ_USER:?set TTC_RABBITMQ_USER}" Messaging__RabbitMq__Password="${TTC_RABBITMQ_PASSWORD:?set TTC_RABBITMQ_PASSWORD}"
+export Messaging__RabbitMq__Nodes="${TTC_RABBITMQ_NODES:-}" Messaging__RabbitMq__QueueType="${TTC_RABBITMQ_QUEUE_TYPE:-Classic}"
 
 dotnet build Platform.sln -c Release -v q -nologo 2>&1 | grep -E ": (error|warning) " || true
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
@@ -68,7 +83,7 @@ for service in Router Aggregator Generator Verifier; do
   grep -q "$lower ready" "$logs/$service.log" || { echo "$service not ready after 120 s:"; tail -30 "$logs/$service.log"; exit 1; }
   echo "$service ready ($(grep -oE 'Now listening on: [^ ]+' "$logs/$service.log" | head -1)); log $logs/$service.log"
 done
-echo "all four services are up; RabbitMQ $TTC_RABBITMQ_HOST:${TTC_RABBITMQ_PORT:-5672}, PostgreSQL: $TTC_POSTGRES"
+echo "all four services are up; RabbitMQ $TTC_RABBITMQ_HOST:${TTC_RABBITMQ_PORT:-5672}${TTC_RABBITMQ_NODES:+ and $TTC_RABBITMQ_NODES (${TTC_RABBITMQ_QUEUE_TYPE:-Classic} queues)}, PostgreSQL: $TTC_POSTGRES"
 echo "HTTP API on http://127.0.0.1:$router_port (a key: ConnectionStrings__Platform='$TTC_POSTGRES' ttc keys create NAME)"
 [ -n "$check" ] && exit 0
 echo "Ctrl-C stops everything"

@@ -32,6 +32,15 @@ public sealed class MessagingOptionsValidator : IValidateOptions<MessagingOption
             {
                 failures.Add($"{prefix}Port must be between 1 and 65535 (was {rabbit.Port})");
             }
+
+            foreach (var (host, port) in rabbit.Endpoints().Skip(1))
+            {
+                if (host.Length == 0 || port is null)
+                {
+                    failures.Add($"{prefix}Nodes must list host:port entries separated by commas, each port between 1 and 65535 (was '{rabbit.Nodes}')");
+                    break;
+                }
+            }
         }
 
         if (options.PrefetchCount is < 1 or > 10_000)

@@ -35,6 +35,7 @@ public static class MessagingRegistration
         // (validated) from IOptions when the bus is built.
         var transport = builder.Configuration.GetSection(MessagingOptions.Section).GetValue(nameof(MessagingOptions.Transport), MessagingTransport.RabbitMq);
 
+        builder.Services.AddHostedService<QuorumQueues>(); // before the bus: registered (so started) first
         builder.Services.AddMassTransit(x =>
         {
             // No call home: MassTransit's anonymous usage telemetry (an HTTP request the operator never configured) stays off.
@@ -47,10 +48,22 @@ public static class MessagingRegistration
 
             configure?.Invoke(x);
 
+            // On a cluster the platform's queues are quorum queues (their _error and _skipped queues follow:
+            // MassTransit copies the queue arguments); the bus's own temporary reply queue stays classic.
+            x.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            {
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit
+                    && context.GetRequiredService<IOptions<MessagingOptions>>().Value.RabbitMq.QueueType == RabbitQueueType.Quorum)
+                {
+                    rabbit.SetQuorumQueue();
+                }
+            });
+
             if (transport == MessagingTransport.InMemory)
             {
                 x.UsingInMemory((context, cfg) =>
                 {
+                    QueueNames.Quorum = false;
                     cfg.ConcurrentMessageLimit = context.GetRequiredService<IOptions<MessagingOptions>>().Value.PrefetchCount;
                     cfg.ConfigureEndpoints(context);
                 });
@@ -61,10 +74,21 @@ public static class MessagingRegistration
                 {
                     var options = context.GetRequiredService<IOptions<MessagingOptions>>().Value;
                     var rabbit = options.RabbitMq;
+                    QueueNames.Quorum = rabbit.QueueType == RabbitQueueType.Quorum;
                     cfg.Host(rabbit.Host!, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
                     {
                         h.Username(rabbit.Username!);
                         h.Password(rabbit.Password!);
+                        if (rabbit.Endpoints() is { Count: > 1 } nodes)
+                        {
+                            h.UseCluster(c =>
+                            {
+                                foreach (var (host, port) in nodes)
+                                {
+                                    c.Node($"{host}:{port}");
+                                }
+                            });
+                        }
                     });
                     cfg.PrefetchCount = options.PrefetchCount;
                     cfg.ConfigureEndpoints(context);

@@ -27,7 +27,7 @@ internal sealed class ReadinessReporter(
             if (report.Status == HealthStatus.Healthy)
             {
                 var m = messaging.Value;
-                var where = m.Transport == MessagingTransport.RabbitMq ? $"{m.RabbitMq.Host}:{m.RabbitMq.Port}{m.RabbitMq.VirtualHost}" : "in-process";
+                var where = m.Transport == MessagingTransport.RabbitMq ? m.RabbitMq.Describe() : "in-process";
                 logger.LogInformation("{Service} ready: transport {Transport} ({Where}); checks {Checks}",
                     identity.Name, m.Transport, where, string.Join(", ", report.Entries.Keys));
                 return;

@@ -34,12 +34,7 @@ public static class Redrive
 
     public static async Task<RedriveReport> Run(MessagingOptions options, string queue, int max, CancellationToken ct, int maxRedrives = 2, bool force = false)
     {
-        var rabbit = options.RabbitMq;
-        var factory = new ConnectionFactory
-        {
-            HostName = rabbit.Host!, Port = rabbit.Port, UserName = rabbit.Username!, Password = rabbit.Password!, VirtualHost = rabbit.VirtualHost,
-        };
-        await using var connection = await factory.CreateConnectionAsync(ct);
+        await using var connection = await RabbitMqConnection.Open(options.RabbitMq, ct);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), ct);
         var error = $"{queue}_error";
         var waiting = (await channel.QueueDeclarePassiveAsync(error, ct)).MessageCount; // each message once, kept ones included

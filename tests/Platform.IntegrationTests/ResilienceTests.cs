@@ -126,15 +126,7 @@ public sealed class ResilienceTests(Servers servers)
         Assert.Equal(RunStatus.Completed, (await WaitEnded(hosts, second.Run.Id)).Status);
     }
 
-    private MessagingOptions Options()
-    {
-        var options = new MessagingOptions();
-        options.RabbitMq.Host = servers.RabbitHost;
-        options.RabbitMq.Port = servers.RabbitPort;
-        options.RabbitMq.Username = servers.RabbitUser;
-        options.RabbitMq.Password = servers.RabbitPassword;
-        return options;
-    }
+    private MessagingOptions Options() => servers.Messaging();
 
     [Fact]
     public async Task A_run_whose_request_never_gets_a_reply_fails_with_the_reason_after_the_timeout()

@@ -1,4 +1,5 @@
 using DotNet.Testcontainers.Builders;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Testcontainers.PostgreSql;
 using Testcontainers.RabbitMq;
@@ -21,6 +22,10 @@ public sealed class Servers : IAsyncLifetime
     public string RabbitUser { get; private set; } = "";
     public string RabbitPassword { get; private set; } = "";
 
+    /// <summary>A cluster's other nodes (host:port, comma-separated) and its queue type, when scripts/test.sh --rabbitmq-nodes N started one.</summary>
+    public string? RabbitNodes { get; private set; }
+    public string RabbitQueueType { get; private set; } = "Classic";
+
     /// <summary>Where the servers came from: "environment" or "testcontainers".</summary>
     public string Origin { get; private set; } = "";
 
@@ -35,6 +40,8 @@ public sealed class Servers : IAsyncLifetime
             RabbitPort = int.Parse(Environment.GetEnvironmentVariable("TTC_TEST_RABBITMQ_PORT") ?? "5672");
             RabbitUser = Environment.GetEnvironmentVariable("TTC_TEST_RABBITMQ_USER") ?? "guest";
             RabbitPassword = Environment.GetEnvironmentVariable("TTC_TEST_RABBITMQ_PASSWORD") ?? "guest";
+            RabbitNodes = Environment.GetEnvironmentVariable("TTC_TEST_RABBITMQ_NODES");
+            RabbitQueueType = Environment.GetEnvironmentVariable("TTC_TEST_RABBITMQ_QUEUE_TYPE") is { Length: > 0 } type ? type : "Classic";
             Origin = "environment";
             return;
         }
@@ -84,9 +91,16 @@ public sealed class Servers : IAsyncLifetime
         ["Messaging:RabbitMq:Port"] = RabbitPort.ToString(),
         ["Messaging:RabbitMq:Username"] = RabbitUser,
         ["Messaging:RabbitMq:Password"] = RabbitPassword,
+        ["Messaging:RabbitMq:Nodes"] = RabbitNodes,
+        ["Messaging:RabbitMq:QueueType"] = RabbitQueueType,
         ["Storage:Provider"] = "Postgres",
         ["ConnectionStrings:Platform"] = postgres,
     };
+
+    /// <summary>The messaging settings of <see cref="HostSettings"/>, bound as a service binds them.</summary>
+    public Platform.Hosting.MessagingOptions Messaging() =>
+        new ConfigurationBuilder().AddInMemoryCollection(HostSettings("")).Build()
+            .GetSection(Platform.Hosting.MessagingOptions.Section).Get<Platform.Hosting.MessagingOptions>()!;
 
     public async Task DisposeAsync()
     {

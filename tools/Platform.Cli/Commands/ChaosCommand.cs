@@ -162,9 +162,7 @@ public static class ChaosCommand
     private static async Task<int> Raw(int perQueue, Func<int, byte[]> body, CancellationToken ct)
     {
         var options = new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(MessagingOptions.Section).Get<MessagingOptions>() ?? new MessagingOptions();
-        var rabbit = options.RabbitMq;
-        var factory = new ConnectionFactory { HostName = rabbit.Host!, Port = rabbit.Port, UserName = rabbit.Username!, Password = rabbit.Password!, VirtualHost = rabbit.VirtualHost };
-        await using var connection = await factory.CreateConnectionAsync(ct);
+        await using var connection = await RabbitMqConnection.Open(options.RabbitMq, ct);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), ct);
         var sent = 0;
         foreach (var queue in Queues)
