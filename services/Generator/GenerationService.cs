@@ -137,6 +137,7 @@ public sealed class GenerationService : IAsyncDisposable
         {
             Prompt = prompts[i],
             SharedPrefix = command.Mode == "revise" ? prompt : "", // a run's chains share the problem's prompt: prefilled once
+            KeepSamples = command.Mode == "step", // the next round extends these steps
             Samples = command.SamplesPerPrefix,
             StopStrings = stops,
             StopAfter = Math.Max(1, command.Steps),

@@ -78,6 +78,7 @@ public sealed class ScoringService : IAsyncDisposable
             {
                 Model = command.Model,
                 ScoredTokens = results.Sum(r => r.Usage.ScoredTokens),
+                CachedScoredTokens = results.Sum(r => r.Usage.CachedScoredTokens),
                 Flops = results.Sum(r => r.Usage.Flops),
                 DeviceMilliseconds = results.Sum(r => r.Usage.WallMilliseconds),
             },

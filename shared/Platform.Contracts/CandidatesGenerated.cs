@@ -12,4 +12,7 @@ public record CandidatesGenerated
 
     /// <summary>Set when the request could not be served (unknown model, prompt too long); Samples is then empty.</summary>
     public string? Error { get; init; }
+
+    /// <summary>The queue of the worker that served it (decision 0023): the run's next round goes there; null where workers have no queue of their own.</summary>
+    public string? Worker { get; init; }
 }

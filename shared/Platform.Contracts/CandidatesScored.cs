@@ -11,6 +11,9 @@ public record CandidatesScored
     public ComputeUsage Usage { get; init; } = new();
     public string? Error { get; init; }
 
+    /// <summary>The queue of the worker that served it (decision 0023): the run's next round goes there; null where workers have no queue of their own.</summary>
+    public string? Worker { get; init; }
+
     /// <summary>The generation the scored candidates come from, when the request carried it (<see cref="ScoreCandidates.Generated"/>).</summary>
     public CandidatesGenerated? Generated { get; init; }
 }

@@ -19,6 +19,9 @@ public record ScoreAfterGeneration
     /// <summary>What ends a step in the samples (the generator's recipe); null: the verifier's own delimiter.</summary>
     public string? StepDelimiter { get; init; }
 
+    /// <summary>The queue of the Verifier that scored the run's last round (decision 0023); null: any Verifier.</summary>
+    public string? Worker { get; init; }
+
     /// <summary>The key a sample is scored under: its prefix key and sample index.</summary>
     public static string KeyOf(GeneratedSample sample) => $"{sample.PrefixKey}#{sample.SampleIndex}";
 }

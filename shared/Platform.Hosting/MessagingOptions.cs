@@ -29,6 +29,9 @@ public sealed class MessagingOptions
 
     /// <summary>Messages each receive endpoint may hold unacknowledged; also bounds concurrent consumers.</summary>
     public int PrefetchCount { get; set; } = 16;
+
+    /// <summary>Rounds routed to the worker that served the run's last round (RabbitMQ only; decision 0023).</summary>
+    public AffinityOptions Affinity { get; set; } = new();
 }
 
 public sealed class RabbitMqOptions

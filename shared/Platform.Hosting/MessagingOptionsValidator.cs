@@ -48,6 +48,17 @@ public sealed class MessagingOptionsValidator : IValidateOptions<MessagingOption
             failures.Add($"{MessagingOptions.Section}:PrefetchCount must be between 1 and 10000 (was {options.PrefetchCount})");
         }
 
+        var affinity = options.Affinity;
+        if (affinity.HoldSeconds is < 1 or > 3600)
+        {
+            failures.Add($"{MessagingOptions.Section}:Affinity:HoldSeconds must be between 1 and 3600 (was {affinity.HoldSeconds})");
+        }
+
+        if (affinity.QueueExpirySeconds < Math.Max(60, 4 * affinity.HoldSeconds) || affinity.QueueExpirySeconds > 86_400)
+        {
+            failures.Add($"{MessagingOptions.Section}:Affinity:QueueExpirySeconds must be between 60 (and 4 x HoldSeconds) and 86400 (was {affinity.QueueExpirySeconds})");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

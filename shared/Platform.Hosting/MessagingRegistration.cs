@@ -13,13 +13,16 @@ public static class MessagingRegistration
     /// The one messaging set-up of every service: transport from <c>Messaging:Transport</c>
     /// (RabbitMq or InMemory), broker address and credentials from configuration, kebab-case endpoint
     /// names, the consumers (and their definitions) found in <paramref name="consumerAssemblies"/>,
-    /// the bus health check, and a log line once the host is ready.
+    /// the bus health check, and a log line once the host is ready. A worker names the command queue and
+    /// consumer of <paramref name="worker"/>: on RabbitMQ it also takes that command from a queue of its own
+    /// (<see cref="WorkerQueues"/>).
     /// </summary>
     public static IHostApplicationBuilder AddPlatformMessaging(
         this IHostApplicationBuilder builder,
         string serviceName,
         Assembly[] consumerAssemblies,
-        Action<IBusRegistrationConfigurator>? configure = null)
+        Action<IBusRegistrationConfigurator>? configure = null,
+        WorkerQueue? worker = null)
     {
         builder.Services.AddOptions<MessagingOptions>()
             .BindConfiguration(MessagingOptions.Section)
@@ -35,6 +38,8 @@ public static class MessagingRegistration
         // (validated) from IOptions when the bus is built.
         var transport = builder.Configuration.GetSection(MessagingOptions.Section).GetValue(nameof(MessagingOptions.Transport), MessagingTransport.RabbitMq);
 
+        var affinity = builder.Configuration.GetSection(MessagingOptions.Section).GetSection(nameof(MessagingOptions.Affinity)).GetValue(nameof(AffinityOptions.Enabled), true);
+        builder.Services.AddSingleton(new WorkerQueues(transport == MessagingTransport.RabbitMq && affinity ? worker?.SharedQueue : null, WorkerQueues.NewInstance()));
         builder.Services.AddHostedService<QuorumQueues>(); // before the bus: registered (so started) first
         builder.Services.AddMassTransit(x =>
         {
@@ -92,6 +97,12 @@ public static class MessagingRegistration
                     });
                     cfg.PrefetchCount = options.PrefetchCount;
                     cfg.ConfigureEndpoints(context);
+                    if (worker is not null && context.GetRequiredService<WorkerQueues>().Own is not null)
+                    {
+                        // After ConfigureEndpoints, so the consumer stays on the shared queue as well.
+                        context.GetRequiredService<WorkerQueues>().Configure(cfg, context, worker.SharedQueue, worker.Consumer, options.Affinity,
+                            rabbit.QueueType == RabbitQueueType.Quorum, worker.Concurrency);
+                    }
                 });
             }
         });
@@ -109,6 +120,9 @@ public static class MessagingRegistration
         return builder;
     }
 }
+
+/// <summary>The command a worker takes from a queue of its own as well (<see cref="WorkerQueues"/>): its shared queue, its consumer, how many at once.</summary>
+public sealed record WorkerQueue(string SharedQueue, Type Consumer, int Concurrency);
 
 /// <summary>The name a host reports itself under (logs, health).</summary>
 public sealed record ServiceIdentity(string Name);

@@ -8,11 +8,14 @@ public sealed class ShippedModels : IDisposable
 {
     public ShippedModels()
     {
-        Generator = DecoderSession.Open(ModelDirectory.Load(Repository.Model("gen-small")), new InferenceOptions { IntraOpThreads = 1 });
-        Verifier = PrmScorer.Open(ModelDirectory.Load(Repository.Model("prm")), new InferenceOptions { IntraOpThreads = 1 });
-        Outcome = PrmScorer.Open(ModelDirectory.Load(Repository.Model("orm")), new InferenceOptions { IntraOpThreads = 1 });
-        Reviser = DecoderSession.Open(ModelDirectory.Load(Repository.Model("gen-revise")), new InferenceOptions { IntraOpThreads = 1 });
+        // No prefix cache between calls: each test's compute is what its own requests cost (PrefixCacheTests opens its own sessions).
+        Generator = DecoderSession.Open(ModelDirectory.Load(Repository.Model("gen-small")), Uncached);
+        Verifier = PrmScorer.Open(ModelDirectory.Load(Repository.Model("prm")), Uncached);
+        Outcome = PrmScorer.Open(ModelDirectory.Load(Repository.Model("orm")), Uncached);
+        Reviser = DecoderSession.Open(ModelDirectory.Load(Repository.Model("gen-revise")), Uncached);
     }
+
+    public static InferenceOptions Uncached => new() { IntraOpThreads = 1, PrefixCacheMegabytes = 0 };
 
     /// <summary>The shipped revision model.</summary>
     public DecoderSession Reviser { get; }

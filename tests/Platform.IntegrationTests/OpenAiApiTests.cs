@@ -69,7 +69,8 @@ public sealed class OpenAiApiTests(Servers servers)
             Assert.Equal(samples.Single(c => c.Selected).Text, completion.Content[0].Text);
             Assert.Equal(run.GeneratedTokens, completion.Usage.OutputTokenCount);
             Assert.Equal(samples.Sum(c => c.TokenCount), completion.Usage.OutputTokenCount); // every token of every sample
-            Assert.Equal(run.PromptTokens, completion.Usage.InputTokenCount);
+            Assert.Equal(run.PromptTokens + run.CachedPromptTokens, completion.Usage.InputTokenCount); // computed and cached, as OpenAI counts them
+            Assert.Equal(run.CachedPromptTokens, completion.Usage.InputTokenDetails.CachedTokenCount);
         }
 
         // Without a strategy, n > 1 is n plain samples, each a choice (as OpenAI does).

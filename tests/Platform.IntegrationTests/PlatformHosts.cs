@@ -252,6 +252,15 @@ public sealed class PlatformHosts : IAsyncDisposable
 
     public IEnumerable<IHost> Workers => _hosts.Skip(2).Take(_hosts.Count - 3);
 
+    /// <summary>Stops a host for good (a worker lost mid-batch); disposing the hosts skips it.</summary>
+    public async Task Stop(IHost host)
+    {
+        await host.StopAsync();
+        _stopped.Add(host);
+    }
+
+    private readonly HashSet<IHost> _stopped = [];
+
     public PlatformDbContext NewContext() => new(PlatformDbContextOptions.Create(StorageProvider.Postgres, ConnectionString));
 
     public async Task Send<T>(T message, string queue)
@@ -267,6 +276,12 @@ public sealed class PlatformHosts : IAsyncDisposable
         {
             if (_aggregatorStopped && ReferenceEquals(host, _hosts[1]))
             {
+                continue;
+            }
+
+            if (_stopped.Contains(host))
+            {
+                host.Dispose();
                 continue;
             }
 

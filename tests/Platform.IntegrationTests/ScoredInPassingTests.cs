@@ -12,7 +12,8 @@ namespace Platform.IntegrationTests;
 /// Samples scored on their way back (Generator → Verifier → Aggregator, <c>Aggregator:FusedScoring</c>)
 /// give the runs of a batch the same candidates, scores, answers and compute records as the Aggregator
 /// sending the scoring request itself, with one round (one reply, one transaction) less per scoring.
-/// The real consumers and ONNX models on the embedded platform (in-memory bus, SQLite).
+/// The real consumers and ONNX models on the embedded platform (in-memory bus, SQLite). Also: search
+/// with the prefix caches (decision 0022) gives the runs what it gives without them, computing less.
 /// </summary>
 public sealed class ScoredInPassingTests : IDisposable
 {
@@ -25,12 +26,19 @@ public sealed class ScoredInPassingTests : IDisposable
     }
 
     private sealed record Outcome(List<(int Problem, string? Answer, bool? Correct)> Answers, List<(int Problem, string Text, double? Score, int Steps, bool Selected)> Candidates,
-        List<(int Problem, string Kind, int Round, long Generated, long Scored)> Usage, int Rounds);
+        List<(int Problem, string Kind, int Round, long Generated, long Scored)> Usage, int Rounds, ComputeUsage Total);
 
-    private async Task<Outcome> Run(string strategy, bool fused)
+    // Exact comparison of the two paths: without the prefix caches, whose reuse depends on which requests meet
+    // in one pass and so moves scores in their last float32 digits (compared on their own below).
+    private Task<Outcome> Run(string strategy, bool fused) => Run(strategy, $"fused-{fused}", new()
     {
-        var path = Path.Combine(_dir, $"{strategy}-{fused}.db");
-        using var host = EmbeddedPlatform.Build(path, new Dictionary<string, string?> { ["Aggregator:FusedScoring"] = fused.ToString() });
+        ["Aggregator:FusedScoring"] = fused.ToString(), ["Inference:PrefixCacheMegabytes"] = "0",
+    });
+
+    private async Task<Outcome> Run(string strategy, string name, Dictionary<string, string?> settings)
+    {
+        var path = Path.Combine(_dir, $"{strategy}-{name}.db");
+        using var host = EmbeddedPlatform.Build(path, settings);
         await host.StartAsync();
         try
         {
@@ -54,7 +62,12 @@ public sealed class ScoredInPassingTests : IDisposable
                         [.. runs.Select(r => (index[r.Id], r.Answer, r.Correct)).Order()],
                         [.. candidates.Select(c => (index[c.RunId], c.Text, c.Score is { } s ? Math.Round(s, 4) : (double?)null, c.StepScores.Count, c.Selected)).Order()],
                         [.. usage.Select(u => (index[u.RunId], u.Kind, u.Round, u.GeneratedTokens, u.ScoredTokens)).Order()],
-                        await db.RunRounds.CountAsync(x => index.Keys.Contains(x.RunId)));
+                        await db.RunRounds.CountAsync(x => index.Keys.Contains(x.RunId)),
+                        new ComputeUsage
+                        {
+                            PromptTokens = usage.Sum(u => u.PromptTokens), CachedPromptTokens = usage.Sum(u => u.CachedPromptTokens),
+                            ScoredTokens = usage.Sum(u => u.ScoredTokens), CachedScoredTokens = usage.Sum(u => u.CachedScoredTokens), Flops = usage.Sum(u => u.Flops),
+                        });
                 }
 
                 await Task.Delay(100);
@@ -80,5 +93,26 @@ public sealed class ScoredInPassingTests : IDisposable
         var scorings = apart.Usage.Count(u => u.Kind == "score");
         Assert.True(scorings >= 8);
         Assert.Equal(apart.Rounds - scorings, together.Rounds);
+    }
+
+    [Theory]
+    [InlineData("beam-search")]
+    [InlineData("dvts")]
+    public async Task Search_with_the_prefix_caches_gives_the_same_runs_and_computes_less(string strategy)
+    {
+        var uncached = await Run(strategy, "uncached", new() { ["Inference:PrefixCacheMegabytes"] = "0" });
+        var cached = await Run(strategy, "cached", []);
+        Assert.Equal(uncached.Answers, cached.Answers);
+        Assert.Equal(uncached.Candidates.Select(c => (c.Problem, c.Text, c.Steps, c.Selected)), cached.Candidates.Select(c => (c.Problem, c.Text, c.Steps, c.Selected)));
+        Assert.All(uncached.Candidates.Zip(cached.Candidates), p => Assert.Equal(p.First.Score ?? -1, p.Second.Score ?? -1, tolerance: 1e-3));
+        Assert.Equal(uncached.Usage.Select(u => (u.Problem, u.Kind, u.Round, u.Generated, u.Scored)), cached.Usage.Select(u => (u.Problem, u.Kind, u.Round, u.Generated, u.Scored)));
+
+        // The same tokens read, fewer computed: what the caches served is counted apart, and FLOPs only for what was computed
+        // (without the caches, a request's samples still share their prompt's pass: those tokens count as cached too).
+        Assert.Equal(uncached.Total.ScoredTokens, cached.Total.ScoredTokens);
+        Assert.Equal(uncached.Total.PromptTokens + uncached.Total.CachedPromptTokens, cached.Total.PromptTokens + cached.Total.CachedPromptTokens);
+        Assert.True(cached.Total.PromptTokens < uncached.Total.PromptTokens / 2, $"prompt tokens computed: {cached.Total.PromptTokens} cached, {uncached.Total.PromptTokens} uncached");
+        Assert.True(cached.Total.CachedScoredTokens > cached.Total.ScoredTokens / 2, $"{cached.Total.CachedScoredTokens} of {cached.Total.ScoredTokens} scored tokens from the cache");
+        Assert.True(cached.Total.Flops < uncached.Total.Flops / 2, $"FLOPs {cached.Total.Flops:E2} cached, {uncached.Total.Flops:E2} uncached");
     }
 }

@@ -80,7 +80,9 @@ public sealed class SearchPipelineTests(Servers servers)
             var usage = await db.ComputeUsage.Where(u => u.RunId == run.Id).OrderBy(u => u.Round).ToListAsync();
             Assert.Equal(["gen-small", "gen-revise", "gen-revise", "prm"], usage.Select(u => u.Model));
             Assert.All(usage.Take(3), u => Assert.True(u.GeneratedTokens > 0 && u.Flops > 0));
-            Assert.True(usage[2].PromptTokens > usage[1].PromptTokens, "the second revision reads one more attempt");
+            Assert.True(usage[2].PromptTokens + usage[2].CachedPromptTokens > usage[1].PromptTokens + usage[1].CachedPromptTokens,
+                "the second revision reads one more attempt");
+            Assert.True(usage[2].CachedPromptTokens > 0, "the second revision reads the first's prompt from the prefix cache");
 
             // Six attempts: two chains of three, each revision linked to the attempt it revises; all scored, one picked.
             var candidates = await db.Candidates.Where(c => c.RunId == run.Id).Include(c => c.StepScores).ToListAsync();

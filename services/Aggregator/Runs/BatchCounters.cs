@@ -38,6 +38,7 @@ public static class BatchCounters
             CachedPromptTokens = g.Sum(r => r.CachedPromptTokens),
             GeneratedTokens = g.Sum(r => r.GeneratedTokens),
             ScoredTokens = g.Sum(r => r.ScoredTokens),
+            CachedScoredTokens = g.Sum(r => r.CachedScoredTokens),
             Flops = g.Sum(r => r.Flops),
             DeviceMilliseconds = g.Sum(r => r.DeviceMilliseconds),
         }).SingleOrDefaultAsync(ct);
@@ -54,7 +55,7 @@ public static class BatchCounters
             Usage = new ComputeUsage
             {
                 PromptTokens = totals.PromptTokens, CachedPromptTokens = totals.CachedPromptTokens, GeneratedTokens = totals.GeneratedTokens,
-                ScoredTokens = totals.ScoredTokens, Flops = totals.Flops, DeviceMilliseconds = totals.DeviceMilliseconds,
+                ScoredTokens = totals.ScoredTokens, CachedScoredTokens = totals.CachedScoredTokens, Flops = totals.Flops, DeviceMilliseconds = totals.DeviceMilliseconds,
             },
         }, ct);
     }

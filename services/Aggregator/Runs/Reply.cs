@@ -8,7 +8,7 @@ namespace Platform.Aggregator.Runs;
 /// scored in passing is one reply: the generation's (its round is the one claimed) with the Verifier's as <see cref="Scoring"/>.
 /// </summary>
 public sealed record Reply(ConsumeContext Context, Guid RequestId, Guid RunId, int Round, string Kind, ComputeUsage Usage, string? Error,
-    IReadOnlyList<GeneratedSample>? Samples = null, IReadOnlyList<CandidateScores>? Scores = null, Reply? Scoring = null)
+    IReadOnlyList<GeneratedSample>? Samples = null, IReadOnlyList<CandidateScores>? Scores = null, Reply? Scoring = null, string? Worker = null)
 {
     public string What => Samples is not null ? "generation" : "scoring";
 
@@ -22,13 +22,15 @@ public sealed record Reply(ConsumeContext Context, Guid RequestId, Guid RunId, i
     public Reply? Failed => Error is not null ? this : Scoring?.Failed;
 
     public static Reply Of(ConsumeContext<CandidatesGenerated> c) =>
-        new(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Samples: c.Message.Samples);
+        new(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Samples: c.Message.Samples,
+            Worker: c.Message.Worker);
 
     public static Reply Of(ConsumeContext<CandidatesScored> c)
     {
-        var scored = new Reply(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Scores: c.Message.Scores);
+        var scored = new Reply(c, c.Message.RequestId, c.Message.RunId, c.Message.Round, c.Message.Kind, c.Message.Usage, c.Message.Error, Scores: c.Message.Scores,
+            Worker: c.Message.Worker);
         return c.Message.Generated is { } g
-            ? new(c, g.RequestId, g.RunId, g.Round, g.Kind, g.Usage, g.Error, Samples: g.Samples, Scoring: scored)
+            ? new(c, g.RequestId, g.RunId, g.Round, g.Kind, g.Usage, g.Error, Samples: g.Samples, Scoring: scored, Worker: g.Worker)
             : scored;
     }
 }

@@ -21,9 +21,11 @@ namespace Platform.Aggregator.Runs;
 /// and sent, or the run ends (<see cref="RunOutcomes"/>). A reply whose round is already done is a
 /// duplicate, and the run's current outcome is published again.
 /// </summary>
-public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOptions<AggregatorOptions> options, RunOutcomes outcomes, ILogger<ReplyApplier> logger)
+public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOptions<AggregatorOptions> options, IOptions<MessagingOptions> messaging, RunOutcomes outcomes,
+    ILogger<ReplyApplier> logger)
 {
     private readonly bool _fused = options.Value.FusedScoring;
+    private readonly AffinityOptions _affinity = messaging.Value.Affinity;
 
     /// <summary>A run whose controller took its reply and asked for what comes next.</summary>
     private sealed record Step(Reply Reply, Run Run, StrategyController Controller, ControllerRequest Next, RunRequest? Request);
@@ -80,7 +82,7 @@ public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOpti
         // After the commit (and, with the in-memory outbox, once the consumer is done): the next requests and the outcomes.
         foreach (var (reply, request) in sends)
         {
-            await RoundRequests.Send(reply.Context, request.Body);
+            await RoundRequests.Send(reply.Context, request.Body, request.Worker);
         }
 
         foreach (var (reply, run, status) in ending)
@@ -131,10 +133,11 @@ public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOpti
             }
 
             using var scope = PlatformTelemetry.Scope(logger, run.BatchId, run.Id);
-            db.ComputeUsage.Add(RunUsage.Add(run, reply.Round, reply.Kind, reply.RequestId, reply.Usage, now));
+            RunWorkers.Remember(run, reply, now, _affinity);
+            db.ComputeUsage.Add(RunUsage.Add(run, reply.Round, reply.Kind, reply.RequestId, reply.Usage, now, RunWorkers.Named(reply)));
             if (reply.Scoring is { } passing)
             {
-                db.ComputeUsage.Add(RunUsage.Add(run, passing.Round, passing.Kind, passing.RequestId, passing.Usage, now));
+                db.ComputeUsage.Add(RunUsage.Add(run, passing.Round, passing.Kind, passing.RequestId, passing.Usage, now, RunWorkers.Named(passing)));
             }
 
             if (RunStatus.IsEnded(run.Status) || ending.Any(e => e.Run == run))
@@ -182,7 +185,7 @@ public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOpti
             ({ } samples, null) => controller.OnGenerated(Continuations(samples)),
             _ => controller.OnScored(reply.Scores!.ToDictionary(x => x.Key, x => x.StepScores)),
         };
-        var request = next is FinishRun ? null : RunMessages.Message(run.Id, RunMessages.Plan(run), run.Problem!.Text, controller, next, reply.NextRound, _fused);
+        var request = next is FinishRun ? null : RunMessages.Message(run.Id, RunMessages.Plan(run), run.Problem!.Text, controller, next, reply.NextRound, _fused, run);
         return new Step(reply, run, controller, next, request);
     }
 

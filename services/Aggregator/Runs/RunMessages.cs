@@ -8,8 +8,11 @@ using Platform.Storage.Entities;
 
 namespace Platform.Aggregator.Runs;
 
-/// <summary>A controller's request as the message that carries it (a <see cref="GenerateCandidates"/> or a <see cref="ScoreCandidates"/>), under its request id.</summary>
-public sealed record RunRequest(Guid RequestId, string Kind, object Body)
+/// <summary>
+/// A controller's request as the message that carries it (a <see cref="GenerateCandidates"/> or a <see cref="ScoreCandidates"/>),
+/// under its request id, and the queue of the worker it goes to first (null: the shared queue; decision 0023).
+/// </summary>
+public sealed record RunRequest(Guid RequestId, string Kind, object Body, string? Worker = null)
 {
     private string? _json;
 
@@ -40,9 +43,11 @@ public static class RunMessages
     /// The message that carries a controller's request to the Generator or the Verifier for round
     /// <paramref name="index"/>. With <paramref name="fused"/>, a generation the controller will score
     /// next asks the Generator to send its samples through the Verifier (<see cref="GenerateCandidates.ThenScore"/>,
-    /// the next round's index and request id).
+    /// the next round's index and request id). A run that has <paramref name="workers"/> sends its generations
+    /// and scorings to the Generator and the Verifier that hold its prefixes.
     /// </summary>
-    public static RunRequest Message(Guid runId, StrategyPlan plan, string problem, StrategyController controller, ControllerRequest request, int index, bool fused)
+    public static RunRequest Message(Guid runId, StrategyPlan plan, string problem, StrategyController controller, ControllerRequest request, int index, bool fused,
+        Run? workers = null)
     {
         var nodes = controller.Nodes;
         var requestId = RequestIds.For(runId, index, request.Kind);
@@ -81,12 +86,12 @@ public static class RunMessages
                 ThenScore = new ScoreAfterGeneration
                 {
                     RequestId = RequestIds.For(runId, index + 1, scoreKind), Round = index + 1, Kind = scoreKind, Model = plan.VerifierModel,
-                    StepDelimiter = plan.StepDelimiter,
+                    StepDelimiter = plan.StepDelimiter, Worker = workers?.VerifierWorker,
                 },
             };
         }
 
-        return new RunRequest(requestId, request.Kind, body);
+        return new RunRequest(requestId, request.Kind, body, body is ScoreCandidates ? workers?.VerifierWorker : workers?.GeneratorWorker);
     }
 
     /// <summary>A pending round holding its request (and the controller's state to take the reply with).</summary>

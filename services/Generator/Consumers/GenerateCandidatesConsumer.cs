@@ -5,12 +5,12 @@ using Platform.Contracts;
 namespace Platform.Generator.Consumers;
 
 /// <summary>Samples the requested continuations and publishes them. Stateless: a redelivered command is simply served again.</summary>
-public sealed class GenerateCandidatesConsumer(GenerationService generation, ILogger<GenerateCandidatesConsumer> logger) : IConsumer<GenerateCandidates>
+public sealed class GenerateCandidatesConsumer(GenerationService generation, WorkerQueues workers, ILogger<GenerateCandidatesConsumer> logger) : IConsumer<GenerateCandidates>
 {
     public async Task Consume(ConsumeContext<GenerateCandidates> context)
     {
         using var scope = PlatformTelemetry.Scope(logger, null, context.Message.RunId);
-        var reply = await generation.Generate(context.Message, context.CancellationToken);
+        var reply = await generation.Generate(context.Message, context.CancellationToken) with { Worker = workers.Own };
         var model = new KeyValuePair<string, object?>("model", reply.Usage.Model);
         PlatformTelemetry.GeneratedTokens.Add(reply.Usage.GeneratedTokens, model);
         PlatformTelemetry.DeviceSeconds.Add(reply.Usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", "generator"));
@@ -22,7 +22,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
         if (context.Message.ThenScore is { } then && reply.Error is null && reply.Samples.Count > 0)
         {
             // Scored on the way back: the Verifier gets the samples and passes them on to the Aggregator with their scores.
-            var endpoint = await context.GetSendEndpoint(QueueNames.Address(QueueNames.ScoreCandidates));
+            var endpoint = await context.GetSendEndpoint(WorkerQueues.Address(QueueNames.ScoreCandidates, then.Worker));
             await endpoint.Send(ScoringOf(context.Message, then, reply), context.CancellationToken);
             return;
         }
@@ -45,4 +45,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, ILo
 }
 
 /// <summary>Many messages in flight at once so the scheduler can batch them; shared retry and outbox policy.</summary>
-public sealed class GenerateCandidatesConsumerDefinition() : PlatformConsumerDefinition<GenerateCandidatesConsumer>(QueueNames.GenerateCandidates, 64);
+public sealed class GenerateCandidatesConsumerDefinition() : PlatformConsumerDefinition<GenerateCandidatesConsumer>(QueueNames.GenerateCandidates, Concurrency)
+{
+    public const int Concurrency = 64;
+}

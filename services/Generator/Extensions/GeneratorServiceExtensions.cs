@@ -12,7 +12,8 @@ public static class GeneratorServiceExtensions
     public static IHostApplicationBuilder AddGeneratorServices(this IHostApplicationBuilder builder)
     {
         builder.AddGeneratorComponents();
-        builder.AddPlatformMessaging("generator", [typeof(GeneratorServiceExtensions).Assembly]);
+        builder.AddPlatformMessaging("generator", [typeof(GeneratorServiceExtensions).Assembly],
+            worker: new WorkerQueue(QueueNames.GenerateCandidates, typeof(Consumers.GenerateCandidatesConsumer), Consumers.GenerateCandidatesConsumerDefinition.Concurrency));
         builder.AddPlatformTelemetry("generator");
         return builder;
     }

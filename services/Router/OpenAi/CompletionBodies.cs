@@ -47,7 +47,7 @@ public static class CompletionBodies
                 Usage = new ComputeUsage
                 {
                     PromptTokens = r.PromptTokens, CachedPromptTokens = r.CachedPromptTokens, GeneratedTokens = r.GeneratedTokens, ScoredTokens = r.ScoredTokens,
-                    Flops = r.Flops, DeviceMilliseconds = r.DeviceMilliseconds,
+                    CachedScoredTokens = r.CachedScoredTokens, Flops = r.Flops, DeviceMilliseconds = r.DeviceMilliseconds,
                 },
                 FailureReason = r.FailureReason, CompletedAt = r.CompletedAt,
             }).ToListAsync(ct);
@@ -103,13 +103,15 @@ public static class CompletionBodies
 
     public static CompletionUsage Usage(RunView run) => new()
     {
-        PromptTokens = run.Usage.PromptTokens, CompletionTokens = run.Usage.GeneratedTokens, TotalTokens = run.Usage.PromptTokens + run.Usage.GeneratedTokens,
+        // OpenAI counts every prompt token, of which cached_tokens were served from a cache; the platform counts the two apart.
+        PromptTokens = run.Usage.PromptTokens + run.Usage.CachedPromptTokens, CompletionTokens = run.Usage.GeneratedTokens,
+        TotalTokens = run.Usage.PromptTokens + run.Usage.CachedPromptTokens + run.Usage.GeneratedTokens,
         PromptTokensDetails = new PromptTokenDetails { CachedTokens = run.Usage.CachedPromptTokens },
     };
 
     public static TtcUsage Ttc(RunView run) => new()
     {
-        Strategy = run.Strategy, N = run.N, Samples = run.Samples, GeneratedTokens = run.Usage.GeneratedTokens, ScoredTokens = run.Usage.ScoredTokens, Flops = run.Usage.Flops,
+        Strategy = run.Strategy, N = run.N, Samples = run.Samples, GeneratedTokens = run.Usage.GeneratedTokens, ScoredTokens = run.Usage.ScoredTokens, CachedScoredTokens = run.Usage.CachedScoredTokens, Flops = run.Usage.Flops,
         DeviceMilliseconds = run.Usage.DeviceMilliseconds, DifficultyBin = run.DifficultyBin, DifficultySource = run.DifficultySource, Answer = run.Answer,
         BatchId = run.BatchId, RunId = run.RunId,
     };

@@ -70,6 +70,10 @@ public sealed record TtcUsage
 
     [JsonPropertyName("generated_tokens")] public long GeneratedTokens { get; init; }
     [JsonPropertyName("scored_tokens")] public long ScoredTokens { get; init; }
+
+    /// <summary>Scored tokens read from the verifier's prefix cache, not computed (part of scored_tokens).</summary>
+    [JsonPropertyName("cached_scored_tokens")] public long CachedScoredTokens { get; init; }
+
     [JsonPropertyName("flops")] public double Flops { get; init; }
     [JsonPropertyName("device_ms")] public double DeviceMilliseconds { get; init; }
     [JsonPropertyName("difficulty_bin")] public int DifficultyBin { get; init; }

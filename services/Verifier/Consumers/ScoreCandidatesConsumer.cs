@@ -5,13 +5,13 @@ using Platform.Contracts;
 namespace Platform.Verifier.Consumers;
 
 /// <summary>Scores every step of every candidate and publishes the scores. Stateless: a redelivered command is served again.</summary>
-public sealed class ScoreCandidatesConsumer(ScoringService scoring, ILogger<ScoreCandidatesConsumer> logger) : IConsumer<ScoreCandidates>
+public sealed class ScoreCandidatesConsumer(ScoringService scoring, WorkerQueues workers, ILogger<ScoreCandidatesConsumer> logger) : IConsumer<ScoreCandidates>
 {
     public async Task Consume(ConsumeContext<ScoreCandidates> context)
     {
         using var scope = PlatformTelemetry.Scope(logger, null, context.Message.RunId);
         // A generation sent here to be scored goes on to the Aggregator with its scores, whatever the outcome.
-        var reply = await scoring.Score(context.Message, context.CancellationToken) with { Generated = context.Message.Generated };
+        var reply = await scoring.Score(context.Message, context.CancellationToken) with { Generated = context.Message.Generated, Worker = workers.Own };
         var model = new KeyValuePair<string, object?>("model", reply.Usage.Model);
         PlatformTelemetry.ScoredTokens.Add(reply.Usage.ScoredTokens, model);
         PlatformTelemetry.DeviceSeconds.Add(reply.Usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", "verifier"));
@@ -25,4 +25,7 @@ public sealed class ScoreCandidatesConsumer(ScoringService scoring, ILogger<Scor
 }
 
 /// <summary>Many messages in flight at once so the scheduler can batch them; shared retry and outbox policy.</summary>
-public sealed class ScoreCandidatesConsumerDefinition() : PlatformConsumerDefinition<ScoreCandidatesConsumer>(QueueNames.ScoreCandidates, 64);
+public sealed class ScoreCandidatesConsumerDefinition() : PlatformConsumerDefinition<ScoreCandidatesConsumer>(QueueNames.ScoreCandidates, Concurrency)
+{
+    public const int Concurrency = 64;
+}

@@ -11,7 +11,8 @@ public static class VerifierServiceExtensions
     public static IHostApplicationBuilder AddVerifierServices(this IHostApplicationBuilder builder)
     {
         builder.AddVerifierComponents();
-        builder.AddPlatformMessaging("verifier", [typeof(VerifierServiceExtensions).Assembly]);
+        builder.AddPlatformMessaging("verifier", [typeof(VerifierServiceExtensions).Assembly],
+            worker: new WorkerQueue(QueueNames.ScoreCandidates, typeof(Consumers.ScoreCandidatesConsumer), Consumers.ScoreCandidatesConsumerDefinition.Concurrency));
         builder.AddPlatformTelemetry("verifier");
         return builder;
     }

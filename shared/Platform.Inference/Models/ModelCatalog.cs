@@ -160,6 +160,11 @@ public sealed class ModelCatalog(ModelsOptions models, InferenceOptions inferenc
     public PrmScorer Scorer(string name) =>
         _scorers.GetOrAdd(Check(name), n => new Lazy<PrmScorer>(() => PrmScorer.Open(Load(n), inference))).Value;
 
+    /// <summary>The prefix caches of the generators and of the verifiers opened so far, each kind summed.</summary>
+    public (PrefixCacheStats Generators, PrefixCacheStats Verifiers) PrefixCaches() =>
+        (_decoders.Values.Where(l => l.IsValueCreated).Aggregate(PrefixCacheStats.Zero, (a, d) => a + d.Value.Prefixes.Stats()),
+         _scorers.Values.Where(l => l.IsValueCreated && l.Value.Prefixes is not null).Aggregate(PrefixCacheStats.Zero, (a, v) => a + v.Value.Prefixes!.Stats()));
+
     private string Check(string name)
     {
         if (!Exists(name))

@@ -225,13 +225,16 @@ public sealed class ContinuousBatch : IDisposable
     /// <summary>Hands rows that have finished to their entries (completing an entry with its last row); counts the finished rows in the batch.</summary>
     private void Report()
     {
-        foreach (var row in _live)
+        var kept = false;
+        for (var i = 0; i < _live.Count; i++)
         {
+            var row = _live[i];
             if (row.Finish is null || row.Reported)
             {
                 continue;
             }
 
+            kept |= Keep(i, row);
             row.Reported = true;
             _dead++;
             row.Entry.Finished.Add(row);
@@ -240,6 +243,34 @@ public sealed class ContinuousBatch : IDisposable
                 Complete(row.Entry);
             }
         }
+
+        if (kept)
+        {
+            _s.Prefixes.Trim();
+        }
+    }
+
+    /// <summary>
+    /// Puts a finished sample's cache (its prompt and the tokens fed after it) in the session's prefix
+    /// tree when its request asks for it (a search step, whose next round extends it). A sample that budget
+    /// forcing changed is not kept: its cache holds hidden positions.
+    /// </summary>
+    private bool Keep(int i, Row row)
+    {
+        if (!row.Entry.Request.KeepSamples || _s.Prefixes.CapacityBytes == 0 || _past is null || row.Suppressed > 0 || row.Waits > 0 || row.Tokens.Count == 0)
+        {
+            return false;
+        }
+
+        int[] ids = [.. row.Entry.Prompt, .. row.Tokens.Take(row.Tokens.Count - 1)];
+        var columns = DecoderSession.Columns(_mask, i, _length);
+        if (columns.Length != ids.Length)
+        {
+            return false; // not the layout expected: keep nothing rather than something wrong
+        }
+
+        _s.Prefixes.Insert(ids, _past, i, _length, columns);
+        return true;
     }
 
     /// <summary>The admission's wall time, shared out to its entries in proportion to their prefill FLOPs.</summary>
@@ -332,7 +363,8 @@ public sealed class ContinuousBatch : IDisposable
             .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits)).ToList();
         entry.Done(new GenerationResult(samples, new InferenceUsage
         {
-            PromptTokens = entry.Prompt.Length,
+            // Computed prompt positions, and those read from a cache instead: the prefix tree's, and the prompt's pass each further sample shares.
+            PromptTokens = entry.Prompt.Length - entry.CachedShared,
             CachedPromptTokens = (long)(entry.Request.Samples - 1) * entry.Prompt.Length + entry.CachedShared,
             GeneratedTokens = samples.Sum(x => (long)x.Tokens.Length + x.Suppressed),
             Flops = entry.Flops,

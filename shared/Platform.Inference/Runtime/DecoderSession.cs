@@ -18,7 +18,7 @@ public sealed class DecoderSession : IDisposable
     private readonly string[] _pastNames;
     private readonly int _context;
 
-    private DecoderSession(ModelDirectory model, DecoderGraph graph)
+    private DecoderSession(ModelDirectory model, DecoderGraph graph, InferenceOptions options)
     {
         Model = model;
         _graph = graph;
@@ -30,6 +30,7 @@ public sealed class DecoderSession : IDisposable
         _pastNames = Enumerable.Range(0, a.Layers).SelectMany(i => new[] { $"past_key_values.{i}.key", $"past_key_values.{i}.value" }).ToArray();
         CheckGraph();
         Cache = new KvCache(graph, KvHeads, HeadDim);
+        Prefixes = new PrefixCache("generator", options.PrefixCacheMegabytes * (1L << 20), _pastNames.Length, KvHeads, HeadDim * graph.CacheElementSize);
         Stopping = new StoppingRules(model.Tokenizer, _context);
     }
 
@@ -38,6 +39,9 @@ public sealed class DecoderSession : IDisposable
 
     internal DecoderGraph Graph => _graph;
     internal KvCache Cache { get; }
+
+    /// <summary>KV caches of prompts and search prefixes kept across admissions, shared by every batch of this session.</summary>
+    internal PrefixCache Prefixes { get; }
     internal StoppingRules Stopping { get; }
     internal int KvHeads { get; }
     internal int HeadDim { get; }
@@ -53,7 +57,7 @@ public sealed class DecoderSession : IDisposable
         var graph = DecoderGraph.Open(model.OnnxPath, options);
         try
         {
-            return new DecoderSession(model, graph);
+            return new DecoderSession(model, graph, options);
         }
         catch
         {
@@ -136,80 +140,126 @@ public sealed class DecoderSession : IDisposable
 
     /// <summary>
     /// Prefills the prompts of joining entries: the cache [entries, heads, width, head_dim] (left-padded),
-    /// its mask, and the logits of the last pass (its last column is each prompt's last token). Entries
-    /// whose requests name the same <see cref="GenerationRequest.SharedPrefix"/> have it computed once
-    /// (stage 1), its cache copied to each, then their remainders computed on top of it (stage 2); the
-    /// FLOPs of a shared prefix are shared out among its entries, and <paramref name="prefill"/> gets each
-    /// entry's part.
+    /// its mask, and the logits of the last pass (its last column is each prompt's last token). Each
+    /// prompt's longest prefix held in the <see cref="Prefixes"/> tree (from earlier requests: a search
+    /// prefix's previous round, a prompt other problems share) is copied, not computed; entries naming the
+    /// same <see cref="GenerationRequest.SharedPrefix"/> that is not held yet have it computed once first
+    /// (its FLOPs shared out among them). Then only the remainders are computed, on top of those caches,
+    /// and every prompt is kept in the tree. <paramref name="prefill"/> gets each entry's computed FLOPs.
     /// </summary>
     internal (OrtValue[] Past, long[] Mask, int Width, OrtValue Logits) Prefill(List<Entry> entries, double[] prefill)
     {
         var r = entries.Count;
+        var before = entries.Select(e => Prefixes.Find(e.Prompt, e.Prompt.Length - 1)).ToArray();
+        var computedHead = Enumerable.Repeat(-1, r).ToArray(); // in a group whose shared prefix is computed now: the prefix tokens it computed (the first member) or 0
+        ComputeSharedPrefixes(entries, before, computedHead, prefill);
+        var matches = entries.Select((e, k) => computedHead[k] >= 0 ? Prefixes.Find(e.Prompt, e.Prompt.Length - 1) : before[k]).ToArray();
+        for (var k = 0; k < r; k++)
+        {
+            var prompt = entries[k].Prompt;
+            prefill[k] += PrefixFlops(prompt.Length) - PrefixFlops(matches[k].Length);
+            entries[k].Flops += prefill[k];
+            entries[k].CachedShared += matches[k].Length - Math.Max(0, computedHead[k]);
+        }
 
-        // Groups of two or more entries naming the same shared prefix, the prefix encoded once per group;
-        // an entry whose prompt does not start with it (or is no longer than it) shares nothing.
-        var shared = new int[r];
+        var result = matches.All(m => m.Length == 0) ? FreshPass([.. entries.Select(e => e.Prompt)]) : OnCachedPrefixes(entries, matches);
+        Keep(entries, result.Past, result.Mask, result.Width);
+        return result;
+    }
+
+    /// <summary>
+    /// Groups of two or more entries naming the same shared prefix that the tree does not hold for them
+    /// yet: each prefix computed once (one pass for all groups) and put in the tree; its FLOPs shared out
+    /// among its entries, the first of which counts its tokens as computed (the others as cached).
+    /// </summary>
+    private void ComputeSharedPrefixes(List<Entry> entries, PrefixCache.Match[] held, int[] computedHead, double[] prefill)
+    {
         var groups = new List<(int[] Head, List<int> Members)>();
-        foreach (var named in Enumerable.Range(0, r).Where(k => entries[k].Request.SharedPrefix.Length > 0)
+        foreach (var named in Enumerable.Range(0, entries.Count).Where(k => entries[k].Request.SharedPrefix.Length > 0)
             .GroupBy(k => entries[k].Request.SharedPrefix, StringComparer.Ordinal))
         {
             var head = EncodePrompt(named.Key);
             var members = named.Where(k => entries[k].Prompt.Length > head.Length && entries[k].Prompt.AsSpan(0, head.Length).SequenceEqual(head)).ToList();
-            if (members.Count > 1)
+            if (members.Count > 1 && members.All(k => held[k].Length < head.Length))
             {
                 groups.Add((head, members));
-                members.ForEach(k => shared[k] = head.Length);
             }
         }
 
         if (groups.Count == 0)
         {
-            var single = FreshPass(entries.Select(e => e.Prompt).ToList());
-            for (var k = 0; k < r; k++)
-            {
-                prefill[k] = PrefixFlops(entries[k].Prompt.Length);
-                entries[k].Flops += prefill[k];
-            }
-
-            return single;
+            return;
         }
 
-        // Stage 1: one row per shared prefix (and an empty one when some entry shares nothing); its FLOPs are shared out.
-        var rowOf = Enumerable.Repeat(groups.Count, r).ToArray();
+        var (past, mask, width, logits) = FreshPass([.. groups.Select(g => g.Head)]);
+        logits.Dispose();
         for (var g = 0; g < groups.Count; g++)
         {
             var (head, members) = groups[g];
+            Prefixes.Insert(head, past, g, width, Columns(mask, g, width));
             foreach (var k in members)
             {
-                rowOf[k] = g;
+                computedHead[k] = k == members[0] ? head.Length : 0;
                 prefill[k] += PrefixFlops(head.Length) / members.Count;
-                entries[k].CachedShared += k == members[0] ? 0 : head.Length;
             }
         }
 
-        List<int[]> stage1 = [.. groups.Select(g => g.Head), .. rowOf.Contains(groups.Count) ? new[] { Array.Empty<int>() } : []];
-        var (past1, mask1, width1, logits1) = FreshPass(stage1);
-        logits1.Dispose();
-        var (forked, forkedMask) = Cache.Gather(past1, mask1, width1, rowOf, trim: 0);
-        DecoderGraph.Free(past1);
+        DecoderGraph.Free(past);
+    }
 
-        // Stage 2: every entry's remainder (at least its last prompt token) on top of its prefix's cache.
-        var (ids2, mask2, positions2, width2) = KvCache.LeftPadded([.. entries.Select((e, k) => e.Prompt[shared[k]..])], shared, Tokenizer.PadId);
+    /// <summary>Every entry's prompt remainder computed on top of its cached prefix (copied from the tree, left-padded).</summary>
+    private (OrtValue[] Past, long[] Mask, int Width, OrtValue Logits) OnCachedPrefixes(List<Entry> entries, PrefixCache.Match[] matches)
+    {
+        var r = entries.Count;
+        var width1 = matches.Max(m => m.Length);
+        var cached = _graph.AllocateCache(_pastNames.Length, [r, KvHeads, width1, HeadDim]);
+        foreach (var tensor in cached)
+        {
+            tensor.GetTensorMutableRawData().Clear(); // padding must hold numbers: masked scores still multiply the values
+        }
+
+        var (ids2, mask2, positions2, width2) = KvCache.LeftPadded([.. entries.Select((e, k) => e.Prompt[matches[k].Length..])],
+            [.. matches.Select(m => m.Length)], Tokenizer.PadId);
         var width = width1 + width2;
         var fullMask = new long[r * width];
         for (var k = 0; k < r; k++)
         {
-            prefill[k] += PrefixFlops(entries[k].Prompt.Length) - PrefixFlops(shared[k]);
-            entries[k].Flops += prefill[k];
-            Array.Copy(forkedMask, k * width1, fullMask, k * width, width1);
+            Prefixes.CopyInto(matches[k], cached, k, width1);
+            fullMask.AsSpan(k * width + width1 - matches[k].Length, matches[k].Length).Fill(1);
             Array.Copy(mask2, k * width2, fullMask, k * width + width1, width2);
         }
 
         var present = _graph.AllocateCache(_pastNames.Length, [r, KvHeads, width, HeadDim]);
-        var logits2 = _graph.AllocateOutput("logits", [r, width2, Vocab]);
-        Forward(ids2, fullMask, positions2, [r, width2], forked, logits2, present);
-        DecoderGraph.Free(forked);
-        return (present, fullMask, width, logits2);
+        var logits = _graph.AllocateOutput("logits", [r, width2, Vocab]);
+        Forward(ids2, fullMask, positions2, [r, width2], cached, logits, present);
+        DecoderGraph.Free(cached);
+        return (present, fullMask, width, logits);
+    }
+
+    /// <summary>Puts every entry's prompt cache in the tree, then evicts what is over its capacity.</summary>
+    private void Keep(List<Entry> entries, OrtValue[] past, long[] mask, int width)
+    {
+        for (var k = 0; k < entries.Count && Prefixes.CapacityBytes > 0; k++)
+        {
+            Prefixes.Insert(entries[k].Prompt, past, k, width, Columns(mask, k, width));
+        }
+
+        Prefixes.Trim();
+    }
+
+    /// <summary>The cache columns of row <paramref name="row"/> that hold tokens (not masked), in order: column of position p.</summary>
+    internal static int[] Columns(long[] mask, int row, int length)
+    {
+        var columns = new List<int>(length);
+        for (var c = 0; c < length; c++)
+        {
+            if (mask[row * length + c] != 0)
+            {
+                columns.Add(c);
+            }
+        }
+
+        return [.. columns];
     }
 
     /// <summary>One forward pass over token rows with no cache before them (left-padded, positions from 0): their cache, mask, width and logits.</summary>

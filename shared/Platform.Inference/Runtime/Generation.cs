@@ -25,6 +25,13 @@ public sealed record GenerationRequest
     /// </summary>
     public string SharedPrefix { get; init; } = "";
 
+    /// <summary>
+    /// Keep each finished sample's KV cache (prompt and generated tokens) in the session's prefix tree:
+    /// set for a search step, whose next round's prompt extends the sample, so that round prefills only
+    /// what is new. Prompts are always kept.
+    /// </summary>
+    public bool KeepSamples { get; init; }
+
     /// <summary>s1 budget forcing, when the model's manifest names an end-of-thinking marker.</summary>
     public BudgetForcing? BudgetForcing { get; init; }
 }
@@ -52,13 +59,17 @@ public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishR
 /// <summary>Exact compute of one request.</summary>
 public sealed record InferenceUsage
 {
+    /// <summary>Prompt tokens computed (each prompt once, however many samples share it).</summary>
     public long PromptTokens { get; init; }
 
-    /// <summary>Prompt tokens that samples took from a shared KV cache instead of computing.</summary>
+    /// <summary>Prompt tokens that samples took from a shared KV cache instead of computing (not in PromptTokens).</summary>
     public long CachedPromptTokens { get; init; }
 
     public long GeneratedTokens { get; init; }
     public long ScoredTokens { get; init; }
+
+    /// <summary>Scored tokens read from the verifier's prefix cache instead of computed (part of ScoredTokens).</summary>
+    public long CachedScoredTokens { get; init; }
 
     /// <summary>2 x parameters per computed token plus 4 x layers x d_model per attended position.</summary>
     public double Flops { get; init; }

@@ -27,6 +27,17 @@ public sealed class InferenceOptions
     /// </summary>
     public string[]? CudaLibraries { get; set; }
 
+    /// <summary>
+    /// Memory each generator model's prefix cache may hold (KV caches of prompts and search prefixes kept
+    /// across requests, <see cref="PrefixCache"/>); 0 keeps nothing after an admission.
+    /// </summary>
+    public int PrefixCacheMegabytes { get; set; } = DefaultPrefixCacheMegabytes;
+
+    public const int DefaultPrefixCacheMegabytes = 512;
+
+    /// <summary>The largest <see cref="PrefixCacheMegabytes"/> accepted (1 TiB).</summary>
+    public const int MaxPrefixCacheMegabytes = 1 << 20;
+
     /// <summary>The same settings with another number of intra-op threads.</summary>
     public InferenceOptions WithIntraOpThreads(int threads)
     {

@@ -31,8 +31,9 @@ public sealed class PrmScorer : IDisposable
     private readonly bool _generative;
     private readonly bool _product;
     private readonly FamilyScorer? _family;
+    private readonly PrefixCache? _prefixes;
 
-    private PrmScorer(ModelDirectory model, DecoderGraph graph, Verifiers.VerifierFamily family)
+    private PrmScorer(ModelDirectory model, DecoderGraph graph, Verifiers.VerifierFamily family, InferenceOptions options)
     {
         Model = model;
         _graph = graph;
@@ -66,7 +67,20 @@ public sealed class PrmScorer : IDisposable
         {
             throw new InvalidDataException($"{model.OnnxPath} has no output '{_output}' named by verifier.output in {manifestPath}");
         }
+
+        if (_generative && graph.PastNames.Count > 0)
+        {
+            var a = model.Manifest.Architecture;
+            _prefixes = new PrefixCache("verifier", options.PrefixCacheMegabytes * (1L << 20), graph.PastNames.Count, a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim * graph.CacheElementSize);
+        }
     }
+
+    /// <summary>
+    /// Scored sequences kept across requests (their KV cache and each token's log-probability), for a
+    /// generative verifier with a cache: a partial solution scored last round is not read again, only its
+    /// new step. Null for a graph without a cache or a score head.
+    /// </summary>
+    internal PrefixCache? Prefixes => _prefixes;
 
     public ModelDirectory Model { get; }
 
@@ -79,7 +93,7 @@ public sealed class PrmScorer : IDisposable
         var graph = DecoderGraph.Open(model.OnnxPath, options);
         try
         {
-            return new PrmScorer(model, graph, family);
+            return new PrmScorer(model, graph, family, options);
         }
         catch
         {
@@ -129,18 +143,18 @@ public sealed class PrmScorer : IDisposable
 
         var scores = new double[requests.Count][];
         var flops = new double[requests.Count];
+        var cached = new long[requests.Count];
         var valid = Enumerable.Range(0, requests.Count).Where(i => errors[i] is null).ToList();
-        var sharePrompts = _generative && _graph.PastNames.Count > 0 && valid.All(i => encoded[i].SolutionStart >= 1);
         // Shortest first, cut into chunks that pad little (padding is work too: solutions of one prompt
         // differ in length as much as solutions of different prompts); with a cache, solutions of one
-        // prompt in a chunk still share their prompt's pass.
+        // prompt in a chunk still share their prompt's pass, and what earlier requests read is not read again.
         var order = valid.OrderBy(i => encoded[i].Ids.Length).ThenBy(i => requests[i].Problem, StringComparer.Ordinal).ToArray();
         foreach (var chunk in PaddingChunks.Split(order, i => encoded[i].Ids.Length, MaxRows, MaxPadding, MinRows))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (sharePrompts && chunk.DistinctBy(i => requests[i].Problem).Count() < chunk.Length)
+            if (_prefixes is not null)
             {
-                SharedPromptLikelihoods(chunk, requests, encoded, scores, flops);
+                CachedLikelihoods(chunk, encoded, scores, flops, cached);
                 continue;
             }
 
@@ -188,6 +202,7 @@ public sealed class PrmScorer : IDisposable
             }
         }
 
+        _prefixes?.Trim();
         var totalFlops = flops.Sum();
         var wall = clock.Elapsed.TotalMilliseconds;
         return Enumerable.Range(0, requests.Count).Select(i => errors[i] is { } error
@@ -195,6 +210,7 @@ public sealed class PrmScorer : IDisposable
             : new StepScores(scores[i], new InferenceUsage
             {
                 ScoredTokens = encoded[i].Ids.Length,
+                CachedScoredTokens = cached[i],
                 Flops = flops[i],
                 WallMilliseconds = totalFlops > 0 ? wall * flops[i] / totalFlops : 0,
             })).ToList();
@@ -229,8 +245,13 @@ public sealed class PrmScorer : IDisposable
             {
                 var (row, ends, start) = encoded[chunk[r]];
                 var first = Math.Max(1, start);
-                scores[chunk[r]] = StepLikelihoods(row, ends, first, logits.Slice((r * width + first - 1) * vocab, vocab),
-                    logits.Slice((r * width + first) * vocab, (width - first) * vocab));
+                var logProbabilities = new double[row.Length];
+                for (var p = first; p < row.Length; p++)
+                {
+                    logProbabilities[p] = LogSoftmaxAt(logits.Slice((r * width + p - 1) * vocab, vocab), row[p]);
+                }
+
+                scores[chunk[r]] = StepLikelihoods(ends, first, logProbabilities);
             }
         }
         finally
@@ -243,14 +264,13 @@ public sealed class PrmScorer : IDisposable
     }
 
     /// <summary>
-    /// A solution's step scores from the logits that predict its tokens: <paramref name="firstLogits"/>
-    /// predicts token <paramref name="first"/>, and <paramref name="restLogits"/> holds, position after
-    /// position, the logits predicting the tokens after it. Each step's probability is the product of its
-    /// tokens'; a step's score is the lowest step probability up to it (or their product).
+    /// A solution's step scores from the log-probability of each of its tokens given what precedes it
+    /// (<paramref name="logProbabilities"/>[p] for token p, read from <paramref name="first"/> on): each
+    /// step's probability is the product of its tokens'; a step's score is the lowest step probability up
+    /// to it (or their product).
     /// </summary>
-    private double[] StepLikelihoods(int[] ids, int[] ends, int first, ReadOnlySpan<float> firstLogits, ReadOnlySpan<float> restLogits)
+    private double[] StepLikelihoods(int[] ends, int first, ReadOnlySpan<double> logProbabilities)
     {
-        var vocab = firstLogits.Length;
         var result = new double[ends.Length];
         var running = 1.0;
         var token = first;
@@ -259,8 +279,7 @@ public sealed class PrmScorer : IDisposable
             double logProbability = 0;
             for (; token <= ends[s]; token++)
             {
-                var logits = token == first ? firstLogits : restLogits.Slice((token - first - 1) * vocab, vocab);
-                logProbability += LogSoftmaxAt(logits, ids[token]);
+                logProbability += logProbabilities[token];
             }
 
             running = _product ? running * Math.Exp(logProbability) : Math.Min(running, Math.Exp(logProbability));
@@ -283,103 +302,124 @@ public sealed class PrmScorer : IDisposable
     }
 
     /// <summary>
-    /// Generative scoring of a chunk whose solutions share prompts: each distinct prompt is run once
-    /// (its cache and the logits of its last token kept), then every solution runs on its prompt's cache,
-    /// so a prompt's FLOPs are paid once and shared out among its solutions. The scores are those of a
-    /// full-sequence pass: the same tokens, the same positions, only the prompt's work is not repeated.
+    /// Generative scoring of a chunk with the verifier's cache: the prompts no row finds in the prefix
+    /// tree are read first, once each (their FLOPs shared out among their solutions), then every solution
+    /// is read on top of the longest prefix the tree holds for it (a partial solution scored in an earlier
+    /// round: only its new step is computed), and kept for the next round. Scores are those of a
+    /// full-sequence pass: the same tokens at the same positions, only the work already done is not repeated.
     /// </summary>
-    private void SharedPromptLikelihoods(int[] chunk, IReadOnlyList<ScoreRequest> requests, (int[] Ids, int[] StepEnds, int SolutionStart)[] encoded,
-        double[][] scores, double[] flops)
+    private void CachedLikelihoods(int[] chunk, (int[] Ids, int[] StepEnds, int SolutionStart)[] encoded, double[][] scores, double[] flops, long[] cached)
     {
-        var a = Model.Manifest.Architecture;
-        var (vocab, heads, headDim, pad) = (a.VocabSize, a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim, Model.Tokenizer.PadId);
-        var groups = chunk.GroupBy(i => requests[i].Problem, StringComparer.Ordinal).Select(g => g.ToArray()).ToArray();
-        var groupIndex = groups.SelectMany((g, k) => g.Select(i => (i, k))).ToDictionary(x => x.i, x => x.k);
-        var groupOf = chunk.Select(i => groupIndex[i]).ToArray();
-        var (u, p) = (groups.Length, groups.Max(g => encoded[g[0]].SolutionStart));
-
-        // 1. The distinct prompts, right-padded to the longest: logits and cache.
-        var ids = new long[u * p];
-        var mask = new long[u * p];
-        var positions = new long[u * p];
-        for (var g = 0; g < u; g++)
+        var prompts = chunk.GroupBy(i => encoded[i].SolutionStart == 0 ? "" : string.Join(',', encoded[i].Ids.Take(encoded[i].SolutionStart)), StringComparer.Ordinal)
+            .Where(g => g.Key.Length > 0 && g.Count() > 1 && g.All(i => _prefixes!.Holds(encoded[i].Ids, encoded[i].SolutionStart) < encoded[i].SolutionStart))
+            .Select(g => g.ToArray()).ToList();
+        if (prompts.Count > 0)
         {
-            var (row, _, start) = encoded[groups[g][0]];
-            for (var j = 0; j < p; j++)
+            var (_, promptFlops, _) = Extend([.. prompts.Select(g => encoded[g[0]].Ids[..encoded[g[0]].SolutionStart])]);
+            for (var g = 0; g < prompts.Count; g++)
             {
-                (ids[g * p + j], mask[g * p + j], positions[g * p + j]) = j < start ? (row[j], 1, j) : (pad, 0, 0);
-            }
-
-            var share = Flops(0, start) / groups[g].Length;
-            foreach (var i in groups[g])
-            {
-                flops[i] += share;
+                foreach (var i in prompts[g])
+                {
+                    flops[i] += promptFlops[g] / prompts[g].Length;
+                }
             }
         }
 
-        var empty = _graph.PastNames.Select(_ => Tensor([u, heads, 0, headDim])).ToArray();
-        var present = _graph.PastNames.Select(_ => Tensor([u, heads, p, headDim])).ToArray();
-        var rows = chunk.Length;
-        var width = chunk.Max(i => encoded[i].Ids.Length - encoded[i].SolutionStart);
-        var past = _graph.PastNames.Select(_ => Tensor([rows, heads, p, headDim])).ToArray();
-        using var promptLogits = Tensor([u, p, vocab]);
-        using var solutionLogits = Tensor([rows, width, vocab]);
+        // A prompt read just now counts as computed for the first of its solutions and as cached for the others.
+        var readFirst = prompts.Select(g => g[0]).ToHashSet();
+        var (values, own, taken) = Extend([.. chunk.Select(i => encoded[i].Ids)]);
+        for (var r = 0; r < chunk.Length; r++)
+        {
+            var (_, ends, start) = encoded[chunk[r]];
+            flops[chunk[r]] += own[r];
+            cached[chunk[r]] += Math.Max(0, taken[r] - (readFirst.Contains(chunk[r]) ? start : 0));
+            scores[chunk[r]] = StepLikelihoods(ends, Math.Max(1, start), values[r]);
+        }
+    }
+
+    /// <summary>
+    /// Reads token sequences on top of the longest prefix of each that the tree holds, and keeps them: each
+    /// token's log-probability given what precedes it (from the tree where held), the FLOPs computed, and
+    /// the positions taken from the tree. The position before the first new token is computed again (its
+    /// logits predict that token); a sequence held whole needs no pass.
+    /// </summary>
+    private (double[][] LogProbabilities, double[] Flops, long[] Taken) Extend(IReadOnlyList<int[]> sequences)
+    {
+        var tree = _prefixes!;
+        var n = sequences.Count;
+        var values = new double[n][];
+        var cost = new double[n];
+        var taken = new long[n];
+        var keep = new List<int>();
+        var matches = new PrefixCache.Match[n];
+        for (var i = 0; i < n; i++)
+        {
+            var ids = sequences[i];
+            var held = tree.Find(ids, ids.Length);
+            values[i] = new double[ids.Length];
+            PrefixCache.CopyValues(held, values[i]);
+            matches[i] = held.Length == ids.Length ? held : held.Take(Math.Max(0, held.Length - 1));
+            taken[i] = matches[i].Length;
+            if (held.Length < ids.Length)
+            {
+                keep.Add(i);
+            }
+        }
+
+        if (keep.Count == 0)
+        {
+            return (values, cost, taken);
+        }
+
+        var a = Model.Manifest.Architecture;
+        var (vocab, heads, headDim) = (a.VocabSize, a.KvHeads > 0 ? a.KvHeads : a.Heads, a.HeadDim);
+        var rows = keep.Count;
+        var width1 = keep.Max(i => matches[i].Length);
+        var past = _graph.AllocateCache(_graph.PastNames.Count, [rows, heads, width1, headDim]);
+        foreach (var tensor in past)
+        {
+            tensor.GetTensorMutableRawData().Clear(); // padding must hold numbers: masked scores still multiply the values
+        }
+
+        var (ids2, mask2, positions2, width2) = KvCache.LeftPadded([.. keep.Select(i => sequences[i][matches[i].Length..])],
+            [.. keep.Select(i => matches[i].Length)], Model.Tokenizer.PadId);
+        var width = width1 + width2;
+        var mask = new long[rows * width];
+        for (var r = 0; r < rows; r++)
+        {
+            var m = matches[keep[r]];
+            tree.CopyInto(m, past, r, width1);
+            mask.AsSpan(r * width + width1 - m.Length, m.Length).Fill(1);
+            Array.Copy(mask2, r * width2, mask, r * width + width1, width2);
+        }
+
+        var present = _graph.AllocateCache(_graph.PastNames.Count, [rows, heads, width, headDim]);
+        using var logitsValue = Tensor([rows, width2, vocab]);
         try
         {
-            Run(ids, mask, positions, u, p, empty, promptLogits, present);
-
-            // 2. Every solution on its prompt's cache (gathered per row), right-padded to the longest solution.
-            var solutionIds = new long[rows * width];
-            var solutionMask = new long[rows * (p + width)];
-            var solutionPositions = new long[rows * width];
+            _graph.Run(ids2, mask, positions2, [rows, width2], past, _output, logitsValue, present);
+            var logits = logitsValue.GetTensorDataAsSpan<float>();
             for (var r = 0; r < rows; r++)
             {
-                var (row, _, start) = encoded[chunk[r]];
-                for (var j = 0; j < p; j++)
+                var i = keep[r];
+                var (ids, from) = (sequences[i], matches[i].Length);
+                var pad = width2 - (ids.Length - from);
+                for (var p = from + 1; p < ids.Length; p++)
                 {
-                    solutionMask[r * (p + width) + j] = j < start ? 1 : 0;
+                    values[i][p] = LogSoftmaxAt(logits.Slice((r * width2 + pad + p - 1 - from) * vocab, vocab), ids[p]);
                 }
 
-                for (var j = 0; j < width; j++)
-                {
-                    var real = start + j < row.Length;
-                    solutionIds[r * width + j] = real ? row[start + j] : pad;
-                    solutionMask[r * (p + width) + p + j] = real ? 1 : 0;
-                    solutionPositions[r * width + j] = real ? start + j : 0;
-                }
-
-                flops[chunk[r]] += Flops(start, row.Length);
-            }
-
-            var block = heads * p * headDim;
-            for (var t = 0; t < present.Length; t++)
-            {
-                var from = present[t].GetTensorDataAsSpan<float>();
-                var to = past[t].GetTensorMutableDataAsSpan<float>();
-                for (var r = 0; r < rows; r++)
-                {
-                    from.Slice(groupOf[r] * block, block).CopyTo(to.Slice(r * block, block));
-                }
-            }
-
-            Run(solutionIds, solutionMask, solutionPositions, rows, width, past, solutionLogits, []);
-            var first = promptLogits.GetTensorDataAsSpan<float>();
-            var rest = solutionLogits.GetTensorDataAsSpan<float>();
-            for (var r = 0; r < rows; r++)
-            {
-                // The token after the prompt is read off the prompt's last position, the others off the solution pass.
-                var (row, ends, start) = encoded[chunk[r]];
-                scores[chunk[r]] = StepLikelihoods(row, ends, start, first.Slice((groupOf[r] * p + start - 1) * vocab, vocab),
-                    rest.Slice(r * width * vocab, width * vocab));
+                cost[i] = Flops(from, ids.Length);
+                tree.Insert(ids, present, r, width, DecoderSession.Columns(mask, r, width), values[i]);
             }
         }
         finally
         {
-            foreach (var v in empty.Concat(present).Concat(past))
-            {
-                v.Dispose();
-            }
+            DecoderGraph.Free(past);
+            DecoderGraph.Free(present);
         }
+
+        return (values, cost, taken);
     }
 
     private static OrtValue Tensor(long[] shape) => DecoderGraph.Allocate(shape);

@@ -16,16 +16,19 @@ public static class RoundRequests
     /// <summary>How requests, plans and rounds are written as JSON (one setting for all of them).</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Sends a request message as it is, to the queue of its type (no JSON round trip).</summary>
-    public static async Task Send(ISendEndpointProvider send, object body)
+    /// <summary>
+    /// Sends a request message as it is (no JSON round trip), to the queue of <paramref name="worker"/> when
+    /// one is named (decision 0023), else to the shared queue of its type.
+    /// </summary>
+    public static async Task Send(ISendEndpointProvider send, object body, string? worker = null)
     {
         switch (body)
         {
             case GenerateCandidates generate:
-                await (await send.GetSendEndpoint(QueueNames.Address(QueueNames.GenerateCandidates))).Send(generate);
+                await (await send.GetSendEndpoint(WorkerQueues.Address(QueueNames.GenerateCandidates, worker))).Send(generate);
                 break;
             case ScoreCandidates score:
-                await (await send.GetSendEndpoint(QueueNames.Address(QueueNames.ScoreCandidates))).Send(score);
+                await (await send.GetSendEndpoint(WorkerQueues.Address(QueueNames.ScoreCandidates, worker))).Send(score);
                 break;
             default:
                 throw new ArgumentException($"a {body.GetType().Name} is not a round's request");

@@ -19,6 +19,7 @@ public static class UsageTotals
         CachedPromptTokens = rows.Sum(u => u.CachedPromptTokens),
         GeneratedTokens = rows.Sum(u => u.GeneratedTokens),
         ScoredTokens = rows.Sum(u => u.ScoredTokens),
+        CachedScoredTokens = rows.Sum(u => u.CachedScoredTokens),
         Flops = rows.Sum(u => u.Flops),
         DeviceMilliseconds = rows.Sum(u => u.DeviceMilliseconds),
         Model = string.Join("+", rows.Select(u => u.Model).Distinct().Order()),
@@ -31,24 +32,26 @@ public static class RunUsage
     public static ComputeUsage Totals(Storage.Entities.Run run) => new()
     {
         PromptTokens = run.PromptTokens, CachedPromptTokens = run.CachedPromptTokens, GeneratedTokens = run.GeneratedTokens,
-        ScoredTokens = run.ScoredTokens, Flops = run.Flops, DeviceMilliseconds = run.DeviceMilliseconds,
+        ScoredTokens = run.ScoredTokens, CachedScoredTokens = run.CachedScoredTokens, Flops = run.Flops, DeviceMilliseconds = run.DeviceMilliseconds,
     };
 
     /// <summary>Adds one reply's usage to the run's totals and returns its usage row.</summary>
-    public static Storage.Entities.ComputeUsageRecord Add(Storage.Entities.Run run, int round, string kind, Guid requestId, ComputeUsage usage, DateTimeOffset now)
+    public static Storage.Entities.ComputeUsageRecord Add(Storage.Entities.Run run, int round, string kind, Guid requestId, ComputeUsage usage, DateTimeOffset now,
+        string? worker = null)
     {
         run.PromptTokens += usage.PromptTokens;
         run.CachedPromptTokens += usage.CachedPromptTokens;
         run.GeneratedTokens += usage.GeneratedTokens;
         run.ScoredTokens += usage.ScoredTokens;
+        run.CachedScoredTokens += usage.CachedScoredTokens;
         run.Flops += usage.Flops;
         run.DeviceMilliseconds += usage.DeviceMilliseconds;
         return new Storage.Entities.ComputeUsageRecord
         {
             Id = Guid.NewGuid(), RequestId = requestId, BatchId = run.BatchId, RunId = run.Id, Round = round, Kind = kind,
             Model = usage.Model.Length > 0 ? usage.Model : "unknown", PromptTokens = usage.PromptTokens, CachedPromptTokens = usage.CachedPromptTokens,
-            GeneratedTokens = usage.GeneratedTokens, ScoredTokens = usage.ScoredTokens, Flops = usage.Flops,
-            DeviceMilliseconds = usage.DeviceMilliseconds, RecordedAt = now,
+            GeneratedTokens = usage.GeneratedTokens, ScoredTokens = usage.ScoredTokens, CachedScoredTokens = usage.CachedScoredTokens, Flops = usage.Flops,
+            DeviceMilliseconds = usage.DeviceMilliseconds, RecordedAt = now, Worker = worker,
         };
     }
 }

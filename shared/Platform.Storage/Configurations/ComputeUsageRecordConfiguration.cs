@@ -13,6 +13,7 @@ public sealed class ComputeUsageRecordConfiguration : IEntityTypeConfiguration<C
         b.Property(x => x.Id).ValueGeneratedNever();
         b.Property(x => x.Kind).HasMaxLength(32).IsRequired();
         b.Property(x => x.Model).HasMaxLength(128).IsRequired();
+        b.Property(x => x.Worker).HasMaxLength(64);
         b.HasIndex(x => x.RequestId).IsUnique();
         b.HasIndex(x => x.BatchId);
         b.HasIndex(x => x.RunId);

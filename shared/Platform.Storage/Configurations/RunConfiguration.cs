@@ -22,6 +22,8 @@ public sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         b.Property(x => x.DifficultySource).HasMaxLength(32);
         b.Property(x => x.Status).HasMaxLength(32).IsRequired();
         b.Property(x => x.Answer).HasMaxLength(1000);
+        b.Property(x => x.GeneratorWorker).HasMaxLength(64);
+        b.Property(x => x.VerifierWorker).HasMaxLength(64);
         b.Property(x => x.FailureReason).HasMaxLength(2000);
         b.HasIndex(x => new { x.ProblemId, x.PlanKey }).IsUnique();
         b.HasIndex(x => new { x.BatchId, x.Status });

@@ -14,7 +14,11 @@ public class ComputeUsageRecord
     public long CachedPromptTokens { get; set; }
     public long GeneratedTokens { get; set; }
     public long ScoredTokens { get; set; }
+    public long CachedScoredTokens { get; set; }
     public double Flops { get; set; }
     public double DeviceMilliseconds { get; set; }
+
+    /// <summary>The queue of the worker that served the request, where workers have their own (decision 0023).</summary>
+    public string? Worker { get; set; }
     public DateTimeOffset RecordedAt { get; set; }
 }

@@ -27,11 +27,17 @@ public class Run
     /// <summary>The last round the run has started.</summary>
     public int CurrentRound { get; set; }
 
+    /// <summary>The queues of the Generator and the Verifier that served the run's last rounds (decision 0023): its next rounds go there first.</summary>
+    public string? GeneratorWorker { get; set; }
+
+    public string? VerifierWorker { get; set; }
+
     // Compute of every request the run made, summed as the replies arrive (the per-request rows are in compute_usage).
     public long PromptTokens { get; set; }
     public long CachedPromptTokens { get; set; }
     public long GeneratedTokens { get; set; }
     public long ScoredTokens { get; set; }
+    public long CachedScoredTokens { get; set; }
     public double Flops { get; set; }
     public double DeviceMilliseconds { get; set; }
 

@@ -17,7 +17,7 @@ namespace Platform.Storage.Migrations
                 type: "text",
                 nullable: true);
 
-            migrationBuilder.Sql(AnalystViews.Create);
+            migrationBuilder.Sql(AnalystViews.CreateWithoutCachedScoredTokens);
             migrationBuilder.Sql(AnalystViews.Roles);
         }
 

@@ -240,6 +240,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("cached_prompt_tokens");
 
+                    b.Property<long>("CachedScoredTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cached_scored_tokens");
+
                     b.Property<double>("DeviceMilliseconds")
                         .HasColumnType("double precision")
                         .HasColumnName("device_milliseconds");
@@ -287,6 +291,11 @@ namespace Platform.Storage.Migrations
                     b.Property<long>("ScoredTokens")
                         .HasColumnType("bigint")
                         .HasColumnName("scored_tokens");
+
+                    b.Property<string>("Worker")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("worker");
 
                     b.HasKey("Id")
                         .HasName("pk_compute_usage");
@@ -620,6 +629,10 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("cached_prompt_tokens");
 
+                    b.Property<long>("CachedScoredTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cached_scored_tokens");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
@@ -667,6 +680,11 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("generated_tokens");
 
+                    b.Property<string>("GeneratorWorker")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("generator_worker");
+
                     b.Property<int>("N")
                         .HasColumnType("integer")
                         .HasColumnName("n");
@@ -709,6 +727,11 @@ namespace Platform.Storage.Migrations
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
+
+                    b.Property<string>("VerifierWorker")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("verifier_worker");
 
                     b.HasKey("Id")
                         .HasName("pk_runs");

@@ -24,6 +24,7 @@ public sealed record ProblemResult
     [JsonPropertyName("cached_prompt_tokens")] public long CachedPromptTokens { get; init; }
     [JsonPropertyName("generated_tokens")] public long GeneratedTokens { get; init; }
     [JsonPropertyName("scored_tokens")] public long ScoredTokens { get; init; }
+    [JsonPropertyName("cached_scored_tokens")] public long CachedScoredTokens { get; init; }
     [JsonPropertyName("flops")] public double Flops { get; init; }
     [JsonPropertyName("device_ms")] public double DeviceMilliseconds { get; init; }
     [JsonPropertyName("failure_reason")] public string? FailureReason { get; init; }
@@ -74,7 +75,7 @@ public static class BatchQueries
             .Select(r => new
             {
                 r.Problem!.Index, r.Problem.ExternalId, r.Status, r.Answer, r.Problem.ReferenceAnswer, r.Correct, r.Strategy, r.PlanJson,
-                r.DifficultyBin, r.DifficultySource, r.PromptTokens, r.CachedPromptTokens, r.GeneratedTokens, r.ScoredTokens, r.Flops,
+                r.DifficultyBin, r.DifficultySource, r.PromptTokens, r.CachedPromptTokens, r.GeneratedTokens, r.ScoredTokens, r.CachedScoredTokens, r.Flops,
                 r.DeviceMilliseconds, r.FailureReason,
             });
         await foreach (var r in query.AsAsyncEnumerable().WithCancellation(ct))
@@ -84,7 +85,7 @@ public static class BatchQueries
                 ProblemIndex = r.Index, ExternalId = r.ExternalId, Status = r.Status, Answer = r.Answer, Reference = r.ReferenceAnswer, Correct = r.Correct,
                 Strategy = r.Strategy, Parameters = Parameters(r.PlanJson), DifficultyBin = r.DifficultyBin, DifficultySource = r.DifficultySource,
                 PromptTokens = r.PromptTokens, CachedPromptTokens = r.CachedPromptTokens, GeneratedTokens = r.GeneratedTokens, ScoredTokens = r.ScoredTokens,
-                Flops = r.Flops, DeviceMilliseconds = r.DeviceMilliseconds, FailureReason = r.FailureReason,
+                CachedScoredTokens = r.CachedScoredTokens, Flops = r.Flops, DeviceMilliseconds = r.DeviceMilliseconds, FailureReason = r.FailureReason,
             };
         }
     }

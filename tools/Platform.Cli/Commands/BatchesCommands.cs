@@ -91,7 +91,7 @@ public static class BatchesCommands
     private static readonly string[] CsvColumns =
     [
         "problem_index", "external_id", "status", "answer", "reference", "correct", "strategy", "parameters", "difficulty_bin", "difficulty_source",
-        "prompt_tokens", "cached_prompt_tokens", "generated_tokens", "scored_tokens", "flops", "device_ms", "failure_reason",
+        "prompt_tokens", "cached_prompt_tokens", "generated_tokens", "scored_tokens", "cached_scored_tokens", "flops", "device_ms", "failure_reason",
     ];
 
     private static string Csv(ProblemResult r)
@@ -108,7 +108,7 @@ public static class BatchesCommands
         return string.Join(",", new object?[]
         {
             r.ProblemIndex, r.ExternalId, r.Status, r.Answer, r.Reference, r.Correct, r.Strategy, r.Parameters.ToJsonString(), r.DifficultyBin,
-            r.DifficultySource, r.PromptTokens, r.CachedPromptTokens, r.GeneratedTokens, r.ScoredTokens, r.Flops, r.DeviceMilliseconds, r.FailureReason,
+            r.DifficultySource, r.PromptTokens, r.CachedPromptTokens, r.GeneratedTokens, r.ScoredTokens, r.CachedScoredTokens, r.Flops, r.DeviceMilliseconds, r.FailureReason,
         }.Select(Field));
     }
 

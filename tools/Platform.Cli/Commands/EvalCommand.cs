@@ -79,12 +79,16 @@ public static class EvalCommand
                 // The measured batch's share of the decode steps and scoring passes (the warm-up's are left out).
                 var (steps, rows) = (generation.Steps, generation.MeanRowsPerStep * generation.Steps);
                 var (passes, scored) = (scoring.Passes, scoring.MeanRowsPerPass * scoring.Passes);
+                var catalog = host.Services.GetRequiredService<Platform.Inference.Models.ModelCatalog>();
+                var (generatorCache, verifierCache) = catalog.PrefixCaches();
                 var report = await Run(host, batch, ct);
+                var (generatorCacheAfter, verifierCacheAfter) = catalog.PrefixCaches();
                 static double Mean(double total, long count) => count > 0 ? total / count : 0;
                 report = report with
                 {
                     Batching = new BatchingSummary(generation.Steps - steps, Mean(generation.MeanRowsPerStep * generation.Steps - rows, generation.Steps - steps),
-                        scoring.Passes - passes, Mean(scoring.MeanRowsPerPass * scoring.Passes - scored, scoring.Passes - passes), generation.Engines),
+                        scoring.Passes - passes, Mean(scoring.MeanRowsPerPass * scoring.Passes - scored, scoring.Passes - passes), generation.Engines,
+                        PrefixCacheSummary.Of(generatorCacheAfter.Since(generatorCache)), PrefixCacheSummary.Of(verifierCacheAfter.Since(verifierCache))),
                 };
                 ConsoleProgress.Print(report);
                 Console.WriteLine($"database: {path}");

@@ -18,7 +18,22 @@ public sealed record BatchingSummary(
     [property: JsonPropertyName("mean_rows_per_decode_step")] double MeanRowsPerDecodeStep,
     [property: JsonPropertyName("scoring_passes")] long ScoringPasses,
     [property: JsonPropertyName("mean_rows_per_scoring_pass")] double MeanRowsPerScoringPass,
-    [property: JsonPropertyName("decode_loops")] int DecodeLoops = 1);
+    [property: JsonPropertyName("decode_loops")] int DecodeLoops = 1,
+    [property: JsonPropertyName("generator_prefix_cache")] PrefixCacheSummary? GeneratorPrefixCache = null,
+    [property: JsonPropertyName("verifier_prefix_cache")] PrefixCacheSummary? VerifierPrefixCache = null);
+
+/// <summary>A prefix cache's share of one batch: tokens looked up and found in it, and what it holds at the end.</summary>
+public sealed record PrefixCacheSummary(
+    [property: JsonPropertyName("looked_up_tokens")] long LookedUpTokens,
+    [property: JsonPropertyName("hit_tokens")] long HitTokens,
+    [property: JsonPropertyName("hit_rate")] double HitRate,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("capacity_bytes")] long CapacityBytes,
+    [property: JsonPropertyName("evictions")] long Evictions)
+{
+    public static PrefixCacheSummary Of(Platform.Inference.Runtime.PrefixCacheStats s) =>
+        new(s.LookedUpTokens, s.HitTokens, s.HitRate, s.Bytes, s.CapacityBytes, s.Evictions);
+}
 
 /// <summary>A batch's outcome from the database: what `ttc eval` and `ttc status` print and `--json` writes.</summary>
 public sealed record BatchReport
@@ -35,6 +50,7 @@ public sealed record BatchReport
     [JsonPropertyName("cached_prompt_tokens")] public long CachedPromptTokens { get; init; }
     [JsonPropertyName("generated_tokens")] public long GeneratedTokens { get; init; }
     [JsonPropertyName("scored_tokens")] public long ScoredTokens { get; init; }
+    [JsonPropertyName("cached_scored_tokens")] public long CachedScoredTokens { get; init; }
     [JsonPropertyName("flops")] public double Flops { get; init; }
     [JsonPropertyName("wall_seconds")] public double WallSeconds { get; init; }
     [JsonPropertyName("by_level")] public SortedDictionary<string, LevelSummary> ByLevel { get; init; } = [];
@@ -76,7 +92,7 @@ public sealed record BatchReport
             Failed = runs.Count(r => r.Status == RunStatus.Failed),
             Ended = runs.Count(r => r.Status is RunStatus.Completed or RunStatus.Failed),
             PromptTokens = usage.PromptTokens, CachedPromptTokens = usage.CachedPromptTokens,
-            GeneratedTokens = usage.GeneratedTokens, ScoredTokens = usage.ScoredTokens,
+            GeneratedTokens = usage.GeneratedTokens, ScoredTokens = usage.ScoredTokens, CachedScoredTokens = usage.CachedScoredTokens,
             Flops = usage.Flops, WallSeconds = (end - batch.SubmittedAt).TotalSeconds,
             ByLevel = new SortedDictionary<string, LevelSummary>(runs.GroupBy(r => r.Level ?? "-").ToDictionary(g => g.Key, g => Summary(g.Select(r => r.Correct)))),
             ByStrategy = new SortedDictionary<string, LevelSummary>(runs.GroupBy(r => r.N > 1 ? $"{r.Strategy}@{r.N}" : r.Strategy).ToDictionary(g => g.Key, g => Summary(g.Select(r => r.Correct)))),
@@ -104,7 +120,7 @@ public sealed record BatchReport
         sb.AppendLine(string.Create(inv, $"{"all",-10} {Problems,9} {Correct,8} {100 * Accuracy,8:F1}%"));
         sb.AppendLine();
         sb.AppendLine(string.Create(inv, $"strategies: {string.Join(", ", ByStrategy.Select(kv => $"{kv.Key} x{kv.Value.Problems} ({100 * kv.Value.Accuracy:F1}%)"))}"));
-        sb.AppendLine(string.Create(inv, $"generated tokens {GeneratedTokens:N0}; prompt tokens {PromptTokens:N0} (+{CachedPromptTokens:N0} from shared caches); scored tokens {ScoredTokens:N0}"));
+        sb.AppendLine(string.Create(inv, $"generated tokens {GeneratedTokens:N0}; prompt tokens {PromptTokens:N0} (+{CachedPromptTokens:N0} from shared caches); scored tokens {ScoredTokens:N0} ({CachedScoredTokens:N0} of them from the verifier's cache)"));
         sb.AppendLine(string.Create(inv, $"FLOPs {Flops:E3}; wall time {WallSeconds:F1} s; failed runs {Failed}"));
         foreach (var failure in Failures)
         {

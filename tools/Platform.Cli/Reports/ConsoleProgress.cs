@@ -144,14 +144,18 @@ public static class ConsoleProgress
         compute.AddColumn(new TableColumn("value").RightAligned());
         compute.AddRow("strategies", Markup.Escape(string.Join(", ", report.ByStrategy.Select(kv => string.Create(Inv, $"{kv.Key} x{kv.Value.Problems} ({100 * kv.Value.Accuracy:F1}%)")))));
         compute.AddRow("generated tokens", report.GeneratedTokens.ToString("N0", Inv));
-        compute.AddRow("prompt tokens (from shared caches)", string.Create(Inv, $"{report.PromptTokens:N0} (+{report.CachedPromptTokens:N0})"));
-        compute.AddRow("scored tokens", report.ScoredTokens.ToString("N0", Inv));
+        compute.AddRow("prompt tokens (tokens read from caches, not computed)", string.Create(Inv, $"{report.PromptTokens:N0} (+{report.CachedPromptTokens:N0})"));
+        compute.AddRow("scored tokens (read from the verifier's cache)", string.Create(Inv, $"{report.ScoredTokens:N0} ({report.CachedScoredTokens:N0})"));
         compute.AddRow("FLOPs", report.Flops.ToString("E3", Inv));
         compute.AddRow("wall time", report.WallSeconds.ToString("F1", Inv) + " s");
         compute.AddRow("failed runs", report.Failed.ToString(Inv));
         if (report.Batching is { } b)
         {
             compute.AddRow("rows per decode step / scoring pass", string.Create(Inv, $"{b.MeanRowsPerDecodeStep:F1} / {b.MeanRowsPerScoringPass:F1} ({b.DecodeLoops} decode loop{(b.DecodeLoops == 1 ? "" : "s")})"));
+            if (b is { GeneratorPrefixCache: { } g, VerifierPrefixCache: { } v })
+            {
+                compute.AddRow("prefix cache hit rate: generator / verifier", string.Create(Inv, $"{100 * g.HitRate:F1}% / {100 * v.HitRate:F1}% ({g.Evictions + v.Evictions:N0} evictions)"));
+            }
         }
 
         AnsiConsole.Write(compute);
