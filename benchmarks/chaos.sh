@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Chaos suite: one fresh weighted best-of-N batch through the distributed stack (scripts/up.sh: four
 # processes, RabbitMQ, PostgreSQL) per fault, then an audit of that batch (`ttc chaos audit`).
-#   benchmarks/chaos.sh [--rabbitmq-nodes 3] [N=500] [SAMPLES=16] [CASE...]
+#   [TTC_CHAOS_STRATEGY=weighted-best-of-n] benchmarks/chaos.sh [--rabbitmq-nodes 3] [N=500] [SAMPLES=16] [CASE...]
+# TTC_CHAOS_STRATEGY=beam-search runs searches instead: rounds a run sends to the worker that holds its
+# prefix caches (decision 0023), so kill-generator / kill-verifier kill the instance holding them.
 # Cases (default: all): baseline, kill-router, kill-generator, kill-verifier, kill-aggregator,
 #   term-router, term-generator, term-verifier, term-aggregator, broker-restart, broker-outage-60,
 #   postgres-restart, postgres-outage-60, duplicates, malformed, oversized, poison (SubmitBatch messages a careless
@@ -111,7 +113,7 @@ seed=100
 for case in "${cases[@]}"; do
   seed=$((seed + 1))
   crashed_before=$(unhandled)
-  id=$(ttc submit data/arith/heldout.jsonl --limit "$n" --strategy weighted-best-of-n --n "$samples" --seed "$seed" 2>/dev/null)
+  id=$(ttc submit data/arith/heldout.jsonl --limit "$n" --strategy "${TTC_CHAOS_STRATEGY:-weighted-best-of-n}" --n "$samples" --seed "$seed" 2>/dev/null)
   start=$(date +%s.%N)
   if [[ $case == *-router ]]; then sleep 0.5; else wait_progress "$id" 0.25; fi
   at=$(finished_runs "$id")

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Worker memory under the prefix caches' bound (issue 29, decision 0022): one large beam-search batch of
+# fresh problems through the distributed stack (scripts/up.sh: one Generator, one Verifier), sampling
+# every 30 s each worker's resident memory (/proc) and the bytes its prefix cache holds (the last
+# PrefixCacheReport line of its log, written once a minute). Samples go to $work/memory.tsv as they are
+# taken, so a run stopped early still shows what it reached.
+#   [Inference__PrefixCacheMegabytes=512] benchmarks/cache-memory.sh [PROBLEMS=10000] [N=16]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-10000}; samples=${2:-16}
+work=$(mktemp -d /tmp/ttc-cache-memory.XXXXXX)
+dotnet build Platform.sln -c Release -v q -nologo >/dev/null
+ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
+dotnet tools/Platform.Training/bin/Release/net10.0/ttc-train.dll problems --count "$n" --seed 2041 --heldout data/arith/heldout.jsonl \
+  --out "$work/problems.jsonl" >/dev/null
+
+eval "$(scripts/services.sh start)"
+trap 'kill -TERM $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
+export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
+export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
+scripts/up.sh >"$work/up.log" 2>&1 & up=$!
+for _ in $(seq 1 240); do grep -q "all four services are up" "$work/up.log" && break; sleep 0.5; done
+grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
+export Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
+export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
+
+ttc submit "$work/problems.jsonl" --strategy beam-search --n "$samples" --seed 7 --wait --json "$work/batch.json" >"$work/submit.out" 2>&1 & submit=$!
+start=$(date +%s)
+printf 'seconds\trouter_finished_runs\tgenerator_rss_mb\tgenerator_cache_mb\tverifier_rss_mb\tverifier_cache_mb\n' >"$work/memory.tsv"
+pgport=$(cat "$TTC_TEST_SERVICES_DIR/pg/port")
+while kill -0 "$submit" 2>/dev/null; do
+  row="$(( $(date +%s) - start ))"
+  row+="\t$(psql -h 127.0.0.1 -p "$pgport" -U postgres -At -c "select count(*) from ttc.runs where status in ('completed','failed')" 2>/dev/null || echo -)"
+  for service in Generator Verifier; do
+    pid=$(pgrep -f "Platform\.$service\.dll" | head -1)
+    rss=$(awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$pid/status" 2>/dev/null || echo -)
+    held=$(grep -o 'prefix cache ([a-z]*): .*' "$work/$service.log" | tail -1 | grep -oE '[0-9]+ MB held' | grep -oE '^[0-9]+' || echo -)
+    row+="\t$rss\t${held:--}"
+  done
+  printf '%b\n' "$row" >>"$work/memory.tsv"
+  sleep 30
+done
+wait "$submit" || true
+kill -TERM "$up"; wait "$up" 2>/dev/null || true # the workers log their caches' totals as they stop
+
+python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(work, "memory.tsv"))][1:]
+def col(i): return [int(r[i]) for r in rows if r[i].isdigit()]
+for name, rss, held in (("Generator", 2, 3), ("Verifier", 4, 5)):
+    r, h = col(rss), col(held)
+    if r:
+        print(f"{name}: RSS {r[0]} MB at start, {max(r)} MB at most, {r[-1]} MB at the end ({len(r)} samples); cache held at most {max(h) if h else '-'} MB")
+for service in ("Generator", "Verifier"):
+    lines = [l for l in open(os.path.join(work, f"{service}.log")) if "prefix cache (" in l]
+    if lines:
+        print(f"{service} at stop: {lines[-1].split('] ', 1)[-1].strip()}")
+b = os.path.join(work, "batch.json")
+if os.path.exists(b):
+    r = json.load(open(b))
+    print(f"batch: {r['ended']} of {r['problems']} ended, accuracy {100*r['accuracy']:.1f}%, {r['failed']} failed, wall {r['wall_seconds']:.0f} s")
+print(f"samples: {work}/memory.tsv")
+PY
