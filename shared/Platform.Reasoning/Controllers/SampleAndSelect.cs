@@ -111,14 +111,7 @@ public sealed class SampleAndSelect : StrategyController
     protected override ControllerRequest ScoresArrived(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
     {
         NewCall();
-        foreach (var key in Unscored())
-        {
-            var node = Nodes[key];
-            var steps = scores.TryGetValue(key, out var s) ? s : [];
-            node.StepScores = [.. steps];
-            node.Score = Settings.Aggregation.Aggregate(steps);
-            Updated.Add(key);
-        }
+        RecordScores(Unscored(), scores, Settings.Aggregation);
 
         return Pick();
     }

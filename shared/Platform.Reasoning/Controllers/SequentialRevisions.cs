@@ -278,14 +278,7 @@ public sealed class SequentialRevisions : StrategyController
     protected override ControllerRequest ScoresArrived(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)
     {
         NewCall();
-        foreach (var key in Unscored())
-        {
-            var node = Nodes[key];
-            var steps = scores.TryGetValue(key, out var s) ? s : [];
-            node.StepScores = [.. steps];
-            node.Score = Settings.Aggregation.Aggregate(steps);
-            Updated.Add(key);
-        }
+        RecordScores(Unscored(), scores, Settings.Aggregation);
 
         return Next();
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Platform.Reasoning.Selection;
 
 namespace Platform.Reasoning.Controllers;
 
@@ -114,6 +115,22 @@ public abstract class StrategyController
     {
         Created = [];
         Updated = [];
+    }
+
+    /// <summary>
+    /// Stores each node's step scores as the reply gives them (none where it has none) and their aggregate
+    /// as its score, and reports the nodes updated.
+    /// </summary>
+    protected void RecordScores(IEnumerable<string> keys, IReadOnlyDictionary<string, IReadOnlyList<double>> scores, StepAggregation aggregation)
+    {
+        foreach (var key in keys)
+        {
+            var node = Nodes[key];
+            var steps = scores.TryGetValue(key, out var s) ? s : [];
+            node.StepScores = [.. steps];
+            node.Score = aggregation.Aggregate(steps);
+            Updated.Add(key);
+        }
     }
 
     /// <summary>Creates the node a continuation makes under its parent and reports it.</summary>
