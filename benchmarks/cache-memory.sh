@@ -52,6 +52,14 @@ for name, rss, held in (("Generator", 2, 3), ("Verifier", 4, 5)):
     r, h = col(rss), col(held)
     if r:
         print(f"{name}: RSS {r[0]} MB at start, {max(r)} MB at most, {r[-1]} MB at the end ({len(r)} samples); cache held at most {max(h) if h else '-'} MB")
+data = [r for r in rows if r[2].isdigit() and r[4].isdigit()]
+q = len(data) // 4
+for i in range(4):  # does memory level off once the caches are full? mean and max per quarter of the run
+    part = data[i * q:(i + 1) * q if i < 3 else len(data)]
+    g, v = [int(r[2]) for r in part], [int(r[4]) for r in part]
+    print(f"quarter {i + 1}: {part[0][0]}-{part[-1][0]} s, runs {part[0][1]} -> {part[-1][1]}, Generator RSS mean {sum(g) // len(g)} max {max(g)} MB, "
+          f"Verifier RSS mean {sum(v) // len(v)} max {max(v)} MB, caches {min(int(r[3]) for r in part if r[3].isdigit()) if any(r[3].isdigit() for r in part) else '-'}"
+          f"-{max((int(r[5]) for r in part if r[5].isdigit()), default='-')} MB")
 for service in ("Generator", "Verifier"):
     lines = [l for l in open(os.path.join(work, f"{service}.log")) if "prefix cache (" in l]
     if lines:

@@ -19,19 +19,18 @@ public static class RunWorkers
     {
         var sent = reply.Context.SentTime is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : now;
         var usable = affinity.Enabled && now - sent < TimeSpan.FromSeconds(affinity.QueueExpirySeconds / 2.0);
-        string? Of(Reply r, string command) => usable && WorkerQueues.IsWorkerOf(r.Worker, command) ? r.Worker : null;
         if (reply.Samples is not null)
         {
-            run.GeneratorWorker = Of(reply, QueueNames.GenerateCandidates);
+            run.GeneratorWorker = usable ? Named(reply) : null;
         }
         else
         {
-            run.VerifierWorker = Of(reply, QueueNames.ScoreCandidates);
+            run.VerifierWorker = usable ? Named(reply) : null;
         }
 
         if (reply.Scoring is { } scoring)
         {
-            run.VerifierWorker = Of(scoring, QueueNames.ScoreCandidates);
+            run.VerifierWorker = usable ? Named(scoring) : null;
         }
     }
 }

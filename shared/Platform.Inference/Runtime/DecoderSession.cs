@@ -153,7 +153,7 @@ public sealed class DecoderSession : IDisposable
         var before = entries.Select(e => Prefixes.Find(e.Prompt, e.Prompt.Length - 1)).ToArray();
         var computedHead = Enumerable.Repeat(-1, r).ToArray(); // in a group whose shared prefix is computed now: the prefix tokens it computed (the first member) or 0
         ComputeSharedPrefixes(entries, before, computedHead, prefill);
-        var matches = entries.Select((e, k) => computedHead[k] >= 0 ? Prefixes.Find(e.Prompt, e.Prompt.Length - 1) : before[k]).ToArray();
+        var matches = entries.Select((e, k) => computedHead[k] >= 0 ? Prefixes.Find(e.Prompt, e.Prompt.Length - 1, count: false) : before[k]).ToArray();
         for (var k = 0; k < r; k++)
         {
             var prompt = entries[k].Prompt;

@@ -74,33 +74,25 @@ internal sealed class PrefixCache
     /// <summary>Bytes one cached token takes (every layer's key and value).</summary>
     public long BytesPerToken => (long)_tensors * _kvHeads * _positionBytes;
 
-    /// <summary>The longest cached prefix of <paramref name="ids"/>, at most <paramref name="max"/> tokens; marks its nodes used.</summary>
-    public Match Find(ReadOnlySpan<int> ids, int max)
+    /// <summary>
+    /// The longest cached prefix of <paramref name="ids"/>, at most <paramref name="max"/> tokens; marks its nodes used.
+    /// Counted as a lookup (metrics, <see cref="Stats"/>) unless <paramref name="count"/> is false: a second look at a
+    /// prompt already counted.
+    /// </summary>
+    public Match Find(ReadOnlySpan<int> ids, int max, bool count = true)
     {
         var parts = new List<Part>();
         lock (_gate)
         {
-            var tick = ++_tick;
-            var node = _root;
-            var at = 0;
-            while (at < max && node.Children.TryGetValue(ids[at], out var child))
+            var at = Walk(ids, max, parts, ++_tick);
+            if (count)
             {
-                var k = Common(child.Tokens, ids[at..max]);
-                parts.Add(new Part(child.Kv, child.Values, child.Tokens.Length, at, k));
-                Touch(child, tick);
-                at += k;
-                if (k < child.Tokens.Length)
-                {
-                    break;
-                }
-
-                node = child;
+                LookedUpTokens += max;
+                HitTokens += at;
+                LookedUp.Add(max, _tag);
+                Hit.Add(at, _tag);
             }
 
-            LookedUpTokens += max;
-            HitTokens += at;
-            LookedUp.Add(max, _tag);
-            Hit.Add(at, _tag);
             return new Match(at, parts);
         }
     }
@@ -110,22 +102,34 @@ internal sealed class PrefixCache
     {
         lock (_gate)
         {
-            var node = _root;
-            var at = 0;
-            while (at < max && node.Children.TryGetValue(ids[at], out var child))
-            {
-                var k = Common(child.Tokens, ids[at..max]);
-                at += k;
-                if (k < child.Tokens.Length)
-                {
-                    break;
-                }
+            return Walk(ids, max, null, 0);
+        }
+    }
 
-                node = child;
+    /// <summary>Follows <paramref name="ids"/> down the tree; with <paramref name="parts"/>, collects the nodes' arrays and marks them used at <paramref name="tick"/>.</summary>
+    private int Walk(ReadOnlySpan<int> ids, int max, List<Part>? parts, long tick)
+    {
+        var node = _root;
+        var at = 0;
+        while (at < max && node.Children.TryGetValue(ids[at], out var child))
+        {
+            var k = Common(child.Tokens, ids[at..max]);
+            if (parts is not null)
+            {
+                parts.Add(new Part(child.Kv, child.Values, child.Tokens.Length, at, k));
+                Touch(child, tick);
             }
 
-            return at;
+            at += k;
+            if (k < child.Tokens.Length)
+            {
+                break;
+            }
+
+            node = child;
         }
+
+        return at;
     }
 
     /// <summary>
