@@ -15,8 +15,7 @@ namespace Platform.Router.Admission;
 /// (<see cref="FairShare"/>: by submitter, then by batch, weighted by priority class), publishes the chosen
 /// runs' RunPlanned and only then marks them admitted. Everything it needs is in the database, so a
 /// restart loses no waiting or admitted run: a run published but not yet marked when the Router stopped
-/// is published again, which the Aggregator treats as the same start; a Router asked to stop finishes the
-/// admission it has begun (publish and mark), since a run already started is no longer waiting to be marked.
+/// is published again, which the Aggregator treats as the same start.
 /// </summary>
 public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IOptions<AdmissionOptions> options, TimeProvider clock, ILogger<AdmissionScheduler> logger)
     : BackgroundService
@@ -156,14 +155,12 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
         using (PlatformTelemetry.Source.StartActivity("admit runs", System.Diagnostics.ActivityKind.Internal,
                    System.Diagnostics.ActivityContext.TryParse(traceParent, null, out var parent) ? parent : default))
         {
-            // Once the first RunPlanned may be out, a stopping Router still finishes publishing and marking (no token):
-            // a run started but never marked would no longer be waiting, so no later pass would mark it.
-            await Task.WhenAll(runs.Select(r => bus.Publish(PlannedRuns.Message(r, r.Problem!), CancellationToken.None)));
+            await Task.WhenAll(runs.Select(r => bus.Publish(PlannedRuns.Message(r, r.Problem!), ct)));
         }
 
         var ids = runs.Select(r => r.Id).ToList();
         var now = clock.GetUtcNow();
-        await db.Runs.Where(r => ids.Contains(r.Id) && r.AdmittedAt == null).ExecuteUpdateAsync(s => s.SetProperty(r => r.AdmittedAt, now), CancellationToken.None);
+        await db.Runs.Where(r => ids.Contains(r.Id) && r.AdmittedAt == null).ExecuteUpdateAsync(s => s.SetProperty(r => r.AdmittedAt, now), ct);
         logger.LogDebug("admitted {Count} runs of batch {BatchId}", runs.Count, batchId);
         return runs.Count;
     }
