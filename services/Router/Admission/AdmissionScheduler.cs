@@ -12,10 +12,11 @@ namespace Platform.Router.Admission;
 /// <summary>
 /// Lets planned runs out to the workers in fair turns. Planned runs wait in the database (admitted_at
 /// null); each pass reads the active batches and their runs in flight, shares the free slots between them
-/// (<see cref="FairShare"/>: by submitter, then by batch, weighted by priority class), publishes the chosen
-/// runs' RunPlanned and only then marks them admitted. Everything it needs is in the database, so a
-/// restart loses no waiting or admitted run: a run published but not yet marked when the Router stopped
-/// is published again, which the Aggregator treats as the same start.
+/// (<see cref="FairShare"/>: by submitter, then by batch, weighted by priority class), marks the chosen runs
+/// admitted and then publishes their RunPlanned. Everything it needs is in the database, so a restart loses
+/// no waiting or admitted run: on start it publishes again every run marked admitted but still planned (a
+/// Router stopped between marking and publishing left them unsent; one sent twice is the same start to the
+/// Aggregator), and so does the pass after one whose publishing failed.
 /// </summary>
 public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IOptions<AdmissionOptions> options, TimeProvider clock, ILogger<AdmissionScheduler> logger)
     : BackgroundService
@@ -41,11 +42,18 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
+        var recovered = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             var admitted = 0;
             try
             {
+                if (!recovered)
+                {
+                    await Recover(stoppingToken);
+                    recovered = true;
+                }
+
                 admitted = await Pass(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -55,6 +63,7 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 logger.LogWarning(e, "admission pass failed; trying again in {Interval} ms", options.Value.IntervalMilliseconds);
+                recovered = false;
             }
 
             if (admitted == 0)
@@ -142,7 +151,36 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
     private static Task<Dictionary<Guid, int>> InFlight(PlatformDbContext db, CancellationToken ct) =>
         db.Runs.AsNoTracking().Where(RunQueue.InFlight).GroupBy(r => r.BatchId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
 
-    /// <summary>Publishes up to <paramref name="count"/> of the batch's waiting runs, oldest first, then marks them admitted.</summary>
+    /// <summary>Publishes again the runs marked admitted that no worker has started: the last Router may have stopped before sending them.</summary>
+    public async Task<int> Recover(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+        var total = 0;
+        var after = Guid.Empty;
+        while (true)
+        {
+            var page = await db.Runs.AsNoTracking().Where(RunQueue.InFlight).Where(r => r.Status == RunStatus.Planned && r.Id.CompareTo(after) > 0)
+                .OrderBy(r => r.Id).Take(options.Value.MaxPerPass).Include(r => r.Problem).ToListAsync(ct);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            await Task.WhenAll(page.Select(r => bus.Publish(PlannedRuns.Message(r, r.Problem!), CancellationToken.None)));
+            total += page.Count;
+            after = page[^1].Id;
+        }
+
+        if (total > 0)
+        {
+            logger.LogInformation("published again {Count} admitted runs that no worker had started", total);
+        }
+
+        return total;
+    }
+
+    /// <summary>Marks up to <paramref name="count"/> of the batch's waiting runs admitted, oldest first, then publishes them.</summary>
     private async Task<int> Admit(PlatformDbContext db, Guid batchId, string? traceParent, int count, CancellationToken ct)
     {
         var runs = await db.Runs.AsNoTracking().Where(RunQueue.Waiting).Where(r => r.BatchId == batchId).OrderBy(r => r.CreatedAt).Take(count).Include(r => r.Problem).ToListAsync(ct);
@@ -151,16 +189,17 @@ public sealed class AdmissionScheduler(IServiceScopeFactory scopes, IBus bus, IO
             return 0;
         }
 
-        // Published within the batch's own trace, so one run's spans stay connected from the HTTP request on.
+        var ids = runs.Select(r => r.Id).ToList();
+        await db.Runs.Where(r => ids.Contains(r.Id) && r.AdmittedAt == null).ExecuteUpdateAsync(s => s.SetProperty(r => r.AdmittedAt, clock.GetUtcNow()), ct);
+
+        // Published within the batch's own trace, so one run's spans stay connected from the HTTP request on. Once marked, the
+        // runs are sent even by a Router asked to stop; after a failed send the next pass begins with Recover.
         using (PlatformTelemetry.Source.StartActivity("admit runs", System.Diagnostics.ActivityKind.Internal,
                    System.Diagnostics.ActivityContext.TryParse(traceParent, null, out var parent) ? parent : default))
         {
-            await Task.WhenAll(runs.Select(r => bus.Publish(PlannedRuns.Message(r, r.Problem!), ct)));
+            await Task.WhenAll(runs.Select(r => bus.Publish(PlannedRuns.Message(r, r.Problem!), CancellationToken.None)));
         }
 
-        var ids = runs.Select(r => r.Id).ToList();
-        var now = clock.GetUtcNow();
-        await db.Runs.Where(r => ids.Contains(r.Id) && r.AdmittedAt == null).ExecuteUpdateAsync(s => s.SetProperty(r => r.AdmittedAt, now), ct);
         logger.LogDebug("admitted {Count} runs of batch {BatchId}", runs.Count, batchId);
         return runs.Count;
     }
