@@ -142,10 +142,12 @@ public sealed class GenerationService : IAsyncDisposable
             StopStrings = stops,
             StopAfter = Math.Max(1, command.Steps),
             BudgetForcing = forcing,
+            ConfidenceStop = command.ConfidenceStop is { } stop ? new ConfidenceThreshold(stop.Threshold, stop.Window) : null,
             Sampling = new SamplingOptions
             {
                 Temperature = command.Sampling.Temperature, TopK = command.Sampling.TopK, TopP = command.Sampling.TopP,
                 MaxNewTokens = command.Sampling.MaxNewTokens, Seed = unchecked((ulong)command.Sampling.Seed * 1_000_003UL + (ulong)i),
+                TopLogProbs = command.Sampling.TopLogProbs,
             },
         }).ToList();
 
@@ -173,6 +175,7 @@ public sealed class GenerationService : IAsyncDisposable
             {
                 PrefixKey = command.Prefixes[i].Key, SampleIndex = k, Text = s.Text, TokenCount = s.Tokens.Length,
                 FinishReason = s.FinishReason == FinishReasons.Stop && command.Mode == "step" ? "step" : s.FinishReason,
+                LogProbs = s.Confidences.Length > 0 ? Platform.Reasoning.Confidence.TokenLogProbs.Pack(s.LogProbs, s.Confidences) : null,
             }));
         }
 

@@ -38,6 +38,9 @@ public record GenerateCandidates
     /// <summary>When set, the Generator applies budget forcing (the model must name an end-of-thinking marker).</summary>
     public BudgetForcingSettings? BudgetForcing { get; init; }
 
+    /// <summary>When set, each sample ends early once its window confidence falls below the threshold (finish reason "confidence").</summary>
+    public ConfidenceStop? ConfidenceStop { get; init; }
+
     /// <summary>When set, the samples go to the Verifier to be scored before the reply reaches the Aggregator.</summary>
     public ScoreAfterGeneration? ThenScore { get; init; }
 }

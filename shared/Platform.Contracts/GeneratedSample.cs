@@ -12,6 +12,12 @@ public record GeneratedSample
 
     public int TokenCount { get; init; }
 
-    /// <summary>"eos" (end of answer), "step" (step delimiter reached), "length" (token cap), "context" (a search prefix that had reached the model's context: nothing generated).</summary>
+    /// <summary>"eos" (end of answer), "step" (step delimiter reached), "length" (token cap), "context" (a search prefix that had reached the model's context: nothing generated), "confidence" (stopped below the confidence threshold).</summary>
     public string FinishReason { get; init; } = "";
+
+    /// <summary>
+    /// Per generated token, its sampled log-probability and its confidence (negative mean of the top-k log-probabilities),
+    /// each an IEEE half, 4 bytes a token (Platform.Reasoning's TokenLogProbs); null when none were asked for.
+    /// </summary>
+    public byte[]? LogProbs { get; init; }
 }

@@ -31,11 +31,11 @@ public record StrategyPlan
     public int ChainLength { get; init; }
     public string? RevisionSelection { get; init; }
 
-    /// <summary>
-    /// sequential-revisions: chains in waves, stopped once the answer is settled, as
-    /// "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5" (null: every chain to the end).
-    /// </summary>
+    /// <summary>Samples (chains) in waves, stopped once the answer is settled (<see cref="SubmitBatch.EarlyStop"/>; null: all at once).</summary>
     public string? EarlyStop { get; init; }
+
+    /// <summary>confidence-vote and deepconf: how confidence ranks, filters and stops traces (<see cref="SubmitBatch.Confidence"/>).</summary>
+    public string? Confidence { get; init; }
 
     /// <summary>A chat's turns before the problem text, its last user turn (<see cref="ProblemSubmission.Conversation"/>); null: the problem text through the recipe.</summary>
     public IReadOnlyList<ChatTurn>? Conversation { get; init; }

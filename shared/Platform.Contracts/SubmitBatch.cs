@@ -56,10 +56,18 @@ public record SubmitBatch
     public string? RevisionSelection { get; init; }
 
     /// <summary>
-    /// sequential-revisions: start chains in waves and stop once the answer is settled, as
-    /// "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5" (any key may be left out; null: every chain to the end).
+    /// Sample (sequential-revisions: start chains) in waves and stop once the answer is settled, as
+    /// "rule=weight,wave=1,weight=0.5,share=0.5,level=0.95,give-up-after=16,give-up-weight=0.5" (rule weight, beta
+    /// or esc; any key may be left out; null: all N at once). For self-consistency, best-of-n, weighted-best-of-n,
+    /// confidence-vote, deepconf and sequential-revisions.
     /// </summary>
     public string? EarlyStop { get; init; }
+
+    /// <summary>
+    /// confidence-vote and deepconf: how the generator's confidence ranks, filters and stops traces, as
+    /// "measure=lowest-group,keep=90,window=2048,warmup=16,top-k=20" (any key may be left out).
+    /// </summary>
+    public string? Confidence { get; init; }
 
     /// <summary>sequential-revisions: the revision model (default: the Router's, gen-revise).</summary>
     public string? ReviseModel { get; init; }

@@ -47,12 +47,11 @@ public static class UncachedDecoder
                 DecoderGraph.Free(empty);
                 DecoderGraph.Free(present);
                 flops += session.PrefixFlops(n);
-                var token = Sampler.Next(ElementTypes.Floats(logits).Slice((long)(n - 1) * vocab, vocab, wide), request.Sampling, ref row.Random, scratch);
-                session.Stopping.Accept(row, token, request);
-                sequence.Add(token);
+                session.Stopping.Next(row, ElementTypes.Floats(logits).Slice((long)(n - 1) * vocab, vocab, wide), request, scratch);
+                sequence.Add(row.Tokens[^1]);
             }
 
-            samples.Add(new GeneratedSequence([.. row.Tokens], row.Text.ToString(), row.Finish));
+            samples.Add(new GeneratedSequence([.. row.Tokens], row.Text.ToString(), row.Finish) { LogProbs = [.. row.LogProbs], Confidences = [.. row.Confidences] });
         }
 
         return new GenerationResult(samples, new InferenceUsage

@@ -61,6 +61,8 @@ public sealed class CandidateRows
             {
                 Id = Guid.NewGuid(), RunId = run.Id, Key = n.Key, ParentKey = string.IsNullOrEmpty(n.Parent) ? null : n.Parent, Round = round, Text = n.Text,
                 StepCount = n.Depth, TokenCount = n.Tokens, FinishReason = n.Finish, ExtractedAnswer = n.Answer,
+                ConfidenceMean = n.Confidence?.Mean, ConfidenceLowestGroup = n.Confidence?.LowestGroup, ConfidenceBottom10 = n.Confidence?.Bottom10,
+                ConfidenceTail = n.Confidence?.Tail, TokenLogProbs = n.LogProbs,
             };
             added[key] = candidate;
             _fresh.Add(candidate);

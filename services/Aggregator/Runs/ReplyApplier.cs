@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Hosting;
 using Platform.Reasoning.Answers;
+using Platform.Reasoning.Confidence;
 using Platform.Reasoning.Controllers;
 using Platform.Storage;
 using Platform.Storage.Entities;
@@ -177,15 +178,18 @@ public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOpti
     /// <summary>The controller takes the reply (samples, scores, or both at once) and says what follows, built as a message for the next round.</summary>
     private Step Take(Reply reply, Run run, StrategyController controller)
     {
+        var plan = RunMessages.Plan(run);
+        var window = RunMessages.Confidence(plan).Window;
         List<Continuation> Continuations(IReadOnlyList<GeneratedSample> samples) =>
-            [.. samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason))];
+            [.. samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason,
+                x.LogProbs is { Length: > 0 } packed ? TraceConfidence.Of(TokenLogProbs.Unpack(packed).Confidences, window, window) : null, x.LogProbs))];
         var next = (reply.Samples, reply.Scoring) switch
         {
             ({ } samples, { } scored) => controller.OnGeneratedAndScored(Continuations(samples), ScoresBySample(samples, scored.Scores!), scored.Kind).Next,
             ({ } samples, null) => controller.OnGenerated(Continuations(samples)),
             _ => controller.OnScored(reply.Scores!.ToDictionary(x => x.Key, x => x.StepScores)),
         };
-        var request = next is FinishRun ? null : RunMessages.Message(run.Id, RunMessages.Plan(run), run.Problem!.Text, controller, next, reply.NextRound, _fused, run);
+        var request = next is FinishRun ? null : RunMessages.Message(run.Id, plan, run.Problem!.Text, controller, next, reply.NextRound, _fused, run);
         return new Step(reply, run, controller, next, request);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Platform.Contracts;
 using Platform.Operations.Redrive;
+using Platform.Reasoning.Confidence;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
 using Platform.Reasoning.Policy;
@@ -33,8 +34,14 @@ public static class RunMessages
         Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
         TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
         Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection, EarlyStop = plan.EarlyStop is { } stop ? EarlyStop.Parse(stop) : null,
+        Confidence = plan.Confidence is { } confidence ? ConfidenceSettings.Parse(confidence) : null,
         Policy = plan.PolicyJson is { } policy ? JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
     };
+
+    /// <summary>How a run reads its traces' confidence: the plan's settings, else the defaults (every generation reports log-probabilities).</summary>
+    public static ConfidenceSettings Confidence(StrategyPlan plan) => plan.Confidence is { } spec ? ConfidenceSettings.Parse(spec) : Defaults;
+
+    private static readonly ConfidenceSettings Defaults = new();
 
     /// <summary>The plan a run was started with.</summary>
     public static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, RoundRequests.Json)!;
@@ -52,9 +59,11 @@ public static class RunMessages
         var nodes = controller.Nodes;
         var requestId = RequestIds.For(runId, index, request.Kind);
         GenerationPrefix Prefix(string key) => new() { Key = key, Text = nodes[key].Text };
+        var confidence = Confidence(plan);
         SamplingSettings Sampling(double temperature) => new()
         {
             Temperature = temperature, TopK = plan.TopK, TopP = plan.TopP, MaxNewTokens = plan.MaxNewTokens, Seed = unchecked(plan.Seed + index * 1_000_003),
+            TopLogProbs = confidence.TopK,
         };
         GenerateCandidates Generate(IReadOnlyList<string> prefixes, int samples, string mode, int steps, double temperature, BudgetForcingSettings? forcing) => new()
         {
@@ -64,7 +73,10 @@ public static class RunMessages
         };
         object body = request switch
         {
-            SampleSolutions s => Generate([""], s.Samples, "full", 1, s.Temperature, s.BudgetForcing ? plan.BudgetForcing ?? new BudgetForcingSettings() : null),
+            SampleSolutions s => Generate([""], s.Samples, "full", 1, s.Temperature, s.BudgetForcing ? plan.BudgetForcing ?? new BudgetForcingSettings() : null) with
+            {
+                ConfidenceStop = s.StopBelow is { } threshold ? new ConfidenceStop { Threshold = threshold, Window = confidence.Window } : null,
+            },
             ExpandNodes e => Generate(e.Nodes, e.Samples, "step", 1, plan.Temperature, null),
             RollOut r => Generate(r.Nodes, 1, r.Steps > 0 ? "step" : "full", Math.Max(1, r.Steps), r.Temperature, null),
             ReviseChains r => Generate([], 1, "revise", 1, r.Temperature, null) with

@@ -216,6 +216,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 BeamWidth = submit.BeamWidth ?? recipe?.BeamWidth ?? 0, Lookahead = submit.Lookahead ?? 0, Iterations = submit.Iterations ?? recipe?.Iterations ?? 0,
                 SearchTokenBudget = submit.SearchTokenBudget ?? 0, SelectByValue = submit.SelectByValue ?? false,
                 Chains = submit.Chains ?? 0, ChainLength = submit.ChainLength ?? 0, RevisionSelection = submit.RevisionSelection, EarlyStop = submit.EarlyStop,
+                Confidence = submit.Confidence,
                 ReviseModel = planned.Strategy == Strategies.SequentialRevisions || usesRevisions ? reviser : null,
                 BudgetForcing = planned.Strategy == Strategies.BudgetForcing ? submit.BudgetForcing ?? new BudgetForcingSettings() : null,
             };
@@ -399,7 +400,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return R("BeamWidth", $"the beam width must be between 1 and N and divide N (N={s.N ?? 16}, beam width={m})");
         }
 
-        if (RevisionError(s) is { } revision)
+        if ((RevisionError(s) ?? WaveError(s)) is { } revision)
         {
             return R(revision.Field, revision.Reason);
         }
@@ -437,8 +438,8 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     {
         if (s.Strategy != Strategies.SequentialRevisions)
         {
-            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || s.EarlyStop is not null || (s.ReviseModel is not null && s.Strategy is not (null or Strategies.ComputeOptimal))
-                ? ("Strategy", "chains, chain length, revision selection, early stop and revise model belong to strategy sequential-revisions")
+            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || (s.ReviseModel is not null && s.Strategy is not (null or Strategies.ComputeOptimal))
+                ? ("Strategy", "chains, chain length, revision selection and revise model belong to strategy sequential-revisions")
                 : null;
         }
 
@@ -480,6 +481,46 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         }
 
         return s.ReviseModel is { Length: 0 } ? ("ReviseModel", "a model name cannot be empty") : null;
+    }
+
+    /// <summary>Early stopping (strategies that sample in waves) and confidence settings (strategies that vote by confidence): only where they apply, and well formed.</summary>
+    private static (string Field, string Reason)? WaveError(SubmitBatch s)
+    {
+        if (s.EarlyStop is { } stop)
+        {
+            if (!Strategies.StopsEarly(s.Strategy))
+            {
+                return ("EarlyStop", $"early stop applies to strategies {string.Join(", ", Strategies.EarlyStopping)} (was {s.Strategy ?? "none named"})");
+            }
+
+            try
+            {
+                Platform.Reasoning.Controllers.EarlyStop.Parse(stop);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                return ("EarlyStop", e.Message);
+            }
+        }
+
+        if (s.Confidence is { } confidence)
+        {
+            if (!Strategies.UsesConfidence(s.Strategy))
+            {
+                return ("Confidence", $"confidence settings apply to strategies {Strategies.ConfidenceVote} and {Strategies.DeepConf} (was {s.Strategy ?? "none named"})");
+            }
+
+            try
+            {
+                Platform.Reasoning.Confidence.ConfidenceSettings.Parse(confidence);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                return ("Confidence", e.Message);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -539,7 +580,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     public static IEnumerable<(string Field, string? Value)> BatchTexts(SubmitBatch s) =>
     [
         ("Name", s.Name), ("Source", s.Source), ("Strategy", s.Strategy), ("Aggregation", s.Aggregation), ("RevisionSelection", s.RevisionSelection),
-        ("EarlyStop", s.EarlyStop), ("ReviseModel", s.ReviseModel), ("GeneratorModel", s.GeneratorModel), ("VerifierModel", s.VerifierModel),
+        ("EarlyStop", s.EarlyStop), ("Confidence", s.Confidence), ("ReviseModel", s.ReviseModel), ("GeneratorModel", s.GeneratorModel), ("VerifierModel", s.VerifierModel),
         ("Priority", s.Priority), ("Submitter", s.Submitter),
     ];
 

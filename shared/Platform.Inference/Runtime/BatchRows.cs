@@ -48,4 +48,11 @@ internal sealed class Row(Entry entry, int sample, int promptLength, SampleRando
 
     /// <summary>Already-fed positions to hide from attention at the next step (a taken-back marker).</summary>
     public int MaskBack;
+
+    // Per token (when the request asks for log-probabilities): the chosen token's log-probability and the token's confidence.
+    public readonly List<float> LogProbs = [];
+    public readonly List<float> Confidences = [];
+
+    /// <summary>DeepConf online: the mean confidence of the row's last window of tokens (null without a confidence stop).</summary>
+    public Platform.Reasoning.Confidence.WindowConfidence? Window;
 }

@@ -89,7 +89,7 @@ public sealed class ContinuousBatch : IDisposable
                     var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
                     rows.Add(row);
                     sources.Add(k);
-                    _s.Stopping.Accept(row, StoppingRules.Choose(row, last, entry.Request, _scratch), entry.Request);
+                    _s.Stopping.Next(row, last, entry.Request, _scratch);
                 }
             }
         }
@@ -196,7 +196,7 @@ public sealed class ContinuousBatch : IDisposable
                 var row = _live[i];
                 if (row.Finish is null)
                 {
-                    _s.Stopping.Accept(row, StoppingRules.Choose(row, scores.Slice((long)i * _s.Vocab, _s.Vocab, _wide), row.Entry.Request, _scratch), row.Entry.Request);
+                    _s.Stopping.Next(row, scores.Slice((long)i * _s.Vocab, _s.Vocab, _wide), row.Entry.Request, _scratch);
                 }
             }
         }
@@ -360,7 +360,7 @@ public sealed class ContinuousBatch : IDisposable
     private static void Complete(Entry entry)
     {
         var samples = entry.Finished.OrderBy(r => r.Sample)
-            .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits)).ToList();
+            .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits) { LogProbs = [.. r.LogProbs], Confidences = [.. r.Confidences] }).ToList();
         entry.Done(new GenerationResult(samples, new InferenceUsage
         {
             // Computed prompt positions, and those read from a cache instead: the prefix tree's, and the prompt's pass each further sample shares.

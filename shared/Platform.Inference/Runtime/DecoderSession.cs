@@ -314,6 +314,11 @@ public sealed class DecoderSession : IDisposable
             return $"stop-after must be >= 1 (was {request.StopAfter})";
         }
 
+        if (request.ConfidenceStop is { } stop && (stop.Window < 1 || request.Sampling.TopLogProbs < 1 || double.IsNaN(stop.Threshold)))
+        {
+            return $"a confidence stop needs a window of at least 1 token, a threshold and top log-probabilities (window {stop.Window}, top log-probabilities {request.Sampling.TopLogProbs})";
+        }
+
         try
         {
             request.Sampling.Validate();

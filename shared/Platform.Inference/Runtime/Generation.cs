@@ -34,7 +34,13 @@ public sealed record GenerationRequest
 
     /// <summary>s1 budget forcing, when the model's manifest names an end-of-thinking marker.</summary>
     public BudgetForcing? BudgetForcing { get; init; }
+
+    /// <summary>DeepConf online: end a sample once its last window of tokens' mean confidence is below the threshold (needs <see cref="SamplingOptions.TopLogProbs"/>).</summary>
+    public ConfidenceThreshold? ConfidenceStop { get; init; }
 }
+
+/// <summary>A sample ends once the mean confidence of its last <paramref name="Window"/> tokens falls below <paramref name="Threshold"/>.</summary>
+public sealed record ConfidenceThreshold(double Threshold, int Window);
 
 /// <summary>
 /// Budget forcing (Muennighoff et al., s1): while the sample is thinking (before it writes
@@ -54,7 +60,13 @@ public sealed record BudgetForcing
 
 /// <param name="Suppressed">Tokens the model wrote that budget forcing took back (computed, not in the text).</param>
 /// <param name="Waits">Times the continuation was appended.</param>
-public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishReason, int Suppressed = 0, int Waits = 0);
+public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishReason, int Suppressed = 0, int Waits = 0)
+{
+    /// <summary>Per token of <see cref="Tokens"/>, when the request asked for log-probabilities: the chosen token's (NaN for a forced one) and the token's confidence.</summary>
+    public float[] LogProbs { get; init; } = [];
+
+    public float[] Confidences { get; init; } = [];
+}
 
 /// <summary>Exact compute of one request.</summary>
 public sealed record InferenceUsage
@@ -89,4 +101,7 @@ public static class FinishReasons
 
     /// <summary>A search prefix that had reached the model's context: ended there, nothing generated.</summary>
     public const string Context = "context";
+
+    /// <summary>Stopped because its window confidence fell below the request's threshold (DeepConf online).</summary>
+    public const string Confidence = "confidence";
 }

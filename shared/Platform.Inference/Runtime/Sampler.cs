@@ -17,8 +17,16 @@ public sealed record SamplingOptions
 
     public int MaxNewTokens { get; init; } = 128;
 
+    /// <summary>Report each token's log-probability and its confidence from the k most likely tokens; 0: none.</summary>
+    public int TopLogProbs { get; init; }
+
     public void Validate()
     {
+        if (TopLogProbs is < 0 or > Platform.Reasoning.Confidence.ConfidenceSettings.MaxTopK)
+        {
+            throw new ArgumentException($"top log-probabilities must be within 0..{Platform.Reasoning.Confidence.ConfidenceSettings.MaxTopK} (was {TopLogProbs})");
+        }
+
         if (Temperature < 0 || double.IsNaN(Temperature))
         {
             throw new ArgumentException($"temperature must be >= 0 (was {Temperature})");

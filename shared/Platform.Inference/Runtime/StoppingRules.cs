@@ -13,9 +13,31 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
 {
     private ITokenizer Tokenizer => tokenizer;
 
-    /// <summary>The next token of a row: a forced one when budget forcing queued any, else a sample.</summary>
-    public static int Choose(Row row, ReadOnlySpan<float> logits, GenerationRequest request, Span<float> scratch) =>
-        row.Forced.Count > 0 ? row.Forced.Dequeue() : Sampler.Next(logits, request.Sampling, ref row.Random, scratch);
+    /// <summary>
+    /// Takes a row's next token from one step's logits — a forced one when budget forcing queued any, else a
+    /// sample — records its log-probability and confidence when the request asks for them, and accepts it.
+    /// With a confidence stop the row ends (finish reason "confidence") once its window's mean confidence
+    /// falls below the threshold.
+    /// </summary>
+    public void Next(Row row, ReadOnlySpan<float> logits, GenerationRequest request, Span<float> scratch)
+    {
+        var token = row.Forced.Count > 0 ? row.Forced.Dequeue() : Sampler.Next(logits, request.Sampling, ref row.Random, scratch);
+        var k = request.Sampling.TopLogProbs;
+        if (k == 0)
+        {
+            Accept(row, token, request);
+            return;
+        }
+
+        var (logProb, confidence) = StepLogProbs.Read(logits, token, k, scratch);
+        row.LogProbs.Add(logProb);
+        row.Confidences.Add(confidence);
+        Accept(row, token, request);
+        if (row.Finish is null && request.ConfidenceStop is { } stop && (row.Window ??= new(stop.Window)).Add(confidence) < stop.Threshold)
+        {
+            row.Finish = FinishReasons.Confidence;
+        }
+    }
 
     /// <summary>Records a token and decides whether the sample is finished (or, with budget forcing, must think on).</summary>
     public void Accept(Row row, int token, GenerationRequest request)
@@ -105,6 +127,16 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
 
         row.Tokens.RemoveRange(row.Tokens.Count - k, k);
         row.TextEnds.RemoveRange(row.TextEnds.Count - k, k);
+        var confidence = float.NaN;
+        if (row.LogProbs.Count >= k)
+        {
+            // The forced continuation's first token takes the first taken-back token's place: same logits, so the same
+            // confidence; it was not sampled from them, so no log-probability (NaN).
+            confidence = row.Confidences[^k];
+            row.LogProbs.RemoveRange(row.LogProbs.Count - k, k);
+            row.Confidences.RemoveRange(row.Confidences.Count - k, k);
+        }
+
         row.Text.Length = row.TextEnds.Count > 0 ? row.TextEnds[^1] : 0;
         row.Cursor.Rewind(row.Tokens.Count);
         row.MaskBack = k - 1; // the last taken-back token was sampled but never fed
@@ -119,6 +151,12 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
 
         if (row.Forced.Count > 0)
         {
+            if (!float.IsNaN(confidence))
+            {
+                row.LogProbs.Add(float.NaN);
+                row.Confidences.Add(confidence);
+            }
+
             Accept(row, row.Forced.Dequeue(), request);
         }
 

@@ -40,6 +40,12 @@ public sealed class SearchNode
 
     public string? RolloutAnswer { get; set; }
 
+    /// <summary>The continuation's confidence from the generator's log-probabilities (null when none was reported).</summary>
+    public Confidence.TraceConfidence? Confidence { get; set; }
+
+    /// <summary>The continuation's packed per-token log-probabilities, while the reply that brought it is being stored (not part of the saved state).</summary>
+    [JsonIgnore] public byte[]? LogProbs { get; set; }
+
     /// <summary>Made by an earlier phase of a composed controller (a probe) and handed on.</summary>
     public bool Seeded { get; set; }
 
@@ -57,7 +63,7 @@ public sealed class SearchNode
         var node = new SearchNode
         {
             Key = key, Parent = parent.Key, Text = parent.Text + c.Text, Depth = parent.Depth + 1, Tokens = c.Tokens,
-            Finish = c.FinishReason, Terminal = Ends(c.Text, c.FinishReason), Group = parent.Group,
+            Finish = c.FinishReason, Terminal = Ends(c.Text, c.FinishReason), Group = parent.Group, Confidence = c.Confidence, LogProbs = c.LogProbs,
         };
         node.Answer = node.Terminal ? AnswerExtractor.Extract(node.Text) : null;
         parent.Children.Add(key);
@@ -73,13 +79,17 @@ public sealed class SearchNode
         return Score.Value;
     }
 
+    /// <summary>The finish reason of a trace the Generator stopped because its window confidence fell below the run's threshold (DeepConf online).</summary>
+    public const string StoppedForConfidence = "confidence";
+
     /// <summary>Whether a newly written step ends the solution.</summary>
     public static bool Ends(string step, string finishReason) =>
-        finishReason is "eos" or "length" or "context" || AnswerExtractor.Extract(step, AnswerFormat.Stated) is not null;
+        finishReason is "eos" or "length" or "context" or StoppedForConfidence || AnswerExtractor.Extract(step, AnswerFormat.Stated) is not null;
 }
 
-/// <summary>One continuation the Generator produced for a node.</summary>
-public sealed record Continuation(string NodeKey, int SampleIndex, string Text, int Tokens, string FinishReason);
+/// <summary>One continuation the Generator produced for a node, with its confidence when the Generator reported log-probabilities.</summary>
+public sealed record Continuation(string NodeKey, int SampleIndex, string Text, int Tokens, string FinishReason, Confidence.TraceConfidence? Confidence = null,
+    byte[]? LogProbs = null);
 
 /// <summary>What a controller asks for next: one request per round, or the run's end.</summary>
 public abstract record ControllerRequest
@@ -102,6 +112,9 @@ public abstract record ControllerRequest
 public sealed record SampleSolutions(int Samples, double Temperature, bool BudgetForcing = false, string RoundKind = RequestKinds.Generate) : ControllerRequest
 {
     public override string Kind => RoundKind;
+
+    /// <summary>DeepConf online: the Generator stops a sample once the mean confidence of its last window of tokens falls below this (null: never).</summary>
+    public double? StopBelow { get; init; }
 }
 
 /// <summary>Sample <paramref name="Samples"/> next steps from each node (temperature sampling).</summary>

@@ -34,8 +34,11 @@ public sealed record ControllerSettings
     /// <summary>Sequential revisions: "verifier" (best per chain, then weighted across chains) or "majority" (over all attempts).</summary>
     public string? RevisionSelection { get; init; }
 
-    /// <summary>Sequential revisions: chains in waves, stopped once the answer is settled (null: all chains to the end).</summary>
+    /// <summary>Samples (sequential revisions: chains) in waves, stopped once the answer is settled (null: all at once).</summary>
     public EarlyStop? EarlyStop { get; init; }
+
+    /// <summary>Confidence voting and DeepConf: how the traces' confidence ranks, filters and stops them (null: the defaults).</summary>
+    public Confidence.ConfidenceSettings? Confidence { get; init; }
 
     /// <summary>For compute-optimal: the fitted policy's rule for what follows the probes.</summary>
     public Policy.PolicyFollowUp? Policy { get; init; }
@@ -62,7 +65,16 @@ public static class ControllerRegistry
         [Strategies.ComputeOptimal] = s => ProbeThen.Create(s.Probes > 0 ? s.Probes : 4, s.Temperature > 0 ? s.Temperature : 0.8,
             s.Policy ?? throw new ArgumentException("compute-optimal needs a fitted policy (ttc policy fit; Router:PolicyFile) and the plan carries none")),
         [Strategies.SequentialRevisions] = Revisions,
+        [Strategies.ConfidenceVote] = s => Sampling(s, PoolSelection.Confidence),
+        [Strategies.DeepConf] = s => Sampling(s with { Confidence = Online(s) }, PoolSelection.Confidence),
     };
+
+    /// <summary>DeepConf online's settings: the plan's, with a warmup of N/4 traces (2 to 16) where it names none.</summary>
+    private static Confidence.ConfidenceSettings Online(ControllerSettings s)
+    {
+        var c = s.Confidence ?? new Confidence.ConfidenceSettings();
+        return c.Warmup > 0 ? c : c with { Warmup = Math.Clamp(s.N / 4, 2, 16) };
+    }
 
     private static readonly (Type Type, string Name)[] Types =
     [
@@ -119,6 +131,8 @@ public static class ControllerRegistry
     private static SampleAndSelect Sampling(ControllerSettings s, PoolSelection selection, bool budgetForcing = false) => SampleAndSelect.Create(new SampleSettings
     {
         N = s.N, Temperature = s.Temperature, Selection = selection, Aggregation = StepAggregations.Parse(s.Aggregation), BudgetForcing = budgetForcing,
+        Stop = selection == PoolSelection.First ? null : s.EarlyStop,
+        Confidence = selection == PoolSelection.Confidence ? s.Confidence ?? new Confidence.ConfidenceSettings() : null,
     });
 
     private static BeamSearch Beam(ControllerSettings s, bool diverse, int lookahead) => BeamSearch.Create(new BeamSettings

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Platform.Reasoning.Arithmetic;
 using Platform.Reasoning.Revisions;
 using Platform.Reasoning.Selection;
@@ -74,113 +73,6 @@ public sealed record RevisionSettings
 }
 
 /// <summary>
-/// Adaptive stopping for sequential revisions (in the spirit of adaptive consistency, Aggarwal et al.
-/// 2023, with the verifier's weights): chains start <see cref="Wave"/> at a time; after each wave is
-/// revised to its full length and scored, the run's pick so far (each chain's best attempt, weighted
-/// across chains) is checked. The run stops when the leading answer carries at least
-/// <see cref="Weight"/> of verifier score and at least <see cref="Share"/> of all the weight, or gives
-/// up once <see cref="GiveUpAfter"/> chains have run with the leading answer still under
-/// <see cref="GiveUpWeight"/> (a problem no chain is getting right is not worth the rest of the
-/// budget). P stays the most chains a run may use.
-/// </summary>
-public sealed record EarlyStop
-{
-    /// <summary>Chains started per wave.</summary>
-    public int Wave { get; init; } = 1;
-
-    /// <summary>The verifier weight the leading answer needs to stop the run.</summary>
-    public double Weight { get; init; } = 0.5;
-
-    /// <summary>The share of all weight the leading answer needs to stop the run.</summary>
-    public double Share { get; init; } = 0.5;
-
-    /// <summary>Chains after which a run with no answer of <see cref="GiveUpWeight"/> stops; 0: never give up.</summary>
-    public int GiveUpAfter { get; init; }
-
-    public double GiveUpWeight { get; init; }
-
-    public void Validate()
-    {
-        if (Wave < 1)
-        {
-            throw new ArgumentException($"the early-stop wave must be at least 1 chain (was {Wave})");
-        }
-
-        if (Weight < 0 || double.IsNaN(Weight) || GiveUpWeight < 0 || double.IsNaN(GiveUpWeight))
-        {
-            throw new ArgumentException($"early-stop weights must be >= 0 (stop weight {Weight}, give-up weight {GiveUpWeight})");
-        }
-
-        if (Share is < 0 or > 1 || double.IsNaN(Share))
-        {
-            throw new ArgumentException($"the early-stop share must be within [0, 1] (was {Share})");
-        }
-
-        if (GiveUpAfter < 0)
-        {
-            throw new ArgumentException($"early-stop give-up-after must be >= 0 chains (was {GiveUpAfter})");
-        }
-    }
-
-    private static readonly string[] Keys = ["wave", "weight", "share", "give-up-after", "give-up-weight"];
-
-    /// <summary>The settings as "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5" (what plans and <c>--early-stop</c> carry).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public string Spec => string.Create(CultureInfo.InvariantCulture,
-        $"wave={Wave},weight={Weight},share={Share},give-up-after={GiveUpAfter},give-up-weight={GiveUpWeight}");
-
-    /// <summary>
-    /// Reads a spec like <see cref="Spec"/>; keys left out keep their defaults, and "on" (or "") is all
-    /// defaults. An unknown key or a value that is not a number is an error naming it and the keys known.
-    /// </summary>
-    public static EarlyStop Parse(string spec)
-    {
-        var stop = new EarlyStop();
-        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (part == "on")
-            {
-                continue;
-            }
-
-            var eq = part.IndexOf('=');
-            var key = eq < 0 ? part : part[..eq].Trim();
-            var value = eq < 0 ? "" : part[(eq + 1)..].Trim();
-            if (!Keys.Contains(key))
-            {
-                throw new FormatException($"early stop: unknown key '{key}' (known: {string.Join(", ", Keys)})");
-            }
-
-            var isInt = key is "wave" or "give-up-after";
-            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || (isInt && d != Math.Floor(d)))
-            {
-                throw new FormatException($"early stop: {key} must be {(isInt ? "an integer" : "a number")} (was '{value}')");
-            }
-
-            stop = key switch
-            {
-                "wave" => stop with { Wave = (int)d },
-                "weight" => stop with { Weight = d },
-                "share" => stop with { Share = d },
-                "give-up-after" => stop with { GiveUpAfter = (int)d },
-                _ => stop with { GiveUpWeight = d },
-            };
-        }
-
-        stop.Validate();
-        return stop;
-    }
-
-    /// <summary>Whether a run whose chains' picks weigh <paramref name="weights"/> per answer, after <paramref name="chains"/> finished chains, is done.</summary>
-    public bool Settled(IReadOnlyCollection<double> weights, int chains)
-    {
-        var top = weights.Count == 0 ? 0 : weights.Max();
-        var total = weights.Sum();
-        return (total > 0 && top >= Weight && top >= Share * total) || (GiveUpAfter > 0 && chains >= GiveUpAfter && top < GiveUpWeight);
-    }
-}
-
-/// <summary>
 /// Sequential revisions (Snell et al. 2024, section 6): P chains run side by side; each starts from a
 /// sample of the generator, and every following round asks the revision model for the next attempt of
 /// every chain with the chain's last <see cref="RevisionSettings.Window"/> attempts in context. After L
@@ -228,7 +120,7 @@ public sealed class SequentialRevisions : StrategyController
                 return new SampleSolutions(Math.Min(stop.Wave, missing), Settings.Temperature);
             }
 
-            return Unscored().Count == 0 && stop.Settled(Weights(), FullChains()) ? Pick() : Next();
+            return Unscored().Count == 0 && stop.Settled(Weights(), FullChains(), LastWave(stop)) ? Pick() : Next();
         }
 
         return missing > 0 ? new SampleSolutions(missing, Settings.Temperature) : Next();
@@ -299,13 +191,17 @@ public sealed class SequentialRevisions : StrategyController
             return new ScoreTexts(Unscored().Select(k => (k, Nodes[k].Text)).ToList());
         }
 
-        if (Settings.Stop is { } stop && Chains.Count < Settings.Chains && !stop.Settled(Weights(), FullChains()))
+        if (Settings.Stop is { } stop && Chains.Count < Settings.Chains && !stop.Settled(Weights(), FullChains(), LastWave(stop)))
         {
             return new SampleSolutions(Math.Min(stop.Wave, Settings.Chains - Chains.Count), Settings.Temperature);
         }
 
         return Pick();
     }
+
+    /// <summary>The answers the last <see cref="EarlyStop.Wave"/> full chains picked (what the esc rule reads).</summary>
+    private List<string?> LastWave(EarlyStop stop) =>
+        Picks(Chains.Where(c => c.Count >= Settings.Length).TakeLast(stop.Wave).ToList()).Select(k => Nodes[k].Answer).ToList();
 
     /// <summary>Chains that have all their attempts (a seeded probe alone is not one yet, so it never counts towards giving up).</summary>
     private int FullChains() => Chains.Count(c => c.Count >= Settings.Length);

@@ -161,7 +161,7 @@ public abstract class StrategyController
     private static SearchNode Clone(SearchNode n) => new()
     {
         Key = n.Key, Parent = n.Parent, Text = n.Text, Depth = n.Depth, Tokens = n.Tokens, Finish = n.Finish, Terminal = n.Terminal,
-        Answer = n.Answer, Score = n.Score, StepScores = [.. n.StepScores], Group = n.Group, Rollout = n.Rollout, RolloutAnswer = n.RolloutAnswer,
+        Answer = n.Answer, Score = n.Score, StepScores = [.. n.StepScores], Group = n.Group, Rollout = n.Rollout, RolloutAnswer = n.RolloutAnswer, Confidence = n.Confidence,
         Seeded = n.Seeded, Visits = n.Visits, ValueSum = n.ValueSum, Expanded = n.Expanded, Children = [.. n.Children],
     };
 

@@ -24,5 +24,18 @@ public class Candidate
 
     public bool Selected { get; set; }
 
+    /// <summary>
+    /// The generator's confidences of the candidate's own text (DeepConf: mean token confidence, lowest and bottom-10%
+    /// group confidence, tail confidence), when the Generator reported log-probabilities.
+    /// </summary>
+    public double? ConfidenceMean { get; set; }
+
+    public double? ConfidenceLowestGroup { get; set; }
+    public double? ConfidenceBottom10 { get; set; }
+    public double? ConfidenceTail { get; set; }
+
+    /// <summary>Per generated token, the sampled log-probability and the token confidence, two IEEE halves (Platform.Reasoning's TokenLogProbs).</summary>
+    public byte[]? TokenLogProbs { get; set; }
+
     public List<StepScore> StepScores { get; set; } = [];
 }

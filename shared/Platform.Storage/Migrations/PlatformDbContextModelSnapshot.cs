@@ -165,6 +165,22 @@ namespace Platform.Storage.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<double?>("ConfidenceBottom10")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence_bottom10");
+
+                    b.Property<double?>("ConfidenceLowestGroup")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence_lowest_group");
+
+                    b.Property<double?>("ConfidenceMean")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence_mean");
+
+                    b.Property<double?>("ConfidenceTail")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence_tail");
+
                     b.Property<string>("ExtractedAnswer")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
@@ -215,6 +231,10 @@ namespace Platform.Storage.Migrations
                     b.Property<int>("TokenCount")
                         .HasColumnType("integer")
                         .HasColumnName("token_count");
+
+                    b.Property<byte[]>("TokenLogProbs")
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_log_probs");
 
                     b.HasKey("Id")
                         .HasName("pk_candidates");

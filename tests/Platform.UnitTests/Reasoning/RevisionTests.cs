@@ -214,10 +214,12 @@ public sealed class RevisionTests
     }
 
     [Theory]
-    [InlineData("on", "wave=1,weight=0.5,share=0.5,give-up-after=0,give-up-weight=0")]
-    [InlineData("", "wave=1,weight=0.5,share=0.5,give-up-after=0,give-up-weight=0")]
-    [InlineData("wave=2, weight=1.5", "wave=2,weight=1.5,share=0.5,give-up-after=0,give-up-weight=0")]
-    [InlineData("give-up-after=16,give-up-weight=0.5", "wave=1,weight=0.5,share=0.5,give-up-after=16,give-up-weight=0.5")]
+    [InlineData("on", "rule=weight,wave=1,weight=0.5,share=0.5,level=0.95,give-up-after=0,give-up-weight=0")]
+    [InlineData("", "rule=weight,wave=1,weight=0.5,share=0.5,level=0.95,give-up-after=0,give-up-weight=0")]
+    [InlineData("wave=2, weight=1.5", "rule=weight,wave=2,weight=1.5,share=0.5,level=0.95,give-up-after=0,give-up-weight=0")]
+    [InlineData("give-up-after=16,give-up-weight=0.5", "rule=weight,wave=1,weight=0.5,share=0.5,level=0.95,give-up-after=16,give-up-weight=0.5")]
+    [InlineData("rule=beta,wave=4,level=0.99", "rule=beta,wave=4,weight=0.5,share=0.5,level=0.99,give-up-after=0,give-up-weight=0")]
+    [InlineData("rule=esc,wave=8", "rule=esc,wave=8,weight=0.5,share=0.5,level=0.95,give-up-after=0,give-up-weight=0")]
     public void Early_stop_specs_read_with_defaults_for_what_they_leave_out(string spec, string expected)
     {
         var stop = EarlyStop.Parse(spec);
@@ -233,6 +235,9 @@ public sealed class RevisionTests
     [InlineData("share=2", "share must be within [0, 1]")]
     [InlineData("give-up-after=-1", "give-up-after must be >= 0")]
     [InlineData("weight=-1", "weights must be >= 0")]
+    [InlineData("rule=luck", "unknown early-stop rule 'luck'")]
+    [InlineData("rule=esc,wave=1", "esc rule needs a wave of at least 2")]
+    [InlineData("rule=beta,level=0.4", "level must be within (0.5, 1)")]
     public void A_bad_early_stop_spec_names_the_key_and_the_limit(string spec, string message)
     {
         var e = Assert.ThrowsAny<Exception>(() => EarlyStop.Parse(spec));
