@@ -47,13 +47,39 @@ public sealed class RevisionPlanningTests
     [Theory]
     [InlineData("sequential-revisions", "wave=0", "wave must be at least 1")]
     [InlineData("sequential-revisions", "pace=2", "unknown key 'pace'")]
-    [InlineData("weighted-best-of-n", "on", "belong to strategy sequential-revisions")]
+    [InlineData("weighted-best-of-n", "rule=esc,wave=1", "esc rule needs a wave of at least 2")]
+    [InlineData("beam-search", "on", "early stop applies to strategies self-consistency, best-of-n, weighted-best-of-n")]
+    [InlineData("greedy", "on", "(was greedy)")]
     public void A_bad_early_stop_rejects_the_batch_naming_the_field(string strategy, string spec, string message)
     {
         var rejection = Planner.Plan(Batch(strategy) with { N = 16, EarlyStop = spec }).Rejection;
         Assert.NotNull(rejection);
-        Assert.Equal(strategy == "sequential-revisions" ? "EarlyStop" : "Strategy", rejection.Field);
+        Assert.Equal("EarlyStop", rejection.Field);
         Assert.Contains(message, rejection.Reason);
+    }
+
+    [Theory]
+    [InlineData("confidence-vote", "keep=0", "keep must be a percentage within (0, 100]")]
+    [InlineData("deepconf", "measure=tail,warmup=4", "its measure is lowest-group")]
+    [InlineData("self-consistency", "keep=50", "confidence settings apply to strategies confidence-vote and deepconf")]
+    public void A_bad_confidence_setting_rejects_the_batch_naming_the_field(string strategy, string spec, string message)
+    {
+        var rejection = Planner.Plan(Batch(strategy) with { N = 16, Confidence = spec }).Rejection;
+        Assert.NotNull(rejection);
+        Assert.Equal("Confidence", rejection.Field);
+        Assert.Contains(message, rejection.Reason);
+    }
+
+    [Theory]
+    [InlineData("self-consistency", "rule=beta,wave=4", null)]
+    [InlineData("deepconf", null, "warmup=4,window=8")]
+    [InlineData("confidence-vote", "rule=esc,wave=4", "measure=mean,keep=10")]
+    public void Early_stop_and_confidence_travel_in_the_plan(string strategy, string? stop, string? confidence)
+    {
+        var decision = Planner.Plan(Batch(strategy) with { N = 16, EarlyStop = stop, Confidence = confidence });
+        Assert.Null(decision.Rejection);
+        var plan = decision.Runs[0].Plan!;
+        Assert.Equal((stop, confidence), (plan.EarlyStop, plan.Confidence));
     }
 
     [Fact]

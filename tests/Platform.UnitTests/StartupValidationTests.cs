@@ -64,7 +64,7 @@ public sealed class StartupValidationTests
     [InlineData("Router:Sweeps:Oracle", "majority-1000", "Router:Sweeps:Oracle must name a cell of the grid")]
     [InlineData("Router:Sweeps:TimeZone", "Mars/Olympus", "Router:Sweeps:TimeZone must be a time zone id")]
     [InlineData("Router:Sweeps:Limit", "0", "Router:Sweeps:Limit must be >= 1")]
-    [InlineData("Router:Sweeps:BudgetBy", "flops", "Router:Sweeps:BudgetBy must be 'tokens' or 'samples'")]
+    [InlineData("Router:Sweeps:BudgetBy", "joules", "Router:Sweeps:BudgetBy must be 'flops', 'tokens' or 'samples'")]
     public async Task A_bad_sweep_schedule_setting_names_itself(string setting, string value, string message)
     {
         var error = await StartRouterWith(new()

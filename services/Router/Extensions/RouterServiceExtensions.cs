@@ -38,7 +38,7 @@ public static class RouterServiceExtensions
             .Validate(o => Grid(o) is not { } g || g.Any(c => c.Name == o.Oracle), "Router:Sweeps:Oracle must name a cell of the grid (e.g. majority-64 with a budget of 64)")
             .Validate(o => Grid(o) is not { } g || g.Any(c => c.Name == o.Probes), "Router:Sweeps:Probes must name a cell of the grid (e.g. weighted-bon-4 with a budget of 4)")
             .Validate(o => o.Limit >= 1, "Router:Sweeps:Limit must be >= 1")
-            .Validate(o => o.BudgetBy is "tokens" or "samples", "Router:Sweeps:BudgetBy must be 'tokens' or 'samples'")
+            .Validate(o => o.BudgetBy is "flops" or "tokens" or "samples", "Router:Sweeps:BudgetBy must be 'flops', 'tokens' or 'samples'")
             .Validate(o => o.PollSeconds >= 1 && o.CellTimeoutMinutes >= 1, "Router:Sweeps:PollSeconds and CellTimeoutMinutes must be >= 1")
             .Validate(o => o.MisfireThresholdSeconds >= 1 && o.CheckinIntervalSeconds >= 1, "Router:Sweeps:MisfireThresholdSeconds and CheckinIntervalSeconds must be >= 1")
             .ValidateOnStart();

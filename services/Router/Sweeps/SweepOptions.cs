@@ -41,8 +41,11 @@ public sealed class SweepOptions
     /// <summary>The cell whose verifier-scored samples are the probes that predict difficulty.</summary>
     public string Probes { get; set; } = "weighted-bon-4";
 
-    /// <summary>How a configuration fits a budget N in the fit: "tokens" (what it spends against what N samples cost; strategies that stop early compete at their real cost) or "samples" (its N).</summary>
-    public string BudgetBy { get; set; } = "tokens";
+    /// <summary>
+    /// How a configuration fits a budget N in the fit: "flops" (default: its FLOPs, generator and verifier, against what N samples of
+    /// weighted best-of-N cost — the verifier is most of the cost), "tokens" (generated tokens likewise) or "samples" (its N).
+    /// </summary>
+    public string BudgetBy { get; set; } = "flops";
 
     /// <summary>Keep one configuration for every bin at a budget where that cross-validates better than per-bin choices.</summary>
     public bool CompareUniform { get; set; } = true;

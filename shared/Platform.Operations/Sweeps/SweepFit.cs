@@ -12,6 +12,9 @@ public sealed record SweepFitSettings
     /// <summary>The configuration of k verifier-scored samples per problem (e.g. <c>weighted-bon-4</c>): difficulty is predicted from their mean score.</summary>
     public string? Probes { get; init; }
 
+    /// <summary>What the probes' difficulty is read from: their verifier scores or their confidence (both are measured against the oracle bins when the probes carry both).</summary>
+    public ProbeSignal ProbeSignal { get; init; } = ProbeSignal.Score;
+
     /// <summary>With probes: bin bounds taken from a shipped policy instead of fitted (to measure its bins on other problems).</summary>
     public double[]? Bounds { get; init; }
 
@@ -23,9 +26,10 @@ public sealed record SweepFitSettings
     public string Verifier { get; init; } = "prm";
 
     /// <summary>
-    /// How a configuration fits a budget N: "samples" (its N at most the budget's) or "tokens" (its mean
-    /// generated tokens on a bin's problems at most what N samples of weighted best-of-N cost there, so
-    /// configurations that stop early compete at what they spend).
+    /// How a configuration fits a budget N: "samples" (its N at most the budget's), "tokens" or "flops" (its
+    /// mean generated tokens, or FLOPs, on a bin's problems at most what N samples of weighted best-of-N cost
+    /// there, so configurations that stop early compete at what they spend; among tied ones the cheapest in
+    /// that unit is chosen).
     /// </summary>
     public string BudgetBy { get; init; } = "samples";
 
@@ -40,9 +44,12 @@ public sealed record SweepFitSettings
 public sealed record CurvePoint(int Budget, double Accuracy, double Tokens, double? WeightedAccuracy, double? WeightedTokens, double? MajorityAccuracy, double? MajorityTokens);
 
 /// <summary>The fit: the choices per bin and budget, the curve, how well probes predict oracle bins, the policy the Router follows, and every configuration's outcomes as run (with each problem's bin).</summary>
+/// <param name="Agreement">How often the predicted bins (from the signal the policy uses) equal the oracle bins, exactly and within one.</param>
+/// <param name="Signals">The same agreement for every signal the probes carry (verifier score, confidence), each with its bounds fitted the same way: which predicts better.</param>
 public sealed record SweepFitResult(
     IReadOnlyList<PolicyChoice> Choices, IReadOnlyList<CurvePoint> Curve, IReadOnlyList<string> Configurations, int Problems, int OracleSamples,
-    int ProbeCount, (double Exact, double Near, int Problems)? Agreement, ComputeOptimalPolicy? Policy, IReadOnlyList<SweepOutcome> Measured);
+    int ProbeCount, (double Exact, double Near, int Problems)? Agreement, ComputeOptimalPolicy? Policy, IReadOnlyList<SweepOutcome> Measured,
+    IReadOnlyList<(ProbeSignal Signal, double Exact, double Near)>? Signals = null);
 
 /// <summary>
 /// Fits a compute-optimal policy from a sweep's configurations (one <see cref="SweepRuns"/> each, the
@@ -73,11 +80,27 @@ public static class SweepFit
         double[]? predictedBounds = null;
         var (probeTokens, probeFlops, probeCount) = (0.0, 0.0, 0);
         (double, double, int)? agreement = null;
+        var signals = new List<(ProbeSignal, double, double)>();
         if (settings.Probes is { } probeName)
         {
             var probes = configurations.FirstOrDefault(c => c.Name == probeName)
                 ?? throw new ArgumentException($"the probe configuration '{probeName}' is not among the sweep's");
-            var scores = probes.ProbeScores();
+            if (settings.ProbeSignal == ProbeSignal.Confidence && !probes.HasConfidence)
+            {
+                throw new ArgumentException($"the probe configuration '{probeName}' has samples without confidence (run with a Generator that reports log-probabilities)");
+            }
+
+            // Every signal the probes carry is measured against the oracle bins, each with bounds fitted the same way.
+            foreach (var signal in new[] { ProbeSignal.Score, ProbeSignal.Confidence }.Where(s => s == ProbeSignal.Score || probes.HasConfidence))
+            {
+                var byText = probes.ProbeScores(signal);
+                var common = texts.Where(byText.ContainsKey).ToList();
+                var fitted = DifficultyBins.FitPredictor([.. common.Select(t => byText[t].Mean)], [.. common.Select(t => bins[t])]);
+                var (e, n) = DifficultyBins.Agreement([.. common.Select(t => DifficultyBins.Assign(byText[t].Mean, fitted))], [.. common.Select(t => bins[t])]);
+                signals.Add((signal, e, n));
+            }
+
+            var scores = probes.ProbeScores(settings.ProbeSignal);
             probeTokens = scores.Values.Average(v => v.Tokens);
             probeFlops = scores.Values.Average(v => v.Flops);
             probeCount = scores.Values.Min(v => v.Count);
@@ -129,9 +152,10 @@ public static class SweepFit
         var choices = PolicyFitter.Fit(outcomes, settings.Budgets, settings.BudgetBy switch
         {
             "samples" => null,
-            "tokens" => SampleTokens(outcomes, settings.Budgets),
-            _ => throw new ArgumentException($"budget-by must be 'samples' or 'tokens' (was '{settings.BudgetBy}')"),
-        }, settings.CompareUniform);
+            "tokens" => SampleCost(outcomes, settings.Budgets, o => o.Tokens),
+            "flops" => SampleCost(outcomes, settings.Budgets, o => o.Flops),
+            _ => throw new ArgumentException($"budget-by must be 'samples', 'tokens' or 'flops' (was '{settings.BudgetBy}')"),
+        }, settings.CompareUniform, settings.BudgetBy == "flops" ? PolicyCost.Flops : PolicyCost.Tokens);
         var curve = new List<CurvePoint>();
         foreach (var n in settings.Budgets)
         {
@@ -148,7 +172,7 @@ public static class SweepFit
             // What the Router routes by: bounds on the probes' mean score, and per budget a step per bin.
             policy = new ComputeOptimalPolicy
             {
-                Generator = settings.Generator, Verifier = settings.Verifier, Probes = probeCount, Bounds = predictedBounds ?? [],
+                Generator = settings.Generator, Verifier = settings.Verifier, Probes = probeCount, Bounds = predictedBounds ?? [], ProbeSignal = settings.ProbeSignal,
                 ProbeTokens = probeTokens, ProbeFlops = probeFlops,
                 BinShares = [.. Enumerable.Range(1, DifficultyBins.Count).Select(b => (double)bins.Values.Count(x => x == b) / bins.Count)],
                 Budgets = [.. settings.Budgets.Where(n => n >= probeCount).Select(n => new PolicyColumn
@@ -164,7 +188,8 @@ public static class SweepFit
             policy.Validate();
         }
 
-        return new SweepFitResult(choices, curve, [.. configs.Select(c => c.Name)], texts.Count, passAt1.Values.Min(v => v.Samples), probeCount, agreement, policy, measured);
+        return new SweepFitResult(choices, curve, [.. configs.Select(c => c.Name)], texts.Count, passAt1.Values.Min(v => v.Samples), probeCount, agreement, policy, measured,
+            signals.Count > 0 ? signals : null);
     }
 
     private static bool IsSampling(string strategy) => strategy is Strategies.SelfConsistency or Strategies.BestOfN or Strategies.WeightedBestOfN;
@@ -177,8 +202,8 @@ public static class SweepFit
         probes == 0 || !IsSampling(rows[0].Strategy) ? rows
             : rows.Select(r => r with { Tokens = r.Tokens * Math.Max(0.0, r.Budget - probes) / r.Budget, Flops = r.Flops * Math.Max(0.0, r.Budget - probes) / r.Budget });
 
-    /// <summary>Per bin and budget N: the mean generated tokens per problem (after the probes) of N samples of weighted best-of-N there.</summary>
-    private static Dictionary<(int Bin, int Budget), double> SampleTokens(List<SweepOutcome> outcomes, IReadOnlyList<int> budgets)
+    /// <summary>Per bin and budget N: the mean cost per problem (generated tokens or FLOPs, after the probes) of N samples of weighted best-of-N there.</summary>
+    private static Dictionary<(int Bin, int Budget), double> SampleCost(List<SweepOutcome> outcomes, IReadOnlyList<int> budgets, Func<SweepOutcome, double> cost)
     {
         var allowance = new Dictionary<(int, int), double>();
         foreach (var bin in outcomes.Select(o => o.Bin).Distinct())
@@ -186,8 +211,8 @@ public static class SweepFit
             foreach (var n in budgets)
             {
                 var rows = outcomes.Where(o => o.Bin == bin && o.Strategy == Strategies.WeightedBestOfN && o.Budget == n).ToList();
-                allowance[(bin, n)] = rows.Count > 0 ? rows.Average(o => o.Tokens)
-                    : throw new ArgumentException($"token budgets need weighted-best-of-n samples of N = {n} (or more) in the sweep");
+                allowance[(bin, n)] = rows.Count > 0 ? rows.Average(cost)
+                    : throw new ArgumentException($"token and FLOPs budgets need weighted-best-of-n samples of N = {n} (or more) in the sweep");
             }
         }
 

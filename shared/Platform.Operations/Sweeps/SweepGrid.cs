@@ -8,12 +8,14 @@ namespace Platform.Operations.Sweeps;
 /// <summary>
 /// The grid of a calibration sweep (Snell et al. §3.2, benchmarks/search.sh and revisions.sh): greedy,
 /// and at each budget N best-of-N, majority, weighted best-of-N, beam search with M = √N and M = 4,
-/// lookahead (k = 1), DVTS and sequential revisions at the ratios N/2:2, √N:√N and 1:N (1:N only up to 16).
+/// lookahead (k = 1), DVTS and sequential revisions at the ratios N/2:2, √N:√N and 1:N (1:N only up to 16), and the
+/// confidence-aware cells: confidence voting, DeepConf online, and majority and weighted best-of-N stopped early.
 /// </summary>
 public static class SweepGrid
 {
     /// <summary>A cell of the grid: its name (also its files' names), strategy, N and the strategy's parameters.</summary>
-    public sealed record Cell(string Name, string Strategy, int N, int? BeamWidth = null, int? Lookahead = null, int? Chains = null, int? ChainLength = null, string? EarlyStop = null)
+    public sealed record Cell(string Name, string Strategy, int N, int? BeamWidth = null, int? Lookahead = null, int? Chains = null, int? ChainLength = null, string? EarlyStop = null,
+        string? Confidence = null)
     {
         /// <summary>The cell as <c>ttc eval</c> options.</summary>
         public string[] Args
@@ -47,6 +49,11 @@ public static class SweepGrid
                     args.AddRange(["--early-stop", stop]);
                 }
 
+                if (Confidence is { } confidence)
+                {
+                    args.AddRange(["--confidence", confidence]);
+                }
+
                 return [.. args];
             }
         }
@@ -55,7 +62,7 @@ public static class SweepGrid
         public SubmitBatch ToBatch(Guid batchId, string name, IReadOnlyList<ProblemSubmission> problems, int seed, DateTimeOffset now) => new()
         {
             BatchId = batchId, Name = name, Source = "sweep", Problems = problems, Strategy = Strategy, N = Strategy == Strategies.Greedy ? null : N,
-            BeamWidth = BeamWidth, Lookahead = Lookahead, Chains = Chains, ChainLength = ChainLength, EarlyStop = EarlyStop, Seed = seed, SubmittedAt = now,
+            BeamWidth = BeamWidth, Lookahead = Lookahead, Chains = Chains, ChainLength = ChainLength, EarlyStop = EarlyStop, Confidence = Confidence, Seed = seed, SubmittedAt = now,
             Submitter = Platform.Reasoning.Scheduling.SubmitterNames.Sweep, Priority = Platform.Reasoning.Scheduling.PriorityClasses.Sweep,
         };
     }
@@ -81,6 +88,16 @@ public static class SweepGrid
             foreach (var p in new[] { n / 2, s, 1 }.Distinct().Where(p => p >= 1 && n % p == 0 && (p > 1 || n <= 16)))
             {
                 cells.Add(new($"revisions-p{p}-{n}", Strategies.SequentialRevisions, n, Chains: p, ChainLength: n / p));
+            }
+
+            // Confidence-aware cells (issue 32): DeepConf offline and online, and Adaptive-Consistency stopping for voting and weighted best-of-N.
+            cells.Add(new($"confidence-vote-{n}", Strategies.ConfidenceVote, n, Confidence: "measure=lowest-group,keep=50,window=8"));
+            if (n >= 8)
+            {
+                cells.Add(new($"deepconf-{n}", Strategies.DeepConf, n, Confidence: "keep=90,window=8"));
+                cells.Add(new($"majority-{n}-stop", Strategies.SelfConsistency, n, EarlyStop: new EarlyStop { Rule = EarlyStop.BetaRule, Wave = 4 }.Spec));
+                cells.Add(new($"weighted-bon-{n}-stop", Strategies.WeightedBestOfN, n,
+                    EarlyStop: new EarlyStop { Wave = 2, Weight = 1.5, Share = 0.8, GiveUpAfter = Math.Max(4, n / 4), GiveUpWeight = 3 }.Spec));
             }
 
             if (n >= 8 && n % 2 == 0)

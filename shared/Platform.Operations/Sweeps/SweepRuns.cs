@@ -11,7 +11,8 @@ using Platform.Storage.Entities;
 namespace Platform.Operations.Sweeps;
 
 /// <summary>One sample (candidate) of a run, as the policy fit reads it.</summary>
-public sealed record SweepSample(string Key, string? Answer, double Score, int Tokens);
+/// <param name="Confidence">Its mean token confidence from the generator's log-probabilities (null where none was reported).</param>
+public sealed record SweepSample(string Key, string? Answer, double Score, int Tokens, double? Confidence = null);
 
 /// <summary>One run of a configuration: its problem, plan, outcome, compute and samples.</summary>
 public sealed record SweepRun(string Text, string? Reference, string PlanJson, bool Completed, bool Correct, long GeneratedTokens, double Flops, int N, List<SweepSample> Samples);
@@ -43,8 +44,8 @@ public sealed class SweepRuns
         var samples = await (from c in db.Candidates.AsNoTracking()
                              join r in db.Runs on c.RunId equals r.Id
                              where batchId == null || r.BatchId == batchId
-                             select new { c.RunId, c.Key, c.ExtractedAnswer, c.Score, c.TokenCount }).ToListAsync(ct);
-        var byRun = samples.GroupBy(s => s.RunId).ToDictionary(g => g.Key, g => g.Select(s => new SweepSample(s.Key, s.ExtractedAnswer, s.Score ?? 0, s.TokenCount)).ToList());
+                             select new { c.RunId, c.Key, c.ExtractedAnswer, c.Score, c.TokenCount, c.ConfidenceMean }).ToListAsync(ct);
+        var byRun = samples.GroupBy(s => s.RunId).ToDictionary(g => g.Key, g => g.Select(s => new SweepSample(s.Key, s.ExtractedAnswer, s.Score ?? 0, s.TokenCount, s.ConfidenceMean)).ToList());
         return new SweepRuns(name, [.. runs.Select(r => new SweepRun(r.Text, r.ReferenceAnswer, r.PlanJson, r.Status == RunStatus.Completed, r.Correct == true,
             r.GeneratedTokens, r.Flops, r.N, byRun.GetValueOrDefault(r.Id) ?? []))]);
     }
@@ -78,18 +79,25 @@ public sealed class SweepRuns
         return counts.ToDictionary(p => p.Key, p => ((double)p.Value.Right / p.Value.All, p.Value.All));
     }
 
-    /// <summary>Per problem text: the mean final verifier score of its samples, how many, their generated tokens, and the run's FLOPs.</summary>
-    public Dictionary<string, (double Mean, int Count, double Tokens, double Flops)> ProbeScores()
+    /// <summary>
+    /// Per problem text: the mean difficulty signal of its samples — their final verifier score, or with
+    /// <paramref name="signal"/> confidence their mean token confidence — how many, their generated tokens, and the run's FLOPs.
+    /// </summary>
+    public Dictionary<string, (double Mean, int Count, double Tokens, double Flops)> ProbeScores(ProbeSignal signal = ProbeSignal.Score)
     {
         var scores = new Dictionary<string, (double, int, double, double)>();
         foreach (var problem in Runs.Where(r => r.Samples.Count > 0).GroupBy(r => r.Text))
         {
             var samples = problem.SelectMany(r => r.Samples).ToList();
-            scores[problem.Key] = (samples.Average(s => s.Score), samples.Count, samples.Sum(s => (double)s.Tokens), problem.Max(r => r.Flops));
+            scores[problem.Key] = (samples.Average(s => signal == ProbeSignal.Confidence ? s.Confidence ?? 0 : s.Score), samples.Count, samples.Sum(s => (double)s.Tokens),
+                problem.Max(r => r.Flops));
         }
 
         return scores;
     }
+
+    /// <summary>Whether every sample of the configuration carries a confidence (the Generator reported log-probabilities).</summary>
+    public bool HasConfidence => Runs.Any(r => r.Samples.Count > 0) && Runs.All(r => r.Samples.All(s => s.Confidence is not null));
 
     /// <summary>The configuration as a policy step (from its first run's plan).</summary>
     public PolicyStep Step()
@@ -103,6 +111,8 @@ public sealed class SweepRuns
             Chains = p.TryGetProperty("chains", out var chains) ? chains.GetInt32() : 0,
             ChainLength = p.TryGetProperty("chainLength", out var length) ? length.GetInt32() : 0,
             EarlyStop = p.TryGetProperty("earlyStop", out var stop) && stop.ValueKind == JsonValueKind.String ? EarlyStop.Parse(stop.GetString()!) : null,
+            Confidence = p.TryGetProperty("confidence", out var confidence) && confidence.ValueKind == JsonValueKind.String
+                ? Platform.Reasoning.Confidence.ConfidenceSettings.Parse(confidence.GetString()!) : null,
         };
     }
 
@@ -143,7 +153,13 @@ public sealed class SweepRuns
 
             if (p.TryGetProperty("earlyStop", out var stop) && stop.ValueKind == JsonValueKind.String)
             {
-                key += ":stop";
+                key += $":stop={EarlyStop.Parse(stop.GetString()!).Rule}";
+            }
+
+            if (p.TryGetProperty("confidence", out var confidence) && confidence.ValueKind == JsonValueKind.String)
+            {
+                var c = Platform.Reasoning.Confidence.ConfidenceSettings.Parse(confidence.GetString()!);
+                key += $":{Platform.Reasoning.Confidence.ConfidenceMeasures.Name(c.Measure)}:keep={c.KeepPercent:0}";
             }
 
             rows.Add(new SweepOutcome(run.Text, bin, key, p.GetProperty("n").GetInt32(), run.Correct, run.GeneratedTokens, run.Flops));

@@ -46,7 +46,10 @@ public sealed class ProbeThen : StrategyController
 
     public double? ProbeScore { get; set; }
 
-    /// <summary>k probe samples at <paramref name="temperature"/>, scored by the verifier (last step), then what <paramref name="rule"/> picks.</summary>
+    /// <summary>
+    /// k probe samples at <paramref name="temperature"/>, scored by the verifier (last step) — or, for a policy that reads
+    /// difficulty from confidence, not scored — then what <paramref name="rule"/> picks.
+    /// </summary>
     public static ProbeThen Create(int probes, double temperature, FollowUpRule rule)
     {
         if (probes < 1)
@@ -54,7 +57,8 @@ public sealed class ProbeThen : StrategyController
             throw new ArgumentException($"probes must be at least 1 (was {probes})");
         }
 
-        var probe = SampleAndSelect.Create(new SampleSettings { N = probes, Temperature = temperature, Selection = PoolSelection.Weighted, ProbeRounds = true });
+        var selection = rule is Policy.PolicyFollowUp { Signal: Policy.ProbeSignal.Confidence } ? PoolSelection.Majority : PoolSelection.Weighted;
+        var probe = SampleAndSelect.Create(new SampleSettings { N = probes, Temperature = temperature, Selection = selection, ProbeRounds = true });
         return new ProbeThen { First = probe, Rule = rule };
     }
 
@@ -94,7 +98,7 @@ public sealed class ProbeThen : StrategyController
         Reason = reason;
         if (Rule is Policy.PolicyFollowUp policy)
         {
-            ProbeScore = Policy.PolicyFollowUp.MeanScore(pool);
+            ProbeScore = policy.Mean(pool);
             PredictedBin = policy.Bin(ProbeScore.Value);
         }
 

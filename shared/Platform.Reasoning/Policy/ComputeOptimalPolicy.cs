@@ -11,6 +11,14 @@ public enum BudgetUnit
     Flops,
 }
 
+/// <summary>What a policy reads difficulty from: the probes' verifier scores, or the generator's confidence in them (free: no scoring).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ProbeSignal>))]
+public enum ProbeSignal
+{
+    Score,
+    Confidence,
+}
+
 /// <summary>What the policy runs for one difficulty bin at one budget.</summary>
 public sealed record PolicyStep
 {
@@ -24,8 +32,11 @@ public sealed record PolicyStep
 
     public int ChainLength { get; init; }
 
-    /// <summary>Sequential revisions stopped early once settled (null: every chain to the end).</summary>
+    /// <summary>Samples or chains in waves, stopped early once settled (null: all at once, to the end).</summary>
     public EarlyStop? EarlyStop { get; init; }
+
+    /// <summary>Confidence voting and DeepConf: how the traces' confidence is read and used.</summary>
+    public Confidence.ConfidenceSettings? Confidence { get; init; }
 
     public string Aggregation { get; init; } = "last";
 
@@ -63,8 +74,11 @@ public sealed record ComputeOptimalPolicy
 
     public double ProbeTemperature { get; init; } = 0.8;
 
-    /// <summary>Lower bounds of bins 1..4 on the mean probe score (higher = easier).</summary>
+    /// <summary>Lower bounds of bins 1..4 on the probes' mean signal (higher = easier).</summary>
     public double[] Bounds { get; init; } = [];
+
+    /// <summary>What difficulty is read from: the probes' verifier scores, or their confidence (then the probes are not scored).</summary>
+    public ProbeSignal ProbeSignal { get; init; } = ProbeSignal.Score;
 
     public List<PolicyColumn> Budgets { get; init; } = [];
 
@@ -202,7 +216,7 @@ public sealed record ComputeOptimalPolicy
         var column = Column(n);
         return new PolicyFollowUp
         {
-            Version = Version, Budget = column.Budget, Bounds = Bounds,
+            Version = Version, Budget = column.Budget, Bounds = Bounds, Signal = ProbeSignal,
             ByBin = [.. column.Bins.Select(Settings)],
         };
     }
@@ -211,7 +225,7 @@ public sealed record ComputeOptimalPolicy
     private ControllerSettings Settings(PolicyStep step) => new()
     {
         Strategy = step.Strategy, N = step.N, BeamWidth = step.BeamWidth, Lookahead = step.Lookahead, Aggregation = step.Aggregation, Temperature = ProbeTemperature,
-        Chains = step.Chains, ChainLength = step.ChainLength, EarlyStop = step.EarlyStop,
+        Chains = step.Chains, ChainLength = step.ChainLength, EarlyStop = step.EarlyStop, Confidence = step.Confidence,
     };
 
     /// <summary>Whether some step of the policy runs sequential revisions (its plans then need a revision model).</summary>
@@ -237,17 +251,22 @@ public sealed class PolicyFollowUp : FollowUpRule
     public double[] Bounds { get; set; } = [];
     public List<ControllerSettings> ByBin { get; set; } = [];
 
-    /// <summary>The probes' mean final score (an unscored probe counts 0): the difficulty signal.</summary>
-    public static double MeanScore(IReadOnlyList<SearchNode> probes) => probes.Count == 0 ? 0 : probes.Average(p => p.Score ?? 0);
+    /// <summary>What the bounds apply to: the probes' verifier scores or their confidence.</summary>
+    public ProbeSignal Signal { get; set; } = ProbeSignal.Score;
 
-    /// <summary>Predicted bin of a mean probe score.</summary>
-    public int Bin(double meanScore) => DifficultyBins.Assign(meanScore, Bounds);
+    /// <summary>The probes' mean signal: final verifier score (an unscored probe counts 0) or mean token confidence (a probe without one counts 0).</summary>
+    public double Mean(IReadOnlyList<SearchNode> probes) =>
+        probes.Count == 0 ? 0 : probes.Average(p => Signal == ProbeSignal.Confidence ? p.Confidence?.Mean ?? 0 : p.Score ?? 0);
+
+    /// <summary>Predicted bin of a mean probe signal.</summary>
+    public int Bin(double mean) => DifficultyBins.Assign(mean, Bounds);
 
     public override (ControllerSettings Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase)
     {
-        var mean = MeanScore(firstPhase);
+        var mean = Mean(firstPhase);
         var bin = Bin(mean);
         var budget = TokenBudget is { } tokens ? $"{tokens:0} tokens per problem" : FlopBudget is { } flops ? $"{flops:0.00e+00} FLOPs per problem" : $"budget {Budget}";
-        return (ByBin[bin - 1], $"policy v{Version} at {budget}: predicted bin {bin} (mean probe score {mean:0.000})");
+        var what = Signal == ProbeSignal.Confidence ? "confidence" : "score";
+        return (ByBin[bin - 1], $"policy v{Version} at {budget}: predicted bin {bin} (mean probe {what} {mean:0.000})");
     }
 }

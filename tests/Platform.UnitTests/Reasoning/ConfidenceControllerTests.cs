@@ -93,3 +93,30 @@ public sealed class ConfidenceControllerTests
         Assert.Equal(10, controller.Pool.Count); // 101 / 104 = 97%: stopped with 6 of the 16 unspent
     }
 }
+
+/// <summary>A compute-optimal run whose policy reads difficulty from the probes' confidence: the probes are not scored.</summary>
+public sealed class ConfidenceProbeTests
+{
+    private static Continuation Trace(int i, string answer, double confidence) =>
+        new("", i, $"2+3=5\nA: {answer}\n", 8, "eos", new TraceConfidence(confidence, confidence, confidence, confidence));
+
+    [Theory]
+    // mean probe confidence -> predicted bin (bounds 4 3 2 1: higher is easier)
+    [InlineData(5.0, 1, "greedy")]
+    [InlineData(2.5, 3, "self-consistency")]
+    [InlineData(0.5, 5, "weighted-best-of-n")]
+    public void Confidence_probes_pick_the_bin_without_a_verifier(double confidence, int bin, string strategy)
+    {
+        var byBin = new[] { "greedy", "greedy", "self-consistency", "self-consistency", "weighted-best-of-n" }
+            .Select(s => new ControllerSettings { Strategy = s, N = s == "greedy" ? 1 : 8 }).ToList();
+        var rule = new Platform.Reasoning.Policy.PolicyFollowUp { Version = 3, Budget = 8, Bounds = [4, 3, 2, 1], Signal = Platform.Reasoning.Policy.ProbeSignal.Confidence, ByBin = byBin };
+        var controller = ProbeThen.Create(4, 0.8, rule);
+        var probes = Assert.IsType<SampleSolutions>(controller.Start());
+        Assert.Equal((4, RequestKinds.Probe, null), (probes.Samples, probes.Kind, probes.ThenScore)); // no scoring asked
+        var next = controller.OnGenerated([.. Enumerable.Range(0, 4).Select(i => Trace(i, "5", confidence))]);
+        Assert.False(next is ScoreTexts { Kind: RequestKinds.ProbeScore }, "confidence probes are not scored");
+        Assert.Equal((bin, confidence), (controller.PredictedBin, controller.ProbeScore));
+        Assert.Equal(strategy, controller.Chosen);
+        Assert.Contains("mean probe confidence", controller.Reason);
+    }
+}

@@ -108,6 +108,22 @@ public sealed class PolicyTests
         Assert.Equal(expected, policy.SingleOrDefault()?.Strategy ?? "");
     }
 
+    [Theory]
+    // A verifier-heavy configuration is cheap in tokens and dear in FLOPs; a voting one the other way round. Tied in accuracy,
+    // the cheaper in the fit's unit wins; a FLOPs allowance leaves out what spends more FLOPs than it.
+    [InlineData(PolicyCost.Tokens, null, "weighted")]
+    [InlineData(PolicyCost.Flops, null, "voting")]
+    [InlineData(PolicyCost.Flops, 5e9, "voting")]
+    [InlineData(PolicyCost.Flops, 1e9, "")]
+    public void With_FLOPs_the_fit_counts_and_breaks_ties_by_FLOPs(PolicyCost cost, double? allowance, string expected)
+    {
+        static IEnumerable<SweepOutcome> Costed(string strategy, double tokens, double flops) =>
+            Config(strategy, 16, 100, 80, tokens).Select(o => o with { Flops = flops });
+        var outcomes = Costed("weighted", 300, 8e9).Concat(Costed("voting", 900, 2e9)).ToList();
+        var policy = PolicyFitter.Fit(outcomes, [16], allowance is { } a ? new Dictionary<(int, int), double> { [(1, 16)] = a } : null, cost: cost);
+        Assert.Equal(expected, policy.SingleOrDefault()?.Strategy ?? "");
+    }
+
     /// <summary>Problems of a bin ("b{bin}-{i}") whose outcome under a configuration is right where <paramref name="right"/> says, given the problem's fold.</summary>
     private static IEnumerable<SweepOutcome> ByFold(string strategy, int bin, int n, Func<int, int, bool> right, double tokens = 100) =>
         Enumerable.Range(0, n).Select(i => $"b{bin}-{i}").Select((id, i) => new SweepOutcome(id, bin, strategy, 16, right(PolicyFitter.Fold(id), i), tokens));

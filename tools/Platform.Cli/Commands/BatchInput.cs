@@ -35,7 +35,11 @@ public sealed class BatchInput
     public Option<string?> RevisionSelection { get; } = new("--revision-selection") { Description = "sequential-revisions: 'verifier' (best of each chain, then weighted across chains; default) or 'majority' (over all attempts)" };
     public Option<string?> EarlyStop { get; } = new("--early-stop")
     {
-        Description = "sequential-revisions: start chains in waves and stop once the answer is settled: 'on' or wave=1,weight=0.5,share=0.5,give-up-after=P/2,give-up-weight=0.5 (keys optional)",
+        Description = "sample (sequential-revisions: start chains) in waves and stop once the answer is settled: 'on' or rule=weight|beta|esc,wave=1,weight=0.5,share=0.5,level=0.95,give-up-after=0,give-up-weight=0 (keys optional); for self-consistency, best-of-n, weighted-best-of-n, confidence-vote, deepconf, sequential-revisions",
+    };
+    public Option<string?> Confidence { get; } = new("--confidence")
+    {
+        Description = "confidence-vote, deepconf: measure=lowest-group|mean|bottom-10|tail,keep=90,window=2048,warmup=N/4,top-k=20 (keys optional)",
     };
     public Option<string?> ReviseModel { get; } = new("--revise-model") { Description = "sequential-revisions: revision model name (default gen-revise)" };
     public Option<string> Difficulty { get; } = new("--difficulty")
@@ -55,7 +59,7 @@ public sealed class BatchInput
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, EarlyStop, ReviseModel, Difficulty, OracleRuns, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation, Priority, Submitter })
+        foreach (var o in new Option[] { Format, Strategy, N, Aggregation, Limit, Seed, Generator, Verifier, Name, BeamWidth, Lookahead, Iterations, SearchTokenBudget, TotalBudget, ProblemBudget, BudgetUnit, Chains, ChainLength, RevisionSelection, EarlyStop, Confidence, ReviseModel, Difficulty, OracleRuns, MctsSelect, MinThinking, MaxThinking, MaxWaits, Continuation, Priority, Submitter })
         {
             command.Options.Add(o);
         }
@@ -152,7 +156,7 @@ public sealed class BatchInput
                 : parse.GetValue(ProblemBudget) is { } each ? new ComputeBudget { Amount = each, Unit = parse.GetValue(BudgetUnit)!, Scope = ComputeBudgetScopes.Problem }
                 : null,
             Chains = parse.GetValue(Chains), ChainLength = parse.GetValue(ChainLength), RevisionSelection = parse.GetValue(RevisionSelection),
-            EarlyStop = parse.GetValue(EarlyStop), ReviseModel = parse.GetValue(ReviseModel),
+            EarlyStop = parse.GetValue(EarlyStop), Confidence = parse.GetValue(Confidence), ReviseModel = parse.GetValue(ReviseModel),
             Priority = parse.GetValue(Priority), Submitter = parse.GetValue(Submitter),
             SelectByValue = parse.GetValue(MctsSelect) == "value" ? true : null,
             BudgetForcing = parse.GetValue(MinThinking) is null && parse.GetValue(MaxThinking) is null && parse.GetValue(MaxWaits) is null && parse.GetValue(Continuation) is null

@@ -33,16 +33,22 @@ public static class PolicyCommand
         };
         var budgetBy = new Option<string>("--budget-by")
         {
-            Description = "How a configuration fits budget N: 'samples' (its N <= N; default) or 'tokens' (its mean generated tokens in a bin <= what N samples cost there, for strategies that stop early)",
+            Description = "How a configuration fits budget N: 'samples' (its N <= N; default), 'tokens' or 'flops' (its mean generated tokens, or FLOPs, in a bin <= what N samples of weighted best-of-N cost there, for strategies that stop early; ties go to the cheapest in that unit)",
             DefaultValueFactory = _ => "samples",
         };
         var compareUniform = new Option<bool>("--compare-uniform")
         {
             Description = "At each budget, keep one configuration for every bin where that cross-validates better than choosing per bin (a guard against fitting noise in small bins)",
         };
+        var probeSignal = new Option<string>("--probe-signal")
+        {
+            Description = "With --probes: read difficulty from the probes' verifier 'score' (default) or their generator 'confidence' (probes then need no scoring); the fit reports both signals' agreement with the oracle bins",
+            DefaultValueFactory = _ => "score",
+        };
+        probeSignal.AcceptOnlyFromAmong("score", "confidence");
         var exclude = new Option<string?>("--exclude") { Description = "Leave out the configurations of these strategies (comma-separated), e.g. to fit a policy without sequential-revisions" };
         var fit = new Command("fit", "Fit a compute-optimal policy from eval databases and report it with 2-fold cross-validation");
-        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, bounds, exclude, knownDifficulty, budgetBy, compareUniform })
+        foreach (var o in new Option[] { runs, oracle, budgets, generator, verifier, output, probes, probeSignal, bounds, exclude, knownDifficulty, budgetBy, compareUniform })
         {
             fit.Options.Add(o);
         }
@@ -84,6 +90,7 @@ public static class PolicyCommand
                 result = SweepFit.Fit(configurations, new SweepFitSettings
                 {
                     Oracle = parse.GetValue(oracle)!, Probes = parse.GetValue(probes), KnownDifficulty = parse.GetValue(knownDifficulty),
+                    ProbeSignal = parse.GetValue(probeSignal) == "confidence" ? ProbeSignal.Confidence : ProbeSignal.Score,
                     Bounds = parse.GetValue(bounds) is { } shipped ? ComputeOptimalPolicy.Parse(await File.ReadAllTextAsync(shipped.FullName, ct)).Bounds : null,
                     Budgets = [.. parse.GetValue(budgets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse)],
                     Generator = parse.GetValue(generator)!, Verifier = parse.GetValue(verifier)!, BudgetBy = parse.GetValue(budgetBy)!, CompareUniform = parse.GetValue(compareUniform),
@@ -218,7 +225,12 @@ public static class PolicyCommand
         if (result.Agreement is { } a)
         {
             AnsiConsole.MarkupLineInterpolated(
-                $"predicted bins from the mean score of {result.ProbeCount} probes ({probeName}): equal to the oracle bin for {100 * a.Exact:0.0}% of {a.Problems} problems, within one for {100 * a.Near:0.0}%");
+                $"predicted bins from the mean {(result.Policy?.ProbeSignal == ProbeSignal.Confidence ? "confidence" : "score")} of {result.ProbeCount} probes ({probeName}): equal to the oracle bin for {100 * a.Exact:0.0}% of {a.Problems} problems, within one for {100 * a.Near:0.0}%");
+        }
+
+        foreach (var (signal, exact, near) in result.Signals ?? [])
+        {
+            AnsiConsole.MarkupLineInterpolated($"  probe signal {signal.ToString().ToLowerInvariant()} (bounds fitted here): exact {100 * exact:0.0}%, within one {100 * near:0.0}%");
         }
 
         var table = new Table().AddColumns("bin", "problems", "budget N", "strategy", "its N", "accuracy", "2-fold accuracy", "tokens / problem");
