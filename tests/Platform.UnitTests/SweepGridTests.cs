@@ -7,9 +7,9 @@ public sealed class SweepGridTests
 {
     [Theory]
     [InlineData("4", 11)] // greedy + bon, majority, weighted, beam √N (= 2), beam M=4, lookahead, dvts, confidence vote + revisions 2:2, 1:4
-    [InlineData("16", 15)] // greedy + bon, majority, weighted, beam √N (= 4, so no M=4 cell), lookahead, dvts, confidence vote, deepconf, majority and weighted stopping early + revisions 8:2, 4:4, 1:16, 8:2 stopping early
-    [InlineData("64", 15)] // greedy + the same ten + beam M=4 + revisions 32:2, 8:8 (1:64 is left out), 32:2 stopping early
-    [InlineData("4,16,64", 39)] // one greedy cell for all budgets
+    [InlineData("16", 16)] // greedy + bon, majority, weighted, beam √N (= 4, so no M=4 cell), lookahead, dvts, confidence vote, deepconf, majority stopping early, weighted stopping early (two rules) + revisions 8:2, 4:4, 1:16, 8:2 stopping early
+    [InlineData("64", 16)] // greedy + the same eleven + beam M=4 + revisions 32:2, 8:8 (1:64 is left out), 32:2 stopping early
+    [InlineData("4,16,64", 41)] // one greedy cell for all budgets
     public void The_grid_has_one_cell_per_configuration(string budgets, int cells) =>
         Assert.Equal(cells, SweepGrid.Cells(SweepGrid.ParseBudgets(budgets, "--budgets"), null).Count);
 
@@ -20,7 +20,7 @@ public sealed class SweepGridTests
     [InlineData("revisions-p32-64", "--strategy sequential-revisions --n 64 --chains 32 --chain-length 2")]
     [InlineData("revisions-p32-64-stop", "--strategy sequential-revisions --n 64 --chains 32 --chain-length 2 --early-stop rule=weight,wave=1,weight=0.5,share=0.5,level=0.95,give-up-after=16,give-up-weight=0.5")]
     [InlineData("deepconf-16", "--strategy deepconf --n 16 --confidence keep=90,window=8")]
-    [InlineData("majority-64-stop", "--strategy self-consistency --n 64 --early-stop rule=beta,wave=4,weight=0.5,share=0.5,level=0.95,give-up-after=0,give-up-weight=0")]
+    [InlineData("majority-stop-64", "--strategy self-consistency --n 64 --early-stop rule=beta,wave=4,weight=0.5,share=0.5,level=0.95,give-up-after=0,give-up-weight=0")]
     public void A_cell_runs_as_these_eval_options(string name, string args) =>
         Assert.Equal(args, string.Join(' ', SweepGrid.Cells([4, 16, 64], null).Single(c => c.Name == name).Args));
 

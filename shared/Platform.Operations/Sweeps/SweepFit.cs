@@ -91,7 +91,7 @@ public static class SweepFit
             }
 
             // Every signal the probes carry is measured against the oracle bins, each with bounds fitted the same way.
-            foreach (var signal in new[] { ProbeSignal.Score, ProbeSignal.Confidence }.Where(s => s == ProbeSignal.Score || probes.HasConfidence))
+            foreach (var signal in new[] { ProbeSignal.Score, ProbeSignal.Confidence }.Where(s => s == ProbeSignal.Score ? probes.HasScores : probes.HasConfidence))
             {
                 var byText = probes.ProbeScores(signal);
                 var common = texts.Where(byText.ContainsKey).ToList();

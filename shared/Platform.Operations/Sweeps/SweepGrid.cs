@@ -95,9 +95,10 @@ public static class SweepGrid
             if (n >= 8)
             {
                 cells.Add(new($"deepconf-{n}", Strategies.DeepConf, n, Confidence: "keep=90,window=8"));
-                cells.Add(new($"majority-{n}-stop", Strategies.SelfConsistency, n, EarlyStop: new EarlyStop { Rule = EarlyStop.BetaRule, Wave = 4 }.Spec));
-                cells.Add(new($"weighted-bon-{n}-stop", Strategies.WeightedBestOfN, n,
+                cells.Add(new($"majority-stop-{n}", Strategies.SelfConsistency, n, EarlyStop: new EarlyStop { Rule = EarlyStop.BetaRule, Wave = 4 }.Spec));
+                cells.Add(new($"weighted-bon-stop-{n}", Strategies.WeightedBestOfN, n,
                     EarlyStop: new EarlyStop { Wave = 2, Weight = 1.5, Share = 0.8, GiveUpAfter = Math.Max(4, n / 4), GiveUpWeight = 3 }.Spec));
+                cells.Add(new($"weighted-bon-beta-{n}", Strategies.WeightedBestOfN, n, EarlyStop: new EarlyStop { Rule = EarlyStop.BetaRule, Wave = 4 }.Spec));
             }
 
             if (n >= 8 && n % 2 == 0)

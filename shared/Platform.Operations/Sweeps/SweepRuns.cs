@@ -96,6 +96,9 @@ public sealed class SweepRuns
         return scores;
     }
 
+    /// <summary>Whether the configuration's samples were scored by a verifier (a voting run's are not: its scores read 0).</summary>
+    public bool HasScores => Runs.Any(r => r.Samples.Any(s => s.Score != 0));
+
     /// <summary>Whether every sample of the configuration carries a confidence (the Generator reported log-probabilities).</summary>
     public bool HasConfidence => Runs.Any(r => r.Samples.Count > 0) && Runs.All(r => r.Samples.All(s => s.Confidence is not null));
 
