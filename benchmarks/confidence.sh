@@ -6,8 +6,8 @@
 #  2. the held-out table: accuracy, generated tokens and FLOPs per problem, and both as a share of
 #     weighted best-of-64's (measured in the same sweep);
 #  3. policies fitted on the calibration sweep with budgets in FLOPs: difficulty from the verifier's
-#     scores of 4 probes, and from the generator's confidence in 4 unscored probes (the fit prints both
-#     signals' agreement with the oracle bins);
+#     scores of 2 probes and of 4 probes, and from the generator's confidence in 4 unscored probes (the
+#     fit prints each signal's agreement with the oracle bins);
 #  4. compute-optimal on the held-out problems at FLOPs budgets per problem, against weighted best-of-64;
 #  5. plots of accuracy against tokens and FLOPs (ttc report).
 #   benchmarks/confidence.sh [PROBLEMS=200] [OUT=runs/confidence] [BUDGETS="2.66e9 4.2e9"]
@@ -19,6 +19,8 @@ dotnet build tools/Platform.Cli -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 strategies=greedy,best-of-n,self-consistency,weighted-best-of-n,confidence-vote,deepconf
 ttc sweep run --key confidence-cal --data data/arith/calibration.jsonl --limit "$problems" --budgets 4,16,64 --strategies "$strategies" --out "$out/cal" >/dev/null
+[ -f "$out/cal/weighted-bon-2.json" ] || ttc eval data/arith/calibration.jsonl --limit "$problems" --seed 7 --strategy weighted-best-of-n --n 2 \
+  --json "$out/cal/weighted-bon-2.json" --db "$out/cal/weighted-bon-2.db" >/dev/null 2>&1
 ttc sweep run --key confidence-held --data data/arith/heldout.jsonl --limit "$problems" --budgets 4,16,64 --strategies "$strategies" --out "$out/held" >/dev/null
 
 echo "## held-out cells (first $problems problems, seed 7)"
@@ -35,13 +37,15 @@ for name in sorted(rows, key=lambda n: (n.rsplit("-", 1)[0], int(n.rsplit("-", 1
 PY
 
 echo
+echo "## policy: difficulty from the verifier's scores of 2 probes, budgets in FLOPs"
+ttc policy fit --runs "$out/cal" --probes weighted-bon-2 --budget-by flops --budgets 2,4,8,16,32,64 --out "$out/policy-score2.json" | head -3
 echo "## policy: difficulty from the verifier's scores of 4 probes, budgets in FLOPs"
-ttc policy fit --runs "$out/cal" --probes weighted-bon-4 --budget-by flops --budgets 4,8,16,32,64 --out "$out/policy-score.json" | head -3
+ttc policy fit --runs "$out/cal" --probes weighted-bon-4 --budget-by flops --budgets 4,8,16,32,64 --out "$out/policy-score4.json" | head -3
 echo "## policy: difficulty from the generator's confidence in 4 unscored probes"
 ttc policy fit --runs "$out/cal" --probes majority-4 --probe-signal confidence --budget-by flops --budgets 4,8,16,32,64 --out "$out/policy-confidence.json" | head -2
 echo
 echo "## compute-optimal on the held-out problems (FLOPs budget per problem)"
-for signal in score confidence; do
+for signal in score2 score4 confidence; do
   for b in $budgets; do
     [ -f "$out/co-$signal-$b.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --strategy compute-optimal --policy-file "$out/policy-$signal.json" \
       --budget "$b" --budget-unit flops --json "$out/co-$signal-$b.json" --db "$out/co-$signal-$b.db" >/dev/null 2>&1
@@ -53,9 +57,9 @@ out, budgets = sys.argv[1], sys.argv[2].split()
 base = json.load(open(os.path.join(out, "held", "weighted-bon-64.json")))
 bt, bf = base["generated_tokens"] / base["problems"], base["flops"] / base["problems"]
 print(f"weighted BoN@64: {100*base['accuracy']:.1f}%, {bt:.0f} tokens, {bf:.2e} FLOPs per problem")
-print("| difficulty from | FLOPs budget / problem | accuracy | tokens / problem (probes included) | FLOPs / problem | tokens vs weighted BoN@64 | FLOPs vs weighted BoN@64 |")
+print("| difficulty from (probes) | FLOPs budget / problem | accuracy | tokens / problem (probes included) | FLOPs / problem | tokens vs weighted BoN@64 | FLOPs vs weighted BoN@64 |")
 print("|---|---|---|---|---|---|---|")
-for signal in ("score", "confidence"):
+for signal in ("score2", "score4", "confidence"):
     for b in budgets:
         r = json.load(open(os.path.join(out, f"co-{signal}-{b}.json")))
         t, f = r["generated_tokens"] / r["problems"], r["flops"] / r["problems"]
