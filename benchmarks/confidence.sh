@@ -9,7 +9,8 @@
 #     scores of 2 probes and of 4 probes, and from the generator's confidence in 4 unscored probes (the
 #     fit prints each signal's agreement with the oracle bins);
 #  4. compute-optimal on the held-out problems at FLOPs budgets per problem, against weighted best-of-64;
-#  5. plots of accuracy against tokens and FLOPs (ttc report).
+#  5. plots of accuracy against tokens and FLOPs (ttc report), and how well the generator's confidence
+#     and the verifier's score tell right samples from wrong ones (benchmarks/confidence-auroc.py).
 #   benchmarks/confidence.sh [PROBLEMS=200] [OUT=runs/confidence] [BUDGETS="2.66e9 4.2e9"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +38,11 @@ for name in sorted(rows, key=lambda n: (n.rsplit("-", 1)[0], int(n.rsplit("-", 1
 PY
 
 echo
+echo "## how well each signal tells right samples from wrong ones (ROC AUC; window 2048 = whole trace, and 8 tokens)"
+python3 benchmarks/confidence-auroc.py "$out/held/weighted-bon-64.db" "$out/held/confidence-vote-64.db"
+echo
 echo "## policy: difficulty from the verifier's scores of 2 probes, budgets in FLOPs"
-ttc policy fit --runs "$out/cal" --probes weighted-bon-2 --budget-by flops --budgets 2,4,8,16,32,64 --out "$out/policy-score2.json" | head -3
+ttc policy fit --runs "$out/cal" --probes weighted-bon-2 --budget-by flops --budgets 2,4,8,16,32,64 --out "$out/policy-score2.json"
 echo "## policy: difficulty from the verifier's scores of 4 probes, budgets in FLOPs"
 ttc policy fit --runs "$out/cal" --probes weighted-bon-4 --budget-by flops --budgets 4,8,16,32,64 --out "$out/policy-score4.json" | head -3
 echo "## policy: difficulty from the generator's confidence in 4 unscored probes"
