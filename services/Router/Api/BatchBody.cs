@@ -20,7 +20,7 @@ public static class BatchBody
     public static readonly IReadOnlyList<string> TopLevel =
     [
         "batchId", "name", "source", "problems", "strategy", "n", "aggregation", "beamWidth", "lookahead", "iterations", "searchTokenBudget",
-        "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "earlyStop", "reviseModel", "generatorModel", "verifierModel", "seed",
+        "selectByValue", "budgetForcing", "tokenBudget", "budget", "chains", "chainLength", "revisionSelection", "earlyStop", "confidence", "reviseModel", "generatorModel", "verifierModel", "seed",
         "priority", "temperature", "topP", "maxNewTokens",
     ];
 
