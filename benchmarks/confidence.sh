@@ -11,7 +11,10 @@
 #  4. compute-optimal on the held-out problems at FLOPs budgets per problem, against weighted best-of-64;
 #  5. plots of accuracy against tokens and FLOPs (ttc report), and how well the generator's confidence
 #     and the verifier's score tell right samples from wrong ones (benchmarks/confidence-auroc.py).
-#   benchmarks/confidence.sh [PROBLEMS=200] [OUT=runs/confidence] [BUDGETS="2.66e9 4.2e9"]
+#  6. with SHIPPED=1: the search and revision cells on the calibration problems too, and the policy
+#     fitted over every cell (2 scored probes, FLOPs) as models/policy.json is, run on the held-out
+#     problems at its default budget and at the FLOPs budgets.
+#   [SHIPPED=1] benchmarks/confidence.sh [PROBLEMS=200] [OUT=runs/confidence] [BUDGETS="2.66e9 4.2e9"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 problems=${1:-200}; out=${2:-runs/confidence}; budgets=${3:-"2.66e9 4.2e9"}
@@ -70,3 +73,30 @@ for signal in ("score2", "score4", "confidence"):
         print(f"| {signal} | {float(b):.2e} | {100*r['accuracy']:.1f}% | {t:.0f} | {f:.2e} | {t/bt:.3f}x | {f/bf:.3f}x |")
 PY
 ttc report --sweep confidence-held --sweep-db "$out/held/sweep.db" --out "$out/report" >/dev/null && echo "plots: $out/report"
+
+[ "${SHIPPED:-0}" = 1 ] || exit 0
+echo
+echo "## every cell (search and revisions too), 2 scored probes, budgets in FLOPs: the shipped policy's fit"
+ttc sweep run --key confidence-cal-search --data data/arith/calibration.jsonl --limit "$problems" --budgets 4,16,64 --strategies beam-search,sequential-revisions \
+  --out "$out/cal-search" >/dev/null
+mkdir -p "$out/cal-all"
+for f in "$out"/cal/*.db "$out"/cal-search/*.db; do [ "$(basename "$f")" = sweep.db ] || ln -sf "$(realpath "$f")" "$out/cal-all/$(basename "$f")"; done
+ttc policy fit --runs "$out/cal-all" --probes weighted-bon-2 --budget-by flops --compare-uniform --budgets 2,4,8,16,32,64 --out "$out/policy-shipped.json" | head -3
+[ -f "$out/shipped-default.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --policy-file "$out/policy-shipped.json" \
+  --json "$out/shipped-default.json" --db "$out/shipped-default.db" >/dev/null 2>&1
+for b in $budgets; do
+  [ -f "$out/shipped-$b.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --strategy compute-optimal --policy-file "$out/policy-shipped.json" \
+    --budget "$b" --budget-unit flops --json "$out/shipped-$b.json" --db "$out/shipped-$b.db" >/dev/null 2>&1
+done
+python3 - "$out" "$budgets" <<'PY'
+import json, os, sys
+out, budgets = sys.argv[1], sys.argv[2].split()
+base = json.load(open(os.path.join(out, "held", "weighted-bon-64.json")))
+bt, bf = base["generated_tokens"] / base["problems"], base["flops"] / base["problems"]
+print("| budget | accuracy | tokens / problem | FLOPs / problem | tokens vs weighted BoN@64 | FLOPs vs weighted BoN@64 |")
+print("|---|---|---|---|---|---|")
+for name, label in [("shipped-default", "default (32 samples' worth of FLOPs)")] + [(f"shipped-{b}", f"{float(b):.2e} FLOPs / problem") for b in budgets]:
+    r = json.load(open(os.path.join(out, name + ".json")))
+    t, f = r["generated_tokens"] / r["problems"], r["flops"] / r["problems"]
+    print(f"| {label} | {100*r['accuracy']:.1f}% | {t:.0f} | {f:.2e} | {t/bt:.3f}x | {f/bf:.3f}x |")
+PY

@@ -15,7 +15,10 @@ public enum BudgetUnit
 [JsonConverter(typeof(JsonStringEnumConverter<ProbeSignal>))]
 public enum ProbeSignal
 {
+    [JsonStringEnumMemberName("score")]
     Score,
+
+    [JsonStringEnumMemberName("confidence")]
     Confidence,
 }
 
