@@ -50,7 +50,9 @@ public sealed class AffinityTests(Servers servers)
     public async Task A_Generator_lost_mid_search_hands_its_runs_to_the_other_and_loses_no_round()
     {
         await using var hosts = await PlatformHosts.Start(servers, new() { ["Messaging:Affinity:HoldSeconds"] = "2" }, workers: 2);
-        var batch = new SubmitBatch { BatchId = Guid.NewGuid(), Problems = PipelineTests.HeldOut(6), Strategy = "beam-search", N = 4, Seed = 8 };
+        // Enough runs of enough rounds that some are still mid-search when the Generator goes (6 runs at N = 4 took 3 s in all,
+        // and on a slower machine every run the lost Generator had served could be over by then).
+        var batch = new SubmitBatch { BatchId = Guid.NewGuid(), Problems = PipelineTests.HeldOut(16), Strategy = "beam-search", N = 8, Seed = 8 };
         await hosts.Send(batch, QueueNames.SubmitBatch);
 
         // Once both Generators have served rounds, one of them goes for good.
@@ -70,7 +72,7 @@ public sealed class AffinityTests(Servers servers)
 
         await hosts.Stop(generators[0]);
         var done = await hosts.Observed.WaitFor(() => hosts.Observed.BatchesCompleted, b => b.BatchId == batch.BatchId, Timeout);
-        Assert.Equal(6, done.Completed);
+        Assert.Equal(16, done.Completed);
 
         await using (var db = hosts.NewContext())
         {
