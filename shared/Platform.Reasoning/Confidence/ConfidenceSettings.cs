@@ -59,39 +59,15 @@ public sealed record ConfidenceSettings
     public static ConfidenceSettings Parse(string? spec)
     {
         var settings = new ConfidenceSettings();
-        foreach (var part in (spec ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var (key, value) in Planning.SettingSpec.Pairs(spec, "confidence", Keys))
         {
-            if (part == "on")
-            {
-                continue;
-            }
-
-            var eq = part.IndexOf('=');
-            var key = eq < 0 ? part : part[..eq].Trim();
-            var value = eq < 0 ? "" : part[(eq + 1)..].Trim();
-            if (!Keys.Contains(key))
-            {
-                throw new FormatException($"confidence: unknown key '{key}' (known: {string.Join(", ", Keys)})");
-            }
-
-            if (key == "measure")
-            {
-                settings = settings with { Measure = ConfidenceMeasures.Parse(value) };
-                continue;
-            }
-
-            var isInt = key is not "keep";
-            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || (isInt && (d != Math.Floor(d) || Math.Abs(d) > int.MaxValue)))
-            {
-                throw new FormatException($"confidence: {key} must be {(isInt ? "an integer" : "a number")} (was '{value}')");
-            }
-
             settings = key switch
             {
-                "keep" => settings with { KeepPercent = d },
-                "window" => settings with { Window = (int)d },
-                "warmup" => settings with { Warmup = (int)d },
-                _ => settings with { TopK = (int)d },
+                "measure" => settings with { Measure = ConfidenceMeasures.Parse(value) },
+                "keep" => settings with { KeepPercent = Planning.SettingSpec.Number("confidence", key, value, integer: false) },
+                "window" => settings with { Window = (int)Planning.SettingSpec.Number("confidence", key, value, integer: true) },
+                "warmup" => settings with { Warmup = (int)Planning.SettingSpec.Number("confidence", key, value, integer: true) },
+                _ => settings with { TopK = (int)Planning.SettingSpec.Number("confidence", key, value, integer: true) },
             };
         }
 

@@ -98,47 +98,25 @@ public sealed record EarlyStop
     public static EarlyStop Parse(string spec)
     {
         var stop = new EarlyStop();
-        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var (key, value) in Planning.SettingSpec.Pairs(spec, "early stop", Keys))
         {
-            if (part == "on")
-            {
-                continue;
-            }
-
-            var eq = part.IndexOf('=');
-            var key = eq < 0 ? part : part[..eq].Trim();
-            var value = eq < 0 ? "" : part[(eq + 1)..].Trim();
-            if (!Keys.Contains(key))
-            {
-                throw new FormatException($"early stop: unknown key '{key}' (known: {string.Join(", ", Keys)})");
-            }
-
-            if (key == "rule")
-            {
-                stop = stop with { Rule = value };
-                continue;
-            }
-
-            var isInt = key is "wave" or "give-up-after";
-            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || (isInt && d != Math.Floor(d)))
-            {
-                throw new FormatException($"early stop: {key} must be {(isInt ? "an integer" : "a number")} (was '{value}')");
-            }
-
             stop = key switch
             {
-                "wave" => stop with { Wave = (int)d },
-                "weight" => stop with { Weight = d },
-                "share" => stop with { Share = d },
-                "level" => stop with { Level = d },
-                "give-up-after" => stop with { GiveUpAfter = (int)d },
-                _ => stop with { GiveUpWeight = d },
+                "rule" => stop with { Rule = value },
+                "wave" => stop with { Wave = (int)Number(key, value, integer: true) },
+                "weight" => stop with { Weight = Number(key, value) },
+                "share" => stop with { Share = Number(key, value) },
+                "level" => stop with { Level = Number(key, value) },
+                "give-up-after" => stop with { GiveUpAfter = (int)Number(key, value, integer: true) },
+                _ => stop with { GiveUpWeight = Number(key, value) },
             };
         }
 
         stop.Validate();
         return stop;
     }
+
+    private static double Number(string key, string value, bool integer = false) => Planning.SettingSpec.Number("early stop", key, value, integer);
 
     /// <summary>
     /// Whether a run is done whose vote weighs <paramref name="weights"/> per answer after <paramref name="done"/>
