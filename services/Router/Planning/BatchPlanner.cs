@@ -455,29 +455,18 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return (s.Chains is not null ? "Chains" : "ChainLength", $"chains x chain length must equal N (N={n}, chains={p}, chain length={l})");
         }
 
-        try
+        if (SpecError("RevisionSelection", () => Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection)) is { } selection)
         {
-            Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection);
-        }
-        catch (ArgumentException e)
-        {
-            return ("RevisionSelection", e.Message);
+            return selection;
         }
 
-        if (s.EarlyStop is { } stop)
+        if (s.EarlyStop is { } stop && SpecError("EarlyStop", () => new Platform.Reasoning.Controllers.RevisionSettings
+            {
+                Chains = p, Length = l, Selection = Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection),
+                Stop = Platform.Reasoning.Controllers.EarlyStop.Parse(stop),
+            }.Validate()) is { } early)
         {
-            try
-            {
-                new Platform.Reasoning.Controllers.RevisionSettings
-                {
-                    Chains = p, Length = l, Selection = Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection),
-                    Stop = Platform.Reasoning.Controllers.EarlyStop.Parse(stop),
-                }.Validate();
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException)
-            {
-                return ("EarlyStop", e.Message);
-            }
+            return early;
         }
 
         return s.ReviseModel is { Length: 0 } ? ("ReviseModel", "a model name cannot be empty") : null;
@@ -486,41 +475,42 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     /// <summary>Early stopping (strategies that sample in waves) and confidence settings (strategies that vote by confidence): only where they apply, and well formed.</summary>
     private static (string Field, string Reason)? WaveError(SubmitBatch s)
     {
+        var was = $"(was {s.Strategy ?? "none named"})";
         if (s.EarlyStop is { } stop)
         {
             if (!Strategies.StopsEarly(s.Strategy))
             {
-                return ("EarlyStop", $"early stop applies to strategies {string.Join(", ", Strategies.EarlyStopping)} (was {s.Strategy ?? "none named"})");
+                return ("EarlyStop", $"early stop applies to strategies {string.Join(", ", Strategies.EarlyStopping)} {was}");
             }
 
-            try
+            if (SpecError("EarlyStop", () => Platform.Reasoning.Controllers.EarlyStop.Parse(stop)) is { } error)
             {
-                Platform.Reasoning.Controllers.EarlyStop.Parse(stop);
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException)
-            {
-                return ("EarlyStop", e.Message);
+                return error;
             }
         }
 
         if (s.Confidence is { } confidence)
         {
-            if (!Strategies.UsesConfidence(s.Strategy))
-            {
-                return ("Confidence", $"confidence settings apply to strategies {Strategies.ConfidenceVote} and {Strategies.DeepConf} (was {s.Strategy ?? "none named"})");
-            }
-
-            try
-            {
-                Platform.Reasoning.Confidence.ConfidenceSettings.Parse(confidence);
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException)
-            {
-                return ("Confidence", e.Message);
-            }
+            return Strategies.UsesConfidence(s.Strategy)
+                ? SpecError("Confidence", () => Platform.Reasoning.Confidence.ConfidenceSettings.Parse(confidence))
+                : ("Confidence", $"confidence settings apply to strategies {Strategies.ConfidenceVote} and {Strategies.DeepConf} {was}");
         }
 
         return null;
+    }
+
+    /// <summary>A setting that does not read or does not validate, as the field's error.</summary>
+    private static (string Field, string Reason)? SpecError(string field, Action parse)
+    {
+        try
+        {
+            parse();
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return (field, e.Message);
+        }
     }
 
     /// <summary>

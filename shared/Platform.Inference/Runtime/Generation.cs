@@ -103,5 +103,5 @@ public static class FinishReasons
     public const string Context = "context";
 
     /// <summary>Stopped because its window confidence fell below the request's threshold (DeepConf online).</summary>
-    public const string Confidence = "confidence";
+    public const string Confidence = Platform.Reasoning.Controllers.SearchNode.StoppedForConfidence;
 }

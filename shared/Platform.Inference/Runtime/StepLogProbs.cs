@@ -6,33 +6,21 @@ namespace Platform.Inference.Runtime;
 /// What one step's logits say about the token chosen from them: its log-probability under the model's
 /// distribution (temperature 1, before any top-k or top-p cut) and the token's confidence, read from the
 /// k highest log-probabilities (<see cref="TraceConfidence.Token"/>). One pass over the vocabulary for the
-/// normaliser, one for the top k (a k-entry min-heap: most logits are rejected by one comparison).
+/// largest logit, one for the normaliser and the top k together (a k-entry min-heap: most logits are
+/// rejected by one comparison).
 /// </summary>
 internal static class StepLogProbs
 {
     public static (float LogProb, float Confidence) Read(ReadOnlySpan<float> logits, int token, int k, Span<float> top)
     {
-        var max = float.NegativeInfinity;
-        foreach (var l in logits)
-        {
-            if (l > max)
-            {
-                max = l;
-            }
-        }
-
+        var max = logits[Sampler.ArgMax(logits)];
+        k = Math.Min(k, logits.Length);
+        var heap = top[..k];
+        var count = 0;
         double sum = 0;
         foreach (var l in logits)
         {
             sum += Math.Exp(l - max);
-        }
-
-        var logZ = max + Math.Log(sum);
-        k = Math.Min(k, logits.Length);
-        var heap = top[..k];
-        var count = 0;
-        foreach (var l in logits)
-        {
             if (count < k)
             {
                 heap[count++] = l;
@@ -45,6 +33,7 @@ internal static class StepLogProbs
             }
         }
 
+        var logZ = max + Math.Log(sum);
         for (var i = 0; i < k; i++)
         {
             heap[i] = (float)(heap[i] - logZ);

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Platform.Reasoning.Confidence;
 
 /// <summary>
@@ -105,9 +103,6 @@ public static class ConfidenceMeasures
         _ when Names.Contains(name) => (ConfidenceMeasure)Names.ToList().IndexOf(name),
         _ => throw new ArgumentException($"unknown confidence measure '{name}' (known: {string.Join(", ", Names)})"),
     };
-
-    /// <summary>Formats a confidence for messages.</summary>
-    public static string Format(double c) => c.ToString("0.###", CultureInfo.InvariantCulture);
 }
 
 /// <summary>

@@ -66,14 +66,19 @@ public static class ControllerRegistry
             s.Policy ?? throw new ArgumentException("compute-optimal needs a fitted policy (ttc policy fit; Router:PolicyFile) and the plan carries none")),
         [Strategies.SequentialRevisions] = Revisions,
         [Strategies.ConfidenceVote] = s => Sampling(s, PoolSelection.Confidence),
-        [Strategies.DeepConf] = s => Sampling(s with { Confidence = Online(s) }, PoolSelection.Confidence),
+        [Strategies.DeepConf] = s => Online(s),
     };
 
-    /// <summary>DeepConf online's settings: the plan's, with a warmup of N/4 traces (2 to 16) where it names none.</summary>
-    private static Confidence.ConfidenceSettings Online(ControllerSettings s)
+    /// <summary>
+    /// DeepConf online: the plan's settings, with a warmup of N/4 traces (2 to 16) where it names none, and — where the plan names
+    /// no early stop — DeepConf's consensus (the leading answer holds 95% of the confidence-weighted vote) after waves of half the warmup.
+    /// </summary>
+    private static SampleAndSelect Online(ControllerSettings s)
     {
         var c = s.Confidence ?? new Confidence.ConfidenceSettings();
-        return c.Warmup > 0 ? c : c with { Warmup = Math.Clamp(s.N / 4, 2, 16) };
+        c = c.Warmup > 0 ? c : c with { Warmup = Math.Clamp(s.N / 4, 2, 16) };
+        return Sampling(s with { Confidence = c, EarlyStop = s.EarlyStop ?? new EarlyStop { Weight = 0, Share = 0.95, Wave = Math.Max(1, c.Warmup / 2) } },
+            PoolSelection.Confidence);
     }
 
     private static readonly (Type Type, string Name)[] Types =

@@ -14,6 +14,9 @@ public abstract class FollowUpRule
 {
     /// <summary>The settings of the controller that continues after <paramref name="firstPhase"/>, and a note on why.</summary>
     public abstract (ControllerSettings Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase);
+
+    /// <summary>Whether the rule reads the probes' verifier scores (else they are not scored: a rule that reads their confidence).</summary>
+    [JsonIgnore] public virtual bool ReadsScores => true;
 }
 
 /// <summary>Always the same follow-up.</summary>
@@ -57,8 +60,10 @@ public sealed class ProbeThen : StrategyController
             throw new ArgumentException($"probes must be at least 1 (was {probes})");
         }
 
-        var selection = rule is Policy.PolicyFollowUp { Signal: Policy.ProbeSignal.Confidence } ? PoolSelection.Majority : PoolSelection.Weighted;
-        var probe = SampleAndSelect.Create(new SampleSettings { N = probes, Temperature = temperature, Selection = selection, ProbeRounds = true });
+        var probe = SampleAndSelect.Create(new SampleSettings
+        {
+            N = probes, Temperature = temperature, Selection = rule.ReadsScores ? PoolSelection.Weighted : PoolSelection.Majority, ProbeRounds = true,
+        });
         return new ProbeThen { First = probe, Rule = rule };
     }
 

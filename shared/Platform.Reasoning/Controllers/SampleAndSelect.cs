@@ -158,7 +158,7 @@ public sealed class SampleAndSelect : StrategyController
         {
             wave = Math.Min(missing, Settings.Confidence!.Warmup);
         }
-        else if (Stop is { } stop)
+        else if (Settings.Stop is { } stop)
         {
             wave = Math.Min(missing, stop.Wave);
         }
@@ -174,29 +174,21 @@ public sealed class SampleAndSelect : StrategyController
     private ControllerRequest NextWaveOrPick()
     {
         var missing = Settings.Selection == PoolSelection.First ? 0 : Settings.N - Pool.Count;
-        return missing > 0 && Stop is not null && !Settled() ? Sample(missing) : Pick();
+        return missing > 0 && Settings.Stop is not null && !Settled() ? Sample(missing) : Pick();
     }
 
-    /// <summary>Whether the early-stopping rule (online: DeepConf's consensus by default) says the vote will not change.</summary>
+    /// <summary>Whether the early-stopping rule says the vote will not change.</summary>
     private bool Settled()
     {
-        if (Stop is not { } stop)
+        if (Settings.Stop is not { } stop)
         {
             return false;
         }
 
         var (answers, weights) = Vote();
-        var totals = answers.Select((a, i) => (a, w: weights[i])).Where(x => x.a is not null).GroupBy(x => x.a!, StringComparer.Ordinal)
-            .Select(g => g.Sum(x => x.w)).ToList();
         var wave = LastWave.Where(Nodes.ContainsKey).Select(k => Nodes[k].Answer).ToList();
-        return stop.Settled(totals, Pool.Count, wave);
+        return stop.Settled(AnswerSelection.Totals(answers, weights), Pool.Count, wave);
     }
-
-    /// <summary>
-    /// The early-stopping rule: the plan's; for DeepConf online without one, its consensus (the leading answer holds 95% of
-    /// the confidence-weighted vote) checked after waves of half the warmup.
-    /// </summary>
-    private EarlyStop? Stop => Settings.Stop ?? (Settings.Online ? new EarlyStop { Weight = 0, Share = 0.95, Wave = Math.Max(1, Settings.Confidence!.Warmup / 2) } : null);
 
     /// <summary>Each pooled candidate's answer (null where it does not vote) and weight, as the pick weighs them.</summary>
     private (List<string?> Answers, List<double> Weights) Vote()

@@ -207,11 +207,11 @@ public sealed class SequentialRevisions : StrategyController
     private int FullChains() => Chains.Count(c => c.Count >= Settings.Length);
 
     /// <summary>Each chain's (and extra seed's) best attempt, as the final pick weighs them: the verifier weight behind each answer.</summary>
-    private List<double> Weights() => Picks(Groups())
-        .Where(k => Nodes[k].Answer is not null)
-        .GroupBy(k => Nodes[k].Answer, StringComparer.Ordinal)
-        .Select(g => g.Sum(k => Nodes[k].Score ?? 0))
-        .ToList();
+    private IReadOnlyCollection<double> Weights()
+    {
+        var picks = Picks(Groups());
+        return AnswerSelection.Totals(picks.Select(k => Nodes[k].Answer).ToList(), picks.Select(k => Nodes[k].Score ?? 0).ToList());
+    }
 
     private List<string> Picks(List<List<string>> groups) =>
         groups.Select(c => c.MaxBy(k => Nodes[k].Answer is null ? double.NegativeInfinity : Nodes[k].Score ?? 0)!).ToList();

@@ -257,6 +257,8 @@ public sealed class PolicyFollowUp : FollowUpRule
     /// <summary>What the bounds apply to: the probes' verifier scores or their confidence.</summary>
     public ProbeSignal Signal { get; set; } = ProbeSignal.Score;
 
+    [JsonIgnore] public override bool ReadsScores => Signal == ProbeSignal.Score;
+
     /// <summary>The probes' mean signal: final verifier score (an unscored probe counts 0) or mean token confidence (a probe without one counts 0).</summary>
     public double Mean(IReadOnlyList<SearchNode> probes) =>
         probes.Count == 0 ? 0 : probes.Average(p => Signal == ProbeSignal.Confidence ? p.Confidence?.Mean ?? 0 : p.Score ?? 0);

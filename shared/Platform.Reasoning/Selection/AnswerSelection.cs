@@ -34,7 +34,14 @@ public static class AnswerSelection
         return ByAnswer(answers, scores);
     }
 
-    private static int? ByAnswer(IReadOnlyList<string?> answers, IReadOnlyList<double> weights)
+    /// <summary>The weight behind each distinct answer (candidates without one count for none): what a weighted vote, and an early-stopping rule, read.</summary>
+    public static IReadOnlyCollection<double> Totals(IReadOnlyList<string?> answers, IReadOnlyList<double> weights)
+    {
+        Check(answers, weights);
+        return Sums(answers, weights).Values.Select(t => t.Sum).ToList();
+    }
+
+    private static Dictionary<string, (double Sum, int First)> Sums(IReadOnlyList<string?> answers, IReadOnlyList<double> weights)
     {
         var totals = new Dictionary<string, (double Sum, int First)>(StringComparer.Ordinal);
         for (var i = 0; i < answers.Count; i++)
@@ -47,6 +54,12 @@ public static class AnswerSelection
             totals[a] = totals.TryGetValue(a, out var t) ? (t.Sum + weights[i], t.First) : (weights[i], i);
         }
 
+        return totals;
+    }
+
+    private static int? ByAnswer(IReadOnlyList<string?> answers, IReadOnlyList<double> weights)
+    {
+        var totals = Sums(answers, weights);
         if (totals.Count == 0)
         {
             return null;
