@@ -25,11 +25,13 @@ public sealed class ScoredInPassingTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private sealed record Outcome(List<(int Problem, string? Answer, bool? Correct)> Answers, List<(int Problem, string Text, double? Score, int Steps, bool Selected)> Candidates,
+    private sealed record Outcome(List<(int Problem, string? Answer, bool? Correct)> Answers, List<(int Problem, string Text, int Steps, bool Selected, double? Score)> Candidates,
         List<(int Problem, string Kind, int Round, long Generated, long Scored)> Usage, int Rounds, ComputeUsage Total);
 
-    // Exact comparison of the two paths: without the prefix caches, whose reuse depends on which requests meet
-    // in one pass and so moves scores in their last float32 digits (compared on their own below).
+    // The two paths compared without the prefix caches, whose reuse depends on which requests meet in one pass
+    // (compared on their own below). Scores are still compared within a tolerance: the two paths put different
+    // requests in one Verifier pass, and a pass's padding moves a float32 score in its last digits (a 4-decimal
+    // rounding of the same score once read 0.0368 on one path and 0.0369 on the other).
     private Task<Outcome> Run(string strategy, bool fused) => Run(strategy, $"fused-{fused}", new()
     {
         ["Aggregator:FusedScoring"] = fused.ToString(), ["Inference:PrefixCacheMegabytes"] = "0",
@@ -60,7 +62,7 @@ public sealed class ScoredInPassingTests : IDisposable
                     var usage = await db.ComputeUsage.AsNoTracking().Where(u => u.BatchId == batch.BatchId).ToListAsync();
                     return new Outcome(
                         [.. runs.Select(r => (index[r.Id], r.Answer, r.Correct)).Order()],
-                        [.. candidates.Select(c => (index[c.RunId], c.Text, c.Score is { } s ? Math.Round(s, 4) : (double?)null, c.StepScores.Count, c.Selected)).Order()],
+                        [.. candidates.Select(c => (index[c.RunId], c.Text, c.StepScores.Count, c.Selected, c.Score)).Order()],
                         [.. usage.Select(u => (index[u.RunId], u.Kind, u.Round, u.GeneratedTokens, u.ScoredTokens)).Order()],
                         await db.RunRounds.CountAsync(x => index.Keys.Contains(x.RunId)),
                         new ComputeUsage
@@ -79,6 +81,12 @@ public sealed class ScoredInPassingTests : IDisposable
         }
     }
 
+    private static void SameCandidates(Outcome expected, Outcome actual, double tolerance = 1e-4)
+    {
+        Assert.Equal(expected.Candidates.Select(c => (c.Problem, c.Text, c.Steps, c.Selected)), actual.Candidates.Select(c => (c.Problem, c.Text, c.Steps, c.Selected)));
+        Assert.All(expected.Candidates.Zip(actual.Candidates), p => Assert.Equal(p.First.Score ?? -1, p.Second.Score ?? -1, tolerance));
+    }
+
     [Theory]
     [InlineData("weighted-best-of-n")]
     [InlineData("beam-search")]
@@ -87,7 +95,7 @@ public sealed class ScoredInPassingTests : IDisposable
         var apart = await Run(strategy, fused: false);
         var together = await Run(strategy, fused: true);
         Assert.Equal(apart.Answers, together.Answers);
-        Assert.Equal(apart.Candidates, together.Candidates);
+        SameCandidates(apart, together);
         Assert.Equal(apart.Usage, together.Usage);
         Assert.All(apart.Candidates, c => Assert.NotNull(c.Score));
         var scorings = apart.Usage.Count(u => u.Kind == "score");
@@ -103,8 +111,7 @@ public sealed class ScoredInPassingTests : IDisposable
         var uncached = await Run(strategy, "uncached", new() { ["Inference:PrefixCacheMegabytes"] = "0" });
         var cached = await Run(strategy, "cached", []);
         Assert.Equal(uncached.Answers, cached.Answers);
-        Assert.Equal(uncached.Candidates.Select(c => (c.Problem, c.Text, c.Steps, c.Selected)), cached.Candidates.Select(c => (c.Problem, c.Text, c.Steps, c.Selected)));
-        Assert.All(uncached.Candidates.Zip(cached.Candidates), p => Assert.Equal(p.First.Score ?? -1, p.Second.Score ?? -1, tolerance: 1e-3));
+        SameCandidates(uncached, cached, tolerance: 1e-3);
         Assert.Equal(uncached.Usage.Select(u => (u.Problem, u.Kind, u.Round, u.Generated, u.Scored)), cached.Usage.Select(u => (u.Problem, u.Kind, u.Round, u.Generated, u.Scored)));
 
         // The same tokens read, fewer computed: what the caches served is counted apart, and FLOPs only for what was computed
