@@ -42,7 +42,7 @@ public sealed class BatchApiTests(Servers servers)
     }
 
     [Fact]
-    public async Task Strict_input_names_unknown_fields_suggests_aliases_and_refuses_bad_bodies_at_the_door()
+    public async Task Strict_input_names_unknown_fields_suggests_aliases_and_fails_an_over_long_problem_alone()
     {
         await using var hosts = await PlatformHosts.Start(servers);
 
@@ -58,17 +58,29 @@ public sealed class BatchApiTests(Servers servers)
         var broken = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"problems":[{"text":"2+3",}]}""")));
         Assert.Contains("line 1", broken["errors"]!.AsObject().First().Value![0]!.GetValue<string>());
 
-        // A text over the limit is refused before anything is accepted, naming the problem.
+        // A text over the limit fails alone, as on the bus: the answer names the problem, the field and the limit; the rest runs.
         var huge = new string('1', 20_000);
-        var tooLong = await Problem(await hosts.Http.PostAsync("/batches", Body($$"""{"problems":[{"text":"2+3"},{"text":"{{huge}}"}]}""")));
-        Assert.Contains("limit", tooLong["errors"]!["problems[1].text"]![0]!.GetValue<string>());
+        var tooLong = await hosts.Http.PostAsync("/batches", Body($$"""{"strategy":"greedy","problems":[{"text":"2+3"},{"text":"{{huge}}"}]}"""));
+        Assert.Equal(HttpStatusCode.Accepted, tooLong.StatusCode);
+        var accepted = (await tooLong.Content.ReadFromJsonAsync<JsonObject>())!;
+        var failing = Assert.Single(accepted["failing"]!.AsArray())!;
+        Assert.Equal((1, "problems[1].text"), (failing["index"]!.GetValue<int>(), failing["field"]!.GetValue<string>()));
+        Assert.Contains("the limit is", failing["reason"]!.GetValue<string>());
+        var longId = accepted["batchId"]!.GetValue<Guid>();
+        Assert.Equal(BatchStatus.Completed, await Status(hosts, longId, BatchStatus.Completed, Timeout));
+        await using (var db = hosts.NewContext())
+        {
+            var runs = await db.Runs.Where(r => r.BatchId == longId).OrderBy(r => r.Problem!.Index).ToListAsync();
+            Assert.Equal([RunStatus.Completed, RunStatus.Failed], runs.Select(r => r.Status));
+            Assert.Equal($"Text: {failing["reason"]!.GetValue<string>()}", runs[1].FailureReason);
+        }
 
         // Every problem invalid: the whole batch is refused, nothing is stored.
         var empty = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"problems":[{"text":""},{"text":"  "}]}""")));
         Assert.NotNull(empty["errors"]!["problems"]);
         await using (var db = hosts.NewContext())
         {
-            Assert.Equal(0, await db.Batches.CountAsync());
+            Assert.Equal(0, await db.Batches.CountAsync(b => b.Id != longId));
         }
 
         // The layouts the CLI reads are converted at the door: arithmetic, GSM8K and MATH-500 fields.
@@ -90,15 +102,26 @@ public sealed class BatchApiTests(Servers servers)
     }
 
     [Fact]
-    public async Task Unstorable_text_is_refused_naming_the_field_and_the_rest_of_a_bus_batch_runs()
+    public async Task Unstorable_text_fails_its_problem_alone_naming_the_field_over_http_and_the_bus()
     {
         await using var hosts = await PlatformHosts.Start(servers);
 
-        // Over HTTP: a 400 naming the problem and the field, for a NUL anywhere in a problem; nothing is stored.
-        var nul = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"problems":[{"text":"2+3"},{"text":"4\u00005"}]}""")));
-        Assert.Contains("NUL", nul["errors"]!["problems[1].text"]![0]!.GetValue<string>());
-        var reference = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"problems":[{"text":"2+3","referenceAnswer":"5\u0000"}]}""")));
-        Assert.NotNull(reference["errors"]!["problems[0].referenceAnswer"]);
+        // Over HTTP, as on the bus: a problem with a NUL anywhere fails alone, and the answer names it and the field at once.
+        var nul = await hosts.Http.PostAsync("/batches", Body("""{"strategy":"greedy","problems":[{"text":"2+3"},{"text":"4\u00005"},{"text":"2+3","referenceAnswer":"5\u0000"}]}"""));
+        Assert.Equal(HttpStatusCode.Accepted, nul.StatusCode);
+        var accepted = (await nul.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(["problems[1].text", "problems[2].referenceAnswer"], accepted["failing"]!.AsArray().Select(f => f!["field"]!.GetValue<string>()));
+        Assert.Contains("NUL", accepted["failing"]![0]!["reason"]!.GetValue<string>());
+        var nulId = accepted["batchId"]!.GetValue<Guid>();
+        Assert.Equal(BatchStatus.Completed, await Status(hosts, nulId, BatchStatus.Completed, Timeout));
+        await using (var db = hosts.NewContext())
+        {
+            var runs = await db.Runs.Where(r => r.BatchId == nulId).OrderBy(r => r.Problem!.Index).ToListAsync();
+            Assert.Equal([RunStatus.Completed, RunStatus.Failed, RunStatus.Failed], runs.Select(r => r.Status));
+            Assert.StartsWith("ReferenceAnswer: contains a NUL", runs[2].FailureReason);
+        }
+
+        // Batch-level fields are refused at the door (400), as on the bus (BatchRejected); nothing is stored.
         var name = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"name":"a\u0000b","problems":[{"text":"2+3"}]}""")));
         Assert.NotNull(name["errors"]!["name"]);
         var path = await Problem(await hosts.Http.PostAsync("/batches", Body("""{"generatorModel":"../../../../etc","problems":[{"text":"2+3"}]}""")));
@@ -107,7 +130,7 @@ public sealed class BatchApiTests(Servers servers)
         Assert.Contains("unknown model 'Qwen2.5-Math-PRM-7B': the catalog has", unknown["errors"]!["verifierModel"]![0]!.GetValue<string>());
         await using (var db = hosts.NewContext())
         {
-            Assert.Equal(0, await db.Batches.CountAsync());
+            Assert.Equal(0, await db.Batches.CountAsync(b => b.Id != nulId));
         }
 
         // On the bus: the bad problems fail alone with the field named, the ordinary one completes, the batch ends.

@@ -56,23 +56,6 @@ public static class BatchEndpoints
                 return Invalid(errors);
             }
 
-            // Texts that cannot be stored, and texts over the limit, are refused at the door, before anything is accepted.
-            var unstorable = body.Problems.SelectMany((p, i) => StorableText.Problems(BatchPlanner.ProblemTexts(p))
-                .Select(f => new BodyError($"problems[{i}].{Camel(f.Field)}", f.Reason))).Take(20).ToList();
-            if (unstorable.Count > 0)
-            {
-                return Invalid(unstorable);
-            }
-
-            // Texts over the limit are refused at the door, before anything is accepted.
-            var tooLong = body.Problems.Select((p, i) => (p, i)).Where(x => Encoding.UTF8.GetByteCount(x.p.Text ?? "") > options.MaxProblemTextBytes).Take(20)
-                .Select(x => new BodyError($"problems[{x.i}].text",
-                    $"the problem text is {Encoding.UTF8.GetByteCount(x.p.Text ?? "")} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)")).ToList();
-            if (tooLong.Count > 0)
-            {
-                return Invalid(tooLong);
-            }
-
             var submit = (body.BatchId == Guid.Empty ? body with { BatchId = NewId.NextGuid() } : body) with
             {
                 Source = body.Source ?? "http", SubmittedAt = body.SubmittedAt ?? DateTimeOffset.UtcNow,
@@ -83,9 +66,11 @@ public static class BatchEndpoints
                 return Invalid([new BodyError(Camel(rejection.Field), rejection.Reason)]);
             }
 
+            // A bad problem (an unstorable or over-long text, a bad conversation) fails alone, as on the bus; the client is told which at once.
+            var failing = planner.ProblemFailures(submit).Select(f => new FailingProblem(f.Index, $"problems[{f.Index}].{Camel(f.Field)}", f.Reason)).ToList();
             await BatchParts.Send(send, submit, ct);
 
-            return Results.Accepted($"/batches/{submit.BatchId}", new Submitted(submit.BatchId, submit.Problems.Count));
+            return Results.Accepted($"/batches/{submit.BatchId}", new Submitted(submit.BatchId, submit.Problems.Count, failing));
         })
         .WithName("SubmitBatch").WithSummary("Submit a batch of problems")
         .Accepts<SubmitBatch>("application/json")
@@ -196,7 +181,11 @@ public static class BatchEndpoints
         return web;
     }
 
-    public sealed record Submitted(Guid BatchId, int Problems);
+    /// <param name="Failing">The problems that fail alone (their runs store the same reason); the rest of the batch runs.</param>
+    public sealed record Submitted(Guid BatchId, int Problems, IReadOnlyList<FailingProblem> Failing);
+
+    /// <summary>A problem of an accepted batch that cannot run: its index, the field (a JSON path) and why.</summary>
+    public sealed record FailingProblem(int Index, string Field, string Reason);
 
     public sealed record Cancelled(Guid BatchId, string Status);
 

@@ -182,7 +182,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             string? error;
             try
             {
-                error = ProblemError(given, generator, chatTemplate) ?? KnownDifficultyError(p.DifficultyBin, policy);
+                error = ProblemError(given, generator, chatTemplate) ?? KnownDifficultyError(given?.DifficultyBin, policy);
                 if (error is null)
                 {
                     runs.Add((run, problem, PlanOne(run, problem, p, i)));
@@ -239,6 +239,29 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             run.DifficultySource = known is not null ? DifficultySources.Oracle : DifficultySources.Heuristic; // compute-optimal runs with probes replace it with their estimate
             return plan;
         }
+    }
+
+    /// <summary>
+    /// The problems of an accepted batch that will fail alone when planned, each with the field (as the contract names it) and
+    /// the reason its run will store: what the API tells a client at once, by the rule planning applies (<see cref="PlanRange"/>).
+    /// </summary>
+    public List<(int Index, string Field, string Reason)> ProblemFailures(SubmitBatch submit)
+    {
+        var generator = submit.GeneratorModel ?? options.DefaultGenerator;
+        var chatTemplate = ChatTemplate(generator);
+        var policy = EffectiveStrategy(submit) == Strategies.ComputeOptimal ? Policy.Policy : null;
+        var failures = new List<(int, string, string)>();
+        for (var i = 0; i < submit.Problems.Count; i++)
+        {
+            var given = submit.Problems[i];
+            if ((ProblemError(given, generator, chatTemplate) ?? KnownDifficultyError(given?.DifficultyBin, policy)) is { } error)
+            {
+                var (field, reason) = error.Split(": ", 2) is [var f, var r] ? (f, r) : ("Problem", error);
+                failures.Add((submit.Offset + i, field, reason));
+            }
+        }
+
+        return failures;
     }
 
     /// <summary>
