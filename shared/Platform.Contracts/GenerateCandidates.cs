@@ -1,7 +1,7 @@
 namespace Platform.Contracts;
 
 /// <summary>Command sent to the Generator: sample continuations of each prefix.</summary>
-public record GenerateCandidates
+public record GenerateCandidates : IRoundRequest
 {
     /// <summary>Deterministic id of (run, round, kind): a redelivery carries the same id.</summary>
     public Guid RequestId { get; init; }

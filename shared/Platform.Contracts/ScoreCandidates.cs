@@ -1,7 +1,7 @@
 namespace Platform.Contracts;
 
 /// <summary>Command sent to the Verifier: score every step of every candidate with the PRM.</summary>
-public record ScoreCandidates
+public record ScoreCandidates : IRoundRequest
 {
     public Guid RequestId { get; init; }
     public Guid RunId { get; init; }

@@ -23,6 +23,7 @@ public static class AggregatorServiceExtensions
         builder.AddPlatformStorage();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RunOutcomes>();
+        builder.Services.AddSingleton<RunPlans>();
         builder.Services.AddScoped<RunStarter>();
         builder.Services.AddScoped<ReplyApplier>();
         builder.Services.AddOptions<AggregatorOptions>().BindConfiguration(AggregatorOptions.Section)

@@ -23,7 +23,7 @@ namespace Platform.Aggregator.Runs;
 /// duplicate, and the run's current outcome is published again.
 /// </summary>
 public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOptions<AggregatorOptions> options, IOptions<MessagingOptions> messaging, RunOutcomes outcomes,
-    ILogger<ReplyApplier> logger)
+    RunPlans plans, ILogger<ReplyApplier> logger)
 {
     private readonly bool _fused = options.Value.FusedScoring;
     private readonly AffinityOptions _affinity = messaging.Value.Affinity;
@@ -178,8 +178,8 @@ public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOpti
     /// <summary>The controller takes the reply (samples, scores, or both at once) and says what follows, built as a message for the next round.</summary>
     private Step Take(Reply reply, Run run, StrategyController controller)
     {
-        var plan = RunMessages.Plan(run);
-        var window = RunMessages.Confidence(plan).Window;
+        var plan = plans.For(run);
+        var window = plan.Confidence.Window;
         List<Continuation> Continuations(IReadOnlyList<GeneratedSample> samples) =>
             [.. samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason,
                 x.LogProbs is { Length: > 0 } packed ? TraceConfidence.Of(TokenLogProbs.Unpack(packed).Confidences, window, window) : null, x.LogProbs))];

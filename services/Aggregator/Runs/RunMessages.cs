@@ -1,10 +1,8 @@
 using System.Text.Json;
 using Platform.Contracts;
 using Platform.Operations.Redrive;
-using Platform.Reasoning.Confidence;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
-using Platform.Reasoning.Policy;
 using Platform.Storage.Entities;
 
 namespace Platform.Aggregator.Runs;
@@ -13,11 +11,15 @@ namespace Platform.Aggregator.Runs;
 /// A controller's request as the message that carries it (a <see cref="GenerateCandidates"/> or a <see cref="ScoreCandidates"/>),
 /// under its request id, and the queue of the worker it goes to first (null: the shared queue; decision 0023).
 /// </summary>
-public sealed record RunRequest(Guid RequestId, string Kind, object Body, string? Worker = null)
+public sealed record RunRequest(IRoundRequest Body, string? Worker = null)
 {
     private string? _json;
 
-    /// <summary>The message as its round stores it (serialized once).</summary>
+    public Guid RequestId => Body.RequestId;
+
+    public string Kind => Body.Kind;
+
+    /// <summary>The message as its round stores it (serialized once, as its own type).</summary>
     public string Json => _json ??= JsonSerializer.Serialize(Body, Body.GetType(), RoundRequests.Json);
 }
 
@@ -27,25 +29,6 @@ public sealed record RunRequest(Guid RequestId, string Kind, object Body, string
 /// </summary>
 public static class RunMessages
 {
-    /// <summary>The controller settings a plan asks for (the same mapping for every strategy).</summary>
-    public static ControllerSettings Settings(StrategyPlan plan) => new()
-    {
-        Strategy = plan.Strategy, N = plan.N, Aggregation = plan.Aggregation, Temperature = plan.Temperature, BeamWidth = plan.BeamWidth,
-        Lookahead = plan.Lookahead, MaxRounds = plan.MaxRounds, Iterations = plan.Iterations, Exploration = plan.ExplorationConstant,
-        TokenBudget = plan.SearchTokenBudget, SelectByValue = plan.SelectByValue, Probes = plan.Probes,
-        Chains = plan.Chains, ChainLength = plan.ChainLength, RevisionSelection = plan.RevisionSelection, EarlyStop = plan.EarlyStop is { } stop ? EarlyStop.Parse(stop) : null,
-        Confidence = plan.Confidence is { } confidence ? ConfidenceSettings.Parse(confidence) : null,
-        Policy = plan.PolicyJson is { } policy ? JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
-    };
-
-    /// <summary>How a run reads its traces' confidence: the plan's settings, else the defaults (every generation reports log-probabilities).</summary>
-    public static ConfidenceSettings Confidence(StrategyPlan plan) => plan.Confidence is { } spec ? ConfidenceSettings.Parse(spec) : Defaults;
-
-    private static readonly ConfidenceSettings Defaults = new();
-
-    /// <summary>The plan a run was started with.</summary>
-    public static StrategyPlan Plan(Run run) => JsonSerializer.Deserialize<StrategyPlan>(run.PlanJson, RoundRequests.Json)!;
-
     /// <summary>
     /// The message that carries a controller's request to the Generator or the Verifier for round
     /// <paramref name="index"/>. With <paramref name="fused"/>, a generation the controller will score
@@ -53,13 +36,13 @@ public static class RunMessages
     /// the next round's index and request id). A run that has <paramref name="workers"/> sends its generations
     /// and scorings to the Generator and the Verifier that hold its prefixes.
     /// </summary>
-    public static RunRequest Message(Guid runId, StrategyPlan plan, string problem, StrategyController controller, ControllerRequest request, int index, bool fused,
+    public static RunRequest Message(Guid runId, RunPlan run, string problem, StrategyController controller, ControllerRequest request, int index, bool fused,
         Run? workers = null)
     {
+        var (plan, confidence) = run;
         var nodes = controller.Nodes;
         var requestId = RequestIds.For(runId, index, request.Kind);
         GenerationPrefix Prefix(string key) => new() { Key = key, Text = nodes[key].Text };
-        var confidence = Confidence(plan);
         SamplingSettings Sampling(double temperature) => new()
         {
             Temperature = temperature, TopK = plan.TopK, TopP = plan.TopP, MaxNewTokens = plan.MaxNewTokens, Seed = unchecked(plan.Seed + index * 1_000_003),
@@ -71,7 +54,7 @@ public static class RunMessages
             Conversation = plan.Conversation, RawPrompt = plan.RawPrompt, Prefixes = prefixes.Select(Prefix).ToList(), SamplesPerPrefix = samples, Mode = mode, Steps = steps, Sampling = Sampling(temperature),
             BudgetForcing = forcing,
         };
-        object body = request switch
+        IRoundRequest body = request switch
         {
             SampleSolutions s => Generate([""], s.Samples, "full", 1, s.Temperature, s.BudgetForcing ? plan.BudgetForcing ?? new BudgetForcingSettings() : null) with
             {
@@ -103,7 +86,7 @@ public static class RunMessages
             };
         }
 
-        return new RunRequest(requestId, request.Kind, body, body is ScoreCandidates ? workers?.VerifierWorker : workers?.GeneratorWorker);
+        return new RunRequest(body, body is ScoreCandidates ? workers?.VerifierWorker : workers?.GeneratorWorker);
     }
 
     /// <summary>A pending round holding its request (and the controller's state to take the reply with).</summary>

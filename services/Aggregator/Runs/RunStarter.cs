@@ -20,7 +20,8 @@ public sealed record PlannedRun(ConsumeContext Context, RunPlanned Planned);
 /// Starts planned runs: the strategy's controller is created from the plan, its first request stored as
 /// round 0 with the controller's state, the run moved from planned to running, and the request sent.
 /// </summary>
-public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOptions<AggregatorOptions> options, RunOutcomes outcomes, ILogger<RunStarter> logger)
+public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOptions<AggregatorOptions> options, RunOutcomes outcomes, RunPlans plans,
+    ILogger<RunStarter> logger)
 {
     private readonly bool _fused = options.Value.FusedScoring;
 
@@ -168,9 +169,10 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
     /// <summary>Round 0 of a planned run: its controller created from the plan, its first request and its state; ArgumentException for a plan it refuses.</summary>
     private RunRound FirstRound(RunPlanned planned)
     {
-        var controller = ControllerRegistry.Create(RunMessages.Settings(planned.Plan));
+        var plan = plans.Started(planned.RunId, planned.Plan);
+        var controller = ControllerRegistry.Create(plan.Settings());
         var first = controller.Start();
-        var request = RunMessages.Message(planned.RunId, planned.Plan, planned.ProblemText, controller, first, 0, _fused);
+        var request = RunMessages.Message(planned.RunId, plan, planned.ProblemText, controller, first, 0, _fused);
         return RunMessages.Round(planned.RunId, 0, request, ControllerRegistry.Save(controller), clock.GetUtcNow());
     }
 

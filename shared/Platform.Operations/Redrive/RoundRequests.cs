@@ -20,7 +20,7 @@ public static class RoundRequests
     /// Sends a request message as it is (no JSON round trip), to the queue of <paramref name="worker"/> when
     /// one is named (decision 0023), else to the shared queue of its type.
     /// </summary>
-    public static async Task Send(ISendEndpointProvider send, object body, string? worker = null)
+    public static async Task Send(ISendEndpointProvider send, IRoundRequest body, string? worker = null)
     {
         switch (body)
         {
