@@ -1,9 +1,7 @@
-using System.Text;
 using System.Text.Json;
 using Platform.Contracts;
 using Platform.Reasoning.Planning;
 using Platform.Reasoning.Policy;
-using Platform.Reasoning.Selection;
 using Platform.Storage.Entities;
 
 namespace Platform.Router.Planning;
@@ -92,7 +90,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     public BatchRejected? Validate(SubmitBatch submit)
     {
         // First, so that no later reason quotes a text that cannot be stored.
-        if (StorableText.Problems(BatchTexts(submit)).FirstOrDefault() is { Field: not null } bad)
+        if (StorableText.Problems(submit.Texts()).FirstOrDefault() is { Field: not null } bad)
         {
             return new BatchRejected { BatchId = submit.BatchId, Field = bad.Field, Reason = bad.Reason };
         }
@@ -314,56 +312,9 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     private BatchRejected? Reject(SubmitBatch s)
     {
         BatchRejected R(string field, string reason) => new() { BatchId = s.BatchId, Field = field, Reason = reason };
-        if (s.BatchId == Guid.Empty)
+        if (s.Validate(new BatchLimits(options.MaxProblemsPerBatch, options.MaxNewTokensLimit)) is { } rule)
         {
-            return R("BatchId", "a batch needs a non-empty id");
-        }
-
-        if (s.Problems.Count == 0)
-        {
-            return R("Problems", "the batch has no problems");
-        }
-
-        var total = s.TotalProblems ?? s.Problems.Count;
-        if (total > options.MaxProblemsPerBatch)
-        {
-            return R("Problems", $"the batch has {total} problems; the limit is {options.MaxProblemsPerBatch} (Router:MaxProblemsPerBatch)");
-        }
-
-        if (Strategies.Check(s.Strategy) is { } strategy)
-        {
-            return R("Strategy", strategy);
-        }
-
-        if (s.N is { } n && (n < 1 || n > DefaultPolicy.MaxN))
-        {
-            return R("N", $"N must be between 1 and {DefaultPolicy.MaxN} (was {n})");
-        }
-
-        if (s.Budget is { } b && (!(b.Amount >= 1) || double.IsInfinity(b.Amount) || b.Unit is not (ComputeBudgetUnits.Tokens or ComputeBudgetUnits.Flops)
-            || b.Scope is not (ComputeBudgetScopes.Batch or ComputeBudgetScopes.Problem)))
-        {
-            return R("Budget", $"a budget needs an amount >= 1, unit 'tokens' or 'flops' and scope 'batch' or 'problem' (was {b.Amount} {b.Unit} per {b.Scope})");
-        }
-
-        if (s.Temperature is { } t && !(t is >= 0 and <= 2))
-        {
-            return R("Temperature", $"temperature must be between 0 and 2 (was {t})");
-        }
-
-        if (s.TopP is { } topP && !(topP is > 0 and <= 1))
-        {
-            return R("TopP", $"topP must be greater than 0 and at most 1 (was {topP})");
-        }
-
-        if (s.MaxNewTokens is { } tokens && (tokens < 1 || tokens > options.MaxNewTokensLimit))
-        {
-            return R("MaxNewTokens", $"maxNewTokens must be between 1 and {options.MaxNewTokensLimit} (was {tokens}; Router:MaxNewTokensLimit)");
-        }
-
-        if (s.TokenBudget is not null && s.Budget is not null)
-        {
-            return R("Budget", "give either tokenBudget or budget, not both");
+            return R(rule.Field, rule.Reason);
         }
 
         if (EffectiveStrategy(s) == Strategies.ComputeOptimal)
@@ -401,139 +352,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
             return R(BudgetField(s), "a batch's compute budget is spent by the compute-optimal policy: use strategy compute-optimal (or none, with a fitted policy)");
         }
 
-        if (s.TokenBudget is < 1)
-        {
-            return R("TokenBudget", $"the token budget must be at least 1 (was {s.TokenBudget})");
-        }
-
-        if (s.Aggregation is { } aggregation)
-        {
-            try
-            {
-                StepAggregations.Parse(aggregation);
-            }
-            catch (ArgumentException e)
-            {
-                return R("Aggregation", e.Message);
-            }
-        }
-
-        if (s.BeamWidth is { } m && (m < 1 || m > (s.N ?? 16) || (s.N ?? 16) % m != 0))
-        {
-            return R("BeamWidth", $"the beam width must be between 1 and N and divide N (N={s.N ?? 16}, beam width={m})");
-        }
-
-        if ((RevisionError(s) ?? WaveError(s)) is { } revision)
-        {
-            return R(revision.Field, revision.Reason);
-        }
-
-        if (s.BudgetForcing is { } f && (f.MinThinkingTokens < 0 || f.MaxThinkingTokens < Math.Max(1, f.MinThinkingTokens) || f.MaxWaits is < 0 or > 64))
-        {
-            return R("BudgetForcing", $"need 0 <= min <= max thinking tokens, max >= 1 and 0..64 waits (min={f.MinThinkingTokens}, max={f.MaxThinkingTokens}, waits={f.MaxWaits})");
-        }
-
-        if (s.Lookahead is { } k && (k < 0 || k > 16))
-        {
-            return R("Lookahead", $"lookahead must be between 0 and 16 steps (was {k})");
-        }
-
-        if (s.SearchTokenBudget is < 1)
-        {
-            return R("SearchTokenBudget", $"the search token budget must be at least 1 (was {s.SearchTokenBudget})");
-        }
-
-        if (s.Iterations is { } iterations && (iterations < 1 || iterations > 10_000))
-        {
-            return R("Iterations", $"iterations must be between 1 and 10000 (was {iterations})");
-        }
-
-        if (s.GeneratorModel is { Length: 0 } || s.VerifierModel is { Length: 0 })
-        {
-            return R(s.GeneratorModel is { Length: 0 } ? "GeneratorModel" : "VerifierModel", "a model name cannot be empty");
-        }
-
         return null;
-    }
-
-    /// <summary>Chains, chain length and selection of sequential revisions: N = P x L, and only with that strategy.</summary>
-    private static (string Field, string Reason)? RevisionError(SubmitBatch s)
-    {
-        if (s.Strategy != Strategies.SequentialRevisions)
-        {
-            return s.Chains is not null || s.ChainLength is not null || s.RevisionSelection is not null || (s.ReviseModel is not null && s.Strategy is not (null or Strategies.ComputeOptimal))
-                ? ("Strategy", "chains, chain length, revision selection and revise model belong to strategy sequential-revisions")
-                : null;
-        }
-
-        var n = s.N ?? DefaultPolicy.DefaultN;
-        if (s.Chains is < 1 || s.ChainLength is < 1)
-        {
-            return (s.Chains is < 1 ? "Chains" : "ChainLength", $"chains and chain length must be at least 1 (chains={s.Chains}, chain length={s.ChainLength})");
-        }
-
-        var (p, l) = Platform.Reasoning.Controllers.ControllerRegistry.ChainShape(n, s.Chains ?? 0, s.ChainLength ?? 0);
-        if (p * l != n)
-        {
-            return (s.Chains is not null ? "Chains" : "ChainLength", $"chains x chain length must equal N (N={n}, chains={p}, chain length={l})");
-        }
-
-        if (SpecError("RevisionSelection", () => Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection)) is { } selection)
-        {
-            return selection;
-        }
-
-        if (s.EarlyStop is { } stop && SpecError("EarlyStop", () => new Platform.Reasoning.Controllers.RevisionSettings
-            {
-                Chains = p, Length = l, Selection = Platform.Reasoning.Controllers.RevisionSelections.Parse(s.RevisionSelection),
-                Stop = Platform.Reasoning.Controllers.EarlyStop.Parse(stop),
-            }.Validate()) is { } early)
-        {
-            return early;
-        }
-
-        return s.ReviseModel is { Length: 0 } ? ("ReviseModel", "a model name cannot be empty") : null;
-    }
-
-    /// <summary>Early stopping (strategies that sample in waves) and confidence settings (strategies that vote by confidence): only where they apply, and well formed.</summary>
-    private static (string Field, string Reason)? WaveError(SubmitBatch s)
-    {
-        var was = $"(was {s.Strategy ?? "none named"})";
-        if (s.EarlyStop is { } stop)
-        {
-            if (!Strategies.StopsEarly(s.Strategy))
-            {
-                return ("EarlyStop", $"early stop applies to strategies {string.Join(", ", Strategies.EarlyStopping)} {was}");
-            }
-
-            if (SpecError("EarlyStop", () => Platform.Reasoning.Controllers.EarlyStop.Parse(stop)) is { } error)
-            {
-                return error;
-            }
-        }
-
-        if (s.Confidence is { } confidence)
-        {
-            return Strategies.UsesConfidence(s.Strategy)
-                ? SpecError("Confidence", () => Platform.Reasoning.Confidence.ConfidenceSettings.Parse(confidence))
-                : ("Confidence", $"confidence settings apply to strategies {Strategies.ConfidenceVote} and {Strategies.DeepConf} {was}");
-        }
-
-        return null;
-    }
-
-    /// <summary>A setting that does not read or does not validate, as the field's error.</summary>
-    private static (string Field, string Reason)? SpecError(string field, Action parse)
-    {
-        try
-        {
-            parse();
-            return null;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            return (field, e.Message);
-        }
     }
 
     /// <summary>
@@ -589,21 +408,6 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
         _ => null,
     };
 
-    /// <summary>The batch-level text fields, named as the contract names them.</summary>
-    public static IEnumerable<(string Field, string? Value)> BatchTexts(SubmitBatch s) =>
-    [
-        ("Name", s.Name), ("Source", s.Source), ("Strategy", s.Strategy), ("Aggregation", s.Aggregation), ("RevisionSelection", s.RevisionSelection),
-        ("EarlyStop", s.EarlyStop), ("Confidence", s.Confidence), ("ReviseModel", s.ReviseModel), ("GeneratorModel", s.GeneratorModel), ("VerifierModel", s.VerifierModel),
-        ("Priority", s.Priority), ("Submitter", s.Submitter),
-    ];
-
-    /// <summary>A problem's text fields, named as the contract names them.</summary>
-    public static IEnumerable<(string Field, string? Value)> ProblemTexts(ProblemSubmission p) =>
-    [
-        ("Text", p.Text), ("ReferenceAnswer", p.ReferenceAnswer), ("Level", p.Level), ("Subject", p.Subject), ("ExternalId", p.ExternalId),
-        .. (p.Conversation ?? []).SelectMany((m, i) => new[] { ($"Conversation[{i}].Role", m?.Role), ($"Conversation[{i}].Content", m?.Content) }),
-    ];
-
     /// <summary>Why a problem cannot run (an unstorable field, an empty or over-long text), naming the field; null when it can.</summary>
     public string? ProblemError(ProblemSubmission? p, string? generator = null) => ProblemError(p, generator ?? options.DefaultGenerator, ChatTemplate(generator));
 
@@ -615,40 +419,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
     }
 
     /// <summary>As <see cref="ProblemError(ProblemSubmission?, string?)"/>, with the generator's <see cref="ChatTemplate"/> looked up once for many problems.</summary>
-    public string? ProblemError(ProblemSubmission? p, string model, bool? chatTemplate)
-    {
-        if (p is null)
-        {
-            return "Problem: missing (null in the problem list)";
-        }
-
-        if (StorableText.Problems(ProblemTexts(p)).FirstOrDefault() is { Field: not null } bad)
-        {
-            return $"{bad.Field}: {bad.Reason}";
-        }
-
-        // (An unknown generator is the batch's error, named by Validate.)
-        if (p.Conversation is { } turns && chatTemplate is { } template)
-        {
-            // The whole chat: the turns before, then the text as the last user turn (errors name its messages[i]).
-            if (Platform.Reasoning.Prompts.Conversation.Problem([.. turns.Select(t => (t?.Role, t?.Content)), ("user", p.Text)], template, model) is { } turn)
-            {
-                return $"{turn.Field}: {turn.Reason}";
-            }
-        }
-
-        var text = p.Text ?? "";
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return "Text: the problem text is empty";
-        }
-
-        // The limit is on what the generator reads: the problem text, or the whole conversation.
-        var bytes = Encoding.UTF8.GetByteCount(text) + (p.Conversation ?? []).Sum(m => Encoding.UTF8.GetByteCount(m.Content));
-        return bytes > options.MaxProblemTextBytes
-            ? $"{(p.Conversation is null ? "Text: the problem text" : "Messages: the conversation")} is {bytes} bytes; the limit is {options.MaxProblemTextBytes} (Router:MaxProblemTextBytes)"
-            : null;
-    }
+    public string? ProblemError(ProblemSubmission? p, string model, bool? chatTemplate) => p.Problem(model, chatTemplate, options.MaxProblemTextBytes);
 
     private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
 }
