@@ -36,6 +36,22 @@ public static class PlatformTelemetry
     public static readonly Counter<long> ScoredTokens = Meter.CreateCounter<long>("ttc.tokens.scored", "{token}", "Tokens scored by verifiers");
     public static readonly Counter<double> DeviceSeconds = Meter.CreateCounter<double>("ttc.device.seconds", "s", "Device time of inference, by service and model");
 
+    /// <summary>
+    /// A worker's reply to one request, counted the same way by the Generator and the Verifier: its tokens (generated or
+    /// scored, by model), its device time (by service and model), and a warning when the request was refused.
+    /// </summary>
+    public static void Served(Microsoft.Extensions.Logging.ILogger logger, string service, Counter<long> tokens, long count, Contracts.ComputeUsage usage,
+        Guid requestId, Guid runId, string? error)
+    {
+        var model = new KeyValuePair<string, object?>("model", usage.Model);
+        tokens.Add(count, model);
+        DeviceSeconds.Add(usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", service));
+        if (error is not null)
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "request {RequestId} of run {RunId} refused: {Error}", requestId, runId, error);
+        }
+    }
+
     /// <summary>Every run and batch id in logs (a logging scope) and on the current span (tags).</summary>
     public static IDisposable? Scope(Microsoft.Extensions.Logging.ILogger logger, Guid? batchId, Guid runId)
     {

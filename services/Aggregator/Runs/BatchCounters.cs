@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
+using Platform.Operations.Usage;
 using Platform.Storage;
 using Platform.Storage.Entities;
 
@@ -34,13 +35,12 @@ public static class BatchCounters
             Completed = g.Count(r => r.Status == RunStatus.Completed),
             Failed = g.Count(r => r.Status == RunStatus.Failed),
             Correct = g.Count(r => r.Correct == true),
-            PromptTokens = g.Sum(r => r.PromptTokens),
-            CachedPromptTokens = g.Sum(r => r.CachedPromptTokens),
-            GeneratedTokens = g.Sum(r => r.GeneratedTokens),
-            ScoredTokens = g.Sum(r => r.ScoredTokens),
-            CachedScoredTokens = g.Sum(r => r.CachedScoredTokens),
-            Flops = g.Sum(r => r.Flops),
-            DeviceMilliseconds = g.Sum(r => r.DeviceMilliseconds),
+            Usage = new ComputeUsageRecord // summed in the database, read as one row's columns
+            {
+                PromptTokens = g.Sum(r => r.PromptTokens), CachedPromptTokens = g.Sum(r => r.CachedPromptTokens), GeneratedTokens = g.Sum(r => r.GeneratedTokens),
+                ScoredTokens = g.Sum(r => r.ScoredTokens), CachedScoredTokens = g.Sum(r => r.CachedScoredTokens), Flops = g.Sum(r => r.Flops),
+                DeviceMilliseconds = g.Sum(r => r.DeviceMilliseconds),
+            },
         }).SingleOrDefaultAsync(ct);
         if (totals is null)
         {
@@ -52,11 +52,7 @@ public static class BatchCounters
         await publish.Publish(new BatchCompleted
         {
             BatchId = batchId, Runs = totals.Runs, Completed = totals.Completed, Failed = totals.Failed, Correct = totals.Correct,
-            Usage = new ComputeUsage
-            {
-                PromptTokens = totals.PromptTokens, CachedPromptTokens = totals.CachedPromptTokens, GeneratedTokens = totals.GeneratedTokens,
-                ScoredTokens = totals.ScoredTokens, CachedScoredTokens = totals.CachedScoredTokens, Flops = totals.Flops, DeviceMilliseconds = totals.DeviceMilliseconds,
-            },
+            Usage = RunUsage.Of(totals.Usage),
         }, ct);
     }
 }

@@ -127,7 +127,7 @@ public sealed class RunOutcomes(PlatformDbContext db, TimeProvider clock, ILogge
                 await context.Publish(new RunCompleted
                 {
                     BatchId = run.BatchId, RunId = run.Id, ProblemId = run.ProblemId, Strategy = run.Strategy, Answer = run.Answer,
-                    Correct = run.Correct, Usage = RunUsage.Totals(run),
+                    Correct = run.Correct, Usage = RunUsage.Of(run),
                 }, ct);
                 break;
             case RunStatus.Failed:

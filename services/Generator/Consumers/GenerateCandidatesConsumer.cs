@@ -11,13 +11,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, Wor
     {
         using var scope = PlatformTelemetry.Scope(logger, null, context.Message.RunId);
         var reply = await generation.Generate(context.Message, context.CancellationToken) with { Worker = workers.Own };
-        var model = new KeyValuePair<string, object?>("model", reply.Usage.Model);
-        PlatformTelemetry.GeneratedTokens.Add(reply.Usage.GeneratedTokens, model);
-        PlatformTelemetry.DeviceSeconds.Add(reply.Usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", "generator"));
-        if (reply.Error is not null)
-        {
-            logger.LogWarning("request {RequestId} of run {RunId} refused: {Error}", reply.RequestId, reply.RunId, reply.Error);
-        }
+        PlatformTelemetry.Served(logger, "generator", PlatformTelemetry.GeneratedTokens, reply.Usage.GeneratedTokens, reply.Usage, reply.RequestId, reply.RunId, reply.Error);
 
         if (context.Message.ThenScore is { } then && reply.Error is null && reply.Samples.Count > 0)
         {

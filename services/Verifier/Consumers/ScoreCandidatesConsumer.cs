@@ -12,13 +12,7 @@ public sealed class ScoreCandidatesConsumer(ScoringService scoring, WorkerQueues
         using var scope = PlatformTelemetry.Scope(logger, null, context.Message.RunId);
         // A generation sent here to be scored goes on to the Aggregator with its scores, whatever the outcome.
         var reply = await scoring.Score(context.Message, context.CancellationToken) with { Generated = context.Message.Generated, Worker = workers.Own };
-        var model = new KeyValuePair<string, object?>("model", reply.Usage.Model);
-        PlatformTelemetry.ScoredTokens.Add(reply.Usage.ScoredTokens, model);
-        PlatformTelemetry.DeviceSeconds.Add(reply.Usage.DeviceMilliseconds / 1000, model, new KeyValuePair<string, object?>("service", "verifier"));
-        if (reply.Error is not null)
-        {
-            logger.LogWarning("request {RequestId} of run {RunId} refused: {Error}", reply.RequestId, reply.RunId, reply.Error);
-        }
+        PlatformTelemetry.Served(logger, "verifier", PlatformTelemetry.ScoredTokens, reply.Usage.ScoredTokens, reply.Usage, reply.RequestId, reply.RunId, reply.Error);
 
         await context.Publish(reply, context.CancellationToken);
     }

@@ -1,57 +1,58 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.Storage;
+using Platform.Storage.Entities;
 
 namespace Platform.Operations.Usage;
 
-/// <summary>Sums of the per-request usage rows: what RunCompleted and BatchCompleted report.</summary>
+/// <summary>Sums of the per-request usage rows: what a batch's report shows.</summary>
 public static class UsageTotals
 {
-    public static async Task<ComputeUsage> ForRun(PlatformDbContext db, Guid runId, CancellationToken ct) =>
-        Sum(await db.ComputeUsage.AsNoTracking().Where(u => u.RunId == runId).ToListAsync(ct));
-
-    public static async Task<ComputeUsage> ForBatch(PlatformDbContext db, Guid batchId, CancellationToken ct) =>
-        Sum(await db.ComputeUsage.AsNoTracking().Where(u => u.BatchId == batchId).ToListAsync(ct));
-
-    private static ComputeUsage Sum(List<Storage.Entities.ComputeUsageRecord> rows) => new()
+    public static async Task<ComputeUsage> ForBatch(PlatformDbContext db, Guid batchId, CancellationToken ct)
     {
-        PromptTokens = rows.Sum(u => u.PromptTokens),
-        CachedPromptTokens = rows.Sum(u => u.CachedPromptTokens),
-        GeneratedTokens = rows.Sum(u => u.GeneratedTokens),
-        ScoredTokens = rows.Sum(u => u.ScoredTokens),
-        CachedScoredTokens = rows.Sum(u => u.CachedScoredTokens),
-        Flops = rows.Sum(u => u.Flops),
-        DeviceMilliseconds = rows.Sum(u => u.DeviceMilliseconds),
-        Model = string.Join("+", rows.Select(u => u.Model).Distinct().Order()),
-    };
+        var rows = await db.ComputeUsage.AsNoTracking().Where(u => u.BatchId == batchId).ToListAsync(ct);
+        var total = new ComputeUsageRecord();
+        foreach (var row in rows)
+        {
+            RunUsage.Add(total, RunUsage.Of(row));
+        }
+
+        return RunUsage.Of(total) with { Model = string.Join("+", rows.Select(u => u.Model).Distinct().Order()) };
+    }
 }
 
-/// <summary>A run's running totals of compute and the usage row of each reply.</summary>
+/// <summary>The one place the compute columns are read and added: a run's running totals and the usage row of each reply.</summary>
 public static class RunUsage
 {
-    public static ComputeUsage Totals(Storage.Entities.Run run) => new()
+    /// <summary>The columns as the contracts report them (a run's totals, a row, a sum).</summary>
+    public static ComputeUsage Of(IComputeColumns c) => new()
     {
-        PromptTokens = run.PromptTokens, CachedPromptTokens = run.CachedPromptTokens, GeneratedTokens = run.GeneratedTokens,
-        ScoredTokens = run.ScoredTokens, CachedScoredTokens = run.CachedScoredTokens, Flops = run.Flops, DeviceMilliseconds = run.DeviceMilliseconds,
+        PromptTokens = c.PromptTokens, CachedPromptTokens = c.CachedPromptTokens, GeneratedTokens = c.GeneratedTokens,
+        ScoredTokens = c.ScoredTokens, CachedScoredTokens = c.CachedScoredTokens, Flops = c.Flops, DeviceMilliseconds = c.DeviceMilliseconds,
     };
 
-    /// <summary>Adds one reply's usage to the run's totals and returns its usage row.</summary>
-    public static Storage.Entities.ComputeUsageRecord Add(Storage.Entities.Run run, int round, string kind, Guid requestId, ComputeUsage usage, DateTimeOffset now,
-        string? worker = null)
+    /// <summary>Adds one reply's usage to the columns.</summary>
+    public static void Add(IComputeColumns to, ComputeUsage usage)
     {
-        run.PromptTokens += usage.PromptTokens;
-        run.CachedPromptTokens += usage.CachedPromptTokens;
-        run.GeneratedTokens += usage.GeneratedTokens;
-        run.ScoredTokens += usage.ScoredTokens;
-        run.CachedScoredTokens += usage.CachedScoredTokens;
-        run.Flops += usage.Flops;
-        run.DeviceMilliseconds += usage.DeviceMilliseconds;
-        return new Storage.Entities.ComputeUsageRecord
+        to.PromptTokens += usage.PromptTokens;
+        to.CachedPromptTokens += usage.CachedPromptTokens;
+        to.GeneratedTokens += usage.GeneratedTokens;
+        to.ScoredTokens += usage.ScoredTokens;
+        to.CachedScoredTokens += usage.CachedScoredTokens;
+        to.Flops += usage.Flops;
+        to.DeviceMilliseconds += usage.DeviceMilliseconds;
+    }
+
+    /// <summary>Adds one reply's usage to the run's totals and returns its usage row.</summary>
+    public static ComputeUsageRecord Add(Run run, int round, string kind, Guid requestId, ComputeUsage usage, DateTimeOffset now, string? worker = null)
+    {
+        Add(run, usage);
+        var row = new ComputeUsageRecord
         {
             Id = Guid.NewGuid(), RequestId = requestId, BatchId = run.BatchId, RunId = run.Id, Round = round, Kind = kind,
-            Model = usage.Model.Length > 0 ? usage.Model : "unknown", PromptTokens = usage.PromptTokens, CachedPromptTokens = usage.CachedPromptTokens,
-            GeneratedTokens = usage.GeneratedTokens, ScoredTokens = usage.ScoredTokens, CachedScoredTokens = usage.CachedScoredTokens, Flops = usage.Flops,
-            DeviceMilliseconds = usage.DeviceMilliseconds, RecordedAt = now, Worker = worker,
+            Model = usage.Model.Length > 0 ? usage.Model : "unknown", RecordedAt = now, Worker = worker,
         };
+        Add(row, usage);
+        return row;
     }
 }

@@ -1,7 +1,7 @@
 namespace Platform.Storage.Entities;
 
 /// <summary>Exact compute of one request; RequestId is its business key.</summary>
-public class ComputeUsageRecord
+public class ComputeUsageRecord : IComputeColumns
 {
     public Guid Id { get; set; }
     public Guid RequestId { get; set; }

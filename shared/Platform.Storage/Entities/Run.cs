@@ -1,7 +1,7 @@
 namespace Platform.Storage.Entities;
 
 /// <summary>One strategy applied to one problem; (ProblemId, PlanKey) is its business key.</summary>
-public class Run
+public class Run : IComputeColumns
 {
     public Guid Id { get; set; }
     public Guid BatchId { get; set; }
