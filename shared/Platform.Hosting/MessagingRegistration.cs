@@ -10,6 +10,19 @@ namespace Platform.Hosting;
 public static class MessagingRegistration
 {
     /// <summary>
+    /// A stateless worker service (the Generator, the Verifier): its components, then the bus with its command queue and
+    /// consumer (<paramref name="worker"/>, found in <paramref name="consumers"/>) and telemetry under <paramref name="serviceName"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformWorker(this IHostApplicationBuilder builder, string serviceName, WorkerQueue worker, Assembly consumers,
+        Func<IHostApplicationBuilder, IHostApplicationBuilder> components)
+    {
+        components(builder);
+        builder.AddPlatformMessaging(serviceName, [consumers], worker: worker);
+        builder.AddPlatformTelemetry(serviceName);
+        return builder;
+    }
+
+    /// <summary>
     /// The one messaging set-up of every service: transport from <c>Messaging:Transport</c>
     /// (RabbitMq or InMemory), broker address and credentials from configuration, kebab-case endpoint
     /// names, the consumers (and their definitions) found in <paramref name="consumerAssemblies"/>,

@@ -9,14 +9,9 @@ namespace Platform.Generator.Extensions;
 public static class GeneratorServiceExtensions
 {
     /// <summary>The Generator: a stateless worker that samples solutions and next steps from an ONNX language model.</summary>
-    public static IHostApplicationBuilder AddGeneratorServices(this IHostApplicationBuilder builder)
-    {
-        builder.AddGeneratorComponents();
-        builder.AddPlatformMessaging("generator", [typeof(GeneratorServiceExtensions).Assembly],
-            worker: new WorkerQueue(QueueNames.GenerateCandidates, typeof(Consumers.GenerateCandidatesConsumer), Consumers.GenerateCandidatesConsumerDefinition.Concurrency));
-        builder.AddPlatformTelemetry("generator");
-        return builder;
-    }
+    public static IHostApplicationBuilder AddGeneratorServices(this IHostApplicationBuilder builder) =>
+        builder.AddPlatformWorker("generator", new WorkerQueue(QueueNames.GenerateCandidates, typeof(Consumers.GenerateCandidatesConsumer), Consumers.GenerateCandidatesConsumerDefinition.Concurrency),
+            typeof(GeneratorServiceExtensions).Assembly, b => b.AddGeneratorComponents());
 
     /// <summary>Everything but the bus, so the embedded host can combine services on one bus.</summary>
     public static IHostApplicationBuilder AddGeneratorComponents(this IHostApplicationBuilder builder)

@@ -8,14 +8,9 @@ namespace Platform.Verifier.Extensions;
 public static class VerifierServiceExtensions
 {
     /// <summary>The Verifier: a stateless worker that scores every step of a candidate with an ONNX process reward model.</summary>
-    public static IHostApplicationBuilder AddVerifierServices(this IHostApplicationBuilder builder)
-    {
-        builder.AddVerifierComponents();
-        builder.AddPlatformMessaging("verifier", [typeof(VerifierServiceExtensions).Assembly],
-            worker: new WorkerQueue(QueueNames.ScoreCandidates, typeof(Consumers.ScoreCandidatesConsumer), Consumers.ScoreCandidatesConsumerDefinition.Concurrency));
-        builder.AddPlatformTelemetry("verifier");
-        return builder;
-    }
+    public static IHostApplicationBuilder AddVerifierServices(this IHostApplicationBuilder builder) =>
+        builder.AddPlatformWorker("verifier", new WorkerQueue(QueueNames.ScoreCandidates, typeof(Consumers.ScoreCandidatesConsumer), Consumers.ScoreCandidatesConsumerDefinition.Concurrency),
+            typeof(VerifierServiceExtensions).Assembly, b => b.AddVerifierComponents());
 
     /// <summary>Everything but the bus, so the embedded host can combine services on one bus.</summary>
     public static IHostApplicationBuilder AddVerifierComponents(this IHostApplicationBuilder builder)
