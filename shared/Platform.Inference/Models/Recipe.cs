@@ -55,7 +55,7 @@ public sealed record Recipe
     public string AnswerFormat { get; init; } = "boxed";
 
     public int MaxNewTokens { get; init; } = 2048;
-    public double Temperature { get; init; } = 0.8;
+    public double Temperature { get; init; } = Platform.Reasoning.Planning.DefaultPolicy.SamplingTemperature;
     public double TopP { get; init; } = 1.0;
 
     /// <summary>Search settings the recipe was published with (beam width, iterations), where it has them.</summary>

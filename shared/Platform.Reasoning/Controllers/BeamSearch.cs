@@ -10,7 +10,10 @@ public sealed record BeamSettings
     /// <summary>Beam width: expansions per kept node (default √N).</summary>
     public int M { get; init; } = 4;
 
-    public int MaxRounds { get; init; } = 40;
+    /// <summary>The most rounds (steps) a search takes when its plan names none: the one home of this default.</summary>
+    public const int DefaultMaxRounds = 40;
+
+    public int MaxRounds { get; init; } = DefaultMaxRounds;
 
     /// <summary>k of lookahead search: each candidate is scored at the end of a k-step greedy rollout (0: plain beam search).</summary>
     public int Lookahead { get; init; }

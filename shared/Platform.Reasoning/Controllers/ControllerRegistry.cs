@@ -14,7 +14,7 @@ public sealed record ControllerSettings
     public int N { get; init; } = 1;
 
     public string Aggregation { get; init; } = "last";
-    public double Temperature { get; init; } = 0.8;
+    public double Temperature { get; init; } = DefaultPolicy.SamplingTemperature;
     public int BeamWidth { get; init; }
     public int Lookahead { get; init; }
     public int MaxRounds { get; init; }
@@ -62,7 +62,7 @@ public static class ControllerRegistry
         [Strategies.Dvts] = s => Beam(s, diverse: true, lookahead: 0),
         [Strategies.Lookahead] = s => Beam(s, diverse: false, lookahead: s.Lookahead > 0 ? s.Lookahead : 1),
         [Strategies.Mcts] = Tree,
-        [Strategies.ComputeOptimal] = s => ProbeThen.Create(s.Probes > 0 ? s.Probes : 4, s.Temperature > 0 ? s.Temperature : 0.8,
+        [Strategies.ComputeOptimal] = s => ProbeThen.Create(s.Probes > 0 ? s.Probes : Policy.ComputeOptimalPolicy.DefaultProbes, s.Temperature > 0 ? s.Temperature : DefaultPolicy.SamplingTemperature,
             s.Policy ?? throw new ArgumentException("compute-optimal needs a fitted policy (ttc policy fit; Router:PolicyFile) and the plan carries none")),
         [Strategies.SequentialRevisions] = Revisions,
         [Strategies.ConfidenceVote] = s => Sampling(s, PoolSelection.Confidence),
@@ -142,7 +142,7 @@ public static class ControllerRegistry
 
     private static BeamSearch Beam(ControllerSettings s, bool diverse, int lookahead) => BeamSearch.Create(new BeamSettings
     {
-        N = s.N, M = Width(s), MaxRounds = s.MaxRounds > 0 ? s.MaxRounds : 40, Diverse = diverse, Lookahead = lookahead,
+        N = s.N, M = Width(s), MaxRounds = s.MaxRounds > 0 ? s.MaxRounds : BeamSettings.DefaultMaxRounds, Diverse = diverse, Lookahead = lookahead,
     });
 
     /// <summary>The beam width (beam search, lookahead, DVTS) or branching (MCTS) a plan asks for, else <see cref="DefaultWidth"/>(N).</summary>

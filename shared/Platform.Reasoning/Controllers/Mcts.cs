@@ -16,7 +16,7 @@ public sealed record MctsSettings
     public long TokenBudget { get; init; }
 
     /// <summary>Temperature of the simulations (rollouts to an answer).</summary>
-    public double RolloutTemperature { get; init; } = 0.8;
+    public double RolloutTemperature { get; init; } = Planning.DefaultPolicy.SamplingTemperature;
 
     /// <summary>Final answer by visit count (default) or by mean value.</summary>
     public bool SelectByValue { get; init; }

@@ -26,7 +26,7 @@ public enum PoolSelection
 public sealed record SampleSettings
 {
     public int N { get; init; } = 1;
-    public double Temperature { get; init; } = 0.8;
+    public double Temperature { get; init; } = Planning.DefaultPolicy.SamplingTemperature;
     public PoolSelection Selection { get; init; } = PoolSelection.First;
     public StepAggregation Aggregation { get; init; } = StepAggregation.Last;
     public bool BudgetForcing { get; init; }

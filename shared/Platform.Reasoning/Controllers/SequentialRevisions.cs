@@ -33,7 +33,7 @@ public sealed record RevisionSettings
     /// <summary>Attempts per chain L (the first attempt, then L - 1 revisions); N = P x L.</summary>
     public int Length { get; init; } = 4;
 
-    public double Temperature { get; init; } = 0.8;
+    public double Temperature { get; init; } = Planning.DefaultPolicy.SamplingTemperature;
 
     /// <summary>Earlier attempts a revision sees (the Generator may keep fewer to fit the model's context).</summary>
     public int Window { get; init; } = RevisionFormat.DefaultMaxAttempts;

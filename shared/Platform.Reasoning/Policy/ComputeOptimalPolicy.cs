@@ -73,9 +73,12 @@ public sealed record ComputeOptimalPolicy
     public string Verifier { get; init; } = "";
 
     /// <summary>Probe samples drawn first; they count towards the budget and join the final pool.</summary>
-    public int Probes { get; init; } = 4;
+    /// <summary>Probe samples when neither the policy nor the plan names a number: the one home of this default.</summary>
+    public const int DefaultProbes = 4;
 
-    public double ProbeTemperature { get; init; } = 0.8;
+    public int Probes { get; init; } = DefaultProbes;
+
+    public double ProbeTemperature { get; init; } = Planning.DefaultPolicy.SamplingTemperature;
 
     /// <summary>Lower bounds of bins 1..4 on the probes' mean signal (higher = easier).</summary>
     public double[] Bounds { get; init; } = [];

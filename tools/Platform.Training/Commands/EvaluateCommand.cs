@@ -21,7 +21,7 @@ public static class EvaluateCommand
         var verifiers = new Option<DirectoryInfo[]>("--verifier", "--prm") { Description = "Also score the samples with these verifiers (PRM or ORM folders)", AllowMultipleArgumentsPerToken = true };
         var heldout = new Option<FileInfo>("--heldout") { Required = true };
         var samples = new Option<int>("--samples") { DefaultValueFactory = _ => 16 };
-        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.8 };
+        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => Platform.Reasoning.Planning.DefaultPolicy.SamplingTemperature };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
         var limit = new Option<int?>("--limit");
         var output = new Option<FileInfo?>("--out") { Description = "Write the report as JSON" };

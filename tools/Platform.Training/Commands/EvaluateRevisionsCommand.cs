@@ -17,7 +17,7 @@ public static class EvaluateRevisionsCommand
         var heldout = new Option<FileInfo>("--heldout") { Required = true };
         var chains = new Option<int>("--chains") { Description = "Chains per problem", DefaultValueFactory = _ => 4 };
         var length = new Option<int>("--length") { Description = "Attempts per chain (1 + revisions)", DefaultValueFactory = _ => 9 };
-        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.8 };
+        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => Platform.Reasoning.Planning.DefaultPolicy.SamplingTemperature };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
         var limit = new Option<int?>("--limit");
         var output = new Option<FileInfo?>("--out");

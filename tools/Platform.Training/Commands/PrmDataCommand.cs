@@ -33,7 +33,7 @@ public static class PrmDataCommand
         var samples = new Option<int>("--samples") { DefaultValueFactory = _ => 4 };
         var rollouts = new Option<int>("--rollouts") { DefaultValueFactory = _ => 8 };
         var corrupt = new Option<double>("--corrupt") { Description = "Per problem, this many reference prefixes with one corrupted step (fractional: a probability)", DefaultValueFactory = _ => 0 };
-        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.8 };
+        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => Platform.Reasoning.Planning.DefaultPolicy.SamplingTemperature };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 2 };
         var heldout = new Option<string?>("--heldout");
         var output = new Option<FileInfo>("--out") { Required = true };

@@ -21,7 +21,7 @@ public static class ReviseDataCommand
         var model = new Option<DirectoryInfo>("--model") { Description = "Generator whose own samples become earlier attempts", Required = true };
         var problems = new Option<int>("--problems") { Required = true };
         var samples = new Option<int>("--samples") { DefaultValueFactory = _ => 8 };
-        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.8 };
+        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => Platform.Reasoning.Planning.DefaultPolicy.SamplingTemperature };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 6 };
         var heldout = new Option<string[]>("--heldout") { Description = "JSONL files of problems never trained on", AllowMultipleArgumentsPerToken = true };
         var output = new Option<FileInfo>("--out") { Required = true };
