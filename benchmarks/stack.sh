@@ -1,9 +1,7 @@
-# Sourced by benchmarks that run on the distributed stack (large-batch.sh, soak.sh, openai-batch.sh, distributed.sh,
-# cache-memory.sh): builds (once more, a no-op when built), starts
+# Sourced by benchmarks that run on the distributed stack (large-batch.sh, soak.sh): builds, starts
 # throwaway RabbitMQ and PostgreSQL (scripts/services.sh) and the four services (scripts/up.sh, logs in
 # $work), and stops everything on exit. Needs $work; defines ttc(), exports TTC_POSTGRES and
-# TTC_RABBITMQ_* and the same as the settings ttc reads (Messaging__RabbitMq__*, ConnectionStrings__Platform),
-# sets $up (scripts/up.sh's pid).
+# TTC_RABBITMQ_*, sets $up (scripts/up.sh's pid).
 dotnet build Platform.sln -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 
@@ -15,5 +13,3 @@ export TTC_ROUTER_PORT=${TTC_ROUTER_PORT:-5280} TTC_AGGREGATOR_PORT=${TTC_AGGREG
 scripts/up.sh >"$work/up.log" 2>&1 & up=$!
 for _ in $(seq 1 480); do grep -q "all four services are up" "$work/up.log" && break; kill -0 "$up" 2>/dev/null || break; sleep 0.5; done
 grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
-export Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
-export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
