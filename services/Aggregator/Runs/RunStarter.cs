@@ -49,6 +49,7 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
             .GroupBy(r => r.RunId).ToDictionary(g => g.Key, g => g.First());
         var alone = new List<PlannedRun>();
         var sends = new List<(ConsumeContext Context, RunRound Round)>();
+        var fresh = new Dictionary<Guid, RunRequest>(); // the requests built here: sent as they are, not read back from their JSON
         var planned = new List<Guid>();
         foreach (var message in distinct)
         {
@@ -63,7 +64,8 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
             {
                 try
                 {
-                    round = FirstRound(message.Planned);
+                    (round, var request) = FirstRound(message.Planned);
+                    fresh[round.Id] = request;
                 }
                 catch (ArgumentException)
                 {
@@ -102,7 +104,7 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
         await tx.CommitAsync(ct);
         foreach (var (context, round) in sends)
         {
-            await SendIfPending(context, round);
+            await SendIfPending(context, round, fresh.GetValueOrDefault(round.Id));
         }
 
         foreach (var message in alone)
@@ -131,9 +133,10 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
         }
 
         RunRound first;
+        RunRequest request;
         try
         {
-            first = FirstRound(planned);
+            (first, request) = FirstRound(planned);
         }
         catch (ArgumentException e)
         {
@@ -153,7 +156,7 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
             return;
         }
 
-        await SendIfPending(context, round);
+        await SendIfPending(context, round, round.Id == first.Id ? request : null);
     }
 
     private Task<int> MoveToRunning(IReadOnlyCollection<Guid> ids, CancellationToken ct)
@@ -163,17 +166,20 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RunStatus.Running).SetProperty(r => r.UpdatedAt, now), ct);
     }
 
-    private static Task SendIfPending(ConsumeContext context, RunRound round) =>
-        round.Status == RoundStatus.Pending && round.RequestJson is { } json ? RoundRequests.Resend(context, round.Kind, json) : Task.CompletedTask;
+    /// <summary>Sends a pending round's request: as built (<paramref name="built"/>, a round made here), else read back from its stored JSON (a round made before).</summary>
+    private static Task SendIfPending(ConsumeContext context, RunRound round, RunRequest? built) =>
+        round.Status != RoundStatus.Pending ? Task.CompletedTask
+        : built is not null ? RoundRequests.Send(context, built.Body)
+        : round.RequestJson is { } json ? RoundRequests.Resend(context, round.Kind, json) : Task.CompletedTask;
 
     /// <summary>Round 0 of a planned run: its controller created from the plan, its first request and its state; ArgumentException for a plan it refuses.</summary>
-    private RunRound FirstRound(RunPlanned planned)
+    private (RunRound Round, RunRequest Request) FirstRound(RunPlanned planned)
     {
         var plan = plans.Started(planned.RunId, planned.Plan);
         var controller = ControllerRegistry.Create(plan.Settings());
         var first = controller.Start();
         var request = RunMessages.Message(planned.RunId, plan, planned.ProblemText, controller, first, 0, _fused);
-        return RunMessages.Round(planned.RunId, 0, request, ControllerRegistry.Save(controller), clock.GetUtcNow());
+        return (RunMessages.Round(planned.RunId, 0, request, ControllerRegistry.Save(controller), clock.GetUtcNow()), request);
     }
 
     private async Task StartAlone(IDbContextTransaction tx, IReadOnlyList<PlannedRun> messages, CancellationToken ct)
