@@ -14,15 +14,7 @@ ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 dotnet tools/Platform.Training/bin/Release/net10.0/ttc-train.dll problems --count "$n" --seed 2041 --heldout data/arith/heldout.jsonl \
   --out "$work/problems.jsonl" >/dev/null
 
-eval "$(scripts/services.sh start)"
-trap 'kill -TERM $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
-export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
-export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
-scripts/up.sh >"$work/up.log" 2>&1 & up=$!
-for _ in $(seq 1 240); do grep -q "all four services are up" "$work/up.log" && break; sleep 0.5; done
-grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
-export Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
-export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
+. benchmarks/stack.sh
 
 ttc submit "$work/problems.jsonl" --strategy beam-search --n "$samples" --seed 7 --wait --json "$work/batch.json" >"$work/submit.out" 2>&1 & submit=$!
 start=$(date +%s)

@@ -23,18 +23,16 @@ for n in $budgets; do
   [ -f "$heldout/compute-optimal-$n.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --strategy compute-optimal --n "$n" \
     --policy-file "$policy" --json "$heldout/compute-optimal-$n.json" --db "$heldout/compute-optimal-$n.db" >/dev/null 2>&1
 done
-python3 - "$heldout" "$budgets" <<'PY'
-import json, os, sys
+PYTHONPATH=benchmarks python3 - "$heldout" "$budgets" <<'PY'
+import sys
+from evalruns import cell, header, load as load_from
 out, budgets = sys.argv[1], sys.argv[2].split()
-def load(name):
-    path = os.path.join(out, name + ".json")
-    return json.load(open(path)) if os.path.exists(path) else None
-print("| N | compute-optimal: accuracy | tokens / problem (probes included) | FLOPs / problem | weighted BoN: accuracy | tokens / problem | FLOPs / problem | majority: accuracy | tokens / problem |")
-print("|---|---|---|---|---|---|---|---|---|")
+load = lambda name: load_from(out, name)
+header("N", "compute-optimal: accuracy", "tokens / problem (probes included)", "FLOPs / problem", "weighted BoN: accuracy", "tokens / problem", "FLOPs / problem",
+       "majority: accuracy", "tokens / problem")
 rows = {}
 for n in budgets:
     co, wb, mj = load(f"compute-optimal-{n}"), load(f"weighted-bon-{n}"), load(f"majority-{n}")
-    cell = lambda r: (f"{100*r['accuracy']:.1f}%", f"{r['generated_tokens']/r['problems']:.0f}", f"{r['flops']/r['problems']:.2e}") if r else ("-", "-", "-")
     rows[n] = (co, wb)
     print(f"| {n} | " + " | ".join(cell(co)) + " | " + " | ".join(cell(wb)) + " | " + " | ".join(cell(mj)[:2]) + " |")
 top = max(budgets, key=int)

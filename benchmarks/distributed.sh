@@ -20,15 +20,7 @@ ttc eval data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samp
 embedded=$(python3 -c "import json; print(json.load(open('$work/embedded.json'))['wall_seconds'])")
 echo "  batch wall time ${embedded} s (process wall $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s)"
 
-eval "$(scripts/services.sh start)"
-trap 'kill $up 2>/dev/null || true; wait $up 2>/dev/null || true; scripts/services.sh stop "$TTC_TEST_SERVICES_DIR"' EXIT
-export TTC_POSTGRES=$TTC_TEST_POSTGRES TTC_RABBITMQ_HOST=$TTC_TEST_RABBITMQ_HOST TTC_RABBITMQ_PORT=$TTC_TEST_RABBITMQ_PORT
-export TTC_RABBITMQ_USER=$TTC_TEST_RABBITMQ_USER TTC_RABBITMQ_PASSWORD=$TTC_TEST_RABBITMQ_PASSWORD TTC_UP_DIR=$work
-scripts/up.sh >"$work/up.log" 2>&1 & up=$!
-for _ in $(seq 1 240); do grep -q "all four services are up" "$work/up.log" && break; sleep 0.5; done
-grep -q "all four services are up" "$work/up.log" || { cat "$work/up.log"; exit 1; }
-export Messaging__RabbitMq__Host=$TTC_RABBITMQ_HOST Messaging__RabbitMq__Port=$TTC_RABBITMQ_PORT
-export Messaging__RabbitMq__Username=$TTC_RABBITMQ_USER Messaging__RabbitMq__Password=$TTC_RABBITMQ_PASSWORD ConnectionStrings__Platform=$TTC_POSTGRES
+. benchmarks/stack.sh
 cpu_snapshot() { # name, user ticks, system ticks per line, for the platform's processes
   for pid in $(pgrep -f 'Platform\.(Router|Aggregator|Generator|Verifier)\.dll') $(pgrep -f beam.smp) $(pgrep -x postgres); do
     name=$(tr '\0' ' ' </proc/$pid/cmdline | grep -oE 'Platform\.[A-Za-z]+|beam\.smp|postgres' | head -1)

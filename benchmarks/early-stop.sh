@@ -41,15 +41,13 @@ for n in $budgets; do
     --json "$heldout/co-tokens-oracle-$n.json" --db "$heldout/co-tokens-oracle-$n.db" >/dev/null 2>&1
 done
 echo
-python3 - "$heldout" "$budgets" <<'PY'
-import json, os, sys
+PYTHONPATH=benchmarks python3 - "$heldout" "$budgets" <<'PY'
+import sys
+from evalruns import cell, header, load as load_from
 out, budgets = sys.argv[1], sys.argv[2].split()
-def load(name):
-    path = os.path.join(out, name + ".json")
-    return json.load(open(path)) if os.path.exists(path) else None
-cell = lambda r: (f"{100*r['accuracy']:.1f}%", f"{r['generated_tokens']/r['problems']:.0f}", f"{r['flops']/r['problems']:.2e}") if r else ("-", "-", "-")
-print("| N | compute-optimal, predicted: accuracy | tokens / problem (probes included) | FLOPs / problem | oracle: accuracy | tokens / problem | FLOPs / problem | revisions N/2:2 stopping early: accuracy | tokens / problem |")
-print("|---|---|---|---|---|---|---|---|---|")
+load = lambda name: load_from(out, name)
+header("N", "compute-optimal, predicted: accuracy", "tokens / problem (probes included)", "FLOPs / problem", "oracle: accuracy", "tokens / problem",
+       "FLOPs / problem", "revisions N/2:2 stopping early: accuracy", "tokens / problem")
 for n in budgets:
     p, o, s = load(f"co-tokens-{n}"), load(f"co-tokens-oracle-{n}"), load(f"revisions-p{int(n)//2}-{n}-stop")
     print(f"| {n} | " + " | ".join(cell(p)) + " | " + " | ".join(cell(o)) + " | " + " | ".join(cell(s)[:2]) + " |")

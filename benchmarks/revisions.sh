@@ -31,11 +31,11 @@ sweep data/arith/calibration.jsonl "$calibration"
 sweep data/arith/heldout.jsonl "$heldout"
 
 echo "## sequential revisions against weighted best-of-N (held-out, $problems problems)"
-python3 - "$heldout" "$budgets" <<'PY'
+PYTHONPATH=benchmarks python3 - "$heldout" "$budgets" <<'PY'
 import glob, json, os, re, sys
+from evalruns import header
 out, budgets = sys.argv[1], sys.argv[2].split()
-print("| N | P:L | accuracy | tokens / problem | FLOPs / problem | level 1 | level 2 | level 3 | level 4 | level 5 | level 6 |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+header("N", "P:L", "accuracy", "tokens / problem", "FLOPs / problem", *(f"level {l}" for l in range(1, 7)))
 for n in budgets:
     rows = []
     for path in glob.glob(os.path.join(out, f"revisions-p*-{n}.json")):
@@ -62,16 +62,11 @@ for n in $budgets; do
       --policy-file "$calibration/policy-$kind.json" --json "$heldout/co-$kind-$n.json" --db "$heldout/co-$kind-$n.db" >/dev/null 2>&1
   done
 done
-python3 - "$heldout" "$budgets" <<'PY'
-import json, os, sys
+PYTHONPATH=benchmarks python3 - "$heldout" "$budgets" <<'PY'
+import sys
+from evalruns import cell, header, load
 out, budgets = sys.argv[1], sys.argv[2].split()
-print("| N | compute-optimal with revisions: accuracy | tokens / problem | FLOPs / problem | without: accuracy | tokens / problem | FLOPs / problem |")
-print("|---|---|---|---|---|---|---|")
+header("N", "compute-optimal with revisions: accuracy", "tokens / problem", "FLOPs / problem", "without: accuracy", "tokens / problem", "FLOPs / problem")
 for n in budgets:
-    cells = []
-    for kind in ("revisions", "parallel"):
-        path = os.path.join(out, f"co-{kind}-{n}.json")
-        r = json.load(open(path)) if os.path.exists(path) else None
-        cells += [f"{100*r['accuracy']:.1f}%", f"{r['generated_tokens']/r['problems']:.0f}", f"{r['flops']/r['problems']:.2e}"] if r else ["-", "-", "-"]
-    print(f"| {n} | " + " | ".join(cells) + " |")
+    print(f"| {n} | " + " | ".join(cell(load(out, f"co-revisions-{n}")) + cell(load(out, f"co-parallel-{n}"))) + " |")
 PY

@@ -7,7 +7,7 @@ namespace Platform.Storage;
 /// </summary>
 public static class ScalingViews
 {
-    public const string Create = """
+    public static readonly string Create = """
         CREATE VIEW ttc.scaling_curve AS
         SELECT strategy, n AS budget, count(*) AS runs,
                avg(CASE WHEN correct THEN 1.0 ELSE 0.0 END) FILTER (WHERE correct IS NOT NULL) AS accuracy,
@@ -24,17 +24,7 @@ public static class ScalingViews
         FROM ttc.run_results
         WHERE status = 'completed'
         GROUP BY strategy, n, difficulty_source, difficulty_bin;
-
-        DO $$
-        BEGIN
-            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'ttc_analyst') THEN
-                GRANT SELECT ON ttc.scaling_curve, ttc.accuracy_by_difficulty TO ttc_analyst;
-            END IF;
-        EXCEPTION WHEN insufficient_privilege THEN
-            RAISE NOTICE 'ttc_analyst not granted the scaling views: the migrating user lacks the privilege';
-        END
-        $$;
-        """;
+        """ + "\n" + AnalystViews.GrantSelect("ttc.scaling_curve, ttc.accuracy_by_difficulty", "the scaling views");
 
     public const string Drop = """
         DROP VIEW IF EXISTS ttc.accuracy_by_difficulty;

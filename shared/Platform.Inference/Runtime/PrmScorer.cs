@@ -7,15 +7,6 @@ using Platform.Reasoning.Batching;
 namespace Platform.Inference.Runtime;
 
 /// <summary>
-/// A (partial) solution for a verifier: the problem, the solution text, and the delimiter its steps were
-/// written with (the generator's recipe; null: the verifier's own).
-/// </summary>
-public sealed record ScoreRequest(string Problem, string Solution, string? StepDelimiter = null);
-
-/// <summary>The PRM's score of each step of one solution.</summary>
-public sealed record StepScores(IReadOnlyList<double> Scores, InferenceUsage Usage, string? Error = null);
-
-/// <summary>
 /// Batched process-reward scoring: every solution is one row. The project's own verifiers read a step's
 /// score at the last token of its step delimiter (or at the last token of an unfinished final step); a
 /// public reward-model family (<see cref="Verifiers.VerifierFamily"/>) is fed and read as its card says (<see cref="FamilyScorer"/>).

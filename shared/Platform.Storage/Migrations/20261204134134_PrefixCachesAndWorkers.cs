@@ -66,7 +66,7 @@ namespace Platform.Storage.Migrations
         {
             migrationBuilder.Sql(Storage.ScalingViews.Drop);
             migrationBuilder.Sql(AnalystViews.Drop);
-            migrationBuilder.Sql(AnalystViews.CreateWithoutCachedScoredTokens);
+            migrationBuilder.Sql(PipelineRecords.Views);
             migrationBuilder.Sql(Storage.ScalingViews.Create);
             migrationBuilder.Sql(AnalystViews.GrantToAnalyst);
 

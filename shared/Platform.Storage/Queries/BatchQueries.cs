@@ -8,7 +8,7 @@ using Platform.Storage.Entities;
 namespace Platform.Storage.Queries;
 
 /// <summary>One problem's result, as the results API and <c>ttc results</c> give it.</summary>
-public sealed record ProblemResult
+public sealed record ProblemResult : ComputeTotals
 {
     [JsonPropertyName("problem_index")] public int ProblemIndex { get; init; }
     [JsonPropertyName("external_id")] public string? ExternalId { get; init; }
@@ -20,12 +20,6 @@ public sealed record ProblemResult
     [JsonPropertyName("parameters")] public JsonObject Parameters { get; init; } = [];
     [JsonPropertyName("difficulty_bin")] public int DifficultyBin { get; init; }
     [JsonPropertyName("difficulty_source")] public string DifficultySource { get; init; } = "";
-    [JsonPropertyName("prompt_tokens")] public long PromptTokens { get; init; }
-    [JsonPropertyName("cached_prompt_tokens")] public long CachedPromptTokens { get; init; }
-    [JsonPropertyName("generated_tokens")] public long GeneratedTokens { get; init; }
-    [JsonPropertyName("scored_tokens")] public long ScoredTokens { get; init; }
-    [JsonPropertyName("cached_scored_tokens")] public long CachedScoredTokens { get; init; }
-    [JsonPropertyName("flops")] public double Flops { get; init; }
     [JsonPropertyName("device_ms")] public double DeviceMilliseconds { get; init; }
     [JsonPropertyName("failure_reason")] public string? FailureReason { get; init; }
 }

@@ -65,8 +65,8 @@ public sealed class BatchInput
         }
     }
 
-    /// <summary>The batch to submit; bad lines are reported on stderr with their number and skipped.</summary>
-    public SubmitBatch? Read(ParseResult parse, Guid batchId)
+    /// <summary>The batch to submit, under a new id; bad lines are reported on stderr with their number and skipped.</summary>
+    public SubmitBatch? Read(ParseResult parse)
     {
         var file = parse.GetValue(File)!;
         if (!file.Exists)
@@ -142,7 +142,7 @@ public sealed class BatchInput
         Console.Error.WriteLine($"{file.Name}: {Math.Min(limit, problems.Count)} problems ({detected}){(errors.Count > 0 ? $", {errors.Count} bad lines skipped" : "")}");
         return new SubmitBatch
         {
-            BatchId = batchId, Name = parse.GetValue(Name) ?? file.Name, Source = file.FullName,
+            BatchId = MassTransit.NewId.NextGuid(), Name = parse.GetValue(Name) ?? file.Name, Source = file.FullName,
             Problems = problems.Select(p => new ProblemSubmission
             {
                 Text = p.Text, ReferenceAnswer = p.ReferenceAnswer, Level = p.Level, Subject = p.Subject, ExternalId = p.ExternalId,

@@ -35,12 +35,12 @@ public static class EvalCommand
         command.Options.Add(warmup);
         command.SetAction(async (parse, ct) =>
         {
-            var batchId = NewId.NextGuid();
-            var batch = input.Read(parse, batchId);
-            if (batch is null)
+            if (input.Read(parse) is not { } batch)
             {
                 return 2;
             }
+
+            var batchId = batch.BatchId;
 
             var path = parse.GetValue(database)?.FullName ?? Path.Combine(Path.GetTempPath(), $"ttc-eval-{batchId:N}.db");
             var settings = new Dictionary<string, string?>();

@@ -23,12 +23,12 @@ public static class SubmitCommand
         command.Options.Add(json);
         command.SetAction(async (parse, ct) =>
         {
-            var batchId = NewId.NextGuid();
-            var batch = input.Read(parse, batchId);
-            if (batch is null)
+            if (input.Read(parse) is not { } batch)
             {
                 return 2;
             }
+
+            var batchId = batch.BatchId;
 
             batch = ModelFolders.ForServices(batch, new ConfigurationBuilder().AddEnvironmentVariables().Build(), out var folderError);
             if (folderError is not null)

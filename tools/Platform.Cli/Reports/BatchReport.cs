@@ -36,7 +36,7 @@ public sealed record PrefixCacheSummary(
 }
 
 /// <summary>A batch's outcome from the database: what `ttc eval` and `ttc status` print and `--json` writes.</summary>
-public sealed record BatchReport
+public sealed record BatchReport : Platform.Storage.Queries.ComputeTotals
 {
     [JsonPropertyName("batch_id")] public Guid BatchId { get; init; }
     [JsonPropertyName("status")] public string Status { get; init; } = "";
@@ -46,12 +46,6 @@ public sealed record BatchReport
     [JsonPropertyName("accuracy")] public double Accuracy { get; init; }
     [JsonPropertyName("failed")] public int Failed { get; init; }
     [JsonPropertyName("ended")] public int Ended { get; init; }
-    [JsonPropertyName("prompt_tokens")] public long PromptTokens { get; init; }
-    [JsonPropertyName("cached_prompt_tokens")] public long CachedPromptTokens { get; init; }
-    [JsonPropertyName("generated_tokens")] public long GeneratedTokens { get; init; }
-    [JsonPropertyName("scored_tokens")] public long ScoredTokens { get; init; }
-    [JsonPropertyName("cached_scored_tokens")] public long CachedScoredTokens { get; init; }
-    [JsonPropertyName("flops")] public double Flops { get; init; }
     [JsonPropertyName("wall_seconds")] public double WallSeconds { get; init; }
     [JsonPropertyName("by_level")] public SortedDictionary<string, LevelSummary> ByLevel { get; init; } = [];
     [JsonPropertyName("by_strategy")] public SortedDictionary<string, LevelSummary> ByStrategy { get; init; } = [];

@@ -13,29 +13,16 @@ public static class TrainGeneratorCommand
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = "small or large", Required = true };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps", Required = true };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
-        var stopAfter = new Option<int>("--stop-after") { Description = "Stop after this many steps, keeping the learning-rate schedule of --steps", DefaultValueFactory = _ => 0 };
-        var checkpoints = new Option<int>("--checkpoint-every") { Description = "Also save the weights every N steps", DefaultValueFactory = _ => 0 };
+        var optimiser = new TrainOptions(learningRate: 1e-3, seed: 1);
         var heldout = new Option<string?>("--heldout") { Description = "JSONL of evaluation problems never trained on" };
         var output = new Option<DirectoryInfo>("--out") { Required = true };
 
         var command = new Command("gen", "Train a generator with loss on solution tokens only");
-        foreach (var o in new Option[] { size, steps, stopAfter, batch, lr, seed, threads, checkpoints, heldout, output })
-        {
-            command.Options.Add(o);
-        }
+        optimiser.AddTo(command, size, heldout, output);
 
         command.SetAction(parse =>
         {
-            var settings = new TrainSettings
-            {
-                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
-                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), CheckpointEvery = parse.GetValue(checkpoints), StopAfter = parse.GetValue(stopAfter),
-            };
+            var settings = optimiser.Read(parse);
             var run = new RunFolder(parse.GetValue(output)!);
             var config = GptConfig.Named(parse.GetValue(size)!, TaskText.Tokenizer.VocabularySize);
             Run(config, settings, parse.GetValue(heldout), run);

@@ -21,26 +21,15 @@ public static class TrainPrmCommand
         var data = new Option<FileInfo>("--data") { Description = "JSONL from prm-data", Required = true };
         var init = new Option<DirectoryInfo?>("--init") { Description = "Generator run whose backbone starts the PRM" };
         var size = new Option<string>("--size") { DefaultValueFactory = _ => "small" };
-        var steps = new Option<int>("--steps") { Required = true };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 5e-4 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 3 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
+        var optimiser = new TrainOptions(learningRate: 5e-4, seed: 3);
         var objective = new Option<string>("--objective") { Description = "process (PRM: step labels) or outcome (ORM: final correctness)", DefaultValueFactory = _ => "process" };
         var output = new Option<DirectoryInfo>("--out") { Required = true };
         var command = new Command("prm", "Train a process (or outcome) reward model on labelled solutions");
-        foreach (var o in new Option[] { data, init, size, steps, batch, lr, seed, threads, objective, output })
-        {
-            command.Options.Add(o);
-        }
+        optimiser.AddTo(command, data, init, size, objective, output);
 
         command.SetAction(parse =>
         {
-            var settings = new TrainSettings
-            {
-                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
-                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ValidateEvery = 500,
-            };
+            var settings = optimiser.Read(parse) with { ValidateEvery = 500 };
             var outcome = parse.GetValue(objective) switch
             {
                 "process" => false,

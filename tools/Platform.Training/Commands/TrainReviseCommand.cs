@@ -21,28 +21,15 @@ public static class TrainReviseCommand
         var size = new Option<string>("--size") { DefaultValueFactory = _ => "small" };
         var context = new Option<int>("--context") { Description = "Context length in tokens", DefaultValueFactory = _ => 512 };
         var attempts = new Option<int>("--attempts") { Description = "Earlier attempts in context at most", DefaultValueFactory = _ => RevisionFormat.DefaultMaxAttempts };
-        var steps = new Option<int>("--steps") { Required = true };
-        var stopAfter = new Option<int>("--stop-after") { DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 5e-4 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 };
-        var checkpoints = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 0 };
+        var optimiser = new TrainOptions(learningRate: 5e-4, seed: 7);
         var keep = new Option<double>("--keep-share") { Description = "Share of trajectories that end in a right attempt whose target is itself", DefaultValueFactory = _ => 0.15 };
         var output = new Option<DirectoryInfo>("--out") { Required = true };
         var command = new Command("revise", "Train a revision model on trajectories of the generator's own attempts");
-        foreach (var o in new Option[] { data, init, size, context, attempts, steps, stopAfter, batch, lr, seed, threads, checkpoints, keep, output })
-        {
-            command.Options.Add(o);
-        }
+        optimiser.AddTo(command, data, init, size, context, attempts, keep, output);
 
         command.SetAction(parse =>
         {
-            var settings = new TrainSettings
-            {
-                Steps = parse.GetValue(steps), StopAfter = parse.GetValue(stopAfter), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
-                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), CheckpointEvery = parse.GetValue(checkpoints),
-            };
+            var settings = optimiser.Read(parse);
             set_num_threads(settings.Threads);
             manual_seed(settings.Seed);
             var records = RevisionRecord.ReadAll(parse.GetValue(data)!.FullName).ToList();
