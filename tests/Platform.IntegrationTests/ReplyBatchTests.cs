@@ -50,7 +50,7 @@ public sealed class ReplyBatchTests : IDisposable
                         Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, Strategy = "greedy", N = 1, PlanJson = JsonSerializer.Serialize(plan, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
                         DifficultySource = "heuristic", Status = RunStatus.Running, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
                     };
-                    var controller = ControllerRegistry.Create(Aggregator.Runs.RunPlan.Of(plan).Settings());
+                    var controller = ControllerRegistry.Create(plan);
                     var first = controller.Start();
                     var requestId = Guid.NewGuid();
                     db.Problems.Add(problem);

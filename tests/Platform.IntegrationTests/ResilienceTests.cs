@@ -28,7 +28,7 @@ public sealed class ResilienceTests(Servers servers)
             Id = Guid.NewGuid(), BatchId = batch.Id, ProblemId = problem.Id, Strategy = "greedy", N = 1, Status = RunStatus.Running,
             PlanJson = JsonSerializer.Serialize(plan, Web), CreatedAt = sentAt, UpdatedAt = sentAt,
         };
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "greedy" });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Strategy = "greedy" });
         controller.Start();
         var request = new GenerateCandidates
         {

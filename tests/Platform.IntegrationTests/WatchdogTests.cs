@@ -36,7 +36,7 @@ public sealed class WatchdogTests : IDisposable
             PlanJson = JsonSerializer.Serialize(plan, new JsonSerializerOptions(JsonSerializerDefaults.Web)), CreatedAt = old, UpdatedAt = old,
         };
         // The round as the Aggregator stores it: the request and the controller state that sent it.
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "greedy" });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Strategy = "greedy" });
         controller.Start();
         var request = new GenerateCandidates
         {

@@ -4,30 +4,18 @@ using Platform.Contracts;
 using Platform.Operations.Redrive;
 using Platform.Reasoning.Confidence;
 using Platform.Reasoning.Controllers;
-using Platform.Reasoning.Policy;
 using Platform.Storage.Entities;
 
 namespace Platform.Aggregator.Runs;
 
 /// <summary>
-/// A run's plan as the Aggregator uses it, read once per run: the plan the Router stored, with the settings
-/// every round needs already parsed (how its traces' confidence is read). The Router validated it; nothing here
-/// validates again.
+/// A run's plan as the Aggregator uses it, read once per run: the plan the Router stored (the controller is made
+/// from it, <see cref="ControllerRegistry.Create"/>), with the settings every round needs already parsed (how its
+/// traces' confidence is read). The Router validated it; nothing here validates again.
 /// </summary>
 public sealed record RunPlan(StrategyPlan Plan, ConfidenceSettings Confidence)
 {
-    public static RunPlan Of(StrategyPlan plan) => new(plan, plan.Confidence is { } spec ? ConfidenceSettings.Parse(spec) : new ConfidenceSettings());
-
-    /// <summary>The controller settings the plan asks for (the same mapping for every strategy); read when the run starts.</summary>
-    public ControllerSettings Settings() => new()
-    {
-        Strategy = Plan.Strategy, N = Plan.N, Aggregation = Plan.Aggregation, Temperature = Plan.Temperature, BeamWidth = Plan.BeamWidth,
-        Lookahead = Plan.Lookahead, MaxRounds = Plan.MaxRounds, Iterations = Plan.Iterations, Exploration = Plan.ExplorationConstant,
-        TokenBudget = Plan.SearchTokenBudget, SelectByValue = Plan.SelectByValue, Probes = Plan.Probes,
-        Chains = Plan.Chains, ChainLength = Plan.ChainLength, RevisionSelection = Plan.RevisionSelection, EarlyStop = Plan.EarlyStop is { } stop ? EarlyStop.Parse(stop) : null,
-        Confidence = Plan.Confidence is null ? null : Confidence,
-        Policy = Plan.PolicyJson is { } policy ? JsonSerializer.Deserialize<PolicyFollowUp>(policy, ComputeOptimalPolicy.Json) : null,
-    };
+    public static RunPlan Of(StrategyPlan plan) => new(plan, ControllerRegistry.ConfidenceOf(plan));
 }
 
 /// <summary>

@@ -176,7 +176,7 @@ public sealed class RunStarter(PlatformDbContext db, TimeProvider clock, IOption
     private (RunRound Round, RunRequest Request) FirstRound(RunPlanned planned)
     {
         var plan = plans.Started(planned.RunId, planned.Plan);
-        var controller = ControllerRegistry.Create(plan.Settings());
+        var controller = ControllerRegistry.Create(plan.Plan);
         var first = controller.Start();
         var request = RunMessages.Message(planned.RunId, plan, planned.ProblemText, controller, first, 0, _fused);
         return (RunMessages.Round(planned.RunId, 0, request, ControllerRegistry.Save(controller), clock.GetUtcNow()), request);

@@ -225,7 +225,7 @@ public sealed class BatchPlanner(RouterOptions options, TimeProvider clock, Func
                 {
                     Strategy = known.Strategy, N = known.N, Aggregation = known.Aggregation, Temperature = known.Temperature, BeamWidth = known.BeamWidth,
                     Lookahead = known.Lookahead, Chains = known.Chains, ChainLength = known.ChainLength, Probes = 0,
-                    EarlyStop = known.EarlyStop?.Spec,
+                    EarlyStop = known.EarlyStop, Confidence = known.Confidence ?? plan.Confidence,
                 };
             }
 

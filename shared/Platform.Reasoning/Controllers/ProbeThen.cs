@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Platform.Contracts;
 
 namespace Platform.Reasoning.Controllers;
 
@@ -13,7 +14,7 @@ namespace Platform.Reasoning.Controllers;
 public abstract class FollowUpRule
 {
     /// <summary>The settings of the controller that continues after <paramref name="firstPhase"/>, and a note on why.</summary>
-    public abstract (ControllerSettings Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase);
+    public abstract (StrategyPlan Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase);
 
     /// <summary>Whether the rule reads the probes' verifier scores (else they are not scored: a rule that reads their confidence).</summary>
     [JsonIgnore] public virtual bool ReadsScores => true;
@@ -22,9 +23,9 @@ public abstract class FollowUpRule
 /// <summary>Always the same follow-up.</summary>
 public sealed class FixedFollowUp : FollowUpRule
 {
-    public ControllerSettings Settings { get; set; } = new();
+    public StrategyPlan Settings { get; set; } = new();
 
-    public override (ControllerSettings Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase) => (Settings, "fixed");
+    public override (StrategyPlan Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase) => (Settings, "fixed");
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Platform.Contracts;
 using Platform.Reasoning.Controllers;
 
 namespace Platform.Reasoning.Policy;
@@ -195,7 +196,7 @@ public sealed record ComputeOptimalPolicy
 
         var cheapest = bins.Sum(bin => curves[bin][0].Cost);
         var chosen = WaterFilling.Allocate(bins, curves, Math.Max(cheapest, perProblem - probeCost));
-        var settings = new List<ControllerSettings>();
+        var settings = new List<StrategyPlan>();
         var largest = 0;
         for (var bin = 1; bin <= DifficultyBins.Count; bin++)
         {
@@ -227,11 +228,11 @@ public sealed record ComputeOptimalPolicy
         };
     }
 
-    /// <summary>A step as the controller settings it runs with (sampling at the probes' temperature).</summary>
-    private ControllerSettings Settings(PolicyStep step) => new()
+    /// <summary>A step as the plan its controller is made from (sampling at the probes' temperature).</summary>
+    private StrategyPlan Settings(PolicyStep step) => new()
     {
         Strategy = step.Strategy, N = step.N, BeamWidth = step.BeamWidth, Lookahead = step.Lookahead, Aggregation = step.Aggregation, Temperature = ProbeTemperature,
-        Chains = step.Chains, ChainLength = step.ChainLength, EarlyStop = step.EarlyStop, Confidence = step.Confidence,
+        Chains = step.Chains, ChainLength = step.ChainLength, EarlyStop = step.EarlyStop?.Spec, Confidence = step.Confidence?.Spec,
     };
 
     /// <summary>Whether some step of the policy runs sequential revisions (its plans then need a revision model).</summary>
@@ -255,7 +256,7 @@ public sealed class PolicyFollowUp : FollowUpRule
     public double? FlopBudget { get; set; }
 
     public double[] Bounds { get; set; } = [];
-    public List<ControllerSettings> ByBin { get; set; } = [];
+    public List<StrategyPlan> ByBin { get; set; } = [];
 
     /// <summary>What the bounds apply to: the probes' verifier scores or their confidence.</summary>
     public ProbeSignal Signal { get; set; } = ProbeSignal.Score;
@@ -269,7 +270,7 @@ public sealed class PolicyFollowUp : FollowUpRule
     /// <summary>Predicted bin of a mean probe signal.</summary>
     public int Bin(double mean) => DifficultyBins.Assign(mean, Bounds);
 
-    public override (ControllerSettings Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase)
+    public override (StrategyPlan Settings, string Reason) Choose(IReadOnlyList<SearchNode> firstPhase)
     {
         var mean = Mean(firstPhase);
         var bin = Bin(mean);

@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Platform.Reasoning.Confidence;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
@@ -10,9 +11,9 @@ public sealed class ConfidenceControllerTests
     private static Continuation Trace(int i, string answer, double confidence, string finish = "eos") =>
         new("", i, $"2+3=5\nA: {answer}\n", 8, finish, new TraceConfidence(confidence, confidence, confidence, confidence));
 
-    private static StrategyController Create(string strategy, int n, string? stop = null, string? confidence = null) => ControllerRegistry.Create(new ControllerSettings
+    private static StrategyController Create(string strategy, int n, string? stop = null, string? confidence = null) => ControllerRegistry.Create(new StrategyPlan
     {
-        Strategy = strategy, N = n, EarlyStop = stop is null ? null : EarlyStop.Parse(stop), Confidence = confidence is null ? null : ConfidenceSettings.Parse(confidence),
+        Strategy = strategy, N = n, Temperature = DefaultPolicy.SamplingTemperature, EarlyStop = stop, Confidence = confidence,
     });
 
     [Theory]
@@ -108,7 +109,7 @@ public sealed class ConfidenceProbeTests
     public void Confidence_probes_pick_the_bin_without_a_verifier(double confidence, int bin, string strategy)
     {
         var byBin = new[] { "greedy", "greedy", "self-consistency", "self-consistency", "weighted-best-of-n" }
-            .Select(s => new ControllerSettings { Strategy = s, N = s == "greedy" ? 1 : 8 }).ToList();
+            .Select(s => new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = s, N = s == "greedy" ? 1 : 8 }).ToList();
         var rule = new Platform.Reasoning.Policy.PolicyFollowUp { Version = 3, Budget = 8, Bounds = [4, 3, 2, 1], Signal = Platform.Reasoning.Policy.ProbeSignal.Confidence, ByBin = byBin };
         var controller = ProbeThen.Create(4, 0.8, rule);
         var probes = Assert.IsType<SampleSolutions>(controller.Start());

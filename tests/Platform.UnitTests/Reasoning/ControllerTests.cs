@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
 
@@ -34,7 +35,7 @@ public sealed class ControllerTests
     public void Sampling_strategies_pick_per_their_rule(string strategy, string aggregation, string answers, string? scores, int expected)
     {
         var n = answers.Split(',').Length;
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = strategy, N = n, Aggregation = aggregation });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = strategy, N = n, Aggregation = aggregation });
         var sample = Assert.IsType<SampleSolutions>(controller.Start());
         Assert.Equal(n, sample.Samples);
         Assert.Equal(strategy is "greedy" or "budget-forcing" ? 0 : 0.8, sample.Temperature);
@@ -78,7 +79,7 @@ public sealed class ControllerTests
         _ => throw new InvalidOperationException(request.ToString()),
     };
 
-    private static (FinishRun Finish, List<string> Kinds) Drive(ControllerSettings settings, bool restartEveryRound)
+    private static (FinishRun Finish, List<string> Kinds) Drive(StrategyPlan settings, bool restartEveryRound)
     {
         var controller = ControllerRegistry.Create(settings);
         var request = controller.Start();
@@ -112,7 +113,7 @@ public sealed class ControllerTests
     [MemberData(nameof(Every))]
     public void Every_strategy_runs_to_an_answer_and_resumes_identically_after_a_restart_in_any_round(string strategy)
     {
-        var settings = new ControllerSettings { Strategy = strategy, N = 4, Probes = strategy == Strategies.ComputeOptimal ? 2 : 0, Policy = strategy == Strategies.ComputeOptimal ? Policy().FollowUp(4) : null };
+        var settings = new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = strategy, N = 4, Probes = strategy == Strategies.ComputeOptimal ? 2 : 0, PolicyJson = strategy == Strategies.ComputeOptimal ? PolicyJson(4) : null };
         var straight = Drive(settings, restartEveryRound: false);
         var resumed = Drive(settings, restartEveryRound: true);
         Assert.NotNull(straight.Finish.Node);
@@ -130,7 +131,7 @@ public sealed class ControllerTests
     [Fact]
     public void A_probe_phase_hands_its_scored_candidates_to_the_strategy_that_follows()
     {
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "weighted-best-of-n", N = 6, Probes = 4 });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "weighted-best-of-n", N = 6, Probes = 4 });
         Assert.IsType<ProbeThen>(controller);
         var probe = Assert.IsType<SampleSolutions>(controller.Start());
         Assert.Equal((4, RequestKinds.Probe), (probe.Samples, probe.Kind));
@@ -161,6 +162,10 @@ public sealed class ControllerTests
         Assert.Equal(6, controller.Nodes.Count(n => n.Key != ""));
     }
 
+    /// <summary>The fitted policy's rule at budget <paramref name="n"/> as a plan carries it.</summary>
+    internal static string PolicyJson(int n) =>
+        System.Text.Json.JsonSerializer.Serialize(Policy().FollowUp(n), Platform.Reasoning.Policy.ComputeOptimalPolicy.Compact);
+
     /// <summary>A small fitted policy: two probes; sure probes (bin 1-2) keep their own pick, unsure ones (3-5) get a beam search.</summary>
     internal static Platform.Reasoning.Policy.ComputeOptimalPolicy Policy() => new()
     {
@@ -172,6 +177,28 @@ public sealed class ControllerTests
     };
 
     [Theory]
+    // a policy step's early stop and confidence settings, as specs: the plan a bin's follow-up is made from carries them unchanged
+    [InlineData("rule=beta,wave=4,level=0.9", null)]
+    [InlineData("rule=weight,wave=2,weight=1.5,share=0.6,give-up-after=8,give-up-weight=0.25", "keep=50,window=8,top-k=5")]
+    [InlineData(null, "keep=10,window=2048,warmup=4")]
+    public void A_policy_bins_plan_carries_its_steps_settings_exactly(string? stop, string? confidence)
+    {
+        var step = new Platform.Reasoning.Policy.PolicyStep
+        {
+            Strategy = Strategies.ConfidenceVote, N = 8, EarlyStop = stop is null ? null : EarlyStop.Parse(stop),
+            Confidence = confidence is null ? null : Platform.Reasoning.Confidence.ConfidenceSettings.Parse(confidence),
+        };
+        var policy = Policy() with { Budgets = [new() { Budget = 8, Bins = [step, step, step, step, step] }] };
+        var json = System.Text.Json.JsonSerializer.Serialize(policy.FollowUp(8), Platform.Reasoning.Policy.ComputeOptimalPolicy.Compact);
+        var plan = System.Text.Json.JsonSerializer.Deserialize<Platform.Reasoning.Policy.PolicyFollowUp>(json, Platform.Reasoning.Policy.ComputeOptimalPolicy.Json)!.ByBin[2];
+
+        Assert.Equal((Strategies.ConfidenceVote, 8), (plan.Strategy, plan.N));
+        Assert.Equal(step.EarlyStop, ControllerRegistry.StopOf(plan));
+        Assert.Equal(step.Confidence ?? new Platform.Reasoning.Confidence.ConfidenceSettings(), ControllerRegistry.ConfidenceOf(plan));
+        Assert.IsType<SampleAndSelect>(ControllerRegistry.Create(plan));
+    }
+
+    [Theory]
     // probe scores (last step), expected predicted bin, strategy that follows, whether new samples are drawn
     [InlineData(0.95, 0.99, 1, "weighted-best-of-n", false)]
     [InlineData(0.8, 0.7, 2, "weighted-best-of-n", false)]
@@ -179,7 +206,7 @@ public sealed class ControllerTests
     [InlineData(0.1, 0.0, 5, "dvts", true)]
     public void Compute_optimal_reads_difficulty_from_its_probes_and_follows_the_policy(double first, double second, int bin, string strategy, bool more)
     {
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.ComputeOptimal, N = 4, Probes = 2, Policy = Policy().FollowUp(4) });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = Strategies.ComputeOptimal, N = 4, Probes = 2, PolicyJson = PolicyJson(4) });
         var probe = Assert.IsType<SampleSolutions>(controller.Start());
         Assert.Equal((2, RequestKinds.Probe), (probe.Samples, probe.Kind));
         var score = Assert.IsType<ScoreTexts>(controller.OnGenerated(Solutions("4,5")));
@@ -286,13 +313,13 @@ public sealed class ControllerTests
         Assert.Contains("smallest budget", Assert.Throws<ArgumentException>(() => parsed.Column(3)).Message);
         Assert.Throws<InvalidDataException>(() => Platform.Reasoning.Policy.ComputeOptimalPolicy.Parse((policy with { Bounds = [0.5] }).ToJson()));
         Assert.Throws<InvalidDataException>(() => Platform.Reasoning.Policy.ComputeOptimalPolicy.Parse((policy with { Probes = 8 }).ToJson())); // a budget below the probes
-        Assert.Contains("fitted policy", Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.ComputeOptimal, N = 4 })).Message);
+        Assert.Contains("fitted policy", Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = Strategies.ComputeOptimal, N = 4 })).Message);
     }
 
     [Fact]
     public void A_search_after_probes_counts_the_probes_among_its_finished_solutions()
     {
-        var (finish, kinds) = Drive(new ControllerSettings { Strategy = "beam-search", N = 4, Probes = 2 }, restartEveryRound: true);
+        var (finish, kinds) = Drive(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "beam-search", N = 4, Probes = 2 }, restartEveryRound: true);
         Assert.Equal([RequestKinds.Probe, RequestKinds.ProbeScore, RequestKinds.Expand], kinds.Take(3));
         Assert.NotNull(finish.Node);
     }
@@ -300,7 +327,7 @@ public sealed class ControllerTests
     [Fact]
     public void Greedy_after_probes_answers_with_its_own_sample()
     {
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "greedy", Probes = 2 });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "greedy", Probes = 2 });
         controller.Start();
         controller.OnGenerated(Solutions("1,2"));
         var greedy = Assert.IsType<SampleSolutions>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.9], ["n1"] = [0.9] }));

@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
 using Platform.Reasoning.Revisions;
@@ -40,9 +41,9 @@ public sealed class RevisionTests
     private static Continuation Attempt(string key, string answer) => new(key, 0, answer == "_" ? "1+1=2\n" : $"1+1=2\nA: {answer}\n", 8, answer == "_" ? "length" : "eos");
 
     private static SequentialRevisions Chains(int p, int l, string selection = "verifier") =>
-        Assert.IsType<SequentialRevisions>(ControllerRegistry.Create(new ControllerSettings
+        Assert.IsType<SequentialRevisions>(ControllerRegistry.Create(new StrategyPlan
         {
-            Strategy = Strategies.SequentialRevisions, N = p * l, Chains = p, ChainLength = l, RevisionSelection = selection,
+            Strategy = Strategies.SequentialRevisions, N = p * l, Temperature = DefaultPolicy.SamplingTemperature, Chains = p, ChainLength = l, RevisionSelection = selection,
         }));
 
     [Fact]
@@ -110,7 +111,7 @@ public sealed class RevisionTests
     [Fact]
     public void Probes_start_chains_and_are_not_sampled_or_scored_again()
     {
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.SequentialRevisions, N = 6, Chains = 3, ChainLength = 2, Probes = 2 });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = Strategies.SequentialRevisions, N = 6, Chains = 3, ChainLength = 2, Probes = 2 });
         var probe = Assert.IsType<SampleSolutions>(controller.Start());
         Assert.Equal((2, RequestKinds.Probe), (probe.Samples, probe.Kind));
         controller.OnGenerated([Attempt("", "7"), Attempt("", "8") with { SampleIndex = 1 }]);
@@ -129,7 +130,7 @@ public sealed class RevisionTests
     public void Probes_beyond_the_chains_stay_in_the_run_and_join_the_final_pick()
     {
         // Four probes, one chain of two attempts: n0 starts the chain, n1-n3 are kept (their scores are stored) and vote.
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = Strategies.SequentialRevisions, N = 2, Chains = 1, ChainLength = 2, Probes = 4 });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = Strategies.SequentialRevisions, N = 2, Chains = 1, ChainLength = 2, Probes = 4 });
         controller.Start();
         controller.OnGenerated([Attempt("", "5"), Attempt("", "6") with { SampleIndex = 1 }, Attempt("", "6") with { SampleIndex = 2 }, Attempt("", "7") with { SampleIndex = 3 }]);
         var revise = Assert.IsType<ReviseChains>(controller.OnScored(new Dictionary<string, IReadOnlyList<double>>
@@ -149,9 +150,9 @@ public sealed class RevisionTests
     private static Dictionary<string, IReadOnlyList<double>> Scores(params (string Key, double Score)[] scores) =>
         scores.ToDictionary(s => s.Key, s => (IReadOnlyList<double>)[s.Score]);
 
-    private static StrategyController Stopping(int p, EarlyStop stop, int probes = 0) => ControllerRegistry.Create(new ControllerSettings
+    private static StrategyController Stopping(int p, EarlyStop stop, int probes = 0) => ControllerRegistry.Create(new StrategyPlan
     {
-        Strategy = Strategies.SequentialRevisions, N = p * 2, Chains = p, ChainLength = 2, EarlyStop = stop, Probes = probes,
+        Strategy = Strategies.SequentialRevisions, N = p * 2, Temperature = DefaultPolicy.SamplingTemperature, Chains = p, ChainLength = 2, EarlyStop = stop.Spec, Probes = probes,
     });
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Platform.Contracts;
 using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Planning;
 
@@ -14,10 +15,10 @@ public sealed class ScoredInPassingTests
 {
     private static IReadOnlyList<double> Score(string text) => [0.5, (text.Length * 37 % 100) / 100.0];
 
-    private static ControllerSettings Settings(string strategy) => new()
+    private static StrategyPlan Settings(string strategy) => new()
     {
-        Strategy = strategy, N = 4, Probes = strategy == Strategies.ComputeOptimal ? 2 : 0,
-        Policy = strategy == Strategies.ComputeOptimal ? ControllerTests.Policy().FollowUp(4) : null,
+        Strategy = strategy, N = 4, Temperature = DefaultPolicy.SamplingTemperature, Probes = strategy == Strategies.ComputeOptimal ? 2 : 0,
+        PolicyJson = strategy == Strategies.ComputeOptimal ? ControllerTests.PolicyJson(4) : null,
     };
 
     private sealed record Drive(FinishRun Finish, List<string> Kinds, List<string> Created, List<string> Updated, string Nodes, int Fused);
@@ -89,7 +90,7 @@ public sealed class ScoredInPassingTests
 
     private static (StrategyController Controller, List<Continuation> Samples) Sampled()
     {
-        var controller = ControllerRegistry.Create(new ControllerSettings { Strategy = "weighted-best-of-n", N = 3 });
+        var controller = ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "weighted-best-of-n", N = 3 });
         var request = controller.Start();
         Assert.Equal(RequestKinds.Score, request.ThenScore);
         return (controller, ControllerTests.Generated(controller, request));

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Platform.Contracts;
 using Platform.Reasoning.Controllers;
+using Platform.Reasoning.Planning;
 
 namespace Platform.UnitTests.Reasoning;
 
@@ -204,15 +206,15 @@ public sealed class SearchPlanTests
     [Fact]
     public void Plans_become_controller_settings()
     {
-        var m = Assert.IsType<Mcts>(ControllerRegistry.Create(new ControllerSettings { Strategy = "mcts", N = 16, TokenBudget = 500, SelectByValue = true }));
+        var m = Assert.IsType<Mcts>(ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "mcts", N = 16, SearchTokenBudget = 500, SelectByValue = true }));
         Assert.Equal((4, 4, 500L, true, 1.0), (m.Settings.Branching, m.Settings.Iterations, m.Settings.TokenBudget, m.Settings.SelectByValue, m.Settings.Exploration));
         Assert.Equal(4, Assert.IsType<ExpandNodes>(m.Start()).Samples);
 
-        var dvts = Assert.IsType<BeamSearch>(ControllerRegistry.Create(new ControllerSettings { Strategy = "dvts", N = 64 }));
+        var dvts = Assert.IsType<BeamSearch>(ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "dvts", N = 64 }));
         Assert.Equal((64, 8, true, 40), (dvts.Settings.N, dvts.Settings.M, dvts.Settings.Diverse, dvts.Settings.MaxRounds));
-        var lookahead = Assert.IsType<BeamSearch>(ControllerRegistry.Create(new ControllerSettings { Strategy = "lookahead", N = 16, BeamWidth = 4, MaxRounds = 10 }));
+        var lookahead = Assert.IsType<BeamSearch>(ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "lookahead", N = 16, BeamWidth = 4, MaxRounds = 10 }));
         Assert.Equal((4, 1, 10), (lookahead.Settings.M, lookahead.Settings.Lookahead, lookahead.Settings.MaxRounds));
-        Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new ControllerSettings { Strategy = "beam-search", N = 16, BeamWidth = 3 }));
-        Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new ControllerSettings { Strategy = "no-such-strategy" }));
+        Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new StrategyPlan { Temperature = DefaultPolicy.SamplingTemperature, Strategy = "beam-search", N = 16, BeamWidth = 3 }));
+        Assert.Throws<ArgumentException>(() => ControllerRegistry.Create(new StrategyPlan { Strategy = "no-such-strategy" }));
     }
 }
