@@ -159,7 +159,7 @@ public sealed class GenerationService : IAsyncDisposable
         {
             if (results[i].ContextFull && command.Prefixes[i].Text.Length > 0 && command.Mode != "revise")
             {
-                results[i] = new GenerationResult([.. Enumerable.Repeat(new GeneratedSequence([], "", FinishReasons.Context), command.SamplesPerPrefix)], new InferenceUsage());
+                results[i] = new GenerationResult([.. Enumerable.Repeat(new GeneratedSequence([], "", FinishReasons.Context), command.SamplesPerPrefix)], new ComputeUsage());
             }
         }
 
@@ -182,15 +182,7 @@ public sealed class GenerationService : IAsyncDisposable
         return new CandidatesGenerated
         {
             RequestId = command.RequestId, RunId = command.RunId, Round = command.Round, Kind = command.Kind, Samples = samples,
-            Usage = new ComputeUsage
-            {
-                Model = command.Model,
-                PromptTokens = results.Sum(r => r.Usage.PromptTokens),
-                CachedPromptTokens = results.Sum(r => r.Usage.CachedPromptTokens),
-                GeneratedTokens = results.Sum(r => r.Usage.GeneratedTokens),
-                Flops = results.Sum(r => r.Usage.Flops),
-                DeviceMilliseconds = results.Sum(r => r.Usage.WallMilliseconds),
-            },
+            Usage = results.Select(r => r.Usage).Total(command.Model),
         };
     }
 

@@ -74,14 +74,7 @@ public sealed class ScoringService : IAsyncDisposable
             {
                 Key = c.Key, StepScores = results[i].Error is null ? results[i].Scores : [], Error = results[i].Error is { } e ? $"not scored: {e}" : null,
             }).ToList(),
-            Usage = new ComputeUsage
-            {
-                Model = command.Model,
-                ScoredTokens = results.Sum(r => r.Usage.ScoredTokens),
-                CachedScoredTokens = results.Sum(r => r.Usage.CachedScoredTokens),
-                Flops = results.Sum(r => r.Usage.Flops),
-                DeviceMilliseconds = results.Sum(r => r.Usage.WallMilliseconds),
-            },
+            Usage = results.Select(r => r.Usage).Total(command.Model),
         };
     }
 

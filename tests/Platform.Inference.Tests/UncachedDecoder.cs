@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Platform.Contracts;
 using Platform.Inference.Runtime;
 
 namespace Platform.Inference.Tests;
@@ -16,12 +17,12 @@ public static class UncachedDecoder
         var clock = Stopwatch.StartNew();
         if (request.BudgetForcing is not null)
         {
-            return new GenerationResult([], new InferenceUsage(), "budget forcing needs the cached decoder (Generate)");
+            return new GenerationResult([], new ComputeUsage(), "budget forcing needs the cached decoder (Generate)");
         }
 
         if (session.Validate(request, out var prompt) is { } error)
         {
-            return new GenerationResult([], new InferenceUsage(), error);
+            return new GenerationResult([], new ComputeUsage(), error);
         }
 
         var (vocab, heads, headDim, layers) = (session.Vocab, session.KvHeads, session.HeadDim, session.Graph.PastNames.Count);
@@ -54,12 +55,12 @@ public static class UncachedDecoder
             samples.Add(new GeneratedSequence([.. row.Tokens], row.Text.ToString(), row.Finish) { LogProbs = [.. row.LogProbs], Confidences = [.. row.Confidences] });
         }
 
-        return new GenerationResult(samples, new InferenceUsage
+        return new GenerationResult(samples, new ComputeUsage
         {
             PromptTokens = prompt.Length,
             GeneratedTokens = samples.Sum(x => (long)x.Tokens.Length),
             Flops = flops,
-            WallMilliseconds = clock.Elapsed.TotalMilliseconds,
+            DeviceMilliseconds = clock.Elapsed.TotalMilliseconds,
         });
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 
+using Platform.Contracts;
+
 namespace Platform.Inference.Runtime;
 
 /// <summary>
@@ -54,7 +56,7 @@ public sealed class ContinuousBatch : IDisposable
         {
             if (_s.Validate(request, out var prompt) is { } error)
             {
-                done(new GenerationResult([], new InferenceUsage(), error, ContextFull: prompt.Length > 0 && _s.FillsContext(prompt)));
+                done(new GenerationResult([], new ComputeUsage(), error, ContextFull: prompt.Length > 0 && _s.FillsContext(prompt)));
                 continue;
             }
 
@@ -361,14 +363,14 @@ public sealed class ContinuousBatch : IDisposable
     {
         var samples = entry.Finished.OrderBy(r => r.Sample)
             .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits) { LogProbs = [.. r.LogProbs], Confidences = [.. r.Confidences] }).ToList();
-        entry.Done(new GenerationResult(samples, new InferenceUsage
+        entry.Done(new GenerationResult(samples, new ComputeUsage
         {
             // Computed prompt positions, and those read from a cache instead: the prefix tree's, and the prompt's pass each further sample shares.
             PromptTokens = entry.Prompt.Length - entry.CachedShared,
             CachedPromptTokens = (long)(entry.Request.Samples - 1) * entry.Prompt.Length + entry.CachedShared,
             GeneratedTokens = samples.Sum(x => (long)x.Tokens.Length + x.Suppressed),
             Flops = entry.Flops,
-            WallMilliseconds = entry.WallMilliseconds,
+            DeviceMilliseconds = entry.WallMilliseconds,
         }));
     }
 

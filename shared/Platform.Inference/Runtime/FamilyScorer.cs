@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Platform.Contracts;
 using Platform.Inference.Models;
 using Platform.Inference.Verifiers;
 using Platform.Reasoning.Batching;
@@ -112,8 +113,8 @@ internal sealed class FamilyScorer
         var total = cost.Sum();
         var wall = clock.Elapsed.TotalMilliseconds;
         return [.. Enumerable.Range(0, requests.Count).Select(i => errors[i] is { } error
-            ? new StepScores([], new InferenceUsage(), error)
-            : new StepScores(scores[i], new InferenceUsage { ScoredTokens = inputs[i]!.Ids.Length, Flops = cost[i], WallMilliseconds = total > 0 ? wall * cost[i] / total : 0 }))];
+            ? new StepScores([], new ComputeUsage(), error)
+            : new StepScores(scores[i], new ComputeUsage { ScoredTokens = inputs[i]!.Ids.Length, Flops = cost[i], DeviceMilliseconds = total > 0 ? wall * cost[i] / total : 0 }))];
     }
 
     /// <summary>Rows per pass: at most <see cref="MaxRows"/>, and few enough that the output of the longest input stays within <see cref="MaxOutputBytes"/>.</summary>

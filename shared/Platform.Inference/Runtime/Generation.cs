@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Platform.Inference.Runtime;
 
 /// <summary>One prompt to continue, N times.</summary>
@@ -68,30 +70,21 @@ public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishR
     public float[] Confidences { get; init; } = [];
 }
 
-/// <summary>Exact compute of one request.</summary>
-public sealed record InferenceUsage
+/// <summary>Adds up the compute of the requests one message answers.</summary>
+public static class UsageSums
 {
-    /// <summary>Prompt tokens computed (each prompt once, however many samples share it).</summary>
-    public long PromptTokens { get; init; }
-
-    /// <summary>Prompt tokens that samples took from a shared KV cache instead of computing (not in PromptTokens).</summary>
-    public long CachedPromptTokens { get; init; }
-
-    public long GeneratedTokens { get; init; }
-    public long ScoredTokens { get; init; }
-
-    /// <summary>Scored tokens read from the verifier's prefix cache instead of computed (part of ScoredTokens).</summary>
-    public long CachedScoredTokens { get; init; }
-
-    /// <summary>2 x parameters per computed token plus 4 x layers x d_model per attended position.</summary>
-    public double Flops { get; init; }
-
-    /// <summary>Wall time of the batch this request ran in, shared out in proportion to FLOPs.</summary>
-    public double WallMilliseconds { get; init; }
+    /// <summary>The sum of <paramref name="usages"/>, as <paramref name="model"/>'s.</summary>
+    public static ComputeUsage Total(this IEnumerable<ComputeUsage> usages, string model) =>
+        usages.Aggregate(new ComputeUsage { Model = model }, (sum, u) => sum with
+        {
+            PromptTokens = sum.PromptTokens + u.PromptTokens, CachedPromptTokens = sum.CachedPromptTokens + u.CachedPromptTokens,
+            GeneratedTokens = sum.GeneratedTokens + u.GeneratedTokens, ScoredTokens = sum.ScoredTokens + u.ScoredTokens,
+            CachedScoredTokens = sum.CachedScoredTokens + u.CachedScoredTokens, Flops = sum.Flops + u.Flops, DeviceMilliseconds = sum.DeviceMilliseconds + u.DeviceMilliseconds,
+        });
 }
 
 /// <param name="ContextFull">The request failed because its prompt already fills the model's context (nothing can be generated after it).</param>
-public sealed record GenerationResult(IReadOnlyList<GeneratedSequence> Samples, InferenceUsage Usage, string? Error = null, bool ContextFull = false);
+public sealed record GenerationResult(IReadOnlyList<GeneratedSequence> Samples, ComputeUsage Usage, string? Error = null, bool ContextFull = false);
 
 public static class FinishReasons
 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Platform.Contracts;
 using Platform.Inference.Models;
 using Platform.Reasoning.Batching;
 
@@ -197,13 +198,13 @@ public sealed class PrmScorer : IDisposable
         var totalFlops = flops.Sum();
         var wall = clock.Elapsed.TotalMilliseconds;
         return Enumerable.Range(0, requests.Count).Select(i => errors[i] is { } error
-            ? new StepScores([], new InferenceUsage(), error)
-            : new StepScores(scores[i], new InferenceUsage
+            ? new StepScores([], new ComputeUsage(), error)
+            : new StepScores(scores[i], new ComputeUsage
             {
                 ScoredTokens = encoded[i].Ids.Length,
                 CachedScoredTokens = cached[i],
                 Flops = flops[i],
-                WallMilliseconds = totalFlops > 0 ? wall * flops[i] / totalFlops : 0,
+                DeviceMilliseconds = totalFlops > 0 ? wall * flops[i] / totalFlops : 0,
             })).ToList();
     }
 

@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Platform.Inference.Runtime;
 
 /// <summary>
@@ -7,4 +9,4 @@ namespace Platform.Inference.Runtime;
 public sealed record ScoreRequest(string Problem, string Solution, string? StepDelimiter = null);
 
 /// <summary>The PRM's score of each step of one solution.</summary>
-public sealed record StepScores(IReadOnlyList<double> Scores, InferenceUsage Usage, string? Error = null);
+public sealed record StepScores(IReadOnlyList<double> Scores, ComputeUsage Usage, string? Error = null);
