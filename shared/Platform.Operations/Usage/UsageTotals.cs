@@ -25,14 +25,14 @@ public static class UsageTotals
 public static class RunUsage
 {
     /// <summary>The columns as the contracts report them (a run's totals, a row, a sum).</summary>
-    public static ComputeUsage Of(IComputeColumns c) => new()
+    public static ComputeUsage Of(ComputeColumns c) => new()
     {
         PromptTokens = c.PromptTokens, CachedPromptTokens = c.CachedPromptTokens, GeneratedTokens = c.GeneratedTokens,
         ScoredTokens = c.ScoredTokens, CachedScoredTokens = c.CachedScoredTokens, Flops = c.Flops, DeviceMilliseconds = c.DeviceMilliseconds,
     };
 
     /// <summary>Adds one reply's usage to the columns.</summary>
-    public static void Add(IComputeColumns to, ComputeUsage usage)
+    public static void Add(ComputeColumns to, ComputeUsage usage)
     {
         to.PromptTokens += usage.PromptTokens;
         to.CachedPromptTokens += usage.CachedPromptTokens;

@@ -1,7 +1,7 @@
 namespace Platform.Storage.Entities;
 
 /// <summary>Exact compute of one request; RequestId is its business key.</summary>
-public class ComputeUsageRecord : IComputeColumns
+public class ComputeUsageRecord : ComputeColumns
 {
     public Guid Id { get; set; }
     public Guid RequestId { get; set; }
@@ -10,13 +10,6 @@ public class ComputeUsageRecord : IComputeColumns
     public int Round { get; set; }
     public string Kind { get; set; } = "";
     public string Model { get; set; } = "";
-    public long PromptTokens { get; set; }
-    public long CachedPromptTokens { get; set; }
-    public long GeneratedTokens { get; set; }
-    public long ScoredTokens { get; set; }
-    public long CachedScoredTokens { get; set; }
-    public double Flops { get; set; }
-    public double DeviceMilliseconds { get; set; }
 
     /// <summary>The queue of the worker that served the request, where workers have their own (decision 0023).</summary>
     public string? Worker { get; set; }

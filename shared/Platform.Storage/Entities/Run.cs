@@ -1,7 +1,8 @@
 namespace Platform.Storage.Entities;
 
 /// <summary>One strategy applied to one problem; (ProblemId, PlanKey) is its business key.</summary>
-public class Run : IComputeColumns
+/// <remarks>Its compute columns (<see cref="ComputeColumns"/>) are every request the run made, summed as the replies arrive (the per-request rows are in compute_usage).</remarks>
+public class Run : ComputeColumns
 {
     public Guid Id { get; set; }
     public Guid BatchId { get; set; }
@@ -31,15 +32,6 @@ public class Run : IComputeColumns
     public string? GeneratorWorker { get; set; }
 
     public string? VerifierWorker { get; set; }
-
-    // Compute of every request the run made, summed as the replies arrive (the per-request rows are in compute_usage).
-    public long PromptTokens { get; set; }
-    public long CachedPromptTokens { get; set; }
-    public long GeneratedTokens { get; set; }
-    public long ScoredTokens { get; set; }
-    public long CachedScoredTokens { get; set; }
-    public double Flops { get; set; }
-    public double DeviceMilliseconds { get; set; }
 
     public string? Answer { get; set; }
     public bool? Correct { get; set; }
