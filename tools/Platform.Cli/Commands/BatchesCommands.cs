@@ -27,6 +27,14 @@ public static class BatchesCommands
         return new PlatformDbContext(PlatformDbContextOptions.Create(StorageProvider.Postgres, cs));
     }
 
+    /// <summary>The command's action, run with the platform database open (<see cref="Open"/>); exit code 2 when there is none.</summary>
+    internal static void SetDatabaseAction(Command command, Option<string?> connection, Func<ParseResult, PlatformDbContext, CancellationToken, Task<int>> action) =>
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var db = Open(parse, connection);
+            return db is null ? 2 : await action(parse, db, ct);
+        });
+
     public static Command Results()
     {
         var id = new Argument<Guid>("ID") { Description = "Batch id" };
@@ -36,14 +44,8 @@ public static class BatchesCommands
         command.Arguments.Add(id);
         command.Options.Add(output);
         command.Options.Add(connection);
-        command.SetAction(async (parse, ct) =>
+        SetDatabaseAction(command, connection, async (parse, db, ct) =>
         {
-            await using var db = Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             var batchId = parse.GetValue(id);
             if (!await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.Batches, b => b.Id == batchId, ct))
             {
@@ -119,14 +121,8 @@ public static class BatchesCommands
         var command = new Command("cancel", "Cancel a batch: no new work is dispatched, its unfinished runs end cancelled");
         command.Arguments.Add(id);
         command.Options.Add(connection);
-        command.SetAction(async (parse, ct) =>
+        SetDatabaseAction(command, connection, async (parse, db, ct) =>
         {
-            await using var db = Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             var outcome = await BatchQueries.Cancel(db, parse.GetValue(id), DateTimeOffset.UtcNow, ct);
             Console.WriteLine(outcome switch
             {
@@ -152,14 +148,8 @@ public static class BatchesCommands
             command.Options.Add(o);
         }
 
-        command.SetAction(async (parse, ct) =>
+        SetDatabaseAction(command, connection, async (parse, db, ct) =>
         {
-            await using var db = Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             var rows = await BatchQueries.List(db, parse.GetValue(status), parse.GetValue(since), Math.Clamp(parse.GetValue(limit), 1, 1000), null, ct);
             Console.WriteLine($"{"id",-36}  {"status",-9}  {"ended",13}  {"submitted (UTC)",-19}  name");
             foreach (var b in rows)

@@ -16,14 +16,8 @@ public static class KeysCommand
         var name = new Argument<string>("NAME") { Description = "Who holds the key" };
         var create = new Command("create", "Create a key; it is printed once and stored only as a hash");
         create.Arguments.Add(name);
-        create.SetAction(async (parse, ct) =>
+        BatchesCommands.SetDatabaseAction(create, connection, async (parse, db, ct) =>
         {
-            await using var db = Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             try
             {
                 var (key, _) = await ApiKeys.Create(db, parse.GetValue(name)!, DateTimeOffset.UtcNow, ct);
@@ -39,14 +33,8 @@ public static class KeysCommand
         });
 
         var list = new Command("list", "Keys by name: prefix, created, revoked");
-        list.SetAction(async (parse, ct) =>
+        BatchesCommands.SetDatabaseAction(list, connection, async (parse, db, ct) =>
         {
-            await using var db = Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             Console.WriteLine($"{"name",-24}  {"prefix",-12}  {"created (UTC)",-19}  revoked");
             foreach (var k in await ApiKeys.List(db, ct))
             {
@@ -60,14 +48,8 @@ public static class KeysCommand
         var revokeName = new Argument<string>("NAME");
         var revoke = new Command("revoke", "Revoke a key: requests with it get 403 from now on");
         revoke.Arguments.Add(revokeName);
-        revoke.SetAction(async (parse, ct) =>
+        BatchesCommands.SetDatabaseAction(revoke, connection, async (parse, db, ct) =>
         {
-            await using var db = Open(parse, connection);
-            if (db is null)
-            {
-                return 2;
-            }
-
             var done = await ApiKeys.Revoke(db, parse.GetValue(revokeName)!, DateTimeOffset.UtcNow, ct);
             Console.WriteLine(done ? $"key '{parse.GetValue(revokeName)}' revoked" : $"no active key named '{parse.GetValue(revokeName)}'");
             return done ? 0 : 1;
@@ -78,6 +60,4 @@ public static class KeysCommand
         command.Subcommands.Add(revoke);
         return command;
     }
-
-    private static PlatformDbContext? Open(ParseResult parse, Option<string?> connection) => BatchesCommands.Open(parse, connection);
 }
