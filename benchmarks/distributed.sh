@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of distributed mode (four processes over RabbitMQ + PostgreSQL, started by
 # scripts/up.sh) against `ttc eval` (one process) on the same problems with the same strategy.
-#   benchmarks/distributed.sh [N=200] [STRATEGY=weighted-best-of-n] [SAMPLES=16] [WARMUP=0]
+#   [TTC_ARGS="--generator hf-arith --verifier hf-arith-prm --aggregation min"] benchmarks/distributed.sh [N=200] [STRATEGY=weighted-best-of-n] [SAMPLES=16] [WARMUP=0]
+# TTC_ARGS: further batch options, the same for both modes (models by catalog name).
 # WARMUP > 0 first runs a batch of the first WARMUP problems with another seed (not measured), in the
 # embedded process (ttc eval --warmup) and through the distributed stack alike, so both are measured
 # past their first-batch JIT and query compilation, as long-running services are.
@@ -16,7 +17,7 @@ ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 
 echo "embedded: ttc eval --limit $n --strategy $strategy --n $samples"
 start=$(date +%s.%N)
-ttc eval data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 --warmup "$warmup" --json "$work/embedded.json" --db "$work/embedded.db" >/dev/null 2>&1
+ttc eval data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 --warmup "$warmup" ${TTC_ARGS:-} --json "$work/embedded.json" --db "$work/embedded.db" >/dev/null 2>&1
 embedded=$(python3 -c "import json; print(json.load(open('$work/embedded.json'))['wall_seconds'])")
 echo "  batch wall time ${embedded} s (process wall $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s)"
 
@@ -30,7 +31,7 @@ cpu_snapshot() { # name, user ticks, system ticks per line, for the platform's p
 }
 if [ "$warmup" -gt 0 ]; then
   echo "warm-up: the first $warmup problems with seed 8 through the distributed stack, not measured"
-  wid=$(ttc submit data/arith/heldout.jsonl --limit "$warmup" --strategy "$strategy" --n "$samples" --seed 8 2>/dev/null)
+  wid=$(ttc submit data/arith/heldout.jsonl --limit "$warmup" --strategy "$strategy" --n "$samples" --seed 8 ${TTC_ARGS:-} 2>/dev/null)
   ttc status "$wid" --wait >/dev/null 2>&1
 fi
 cpu_snapshot >"$work/cpu-before"
@@ -38,7 +39,7 @@ echo "distributed: ttc submit --limit $n --strategy $strategy --n $samples (Rout
 [ -n "${TIMELINE:-}" ] && { benchmarks/cpu-timeline.py ${TIMELINE_THREADS:+--threads "$TIMELINE_THREADS"} "${TIMELINE_SECONDS:-25}" >"$work/timeline.md" & timeline=$!; }
 # One client process sends the batch and watches it (ttc submit --wait): started, connected to the broker and the
 # database before the batch is stamped submitted, then one SQL statement per poll.
-/usr/bin/time -o "$work/client" -f '%U %S' dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 \
+/usr/bin/time -o "$work/client" -f '%U %S' dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll submit data/arith/heldout.jsonl --limit "$n" --strategy "$strategy" --n "$samples" --seed 7 ${TTC_ARGS:-} \
   --wait --json "$work/distributed.json" >"$work/submit.out" 2>/dev/null
 id=$(head -1 "$work/submit.out")
 [ -n "${TIMELINE:-}" ] && { wait "$timeline" || true; echo "cores used every 0.5 s from the submission (TIMELINE=1):"; cat "$work/timeline.md"; }
