@@ -2,8 +2,10 @@
 # The Verifier service against standalone scoring with the same resources (issue 26): standalone, ttc-bench
 # scoring on core 1 with one ONNX Runtime thread; then weighted best-of-16 through the distributed stack
 # (scripts/up.sh) with every service at one intra-op thread, the Generator pinned to core 0 and the Verifier
-# to core 1 (Router and Aggregator free). The service's rate is the verifier's scored tokens over its
-# recorded device time (compute_usage), as in hf-verifiers.sh; the ratio is the goal (>= 85%).
+# to core 1. The service's rate is the verifier's scored tokens over its
+# recorded device time (compute_usage), as in hf-verifiers.sh; the ratio is the goal (>= 85%). Everything else of the
+# stack (Router, Aggregator, RabbitMQ, PostgreSQL) and the submitting client are pinned to core 0 with the Generator, so the
+# Verifier has core 1 alone.
 #   benchmarks/verifier-pinned.sh [PROBLEMS=200] [GENERATOR=hf-arith] [VERIFIER=hf-arith-prm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +20,10 @@ standalone=$(grep -E '^\| [0-9]+ \|' "$work/bench.md" | awk -F'|' '{gsub(/ /, ""
 
 export Inference__IntraOpThreads=1
 . benchmarks/stack.sh
-taskset -a -p -c 0 "$(pgrep -f 'Platform\.Generator\.dll' | head -1)" >/dev/null
+# Core 0: the Generator and everything else of the stack (Router, Aggregator, RabbitMQ, PostgreSQL); core 1: the Verifier alone.
+for pid in $(pgrep -f 'Platform\.(Generator|Router|Aggregator)\.dll') $(pgrep -f beam.smp) $(pgrep -x postgres); do taskset -a -p -c 0 "$pid" >/dev/null || true; done
 taskset -a -p -c 1 "$(pgrep -f 'Platform\.Verifier\.dll' | head -1)" >/dev/null
-ttc submit data/arith/heldout.jsonl --limit "$n" --strategy weighted-best-of-n --n 16 --seed 7 --generator "$generator" --verifier "$verifier" \
+taskset -c 0 dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll submit data/arith/heldout.jsonl --limit "$n" --strategy weighted-best-of-n --n 16 --seed 7 --generator "$generator" --verifier "$verifier" \
   --aggregation min --wait --json "$work/batch.json" >"$work/submit.out" 2>"$work/submit.err"
 id=$(head -1 "$work/submit.out")
 pgport=$(echo "$TTC_POSTGRES" | grep -oP 'Port=\K[0-9]+')
