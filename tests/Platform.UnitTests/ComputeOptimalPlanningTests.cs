@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Platform.Contracts;
+using Platform.Reasoning.Confidence;
+using Platform.Reasoning.Controllers;
 using Platform.Reasoning.Policy;
 using Platform.Router;
 using Platform.Router.Planning;
@@ -146,6 +148,14 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
         // A policy fitted for known difficulty (no probes, no bounds), and the shipped kind (probes): a known bin wins in both.
         var withProbes = ComputeOptimalPolicy.Parse(File.ReadAllText(PolicyFile()));
         var oracle = withProbes with { Probes = 0, Bounds = [], ProbeTokens = 0, ProbeFlops = 0 };
+        // Bin 4's step stops early and reads confidence its own way: a known bin's plan carries both.
+        oracle = oracle with
+        {
+            Budgets = [.. oracle.Budgets.Select(c => c with
+            {
+                Bins = [.. c.Bins.Select((step, i) => i == 3 ? step with { EarlyStop = EarlyStop.Parse("rule=beta,wave=4"), Confidence = ConfidenceSettings.Parse("keep=50,window=8") } : step)],
+            })],
+        };
         var oraclePath = Path.Combine(_dir, "oracle.json");
         File.WriteAllText(oraclePath, oracle.ToJson());
         foreach (var path in new[] { oraclePath, PolicyFile() })
@@ -161,6 +171,10 @@ public sealed class ComputeOptimalPlanningTests : IDisposable
             Assert.Equal(("weighted-best-of-n", 4, 0), (easy.Plan!.Strategy, easy.Plan.N, easy.Plan.Probes));
             Assert.Equal(("beam-search", 16, 0), (hard.Plan!.Strategy, hard.Plan.N, hard.Plan.Probes));
             Assert.Equal((4, "oracle"), (hard.Run.DifficultyBin, hard.Run.DifficultySource));
+            if (path == oraclePath)
+            {
+                Assert.Equal((EarlyStop.Parse("rule=beta,wave=4").Spec, ConfidenceSettings.Parse("keep=50,window=8").Spec), (hard.Plan.EarlyStop, hard.Plan.Confidence));
+            }
             Assert.Null(bad.Plan);
             Assert.Contains("DifficultyBin: must be between 1 and 5 (was 6)", bad.Run.FailureReason);
         }

@@ -74,7 +74,7 @@ public static class TrainPrmCommand
                 {
                     using var scope = NewDisposeScope();
                     return (double)Loss(model, Batch(chunk)).item<float>();
-                }), run.Curve, Console.Out);
+                }), run.Curve, Console.Out, step => run.SaveCheckpoint(model, step));
             run.Save(model, new RunInfo(kind, config, settings, summary, 0, null, initializedFrom, parse.GetValue(data)!.FullName)
             {
                 Labels = outcome ? "outcome" : labelSource,
