@@ -86,6 +86,13 @@ continuous.SetAction(async parse =>
 var scorerModel = new Option<string>("--scorer") { Description = "Verifier model folder", DefaultValueFactory = _ => "models/prm" };
 var scoreRows = new Option<int>("--max-rows") { Description = "Solutions in one scoring pass (Verifier:MaxBatchRows)", DefaultValueFactory = _ => 256 };
 var scoreTokens = new Option<long>("--max-tokens") { Description = "Characters in one scoring pass (Verifier:MaxBatchTokens)", DefaultValueFactory = _ => 256L * 160 };
+// The generator's N solutions of every problem, each problem's one request (generated once, not timed).
+async Task<IReadOnlyList<IReadOnlyList<ScoreRequest>>> Solutions(ParseResult parse, IReadOnlyList<string> problems, InferenceOptions options)
+{
+    using var generator = DecoderSession.Open(ModelDirectory.Load(parse.GetValue(model)![0]), options);
+    return await ScoringBenchmark.Solutions(generator, problems, parse.GetValue(samples), parse.GetValue(temperature), parse.GetValue(maxTokens));
+}
+
 var scoring = NewCommand("scoring", "Scored tokens/s of the Verifier's engine alone: N sampled solutions of many prompts, every prompt one request, all submitted at once",
     model, scorerModel, samples, file, limit, temperature, maxTokens, repeats, scoreRows, scoreTokens, spinning, threads);
 
@@ -93,11 +100,7 @@ scoring.SetAction(async parse =>
 {
     var options = Inference(parse);
     var problems = Problems(parse);
-    IReadOnlyList<IReadOnlyList<ScoreRequest>> requests;
-    using (var generator = DecoderSession.Open(ModelDirectory.Load(parse.GetValue(model)![0]), options))
-    {
-        requests = await ScoringBenchmark.Solutions(generator, problems, parse.GetValue(samples), parse.GetValue(temperature), parse.GetValue(maxTokens));
-    }
+    var requests = await Solutions(parse, problems, options);
 
     using var scorer = PrmScorer.Open(ModelDirectory.Load(parse.GetValue(scorerModel)!), options);
     Console.WriteLine($"machine: {Machine.Describe()}");
@@ -109,6 +112,36 @@ scoring.SetAction(async parse =>
         var result = await ScoringBenchmark.Run(scorer, requests, parse.GetValue(scoreRows), parse.GetValue(scoreTokens));
         Console.WriteLine(FormattableString.Invariant(
             $"| {(r == 0 ? "warm-up" : r.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {result.Solutions} | {result.ScoredTokens} | {result.Seconds:F2} | {result.CpuSeconds:F2} | {result.TokensPerSecond:F0} | {result.Passes} | {result.MeanRows:F1} |"));
+    }
+
+    return 0;
+});
+
+var scorerName = new Option<string?>("--verifier-name") { Description = "The scorer's name in the running Verifier's catalog (default: its folder's name)" };
+var scoringService = NewCommand("scoring-service",
+    "Scored tokens/s of the running Verifier service (over RabbitMQ, Messaging:* settings) against its engine in this process, on the same solutions, in turn",
+    model, scorerModel, scorerName, samples, file, limit, temperature, maxTokens, repeats, scoreRows, scoreTokens, spinning, threads);
+
+scoringService.SetAction(async parse =>
+{
+    var options = Inference(parse);
+    var problems = Problems(parse);
+    var requests = await Solutions(parse, problems, options);
+
+    var folder = parse.GetValue(scorerModel)!;
+    var name = parse.GetValue(scorerName) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
+    using var scorer = PrmScorer.Open(ModelDirectory.Load(folder), options);
+    await using var service = await ServiceScoringBenchmark.Connect();
+    Console.WriteLine($"machine: {Machine.Describe()}");
+    Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; ONNX Runtime CPU, spinning {(options.AllowSpinning ? "on" : "off")}; {scorer.Model.Name} on {problems.Count} prompts x {parse.GetValue(samples)} solutions of {parse.GetValue(model)![0]}; the service's model '{name}'");
+    Console.WriteLine("| run | engine scored tokens | engine s | engine tokens/s | service scored tokens | cached | service s (first send to last reply) | service device s | service tokens/s | service / engine | failed |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (var r = 0; r <= parse.GetValue(repeats); r++)
+    {
+        var engine = await ScoringBenchmark.Run(scorer, requests, parse.GetValue(scoreRows), parse.GetValue(scoreTokens));
+        var served = await service.Run(name, requests);
+        Console.WriteLine(FormattableString.Invariant(
+            $"| {(r == 0 ? "warm-up" : r.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {engine.ScoredTokens} | {engine.Seconds:F2} | {engine.TokensPerSecond:F0} | {served.ScoredTokens} | {served.CachedScoredTokens} | {served.Seconds:F2} | {served.DeviceSeconds:F2} | {served.TokensPerSecond:F0} | {100 * served.TokensPerSecond / engine.TokensPerSecond:F0}% | {served.Failed} |"));
     }
 
     return 0;
@@ -136,5 +169,6 @@ root.Subcommands.Add(tokenizers);
 root.Subcommands.Add(generation);
 root.Subcommands.Add(continuous);
 root.Subcommands.Add(scoring);
+root.Subcommands.Add(scoringService);
 root.Subcommands.Add(matmulModel);
 return await root.Parse(args).InvokeAsync();
