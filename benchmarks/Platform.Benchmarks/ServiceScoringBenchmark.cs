@@ -9,7 +9,7 @@ using Platform.Inference.Runtime;
 
 namespace Platform.Benchmarks;
 
-public sealed record ServiceScoringResult(int Requests, long ScoredTokens, long CachedScoredTokens, double Seconds, double DeviceSeconds, int Failed)
+public sealed record ServiceScoringResult(long ScoredTokens, long CachedScoredTokens, double Seconds, double DeviceSeconds, int Failed)
 {
     /// <summary>Scored tokens over the time from the first command sent to the last reply received.</summary>
     public double TokensPerSecond => ScoredTokens / Seconds;
@@ -53,7 +53,7 @@ public sealed class ServiceScoringBenchmark : IAsyncDisposable
         await Task.WhenAll(commands.Select(c => endpoint.Send(c)));
         var scored = await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromMinutes(10));
         var seconds = clock.Elapsed.TotalSeconds;
-        return new ServiceScoringResult(scored.Length, scored.Sum(s => s.Usage.ScoredTokens), scored.Sum(s => s.Usage.CachedScoredTokens), seconds,
+        return new ServiceScoringResult(scored.Sum(s => s.Usage.ScoredTokens), scored.Sum(s => s.Usage.CachedScoredTokens), seconds,
             scored.Sum(s => s.Usage.DeviceMilliseconds) / 1000, scored.Count(s => s.Error is not null || s.Scores.Any(c => c.Error is not null)));
     }
 
