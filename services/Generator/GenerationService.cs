@@ -1,6 +1,7 @@
 using Platform.Contracts;
 using Platform.Inference.Models;
 using Platform.Inference.Runtime;
+using Platform.Reasoning.Controllers;
 
 namespace Platform.Generator;
 
@@ -78,6 +79,11 @@ public sealed class GenerationService : IAsyncDisposable
             return Failed($"mode must be 'full', 'step' or 'revise' (was '{command.Mode}')");
         }
 
+        if (command.RolloutSteps != 0 && command.Mode != "step")
+        {
+            return Failed($"rolloutSteps is for 'step' mode only (was {command.RolloutSteps} in '{command.Mode}' mode)");
+        }
+
         DecoderSession session;
         try
         {
@@ -141,6 +147,7 @@ public sealed class GenerationService : IAsyncDisposable
             Samples = command.SamplesPerPrefix,
             StopStrings = stops,
             StopAfter = Math.Max(1, command.Steps),
+            RolloutSteps = command.RolloutSteps,
             BudgetForcing = forcing,
             ConfidenceStop = command.ConfidenceStop is { } stop ? new ConfidenceThreshold(stop.Threshold, stop.Window) : null,
             Sampling = new SamplingOptions
@@ -171,11 +178,16 @@ public sealed class GenerationService : IAsyncDisposable
         var samples = new List<GeneratedSample>();
         for (var i = 0; i < results.Count; i++)
         {
-            samples.AddRange(results[i].Samples.Select((s, k) => new GeneratedSample
+            samples.AddRange(results[i].Samples.Select((s, k) =>
             {
-                PrefixKey = command.Prefixes[i].Key, SampleIndex = k, Text = s.Text, TokenCount = s.Tokens.Length,
-                FinishReason = s.FinishReason == FinishReasons.Stop && command.Mode == "step" ? "step" : s.FinishReason,
-                LogProbs = s.Confidences.Length > 0 ? Platform.Reasoning.Confidence.TokenLogProbs.Pack(s.LogProbs, s.Confidences) : null,
+                var reason = s.FinishReason == FinishReasons.Stop && command.Mode == "step" ? "step" : s.FinishReason;
+                return new GeneratedSample
+                {
+                    PrefixKey = command.Prefixes[i].Key, SampleIndex = k, Text = s.Text, TokenCount = s.Tokens.Length - s.RolloutTokens, FinishReason = reason,
+                    LogProbs = s.Confidences.Length > 0 ? Platform.Reasoning.Confidence.TokenLogProbs.Pack(s.LogProbs, s.Confidences) : null,
+                    // A step that ended the solution has nothing to look ahead to: what the row wrote after it is not part of the candidate.
+                    Rollout = command.RolloutSteps > 0 && !SearchNode.Ends(s.Text, reason) ? s.Rollout : null,
+                };
             }));
         }
 

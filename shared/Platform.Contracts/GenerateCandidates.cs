@@ -33,6 +33,9 @@ public record GenerateCandidates : IRoundRequest
     /// <summary>In "step" mode, how many steps to write (1 for expansion, k for a lookahead rollout).</summary>
     public int Steps { get; init; } = 1;
 
+    /// <summary>In "step" mode, lookahead search: after its <see cref="Steps"/> each sample goes on greedily for this many more steps, reported as <see cref="GeneratedSample.Rollout"/> and scored after the sample. 0: none.</summary>
+    public int RolloutSteps { get; init; }
+
     public SamplingSettings Sampling { get; init; } = new();
 
     /// <summary>When set, the Generator applies budget forcing (the model must name an end-of-thinking marker).</summary>

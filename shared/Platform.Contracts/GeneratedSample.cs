@@ -10,7 +10,11 @@ public record GeneratedSample
     /// <summary>The newly generated text only (not the prefix).</summary>
     public string Text { get; init; } = "";
 
+    /// <summary>Tokens of <see cref="Text"/> (a rollout's are counted in the request's usage, not here).</summary>
     public int TokenCount { get; init; }
+
+    /// <summary>What the greedy rollout of a lookahead step wrote after <see cref="Text"/> (<see cref="GenerateCandidates.RolloutSteps"/>); null without one, or when the sample itself ended the solution.</summary>
+    public string? Rollout { get; init; }
 
     /// <summary>"eos" (end of answer), "step" (step delimiter reached), "length" (token cap), "context" (a search prefix that had reached the model's context: nothing generated), "confidence" (stopped below the confidence threshold).</summary>
     public string FinishReason { get; init; } = "";

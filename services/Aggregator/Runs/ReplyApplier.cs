@@ -182,7 +182,7 @@ public sealed class ReplyApplier(PlatformDbContext db, TimeProvider clock, IOpti
         var window = plan.Confidence.Window;
         List<Continuation> Continuations(IReadOnlyList<GeneratedSample> samples) =>
             [.. samples.Select(x => new Continuation(x.PrefixKey, x.SampleIndex, x.Text, x.TokenCount, x.FinishReason,
-                x.LogProbs is { Length: > 0 } packed ? TraceConfidence.Of(TokenLogProbs.Unpack(packed).Confidences, window, window) : null, x.LogProbs))];
+                x.LogProbs is { Length: > 0 } packed ? TraceConfidence.Of(TokenLogProbs.Unpack(packed).Confidences, window, window) : null, x.LogProbs, x.Rollout))];
         var next = (reply.Samples, reply.Scoring) switch
         {
             ({ } samples, { } scored) => controller.OnGeneratedAndScored(Continuations(samples), ScoresBySample(samples, scored.Scores!), scored.Kind).Next,

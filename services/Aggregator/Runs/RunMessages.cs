@@ -60,7 +60,7 @@ public static class RunMessages
             {
                 ConfidenceStop = s.StopBelow is { } threshold ? new ConfidenceStop { Threshold = threshold, Window = confidence.Window } : null,
             },
-            ExpandNodes e => Generate(e.Nodes, e.Samples, "step", 1, plan.Temperature, null),
+            ExpandNodes e => Generate(e.Nodes, e.Samples, "step", 1, plan.Temperature, null) with { RolloutSteps = e.RolloutSteps },
             RollOut r => Generate(r.Nodes, 1, r.Steps > 0 ? "step" : "full", Math.Max(1, r.Steps), r.Temperature, null),
             ReviseChains r => Generate([], 1, "revise", 1, r.Temperature, null) with
             {

@@ -24,7 +24,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, Wor
         await context.Publish(reply, context.CancellationToken);
     }
 
-    /// <summary>The scoring request for a generation's samples: each scored as its prefix's text followed by the sample.</summary>
+    /// <summary>The scoring request for a generation's samples: each scored as its prefix's text followed by the sample (and its lookahead rollout).</summary>
     private static ScoreCandidates ScoringOf(GenerateCandidates request, ScoreAfterGeneration then, CandidatesGenerated reply)
     {
         var prefixes = request.Prefixes.DistinctBy(p => p.Key).ToDictionary(p => p.Key, p => p.Text);
@@ -32,7 +32,7 @@ public sealed class GenerateCandidatesConsumer(GenerationService generation, Wor
         {
             RequestId = then.RequestId, RunId = request.RunId, Round = then.Round, Kind = then.Kind, Model = then.Model, Problem = request.Problem,
             StepDelimiter = then.StepDelimiter,
-            Candidates = reply.Samples.Select(s => new CandidateToScore { Key = ScoreAfterGeneration.KeyOf(s), Text = prefixes.GetValueOrDefault(s.PrefixKey, "") + s.Text }).ToList(),
+            Candidates = reply.Samples.Select(s => new CandidateToScore { Key = ScoreAfterGeneration.KeyOf(s), Text = prefixes.GetValueOrDefault(s.PrefixKey, "") + s.Text + s.Rollout }).ToList(),
             Generated = reply,
         };
     }

@@ -33,6 +33,11 @@ internal sealed class Row(Entry entry, int sample, int promptLength, SampleRando
     public string? Finish;
     public int Stops;
 
+    /// <summary>Lookahead: where the greedy rollout begins in <see cref="Tokens"/> and in <see cref="Text"/> (-1: not rolling out), and why the sample itself ended.</summary>
+    public int RolloutToken = -1;
+    public int RolloutText;
+    public string? SampleFinish;
+
     /// <summary>Finished and handed to its entry; the row may still sit in the batch until the next compaction.</summary>
     public bool Reported;
 

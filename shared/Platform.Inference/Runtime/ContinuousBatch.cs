@@ -362,7 +362,7 @@ public sealed class ContinuousBatch : IDisposable
     private static void Complete(Entry entry)
     {
         var samples = entry.Finished.OrderBy(r => r.Sample)
-            .Select(r => new GeneratedSequence([.. r.Tokens], r.Text.ToString(), r.Finish!, r.Suppressed, r.Waits) { LogProbs = [.. r.LogProbs], Confidences = [.. r.Confidences] }).ToList();
+            .Select(Sequence).ToList();
         entry.Done(new GenerationResult(samples, new ComputeUsage
         {
             // Computed prompt positions, and those read from a cache instead: the prefix tree's, and the prompt's pass each further sample shares.
@@ -372,6 +372,18 @@ public sealed class ContinuousBatch : IDisposable
             Flops = entry.Flops,
             DeviceMilliseconds = entry.WallMilliseconds,
         }));
+    }
+
+    /// <summary>A finished row as its sample: with a rollout, the sample's own text and finish, then what the rollout wrote.</summary>
+    private static GeneratedSequence Sequence(Row r)
+    {
+        var text = r.Text.ToString();
+        var rolled = r.RolloutToken >= 0;
+        var own = rolled ? r.RolloutText : text.Length;
+        return new GeneratedSequence([.. r.Tokens], text[..own], rolled ? r.SampleFinish! : r.Finish!, r.Suppressed, r.Waits)
+        {
+            LogProbs = [.. r.LogProbs], Confidences = [.. r.Confidences], Rollout = text[own..], RolloutTokens = rolled ? r.Tokens.Count - r.RolloutToken : 0,
+        };
     }
 
     private void Release()

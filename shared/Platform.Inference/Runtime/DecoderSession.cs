@@ -314,6 +314,11 @@ public sealed class DecoderSession : IDisposable
             return $"stop-after must be >= 1 (was {request.StopAfter})";
         }
 
+        if (request.RolloutSteps < 0 || (request.RolloutSteps > 0 && (request.StopStrings.Count == 0 || request.BudgetForcing is not null)))
+        {
+            return $"rollout steps must be >= 0, and a rollout needs stop strings and no budget forcing (was {request.RolloutSteps})";
+        }
+
         if (request.ConfidenceStop is { } stop && (stop.Window < 1 || request.Sampling.TopLogProbs < 1 || double.IsNaN(stop.Threshold)))
         {
             return $"a confidence stop needs a window of at least 1 token, a threshold and top log-probabilities (window {stop.Window}, top log-probabilities {request.Sampling.TopLogProbs})";

@@ -21,6 +21,13 @@ public sealed record GenerationRequest
     public int StopAfter { get; init; } = 1;
 
     /// <summary>
+    /// Lookahead search: once a sample has written its <see cref="StopAfter"/> stop strings it goes on in the same
+    /// row, greedily (temperature 0, no log-probabilities), for this many more, or to its end; that text is the
+    /// sample's <see cref="GeneratedSequence.Rollout"/>, with its own <see cref="SamplingOptions.MaxNewTokens"/>. 0: none.
+    /// </summary>
+    public int RolloutSteps { get; init; }
+
+    /// <summary>
     /// The leading part of <see cref="Prompt"/> that other requests admitted with it share (a revision
     /// chain's problem prompt): requests with the same shared prefix have its KV cache computed once and
     /// copied, then only their own remainders are prefilled. Empty: nothing shared.
@@ -68,6 +75,12 @@ public sealed record GeneratedSequence(int[] Tokens, string Text, string FinishR
     public float[] LogProbs { get; init; } = [];
 
     public float[] Confidences { get; init; } = [];
+
+    /// <summary>What the greedy rollout wrote after <see cref="Text"/> (<see cref="GenerationRequest.RolloutSteps"/>); empty without one.</summary>
+    public string Rollout { get; init; } = "";
+
+    /// <summary>How many of <see cref="Tokens"/> (the last ones) the rollout wrote.</summary>
+    public int RolloutTokens { get; init; }
 }
 
 /// <summary>Adds up the compute of the requests one message answers.</summary>

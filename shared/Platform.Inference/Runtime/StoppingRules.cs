@@ -21,8 +21,9 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
     /// </summary>
     public void Next(Row row, ReadOnlySpan<float> logits, GenerationRequest request, Span<float> scratch)
     {
-        var token = row.Forced.Count > 0 ? row.Forced.Dequeue() : Sampler.Next(logits, request.Sampling, ref row.Random, scratch);
-        var k = request.Sampling.TopLogProbs;
+        var rolling = row.RolloutToken >= 0;
+        var token = row.Forced.Count > 0 ? row.Forced.Dequeue() : rolling ? Sampler.ArgMax(logits) : Sampler.Next(logits, request.Sampling, ref row.Random, scratch);
+        var k = rolling ? 0 : request.Sampling.TopLogProbs;
         if (k == 0)
         {
             Accept(row, token, request);
@@ -97,7 +98,19 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
         {
             for (var end = Math.Max(before + 1, stop.Length); end <= row.Text.Length; end++)
             {
-                if (StepBoundaries.EndsWith(row.Text, stop, end) && ++row.Stops >= request.StopAfter)
+                if (!StepBoundaries.EndsWith(row.Text, stop, end) || ++row.Stops < request.StopAfter)
+                {
+                    continue;
+                }
+
+                if (row.RolloutToken < 0 && request.RolloutSteps > 0)
+                {
+                    // The sample's own steps end here; a greedy rollout goes on from the model's state as it is.
+                    row.RolloutToken = row.Tokens.Count;
+                    row.RolloutText = end;
+                    row.SampleFinish = FinishReasons.Stop;
+                }
+                else if (row.Stops >= request.StopAfter + request.RolloutSteps)
                 {
                     row.Text.Length = end;
                     row.Finish = FinishReasons.Stop;
@@ -107,7 +120,8 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
         }
 
         // Position is where the next fed token goes; the sequence (prompt + output) must stay within the context.
-        if (row.Tokens.Count >= request.Sampling.MaxNewTokens || row.Position + 1 + row.Forced.Count >= context)
+        // A rollout has its own new-token limit.
+        if (row.Tokens.Count - Math.Max(0, row.RolloutToken) >= request.Sampling.MaxNewTokens || row.Position + 1 + row.Forced.Count >= context)
         {
             row.Finish = FinishReasons.Length;
         }

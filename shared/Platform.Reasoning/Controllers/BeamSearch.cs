@@ -40,7 +40,8 @@ public sealed record BeamSettings
 /// steps, sets finished solutions aside, keeps the top N/M partial solutions and expands each M
 /// times; after at most R rounds (or once N solutions finished, or nothing is left to expand) the
 /// answer is picked by weighted best-of-N (last-step score summed per answer) over the finished
-/// solutions. Lookahead-k scores each candidate at the end of a k-step temperature-0 rollout.
+/// solutions. Lookahead-k scores each candidate at the end of a k-step temperature-0 rollout, which the
+/// Generator writes in the same generation as the step (one round, like plain beam search).
 /// DVTS splits the N samples into N/M subtrees that each keep their single best node.
 /// Seeded candidates (a probe's finished solutions) join the finished pool.
 /// </summary>
@@ -73,9 +74,9 @@ public sealed class BeamSearch : StrategyController
 
     protected override ControllerRequest Begin() => Expand([""], Settings.N);
 
-    /// <summary>Without lookahead every new step is scored as written, next.</summary>
+    /// <summary>Every new step is scored next: as written, or with lookahead at the end of its rollout.</summary>
     private ExpandNodes Expand(IReadOnlyList<string> nodes, int samples) =>
-        new(nodes, samples) { ThenScore = Settings.Lookahead > 0 ? null : RequestKinds.Score };
+        new(nodes, samples) { ThenScore = RequestKinds.Score, RolloutSteps = Settings.Lookahead };
 
     protected override ControllerRequest Generated(string kind, IReadOnlyList<Continuation> continuations) => kind switch
     {
@@ -93,6 +94,11 @@ public sealed class BeamSearch : StrategyController
         foreach (var c in continuations.OrderBy(c => Active.IndexOf(c.NodeKey)).ThenBy(c => c.SampleIndex))
         {
             var node = AddChild(c);
+            if (node.Terminal)
+            {
+                node.Rollout = null; // an ended solution is scored as it is
+            }
+
             if (Round == 0)
             {
                 node.Group = c.SampleIndex / Settings.M; // DVTS: the first N samples split into N/M subtrees
@@ -101,8 +107,9 @@ public sealed class BeamSearch : StrategyController
             Fresh.Add(node.Key);
         }
 
-        var open = Fresh.Where(k => !Nodes[k].Terminal).ToList();
-        return Settings.Lookahead > 0 && open.Count > 0 ? new RollOut(open, Settings.Lookahead, 0) : ScoreFresh();
+        // A run stored before rollouts came with their steps rolls its open candidates out in a round of their own.
+        var unrolled = Settings.Lookahead > 0 ? Fresh.Where(k => !Nodes[k].Terminal && Nodes[k].Rollout is null).ToList() : [];
+        return unrolled.Count > 0 ? new RollOut(unrolled, Settings.Lookahead, 0) : ScoreFresh();
     }
 
     public ControllerRequest OnRolledOut(IReadOnlyList<Continuation> rollouts)
@@ -116,7 +123,7 @@ public sealed class BeamSearch : StrategyController
         return ScoreFresh();
     }
 
-    private ScoreTexts ScoreFresh() => new(Fresh.Select(k => (k, Nodes[k].Text + (Nodes[k].Rollout ?? ""))).ToList());
+    private ScoreTexts ScoreFresh() => new(Fresh.Select(k => (k, Nodes[k].ScoredText)).ToList());
 
     /// <summary>Step scores of the texts asked for, by node key.</summary>
     public ControllerRequest OnScoredNodes(IReadOnlyDictionary<string, IReadOnlyList<double>> scores)

@@ -40,6 +40,9 @@ public sealed class SearchNode
 
     public string? RolloutAnswer { get; set; }
 
+    /// <summary>What the verifier scores for this node: its text, then its rollout's.</summary>
+    [JsonIgnore] public string ScoredText => Text + Rollout;
+
     /// <summary>The continuation's confidence from the generator's log-probabilities (null when none was reported).</summary>
     public Confidence.TraceConfidence? Confidence { get; set; }
 
@@ -64,6 +67,7 @@ public sealed class SearchNode
         {
             Key = key, Parent = parent.Key, Text = parent.Text + c.Text, Depth = parent.Depth + 1, Tokens = c.Tokens,
             Finish = c.FinishReason, Terminal = Ends(c.Text, c.FinishReason), Group = parent.Group, Confidence = c.Confidence, LogProbs = c.LogProbs,
+            Rollout = c.Rollout,
         };
         node.Answer = node.Terminal ? AnswerExtractor.Extract(node.Text) : null;
         parent.Children.Add(key);
@@ -87,9 +91,12 @@ public sealed class SearchNode
         finishReason is "eos" or "length" or "context" or StoppedForConfidence || AnswerExtractor.Extract(step, AnswerFormat.Stated) is not null;
 }
 
-/// <summary>One continuation the Generator produced for a node, with its confidence when the Generator reported log-probabilities.</summary>
+/// <summary>
+/// One continuation the Generator produced for a node, with its confidence when the Generator reported log-probabilities,
+/// and what a lookahead step's greedy rollout wrote after it (<see cref="ExpandNodes.RolloutSteps"/>).
+/// </summary>
 public sealed record Continuation(string NodeKey, int SampleIndex, string Text, int Tokens, string FinishReason, Confidence.TraceConfidence? Confidence = null,
-    byte[]? LogProbs = null);
+    byte[]? LogProbs = null, string? Rollout = null);
 
 /// <summary>What a controller asks for next: one request per round, or the run's end.</summary>
 public abstract record ControllerRequest
@@ -121,6 +128,9 @@ public sealed record SampleSolutions(int Samples, double Temperature, bool Budge
 public sealed record ExpandNodes(IReadOnlyList<string> Nodes, int Samples) : ControllerRequest
 {
     public override string Kind => RequestKinds.Expand;
+
+    /// <summary>Lookahead: each new step goes on greedily this many steps in the same generation, to be scored at its end (0: none).</summary>
+    public int RolloutSteps { get; init; }
 }
 
 /// <summary>Continue each node <paramref name="Steps"/> steps (0: to the end) at the given temperature, one sample each.</summary>

@@ -121,7 +121,7 @@ public sealed class Mcts : StrategyController
     }
 
     /// <summary>Score every new child's simulated (or own, when finished) solution.</summary>
-    private ScoreTexts Simulated() => new(Fresh.Select(k => (k, Nodes[k].Text + (Nodes[k].Rollout ?? ""))).ToList());
+    private ScoreTexts Simulated() => new(Fresh.Select(k => (k, Nodes[k].ScoredText)).ToList());
 
     /// <summary>Adds one visit with <paramref name="value"/> to the node and every ancestor.</summary>
     public void Backup(string key, double value)

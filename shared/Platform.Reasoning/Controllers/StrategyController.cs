@@ -61,7 +61,7 @@ public abstract class StrategyController
         {
             if (scores[i] is { } steps && Nodes.TryGetValue(continuations[i].NodeKey, out var prefix))
             {
-                byText.TryAdd(prefix.Text + continuations[i].Text, steps);
+                byText.TryAdd(prefix.Text + continuations[i].Text + continuations[i].Rollout, steps);
             }
         }
 

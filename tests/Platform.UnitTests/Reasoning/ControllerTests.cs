@@ -72,7 +72,8 @@ public sealed class ControllerTests
         {
             var depth = c.Nodes[node].Depth;
             var text = depth >= 2 ? $"A: {(node.Length + i) % 4}\n" : $"{depth}+{i}={depth + i}\n";
-            return new Continuation(node, i, text, text.Length, depth >= 2 ? "eos" : "step");
+            var rollout = e.RolloutSteps > 0 && depth < 2 ? $"9+9=18\nA: {node.Length % 3}\n" : null;
+            return new Continuation(node, i, text, text.Length, depth >= 2 ? "eos" : "step", Rollout: rollout);
         })).ToList(),
         RollOut r => r.Nodes.Select(node => new Continuation(node, 0, $"9+9=18\nA: {node.Length % 3}\n", 12, "eos")).ToList(),
         ReviseChains v => v.Chains.Select(chain => new Continuation(chain.Key, 0, $"2+2=4\nA: {(chain.Key.Length + chain.Attempts.Count) % 3}\n", 10, "eos")).ToList(),

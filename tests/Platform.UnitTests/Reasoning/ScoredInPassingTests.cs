@@ -35,7 +35,7 @@ public sealed class ScoredInPassingTests
             if (fused && request.ThenScore is { } kind)
             {
                 var continuations = ControllerTests.Generated(controller, request);
-                var scores = continuations.Select(c => (IReadOnlyList<double>?)Score(controller.Nodes[c.NodeKey].Text + c.Text)).ToList();
+                var scores = continuations.Select(c => (IReadOnlyList<double>?)Score(controller.Nodes[c.NodeKey].Text + c.Text + c.Rollout)).ToList();
                 (request, var scoresTaken) = controller.OnGeneratedAndScored(continuations, scores, kind);
                 Assert.True(scoresTaken, $"{strategy}: the {kind} scores of a request marked ThenScore were not taken");
                 kinds.Add(kind);
@@ -79,7 +79,7 @@ public sealed class ScoredInPassingTests
     [InlineData("weighted-best-of-n", true)]
     [InlineData("beam-search", true)]
     [InlineData("dvts", true)]
-    [InlineData("lookahead", false)]
+    [InlineData("lookahead", true)]
     [InlineData("mcts", false)]
     [InlineData("sequential-revisions", false)]
     [InlineData("compute-optimal", true)]

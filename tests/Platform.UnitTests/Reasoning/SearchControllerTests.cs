@@ -57,19 +57,32 @@ public sealed class BeamSearchTests
     }
 
     [Fact]
-    public void Lookahead_scores_each_candidate_at_the_end_of_its_rollout()
+    public void Lookahead_scores_each_candidate_at_the_end_of_the_rollout_written_with_its_step()
     {
+        var (search, first) = BeamSearch.Start(new BeamSettings { N = 2, M = 1, Lookahead = 2 });
+        var expand = Assert.IsType<ExpandNodes>(first);
+        Assert.Equal((2, RequestKinds.Score), (expand.RolloutSteps, expand.ThenScore)); // rolled out and scored in the same round
+        var score = Assert.IsType<ScoreTexts>(search.OnExpanded([C("", 0, "1+2=3\n") with { Rollout = "3*4=12\nA: 12\n" }, C("", 1, "A: 9\n")]));
+        Assert.Equal("1+2=3\n3*4=12\nA: 12\n", score.Items.Single(i => i.Key == "n0").Text);
+        Assert.Equal("A: 9\n", score.Items.Single(i => i.Key == "n1").Text); // a finished candidate is scored as it is
+        var next = Assert.IsType<ExpandNodes>(search.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.9, 0.8, 0.7], ["n1"] = [0.3] }));
+        Assert.Equal(0.7, search.Nodes["n0"].Score);   // score at the rollout's end
+        Assert.Equal([0.9], search.Nodes["n0"].StepScores); // the node's own step
+        Assert.Equal(["n0"], next.Nodes);
+        Assert.Equal(2, next.RolloutSteps); // the next round's steps are rolled out too
+    }
+
+    [Fact]
+    public void Lookahead_rolls_out_in_a_round_of_its_own_the_steps_that_came_without_a_rollout()
+    {
+        // What a Generator that wrote no rollouts (or a round stored before rollouts came with their steps) leads to.
         var (search, _) = BeamSearch.Start(new BeamSettings { N = 2, M = 1, Lookahead = 2 });
         var rollout = Assert.IsType<RollOut>(search.OnExpanded([C("", 0, "1+2=3\n"), C("", 1, "A: 9\n")]));
         Assert.Equal(["n0"], rollout.Nodes);          // the finished candidate needs no rollout
-        Assert.Equal(2, rollout.Steps);
-        Assert.Equal(0, rollout.Temperature);
+        Assert.Equal((2, 0.0), (rollout.Steps, rollout.Temperature));
         var score = Assert.IsType<ScoreTexts>(search.OnRolledOut([C("n0", 0, "3*4=12\nA: 12\n")]));
         Assert.Equal("1+2=3\n3*4=12\nA: 12\n", score.Items.Single(i => i.Key == "n0").Text);
         Assert.Equal("A: 9\n", score.Items.Single(i => i.Key == "n1").Text);
-        search.OnScored(new Dictionary<string, IReadOnlyList<double>> { ["n0"] = [0.9, 0.8, 0.7], ["n1"] = [0.3] });
-        Assert.Equal(0.7, search.Nodes["n0"].Score);   // score at the rollout's end
-        Assert.Equal([0.9], search.Nodes["n0"].StepScores); // the node's own step
     }
 
     [Fact]
