@@ -28,6 +28,20 @@ public sealed class PrmScorerTests(ShippedModels models)
     }
 
     [Fact]
+    public void Identical_solutions_in_one_call_are_scored_once_and_each_gets_the_scores()
+    {
+        var right = new ScoreRequest("(37+48)*3-19", "37+48=85\n85*3=255\n");
+        var wrong = new ScoreRequest("(37+48)*3-19", "37+48=85\n85*3=256\n");
+        var once = models.Verifier.Score([right, wrong]);
+        var repeated = models.Verifier.Score([right, wrong, right, right, wrong]);
+        Assert.Equal(once.Select(s => s.Scores), repeated.Take(2).Select(s => s.Scores));
+        Assert.Equal([once[0].Scores, once[0].Scores, once[1].Scores], repeated.Skip(2).Select(s => s.Scores));
+        Assert.Equal(once.Sum(s => s.Usage.Flops), repeated.Sum(s => s.Usage.Flops)); // the repeats computed nothing
+        Assert.All(repeated.Skip(2), s => Assert.Equal((0.0, 0.0, s.Usage.ScoredTokens), (s.Usage.Flops, s.Usage.DeviceMilliseconds, s.Usage.CachedScoredTokens)));
+        Assert.Equal(once[0].Usage.ScoredTokens, repeated[2].Usage.ScoredTokens);
+    }
+
+    [Fact]
     public void Scores_do_not_depend_on_the_batch_and_partial_solutions_score_their_last_step()
     {
         var prompt = "(37+48)*3-19";

@@ -105,12 +105,12 @@ public sealed class PrmScorer : IDisposable
         return (ids, ends, prompt.Length);
     }
 
-    public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken = default)
+    /// <summary>Step scores of each solution, in order; identical solutions are scored once (<see cref="RepeatedSolutions"/>).</summary>
+    public IReadOnlyList<StepScores> Score(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken = default) =>
+        RepeatedSolutions.ScoreOnce(requests, distinct => _family is not null ? _family.Score(distinct, Flops, cancellationToken) : ScoreOwn(distinct, cancellationToken));
+
+    private IReadOnlyList<StepScores> ScoreOwn(IReadOnlyList<ScoreRequest> requests, CancellationToken cancellationToken)
     {
-        if (_family is not null)
-        {
-            return _family.Score(requests, Flops, cancellationToken);
-        }
 
         var clock = Stopwatch.StartNew();
         var manifest = Model.Manifest;
