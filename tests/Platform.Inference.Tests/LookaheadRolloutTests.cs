@@ -35,17 +35,18 @@ public sealed class LookaheadRolloutTests(ShippedModels models)
         {
             Assert.Null(rolled[i].Error);
             Assert.Equal(plain[i].Samples.Select(s => (s.Text, s.FinishReason)), rolled[i].Samples.Select(s => (s.Text, s.FinishReason)));
-            foreach (var s in rolled[i].Samples)
+            foreach (var same in rolled[i].Samples.GroupBy(s => s.Text))
             {
-                if (s.FinishReason != FinishReasons.Stop)
+                if (same.First().FinishReason != FinishReasons.Stop)
                 {
-                    Assert.Equal(("", 0), (s.Rollout, s.RolloutTokens)); // the step ended the sample: nothing to roll out
+                    Assert.All(same, s => Assert.Equal(("", 0), (s.Rollout, s.RolloutTokens))); // the step ended the sample: nothing to roll out
                     continue;
                 }
 
-                var greedy = models.Generator.Generate([Greedy(Problems[i], s.Text, k)])[0].Samples[0];
-                Assert.Equal(greedy.Text, s.Rollout);
-                Assert.Equal(greedy.Tokens.Length, s.RolloutTokens);
+                // Every sample that wrote this step reports its greedy continuation; one of them wrote it.
+                var greedy = models.Generator.Generate([Greedy(Problems[i], same.Key, k)])[0].Samples[0];
+                Assert.All(same, s => Assert.Equal(greedy.Text, s.Rollout));
+                Assert.Equal([greedy.Tokens.Length], same.Select(s => s.RolloutTokens).Where(t => t > 0));
                 rollouts++;
             }
 
@@ -54,6 +55,18 @@ public sealed class LookaheadRolloutTests(ShippedModels models)
         }
 
         Assert.True(rollouts >= Problems.Length, $"only {rollouts} steps were rolled out");
+    }
+
+    [Fact]
+    public void Samples_that_end_the_same_step_share_one_rollout()
+    {
+        var greedyStep = Step("(37+48)*3-19", 1) with { Sampling = new SamplingOptions { Temperature = 0 } };
+        var result = models.Generator.Generate([greedyStep, greedyStep with { Samples = 1 }]);
+        var samples = result.SelectMany(r => r.Samples).ToList();
+        Assert.Single(samples.Select(s => (s.Text, s.Rollout)).Distinct()); // five samples of one greedy step
+        Assert.Equal(1, samples.Count(s => s.RolloutTokens > 0));          // and one row wrote its rollout
+        var written = samples.Single(s => s.RolloutTokens > 0).RolloutTokens;
+        Assert.Equal(samples.Sum(s => s.Tokens.Length - s.RolloutTokens) + written, result.Sum(r => r.Usage.GeneratedTokens));
     }
 
     [Fact]

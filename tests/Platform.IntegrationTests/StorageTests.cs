@@ -65,6 +65,21 @@ public sealed class StorageTests(Servers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rows_written_by_COPY_read_back_as_the_change_tracker_writes_them()
+    {
+        var graph = SampleGraph.Create();
+        await using (var db = NewContext())
+        {
+            await graph.InsertManyInto(db);
+        }
+
+        await using (var db = NewContext())
+        {
+            await graph.AssertStoredIn(db);
+        }
+    }
+
+    [Fact]
     public async Task A_second_write_with_the_same_business_key_adds_no_row()
     {
         var graph = SampleGraph.Create();

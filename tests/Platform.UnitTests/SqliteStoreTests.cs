@@ -40,6 +40,26 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Rows_written_by_the_bulk_insert_read_back_as_the_change_tracker_writes_them()
+    {
+        await using (var db = NewContext())
+        {
+            await DatabaseInitializer.InitializeAsync(db);
+        }
+
+        var graph = SampleGraph.Create();
+        await using (var db = NewContext())
+        {
+            await graph.InsertManyInto(db);
+        }
+
+        await using (var db = NewContext())
+        {
+            await graph.AssertStoredIn(db);
+        }
+    }
+
+    [Fact]
     public async Task A_file_from_an_earlier_schema_gains_the_nullable_columns_added_since()
     {
         await using (var db = NewContext())

@@ -86,6 +86,27 @@ public sealed class SampleGraph
         db.Policies.Add(Policy);
     }
 
+    /// <summary>The same rows written by <see cref="BulkInserts"/> (COPY on PostgreSQL, a prepared INSERT on SQLite), in one transaction.</summary>
+    public async Task InsertManyInto(PlatformDbContext db)
+    {
+        foreach (var step in Candidate.StepScores)
+        {
+            step.CandidateId = Candidate.Id;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        await db.InsertManyAsync([Batch], default);
+        await db.InsertManyAsync([Problem], default);
+        await db.InsertManyAsync([Run], default);
+        await db.InsertManyAsync([Round], default);
+        await db.InsertManyAsync([Candidate], default);
+        await db.InsertManyAsync(Candidate.StepScores, default);
+        await db.InsertManyAsync([Usage], default);
+        await db.InsertManyAsync([Sweep], default);
+        await db.InsertManyAsync([Policy], default);
+        await transaction.CommitAsync();
+    }
+
     public async Task AssertStoredIn(PlatformDbContext db)
     {
         AssertSameScalars(Batch, await db.Batches.AsNoTracking().SingleAsync(x => x.Id == Batch.Id));

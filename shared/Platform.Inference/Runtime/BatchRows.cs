@@ -38,6 +38,11 @@ internal sealed class Row(Entry entry, int sample, int promptLength, SampleRando
     public int RolloutText;
     public string? SampleFinish;
 
+    /// <summary>Lookahead: the row writing the rollout this row takes (<see cref="SharedRollouts"/>), or this row's own starting point while it writes one; the requests waiting for this row's rollout.</summary>
+    public Row? Leader;
+    public int[]? RolloutKey;
+    public List<Entry>? Dependents;
+
     /// <summary>Finished and handed to its entry; the row may still sit in the batch until the next compaction.</summary>
     public bool Reported;
 

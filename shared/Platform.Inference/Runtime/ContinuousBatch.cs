@@ -18,6 +18,7 @@ public sealed class ContinuousBatch : IDisposable
     private readonly DecoderSession _s;
     private readonly float[] _scratch;
     private readonly float[] _wide; // one row of half-precision logits widened to float32
+    private readonly SharedRollouts _rollouts = new();
     private List<Row> _live = [];
     private int _dead;
     private OrtValue[]? _past;
@@ -91,7 +92,7 @@ public sealed class ContinuousBatch : IDisposable
                     var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
                     rows.Add(row);
                     sources.Add(k);
-                    _s.Stopping.Next(row, last, entry.Request, _scratch);
+                    Next(row, last);
                 }
             }
         }
@@ -198,7 +199,7 @@ public sealed class ContinuousBatch : IDisposable
                 var row = _live[i];
                 if (row.Finish is null)
                 {
-                    _s.Stopping.Next(row, scores.Slice((long)i * _s.Vocab, _s.Vocab, _wide), row.Entry.Request, _scratch);
+                    Next(row, scores.Slice((long)i * _s.Vocab, _s.Vocab, _wide));
                 }
             }
         }
@@ -224,6 +225,15 @@ public sealed class ContinuousBatch : IDisposable
         }
     }
 
+    private void Next(Row row, ReadOnlySpan<float> logits)
+    {
+        _s.Stopping.Next(row, logits, row.Entry.Request, _scratch);
+        if (row.Entry.Request.RolloutSteps > 0)
+        {
+            _rollouts.Begin(row);
+        }
+    }
+
     /// <summary>Hands rows that have finished to their entries (completing an entry with its last row); counts the finished rows in the batch.</summary>
     private void Report()
     {
@@ -239,10 +249,17 @@ public sealed class ContinuousBatch : IDisposable
             kept |= Keep(i, row);
             row.Reported = true;
             _dead++;
+            _rollouts.Ended(row);
             row.Entry.Finished.Add(row);
             if (--row.Entry.Remaining == 0)
             {
                 Complete(row.Entry);
+            }
+
+            if (row.Dependents is { } waiting)
+            {
+                row.Dependents = null;
+                waiting.ForEach(Complete);
             }
         }
 
@@ -361,6 +378,13 @@ public sealed class ContinuousBatch : IDisposable
 
     private static void Complete(Entry entry)
     {
+        // A sample that takes another row's rollout waits for that row to finish it.
+        if (entry.Finished.Find(r => r.Leader is { Reported: false }) is { } follower)
+        {
+            (follower.Leader!.Dependents ??= []).Add(entry);
+            return;
+        }
+
         var samples = entry.Finished.OrderBy(r => r.Sample)
             .Select(Sequence).ToList();
         entry.Done(new GenerationResult(samples, new ComputeUsage
@@ -374,15 +398,20 @@ public sealed class ContinuousBatch : IDisposable
         }));
     }
 
-    /// <summary>A finished row as its sample: with a rollout, the sample's own text and finish, then what the rollout wrote.</summary>
+    /// <summary>
+    /// A finished row as its sample: with a rollout, the sample's own text and finish, then what the rollout wrote
+    /// (a row that took another's rollout reports that one, with none of its tokens).
+    /// </summary>
     private static GeneratedSequence Sequence(Row r)
     {
         var text = r.Text.ToString();
         var rolled = r.RolloutToken >= 0;
         var own = rolled ? r.RolloutText : text.Length;
+        var rollout = r.Leader is { } leader ? leader.Text.ToString(leader.RolloutText, leader.Text.Length - leader.RolloutText) : text[own..];
         return new GeneratedSequence([.. r.Tokens], text[..own], rolled ? r.SampleFinish! : r.Finish!, r.Suppressed, r.Waits)
         {
-            LogProbs = [.. r.LogProbs], Confidences = [.. r.Confidences], Rollout = text[own..], RolloutTokens = rolled ? r.Tokens.Count - r.RolloutToken : 0,
+            LogProbs = [.. r.LogProbs], Confidences = [.. r.Confidences], Rollout = rollout,
+            RolloutTokens = rolled && r.Leader is null ? r.Tokens.Count - r.RolloutToken : 0,
         };
     }
 
@@ -398,6 +427,7 @@ public sealed class ContinuousBatch : IDisposable
         _length = 0;
         _live = [];
         _dead = 0;
+        _rollouts.Clear();
     }
 
     public void Dispose() => Release();
