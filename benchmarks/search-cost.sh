@@ -3,7 +3,9 @@
 # best-of-N at the same N, each through `ttc eval` (embedded) on the same problems and seed, once with
 # the prefix KV caches (the default) and once with them off (Inference__PrefixCacheMegabytes=0). Prints
 # one markdown table: accuracy (which the cache must not change), FLOPs and wall time per problem, their
-# ratio to weighted best-of-N with the cache, and the caches' hit rates. JSON per run in $SEARCH_COST_OUT.
+# ratio to weighted best-of-N with the cache, and the caches' hit rates: tokens found in each tree of those looked
+# up, and the share of the verifier's scored tokens it did not compute (found in its tree, or a repeat of a solution
+# scored in the same call). JSON per run in $SEARCH_COST_OUT.
 #   [SEARCH_COST_DATA=FILE (default: the held-out set)] [SEARCH_COST_OUT=DIR] benchmarks/search-cost.sh [PROBLEMS=200] [BUDGETS="16 64"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +35,8 @@ kinds = [("weighted-bon", "weighted best-of-N"), ("beam", "beam search, M=√N")
 def rate(r, key):
     c = (r.get("batching") or {}).get(key)
     return f"{100 * c['hit_rate']:.0f}%" if c and c["looked_up_tokens"] else "-"
-print("| strategy | N | accuracy (cached / not) | FLOPs / problem, cached | not cached | × weighted BoN (FLOPs) | wall s, cached | not cached | × weighted BoN (wall) | prompt tokens computed, cached ÷ not | scored tokens computed, cached ÷ not | generator hit rate | verifier hit rate |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| strategy | N | accuracy (cached / not) | FLOPs / problem, cached | not cached | × weighted BoN (FLOPs) | wall s, cached | not cached | × weighted BoN (wall) | prompt tokens computed, cached ÷ not | scored tokens computed, cached ÷ not | generator hit rate | verifier hit rate | verifier tokens not computed |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for n in budgets:
     base = json.load(open(os.path.join(out, f"weighted-bon-{n}-cached.json")))
     for key, label in kinds:
@@ -45,6 +47,6 @@ for n in budgets:
         print(f"| {label} | {n} | {100*a['accuracy']:.1f}% / {100*b['accuracy']:.1f}%{same} | {a['flops']/p:.2e} | {b['flops']/p:.2e} | "
               f"{a['flops']/base['flops']:.2f} | {a['wall_seconds']:.0f} | {b['wall_seconds']:.0f} | {a['wall_seconds']/base['wall_seconds']:.2f} | "
               f"{a['prompt_tokens']/b['prompt_tokens']:.1%} | {(a['scored_tokens']-a['cached_scored_tokens'])/(b['scored_tokens']-b['cached_scored_tokens']):.1%} | "
-              f"{rate(a, 'generator_prefix_cache')} | {rate(a, 'verifier_prefix_cache')} |")
+              f"{rate(a, 'generator_prefix_cache')} | {rate(a, 'verifier_prefix_cache')} | {a['cached_scored_tokens']/a['scored_tokens']:.1%} |")
 PY
 echo "runs: $out"
