@@ -55,7 +55,7 @@ echo "## compute-optimal on the held-out problems (FLOPs budget per problem)"
 for signal in score2 score4 confidence; do
   for b in $budgets; do
     [ -f "$out/co-$signal-$b.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --strategy compute-optimal --policy-file "$out/policy-$signal.json" \
-      --budget "$b" --budget-unit flops --json "$out/co-$signal-$b.json" --db "$out/co-$signal-$b.db" >/dev/null 2>&1
+      --budget "$b" --budget-unit flops --json "$out/co-$signal-$b.json" --db "$out/co-$signal-$b.db" >/dev/null 2>&1 || true # a refused budget is a row too
   done
 done
 python3 - "$out" "$budgets" <<'PY'
@@ -69,6 +69,9 @@ print("|---|---|---|---|---|---|---|")
 for signal in ("score2", "score4", "confidence"):
     for b in budgets:
         r = json.load(open(os.path.join(out, f"co-{signal}-{b}.json")))
+        if r.get("rejection"):
+            print(f"| {signal} | {float(b):.2e} | refused: {r['rejection']} | | | | |")
+            continue
         t, f = r["generated_tokens"] / r["problems"], r["flops"] / r["problems"]
         print(f"| {signal} | {float(b):.2e} | {100*r['accuracy']:.1f}% | {t:.0f} | {f:.2e} | {t/bt:.3f}x | {f/bf:.3f}x |")
 PY
@@ -86,7 +89,7 @@ ttc policy fit --runs "$out/cal-all" --probes weighted-bon-2 --budget-by flops -
   --json "$out/shipped-default.json" --db "$out/shipped-default.db" >/dev/null 2>&1
 for b in $budgets; do
   [ -f "$out/shipped-$b.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --strategy compute-optimal --policy-file "$out/policy-shipped.json" \
-    --budget "$b" --budget-unit flops --json "$out/shipped-$b.json" --db "$out/shipped-$b.db" >/dev/null 2>&1
+    --budget "$b" --budget-unit flops --json "$out/shipped-$b.json" --db "$out/shipped-$b.db" >/dev/null 2>&1 || true
 done
 python3 - "$out" "$budgets" <<'PY'
 import json, os, sys
@@ -97,6 +100,9 @@ print("| budget | accuracy | tokens / problem | FLOPs / problem | tokens vs weig
 print("|---|---|---|---|---|---|")
 for name, label in [("shipped-default", "default (32 samples' worth of FLOPs)")] + [(f"shipped-{b}", f"{float(b):.2e} FLOPs / problem") for b in budgets]:
     r = json.load(open(os.path.join(out, name + ".json")))
+    if r.get("rejection"):
+        print(f"| {label} | refused: {r['rejection']} | | | | |")
+        continue
     t, f = r["generated_tokens"] / r["problems"], r["flops"] / r["problems"]
     print(f"| {label} | {100*r['accuracy']:.1f}% | {t:.0f} | {f:.2e} | {t/bt:.3f}x | {f/bf:.3f}x |")
 PY
