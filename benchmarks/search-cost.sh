@@ -28,15 +28,19 @@ for n in $budgets; do
   run "mcts-$n" --strategy mcts --n "$n"
 done
 python3 - "$out" "$budgets" <<'PY'
-import json, os, sys
+import json, os, sqlite3, sys
 out, budgets = sys.argv[1], sys.argv[2].split()
 kinds = [("weighted-bon", "weighted best-of-N"), ("beam", "beam search, M=√N"), ("dvts", "DVTS (M=√N)"),
          ("lookahead1", "lookahead k=1 (M=√N)"), ("mcts", "MCTS")]
+def distinct(db):  # candidates stored, and how many of them differ in text from the others of their run
+    with sqlite3.connect(os.path.join(out, db)) as c:
+        total, unique = c.execute("select count(*), count(distinct run_id || '|' || text) from candidates").fetchone()
+    return f"{total:,} ({unique:,})"
 def rate(r, key):
     c = (r.get("batching") or {}).get(key)
     return f"{100 * c['hit_rate']:.0f}%" if c and c["looked_up_tokens"] else "-"
-print("| strategy | N | accuracy (cached / not) | FLOPs / problem, cached | not cached | × weighted BoN (FLOPs) | wall s, cached | not cached | × weighted BoN (wall) | prompt tokens computed, cached ÷ not | scored tokens computed, cached ÷ not | generator hit rate | verifier hit rate | verifier tokens not computed |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| strategy | N | accuracy (cached / not) | FLOPs / problem, cached | not cached | × weighted BoN (FLOPs) | wall s, cached | not cached | × weighted BoN (wall) | prompt tokens computed, cached ÷ not | scored tokens computed, cached ÷ not | generator hit rate | verifier hit rate | verifier tokens not computed | candidates (distinct in their run) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for n in budgets:
     base = json.load(open(os.path.join(out, f"weighted-bon-{n}-cached.json")))
     for key, label in kinds:
@@ -47,6 +51,6 @@ for n in budgets:
         print(f"| {label} | {n} | {100*a['accuracy']:.1f}% / {100*b['accuracy']:.1f}%{same} | {a['flops']/p:.2e} | {b['flops']/p:.2e} | "
               f"{a['flops']/base['flops']:.2f} | {a['wall_seconds']:.0f} | {b['wall_seconds']:.0f} | {a['wall_seconds']/base['wall_seconds']:.2f} | "
               f"{a['prompt_tokens']/b['prompt_tokens']:.1%} | {(a['scored_tokens']-a['cached_scored_tokens'])/(b['scored_tokens']-b['cached_scored_tokens']):.1%} | "
-              f"{rate(a, 'generator_prefix_cache')} | {rate(a, 'verifier_prefix_cache')} | {a['cached_scored_tokens']/a['scored_tokens']:.1%} |")
+              f"{rate(a, 'generator_prefix_cache')} | {rate(a, 'verifier_prefix_cache')} | {a['cached_scored_tokens']/a['scored_tokens']:.1%} | {distinct(key + '-' + n + '-cached.db')} |")
 PY
 echo "runs: $out"

@@ -15,13 +15,12 @@ namespace Platform.Storage;
 /// </summary>
 public static class BulkInserts
 {
-    private sealed record Column(string Name, string Type, IClrPropertyGetter Get, Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter? Convert,
-        RelationalTypeMapping Mapping, bool Nullable)
+    private sealed record Column(string Name, string Type, IClrPropertyGetter Get, RelationalTypeMapping Mapping, bool Nullable)
     {
         public object? Value(object row)
         {
             var value = Get.GetClrValue(row);
-            return value is not null && Convert is { } convert ? convert.ConvertToProvider(value) : value;
+            return value is not null && Mapping.Converter is { } convert ? convert.ConvertToProvider(value) : value;
         }
     }
 
@@ -37,7 +36,7 @@ public static class BulkInserts
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         var columns = entity.GetProperties()
             .Where(p => p.GetColumnName(table) is not null && p.PropertyInfo is not null)
-            .Select(p => new Column(p.GetColumnName(table)!, p.GetColumnType(table), p.GetGetter(), p.GetTypeMapping().Converter, (RelationalTypeMapping)p.GetRelationalTypeMapping(), p.IsNullable))
+            .Select(p => new Column(p.GetColumnName(table)!, p.GetColumnType(table), p.GetGetter(), p.GetRelationalTypeMapping(), p.IsNullable))
             .ToList();
         var target = entity.GetSchema() is { } schema ? $"\"{schema}\".\"{table.Name}\"" : $"\"{table.Name}\"";
         var names = string.Join(", ", columns.Select(c => $"\"{c.Name}\""));

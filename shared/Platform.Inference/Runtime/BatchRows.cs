@@ -33,10 +33,9 @@ internal sealed class Row(Entry entry, int sample, int promptLength, SampleRando
     public string? Finish;
     public int Stops;
 
-    /// <summary>Lookahead: where the greedy rollout begins in <see cref="Tokens"/> and in <see cref="Text"/> (-1: not rolling out), and why the sample itself ended.</summary>
+    /// <summary>Lookahead: where the greedy rollout begins in <see cref="Tokens"/> and in <see cref="Text"/> (-1: not rolling out; a rolling row's sample ended at a stop string).</summary>
     public int RolloutToken = -1;
     public int RolloutText;
-    public string? SampleFinish;
 
     /// <summary>Lookahead: the row writing the rollout this row takes (<see cref="SharedRollouts"/>), or this row's own starting point while it writes one; the requests waiting for this row's rollout.</summary>
     public Row? Leader;

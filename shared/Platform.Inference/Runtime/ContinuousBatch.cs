@@ -408,7 +408,7 @@ public sealed class ContinuousBatch : IDisposable
         var rolled = r.RolloutToken >= 0;
         var own = rolled ? r.RolloutText : text.Length;
         var rollout = r.Leader is { } leader ? leader.Text.ToString(leader.RolloutText, leader.Text.Length - leader.RolloutText) : text[own..];
-        return new GeneratedSequence([.. r.Tokens], text[..own], rolled ? r.SampleFinish! : r.Finish!, r.Suppressed, r.Waits)
+        return new GeneratedSequence([.. r.Tokens], text[..own], rolled ? FinishReasons.Stop : r.Finish!, r.Suppressed, r.Waits)
         {
             LogProbs = [.. r.LogProbs], Confidences = [.. r.Confidences], Rollout = rollout,
             RolloutTokens = rolled && r.Leader is null ? r.Tokens.Count - r.RolloutToken : 0,

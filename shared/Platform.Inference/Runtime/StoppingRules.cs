@@ -108,7 +108,6 @@ internal sealed class StoppingRules(ITokenizer tokenizer, int context)
                     // The sample's own steps end here; a greedy rollout goes on from the model's state as it is.
                     row.RolloutToken = row.Tokens.Count;
                     row.RolloutText = end;
-                    row.SampleFinish = FinishReasons.Stop;
                 }
                 else if (row.Stops >= request.StopAfter + request.RolloutSteps)
                 {

@@ -94,11 +94,6 @@ public sealed class BeamSearch : StrategyController
         foreach (var c in continuations.OrderBy(c => Active.IndexOf(c.NodeKey)).ThenBy(c => c.SampleIndex))
         {
             var node = AddChild(c);
-            if (node.Terminal)
-            {
-                node.Rollout = null; // an ended solution is scored as it is
-            }
-
             if (Round == 0)
             {
                 node.Group = c.SampleIndex / Settings.M; // DVTS: the first N samples split into N/M subtrees
