@@ -19,7 +19,6 @@ public sealed class ContinuousBatch : IDisposable
     private readonly float[] _scratch;
     private readonly float[] _wide; // one row of half-precision logits widened to float32
     private readonly SharedRollouts _rollouts = new();
-    private readonly Queue<Waiting> _pending = new();
     private List<Row> _live = [];
     private int _dead;
     private OrtValue[]? _past;
@@ -49,19 +48,13 @@ public sealed class ContinuousBatch : IDisposable
 
     /// <summary>
     /// Admits requests: invalid ones complete at once with their error; valid ones are prefilled
-    /// together and join the live batch, up to <paramref name="room"/> rows in order. Samples past the
-    /// room wait, with their prompt's prefilled cache, for <see cref="Resume"/>: a large request fills
-    /// the rows that free up instead of waiting for an empty batch. Each callback runs when its request has finished.
+    /// together and join the live batch. Each callback runs when its request has finished.
     /// </summary>
-    public void Admit(IReadOnlyList<(GenerationRequest Request, Action<GenerationResult> Done)> items, int room = int.MaxValue)
+    public void Admit(IReadOnlyList<(GenerationRequest Request, Action<GenerationResult> Done)> items)
     {
         var entries = new List<Entry>(items.Count);
-        var takes = new List<int>(items.Count);
         foreach (var (request, done) in items)
         {
-            // The room is shared out in order, an invalid request's share included (as the caller counted it).
-            var take = Math.Min(request.Samples, room);
-            room -= take;
             if (_s.Validate(request, out var prompt) is { } error)
             {
                 done(new GenerationResult([], new ComputeUsage(), error, ContextFull: prompt.Length > 0 && _s.FillsContext(prompt)));
@@ -69,7 +62,6 @@ public sealed class ContinuousBatch : IDisposable
             }
 
             entries.Add(new Entry(request, prompt, done));
-            takes.Add(take);
         }
 
         if (entries.Count == 0)
@@ -89,89 +81,36 @@ public sealed class ContinuousBatch : IDisposable
         using (logits)
         {
             // 2. Fork: each prompt's cache row is copied once per sample; first tokens come from the prefill logits.
-            //    Samples past the room keep the prompt's cache row and logits until rows free up.
             var logitsWidth = (int)(logits.GetTensorTypeAndShape().Shape[1]);
             var scores = ElementTypes.Floats(logits);
             for (var k = 0; k < r; k++)
             {
                 var entry = entries[k];
                 var last = scores.Slice(((long)k * logitsWidth + logitsWidth - 1) * _s.Vocab, _s.Vocab, _wide);
-                var take = takes[k];
-                for (var sample = 0; sample < take; sample++)
+                for (var sample = 0; sample < entry.Request.Samples; sample++)
                 {
-                    rows.Add(NewRow(entry, sample, last));
+                    var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
+                    rows.Add(row);
                     sources.Add(k);
-                }
-
-                if (take < entry.Request.Samples)
-                {
-                    var trim = KvCache.LeadingPadding(mask, k, width);
-                    var (cache, cacheMask) = _s.Cache.Gather(past, mask, width, [k], trim);
-                    _pending.Enqueue(new Waiting(entry, cache, cacheMask, width - trim, last.ToArray(), take));
-                    PendingRows += entry.Request.Samples - take;
+                    Next(row, last);
                 }
             }
         }
 
-        Join(past, mask, width, sources, rows);
-        DecoderGraph.Free(past);
-        ShareWall(entries, prefill, clock);
-    }
-
-    /// <summary>Samples of admitted requests still waiting for a row (see <see cref="Admit"/>).</summary>
-    public int PendingRows { get; private set; }
-
-    /// <summary>Lets up to <paramref name="room"/> waiting samples join, oldest request first, forked from their prompts' kept caches; returns how many joined.</summary>
-    public int Resume(int room)
-    {
-        var joined = 0;
-        while (joined < room && _pending.TryPeek(out var waiting))
-        {
-            var clock = Stopwatch.StartNew();
-            var take = Math.Min(room - joined, waiting.Entry.Request.Samples - waiting.Next);
-            var rows = Enumerable.Range(waiting.Next, take).Select(sample => NewRow(waiting.Entry, sample, waiting.Logits)).ToList();
-            Join(waiting.Cache, waiting.Mask, waiting.Width, new int[take], rows);
-            waiting.Next += take;
-            joined += take;
-            PendingRows -= take;
-            if (waiting.Next == waiting.Entry.Request.Samples)
-            {
-                DecoderGraph.Free(_pending.Dequeue().Cache);
-            }
-
-            waiting.Entry.WallMilliseconds += clock.Elapsed.TotalMilliseconds;
-        }
-
-        return joined;
-    }
-
-    private Row NewRow(Entry entry, int sample, ReadOnlySpan<float> firstLogits)
-    {
-        var row = new Row(entry, sample, entry.Prompt.Length, SampleRandom.For(entry.Request.Sampling.Seed, sample));
-        Next(row, firstLogits);
-        return row;
-    }
-
-    /// <summary>
-    /// Joining rows (row j forked from row <c>sources[j]</c> of <paramref name="past"/>) enter the live batch: into the
-    /// places of finished rows when there are enough of them and the cache is long enough (only the joining rows' cells
-    /// are written), otherwise by a new cache holding both (dropping finished rows first: one copy of the whole cache).
-    /// The caller still owns <paramref name="past"/>.
-    /// </summary>
-    private void Join(OrtValue[] past, long[] mask, int width, IReadOnlyList<int> sources, List<Row> rows)
-    {
-        if (rows.Count == 0)
-        {
-            return;
-        }
-
+        // 3. Join the live batch: into the places of finished rows when there are enough of them and the
+        //    cache is long enough (only the joining rows' cells are written), otherwise by a new cache
+        //    holding both (dropping finished rows first: one copy of the whole cache).
         if (_past is not null && _dead >= rows.Count && width <= _length)
         {
             Reuse(past, mask, width, sources, rows);
+            DecoderGraph.Free(past);
+            ShareWall(entries, prefill, clock);
             return;
         }
 
         var (forked, forkedMask) = _s.Cache.Gather(past, mask, width, sources, trim: 0);
+        DecoderGraph.Free(past);
+        ShareWall(entries, prefill, clock);
         if (_dead > 0)
         {
             Compact();
@@ -370,7 +309,7 @@ public sealed class ContinuousBatch : IDisposable
     /// the batch's current length like every live row's, the cells before them are masked (they keep the
     /// finished row's numbers, which are finite, so masked scores times values stay zero).
     /// </summary>
-    private void Reuse(OrtValue[] past, long[] mask, int width, IReadOnlyList<int> sources, List<Row> rows)
+    private void Reuse(OrtValue[] past, long[] mask, int width, List<int> sources, List<Row> rows)
     {
         var slots = new List<int>(rows.Count);
         for (var i = 0; i < _live.Count && slots.Count < rows.Count; i++)
@@ -491,25 +430,5 @@ public sealed class ContinuousBatch : IDisposable
         _rollouts.Clear();
     }
 
-    public void Dispose()
-    {
-        Release();
-        while (_pending.TryDequeue(out var waiting))
-        {
-            DecoderGraph.Free(waiting.Cache);
-        }
-
-        PendingRows = 0;
-    }
-
-    /// <summary>A request's samples that have no row yet: its prompt's prefilled cache (one row, no leading padding) and first-token logits, and the next sample's index.</summary>
-    private sealed class Waiting(Entry entry, OrtValue[] cache, long[] mask, int width, float[] logits, int next)
-    {
-        public readonly Entry Entry = entry;
-        public readonly OrtValue[] Cache = cache;
-        public readonly long[] Mask = mask;
-        public readonly int Width = width;
-        public readonly float[] Logits = logits;
-        public int Next = next;
-    }
+    public void Dispose() => Release();
 }

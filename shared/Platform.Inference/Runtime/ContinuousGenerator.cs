@@ -5,7 +5,7 @@ namespace Platform.Inference.Runtime;
 /// <summary>Limits of a continuously batched decoder.</summary>
 public sealed record ContinuousBatchLimits
 {
-    /// <summary>Most rows (samples) decoded in one step; a larger request runs in parts, its samples joining as rows free up.</summary>
+    /// <summary>Most rows (samples) decoded in one step; a single larger request still runs, alone.</summary>
     public int MaxRows { get; init; } = 512;
 
     /// <summary>Most cache cells (rows x cache length) a batch may hold after admitting a request.</summary>
@@ -160,7 +160,7 @@ public sealed class ContinuousGenerator : IAsyncDisposable
                         Enqueue(item);
                     }
 
-                    var busy = _lanes.Values.Where(l => l.Batch.Rows > 0 || l.Batch.PendingRows > 0 || l.Waiting.Count > 0).ToList();
+                    var busy = _lanes.Values.Where(l => l.Batch.Rows > 0 || l.Waiting.Count > 0).ToList();
                     if (busy.Count == 0)
                     {
                         if (!await Incoming.Reader.WaitToReadAsync(_g._stop.Token))
@@ -251,26 +251,12 @@ public sealed class ContinuousGenerator : IAsyncDisposable
             lane.Waiting.Enqueue(item);
         }
 
-        /// <summary>
-        /// Fills the batch up to its row and cell limits: first with the waiting samples of requests already
-        /// admitted in part, then with waiting requests in order. A request that does not fit whole takes the rows
-        /// there are, and its other samples join as rows free up (an empty batch always takes at least one row).
-        /// </summary>
+        /// <summary>Admits waiting requests in order while the batch stays within its limits (an empty batch always takes one).</summary>
         private void Admit(Lane lane)
         {
+            var admitted = new List<(GenerationRequest, Action<GenerationResult>)>();
             var rows = lane.Batch.Rows;
             var length = lane.Batch.Length;
-            if (lane.Batch.PendingRows > 0)
-            {
-                rows += lane.Batch.Resume(rows == 0 ? Math.Max(1, Room(0, length)) : Room(rows, length));
-                if (lane.Batch.PendingRows > 0)
-                {
-                    return; // first come, first served: later requests wait for these samples
-                }
-            }
-
-            var admitted = new List<(GenerationRequest, Action<GenerationResult>)>();
-            var added = 0;
             while (lane.Waiting.TryPeek(out var next))
             {
                 if (next.Submission.Completion.Task.IsCompleted)
@@ -279,35 +265,27 @@ public sealed class ContinuousGenerator : IAsyncDisposable
                     continue;
                 }
 
+                var newRows = rows + next.Request.Samples;
                 var newLength = Math.Max(length, next.Request.Prompt.Length + 2);
-                var room = Room(rows + added, newLength);
-                if (room < 1 && (rows + added > 0))
+                var fits = newRows <= _g._limits.MaxRows && (long)newRows * newLength <= _g._limits.MaxCells;
+                if (!fits && (rows > 0 || admitted.Count > 0))
                 {
                     break;
                 }
 
                 lane.Waiting.Dequeue();
-                length = newLength;
-                added += Math.Min(next.Request.Samples, Math.Max(1, room));
+                (rows, length) = (newRows, newLength);
                 lane.InFlight.Add(next.Submission);
                 var item = next;
                 admitted.Add((item.Request, result => item.Submission.Set(item.Index, result)));
-                if (next.Request.Samples > room)
-                {
-                    break; // admitted in part: its other samples come first when rows free up
-                }
             }
 
             if (admitted.Count > 0)
             {
                 Interlocked.Add(ref _g._admissions, admitted.Count);
-                lane.Batch.Admit(admitted, added);
+                lane.Batch.Admit(admitted);
             }
         }
-
-        /// <summary>Rows a batch holding <paramref name="rows"/> rows may take at cache length <paramref name="length"/> within the row and cell limits.</summary>
-        private int Room(int rows, int length) =>
-            (int)Math.Min(_g._limits.MaxRows - rows, _g._limits.MaxCells / Math.Max(1, length) - rows);
     }
 
     public async ValueTask DisposeAsync()
