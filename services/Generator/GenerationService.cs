@@ -54,6 +54,11 @@ public sealed class GenerationService : IAsyncDisposable
 
     public double MeanRowsPerStep => _engine.MeanRowsPerStep;
 
+    /// <summary>Cache cells the decode steps read in all, and the steps' wall time summed over the loops.</summary>
+    public long CellSteps => _engine.CellSteps;
+
+    public TimeSpan DecodeTime => _engine.DecodeTime;
+
     public async Task<CandidatesGenerated> Generate(GenerateCandidates command, CancellationToken cancellationToken)
     {
         CandidatesGenerated Failed(string error) => new()

@@ -164,6 +164,11 @@ public sealed class ContinuousBatchingTests(ShippedModels models)
         Assert.All(results.SelectMany(r => r).SelectMany(r => r.Samples), s => Assert.Equal(1, s.Text.Count(ch => ch == '\n')));
         Assert.True(engine.MeanRowsPerStep > 4, $"rows of several runs should share steps (mean {engine.MeanRowsPerStep:F1})");
 
+        // Every row a step decodes reads at least its own prompt and the new position from the cache.
+        var shortest = models.Generator.EncodePrompt(ArithmeticFormat.Prompt("5-3")).Length;
+        Assert.True(engine.CellSteps >= engine.RowSteps * (shortest + 1L), $"cells read {engine.CellSteps}, row steps {engine.RowSteps}");
+        Assert.True(engine.DecodeTime > TimeSpan.Zero);
+
         // Each prefix was computed once and shared by its K samples.
         var prefix = models.Generator.EncodePrompt(ArithmeticFormat.Prompt("(37+48)*3-19") + "37+48=85\n").Length;
         Assert.Equal(prefix, results[0][1].Usage.PromptTokens);

@@ -35,6 +35,9 @@ public sealed class ContinuousBatch : IDisposable
     /// <summary>Rows (samples) being decoded: finished rows left in the batch until its next compaction do not count.</summary>
     public int Rows => _live.Count - _dead;
 
+    /// <summary>Cache cells the next decode step reads: every row in the batch (finished ones waiting for compaction included) times the cache length it will have.</summary>
+    public long Cells => _live.Count * (long)(_length + 1);
+
     /// <summary>Cache length of the live batch (positions, padding included).</summary>
     public int Length => _length;
 

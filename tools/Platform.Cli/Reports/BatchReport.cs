@@ -20,7 +20,9 @@ public sealed record BatchingSummary(
     [property: JsonPropertyName("mean_rows_per_scoring_pass")] double MeanRowsPerScoringPass,
     [property: JsonPropertyName("decode_loops")] int DecodeLoops = 1,
     [property: JsonPropertyName("generator_prefix_cache")] PrefixCacheSummary? GeneratorPrefixCache = null,
-    [property: JsonPropertyName("verifier_prefix_cache")] PrefixCacheSummary? VerifierPrefixCache = null);
+    [property: JsonPropertyName("verifier_prefix_cache")] PrefixCacheSummary? VerifierPrefixCache = null,
+    [property: JsonPropertyName("mean_cache_cells_per_decode_step")] double MeanCacheCellsPerDecodeStep = 0,
+    [property: JsonPropertyName("decode_seconds")] double DecodeSeconds = 0);
 
 /// <summary>A prefix cache's share of one batch: tokens looked up and found in it, and what it holds at the end.</summary>
 public sealed record PrefixCacheSummary(
