@@ -49,10 +49,10 @@ public sealed class GenerationService : IAsyncDisposable
     /// <summary>Decode loops running.</summary>
     public int Engines { get; }
 
-    /// <summary>Decode steps run so far, and mean rows per step (how well concurrent runs share forward passes).</summary>
+    /// <summary>Decode steps run so far, and the rows they held in all (RowSteps / Steps: how well concurrent runs share forward passes).</summary>
     public long Steps => _engine.Steps;
 
-    public double MeanRowsPerStep => _engine.MeanRowsPerStep;
+    public long RowSteps => _engine.RowSteps;
 
     /// <summary>Cache cells the decode steps read in all, and the steps' wall time summed over the loops.</summary>
     public long CellSteps => _engine.CellSteps;

@@ -77,7 +77,7 @@ public static class EvalCommand
                 }
 
                 // The measured batch's share of the decode steps and scoring passes (the warm-up's are left out).
-                var (steps, rows, cells, decode) = (generation.Steps, generation.MeanRowsPerStep * generation.Steps, generation.CellSteps, generation.DecodeTime);
+                var (steps, rows, cells, decode) = (generation.Steps, generation.RowSteps, generation.CellSteps, generation.DecodeTime);
                 var (passes, scored) = (scoring.Passes, scoring.MeanRowsPerPass * scoring.Passes);
                 var catalog = host.Services.GetRequiredService<Platform.Inference.Models.ModelCatalog>();
                 var (generatorCache, verifierCache) = catalog.PrefixCaches();
@@ -86,7 +86,7 @@ public static class EvalCommand
                 static double Mean(double total, long count) => count > 0 ? total / count : 0;
                 report = report with
                 {
-                    Batching = new BatchingSummary(generation.Steps - steps, Mean(generation.MeanRowsPerStep * generation.Steps - rows, generation.Steps - steps),
+                    Batching = new BatchingSummary(generation.Steps - steps, Mean(generation.RowSteps - rows, generation.Steps - steps),
                         scoring.Passes - passes, Mean(scoring.MeanRowsPerPass * scoring.Passes - scored, scoring.Passes - passes), generation.Engines,
                         PrefixCacheSummary.Of(generatorCacheAfter.Since(generatorCache)), PrefixCacheSummary.Of(verifierCacheAfter.Since(verifierCache)),
                         Mean(generation.CellSteps - cells, generation.Steps - steps), (generation.DecodeTime - decode).TotalSeconds),
