@@ -150,9 +150,10 @@ public sealed class DecoderSession : IDisposable
     internal (OrtValue[] Past, long[] Mask, int Width, OrtValue Logits) Prefill(List<Entry> entries, double[] prefill)
     {
         var r = entries.Count;
+        var keepFrom = Prefixes.Tick(); // what this admission finds or stores is not evicted by its own inserts (the shared heads are looked up again)
         var before = entries.Select(e => Prefixes.Find(e.Prompt, e.Prompt.Length - 1)).ToArray();
         var computedHead = Enumerable.Repeat(-1, r).ToArray(); // in a group whose shared prefix is computed now: the prefix tokens it computed (the first member) or 0
-        ComputeSharedPrefixes(entries, before, computedHead, prefill);
+        ComputeSharedPrefixes(entries, before, computedHead, prefill, keepFrom);
         var matches = entries.Select((e, k) => computedHead[k] >= 0 ? Prefixes.Find(e.Prompt, e.Prompt.Length - 1, count: false) : before[k]).ToArray();
         for (var k = 0; k < r; k++)
         {
@@ -163,7 +164,7 @@ public sealed class DecoderSession : IDisposable
         }
 
         var result = matches.All(m => m.Length == 0) ? FreshPass([.. entries.Select(e => e.Prompt)]) : OnCachedPrefixes(entries, matches);
-        Keep(entries, result.Past, result.Mask, result.Width);
+        Keep(entries, result.Past, result.Mask, result.Width, keepFrom);
         return result;
     }
 
@@ -172,7 +173,7 @@ public sealed class DecoderSession : IDisposable
     /// yet: each prefix computed once (one pass for all groups) and put in the tree; its FLOPs shared out
     /// among its entries, the first of which counts its tokens as computed (the others as cached).
     /// </summary>
-    private void ComputeSharedPrefixes(List<Entry> entries, PrefixCache.Match[] held, int[] computedHead, double[] prefill)
+    private void ComputeSharedPrefixes(List<Entry> entries, PrefixCache.Match[] held, int[] computedHead, double[] prefill, long keepFrom)
     {
         var groups = new List<(int[] Head, List<int> Members)>();
         foreach (var named in Enumerable.Range(0, entries.Count).Where(k => entries[k].Request.SharedPrefix.Length > 0)
@@ -196,7 +197,7 @@ public sealed class DecoderSession : IDisposable
         for (var g = 0; g < groups.Count; g++)
         {
             var (head, members) = groups[g];
-            Prefixes.Insert(head, past, g, width, Columns(mask, g, width));
+            Prefixes.Insert(head, past, g, width, Columns(mask, g, width), keepFrom: keepFrom);
             foreach (var k in members)
             {
                 computedHead[k] = k == members[0] ? head.Length : 0;
@@ -236,12 +237,12 @@ public sealed class DecoderSession : IDisposable
         return (present, fullMask, width, logits);
     }
 
-    /// <summary>Puts every entry's prompt cache in the tree, then evicts what is over its capacity.</summary>
-    private void Keep(List<Entry> entries, OrtValue[] past, long[] mask, int width)
+    /// <summary>Puts every entry's prompt cache in the tree, then evicts what is still over its capacity.</summary>
+    private void Keep(List<Entry> entries, OrtValue[] past, long[] mask, int width, long keepFrom)
     {
         for (var k = 0; k < entries.Count && Prefixes.CapacityBytes > 0; k++)
         {
-            Prefixes.Insert(entries[k].Prompt, past, k, width, Columns(mask, k, width));
+            Prefixes.Insert(entries[k].Prompt, past, k, width, Columns(mask, k, width), keepFrom: keepFrom);
         }
 
         Prefixes.Trim();

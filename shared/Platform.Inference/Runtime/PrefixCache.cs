@@ -7,9 +7,9 @@ namespace Platform.Inference.Runtime;
 /// KV caches kept across admissions, keyed by token ids in a radix tree (the idea of SGLang's
 /// RadixAttention): each node holds the cache of the tokens on its edge, so a prompt finds the longest
 /// cached prefix by walking the tree and only its remaining tokens are prefilled. One tree per decoder
-/// session, shared by every run and decode loop using it. Bounded by <see cref="CapacityBytes"/>: when
-/// over, the least recently used leaves are evicted (a node is always used no later than its parent, so
-/// the least recently used node is a leaf). The cache of a position does not depend on what follows it,
+/// session, shared by every run and decode loop using it. Bounded by <see cref="CapacityBytes"/>: an insert
+/// first evicts least recently used leaves to make room for itself (a node is always used no later than
+/// its parent, so the least recently used node is a leaf). The cache of a position does not depend on what follows it,
 /// so any prefix of a stored sequence is served by the first columns of its nodes. A miss costs
 /// recomputation only. Thread-safe; a <see cref="Match"/> is a snapshot of the arrays it read, which
 /// later inserts and evictions never change.
@@ -136,10 +136,12 @@ internal sealed class PrefixCache
     /// Stores the cache of <paramref name="ids"/>: position p is column <c>columns[p]</c> of row
     /// <paramref name="row"/> of <paramref name="past"/> [rows, kv_heads, length, head_dim]. Only the
     /// positions the tree does not hold yet are copied, with their <paramref name="values"/> (one per
-    /// position, such as a verifier's log-probability of the token) when given. Nothing is evicted here
-    /// (see <see cref="Trim"/>).
+    /// position, such as a verifier's log-probability of the token) when given. Room is made first, so the
+    /// tree stays within its capacity: least recently used leaves are evicted, but none used at or after
+    /// <paramref name="keepFrom"/> (a <see cref="Tick"/> taken when a caller's lookups and inserts began;
+    /// by default this insert's own path). What still does not fit is left to <see cref="Trim"/>.
     /// </summary>
-    public void Insert(ReadOnlySpan<int> ids, OrtValue[] past, int row, int length, ReadOnlySpan<int> columns, double[]? values = null)
+    public void Insert(ReadOnlySpan<int> ids, OrtValue[] past, int row, int length, ReadOnlySpan<int> columns, double[]? values = null, long? keepFrom = null)
     {
         if (ids.Length == 0)
         {
@@ -170,6 +172,7 @@ internal sealed class PrefixCache
             }
 
             var count = ids.Length - at;
+            Evict(count * BytesPerToken + (values is null ? 0 : count * sizeof(double)), keepFrom ?? tick);
             var kv = new byte[_tensors][];
             for (var t = 0; t < _tensors; t++)
             {
@@ -195,19 +198,34 @@ internal sealed class PrefixCache
         }
     }
 
-    /// <summary>Evicts least recently used leaves until the tree is within its capacity.</summary>
+    /// <summary>Evicts least recently used leaves until the tree is within its capacity (after inserts that could not make room).</summary>
     public void Trim()
     {
         lock (_gate)
         {
-            while (Bytes > CapacityBytes && _byUse.Min is { } lru)
-            {
-                _byUse.Remove(lru);
-                lru.Parent!.Children.Remove(lru.Tokens[0]);
-                Grow(-lru.Bytes);
-                Evictions++;
-                Evicted.Add(1, _tag);
-            }
+            Evict(0, long.MaxValue);
+        }
+    }
+
+    /// <summary>A tick for <see cref="Insert"/>'s <c>keepFrom</c>: nodes looked up or stored after it are not evicted to make room.</summary>
+    public long Tick()
+    {
+        lock (_gate)
+        {
+            return ++_tick;
+        }
+    }
+
+    /// <summary>Evicts least recently used leaves used before <paramref name="keepFrom"/> until <paramref name="room"/> more bytes fit in the capacity.</summary>
+    private void Evict(long room, long keepFrom)
+    {
+        while (Bytes + room > CapacityBytes && _byUse.Min is { } lru && lru.Used < keepFrom)
+        {
+            _byUse.Remove(lru);
+            lru.Parent!.Children.Remove(lru.Tokens[0]);
+            Grow(-lru.Bytes);
+            Evictions++;
+            Evicted.Add(1, _tag);
         }
     }
 

@@ -302,12 +302,13 @@ public sealed class PrmScorer : IDisposable
     /// </summary>
     private void CachedLikelihoods(int[] chunk, (int[] Ids, int[] StepEnds, int SolutionStart)[] encoded, double[][] scores, double[] flops, long[] cached)
     {
+        var keepFrom = _prefixes!.Tick(); // the prompts read first are looked up again under their solutions: this chunk's inserts keep them
         var prompts = chunk.GroupBy(i => encoded[i].SolutionStart == 0 ? "" : string.Join(',', encoded[i].Ids.Take(encoded[i].SolutionStart)), StringComparer.Ordinal)
             .Where(g => g.Key.Length > 0 && g.Count() > 1 && g.All(i => _prefixes!.Holds(encoded[i].Ids, encoded[i].SolutionStart) < encoded[i].SolutionStart))
             .Select(g => g.ToArray()).ToList();
         if (prompts.Count > 0)
         {
-            var (_, promptFlops, _) = Extend([.. prompts.Select(g => encoded[g[0]].Ids[..encoded[g[0]].SolutionStart])]);
+            var (_, promptFlops, _) = Extend([.. prompts.Select(g => encoded[g[0]].Ids[..encoded[g[0]].SolutionStart])], keepFrom);
             for (var g = 0; g < prompts.Count; g++)
             {
                 foreach (var i in prompts[g])
@@ -319,7 +320,7 @@ public sealed class PrmScorer : IDisposable
 
         // A prompt read just now counts as computed for the first of its solutions and as cached for the others.
         var readFirst = prompts.Select(g => g[0]).ToHashSet();
-        var (values, own, taken) = Extend([.. chunk.Select(i => encoded[i].Ids)]);
+        var (values, own, taken) = Extend([.. chunk.Select(i => encoded[i].Ids)], keepFrom);
         for (var r = 0; r < chunk.Length; r++)
         {
             var (_, ends, start) = encoded[chunk[r]];
@@ -335,7 +336,7 @@ public sealed class PrmScorer : IDisposable
     /// the positions taken from the tree. The position before the first new token is computed again (its
     /// logits predict that token); a sequence held whole needs no pass.
     /// </summary>
-    private (double[][] LogProbabilities, double[] Flops, long[] Taken) Extend(IReadOnlyList<int[]> sequences)
+    private (double[][] LogProbabilities, double[] Flops, long[] Taken) Extend(IReadOnlyList<int[]> sequences, long keepFrom)
     {
         var tree = _prefixes!;
         var n = sequences.Count;
@@ -402,7 +403,7 @@ public sealed class PrmScorer : IDisposable
                 }
 
                 cost[i] = Flops(from, ids.Length);
-                tree.Insert(ids, present, r, width, DecoderSession.Columns(mask, r, width), values[i]);
+                tree.Insert(ids, present, r, width, DecoderSession.Columns(mask, r, width), values[i], keepFrom);
             }
         }
         finally
