@@ -14,16 +14,17 @@
 #  6. with SHIPPED=1: the search and revision cells on the calibration problems too, and the policy
 #     fitted over every cell (2 scored probes, FLOPs) as models/policy.json is, run on the held-out
 #     problems at its default budget and at the FLOPs budgets.
-#   [SHIPPED=1] benchmarks/confidence.sh [PROBLEMS=200] [OUT=runs/confidence] [BUDGETS="2.66e9 4.2e9"]
+# PROBLEMS held-out problems are run; CALIBRATION (default: as many) calibration problems are swept and fitted on.
+#   [SHIPPED=1] [CALIBRATION=N] benchmarks/confidence.sh [PROBLEMS=200] [OUT=runs/confidence] [BUDGETS="2.66e9 4.2e9"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-problems=${1:-200}; out=${2:-runs/confidence}; budgets=${3:-"2.66e9 4.2e9"}
+problems=${1:-200}; out=${2:-runs/confidence}; budgets=${3:-"2.66e9 4.2e9"}; calibration=${CALIBRATION:-$problems}
 mkdir -p "$out"
 dotnet build tools/Platform.Cli -c Release -v q -nologo >/dev/null
 ttc() { dotnet tools/Platform.Cli/bin/Release/net10.0/ttc.dll "$@"; }
 strategies=greedy,best-of-n,self-consistency,weighted-best-of-n,confidence-vote,deepconf
-ttc sweep run --key confidence-cal --data data/arith/calibration.jsonl --limit "$problems" --budgets 4,16,64 --strategies "$strategies" --out "$out/cal" >/dev/null
-[ -f "$out/cal/weighted-bon-2.json" ] || ttc eval data/arith/calibration.jsonl --limit "$problems" --seed 7 --strategy weighted-best-of-n --n 2 \
+ttc sweep run --key confidence-cal --data data/arith/calibration.jsonl --limit "$calibration" --budgets 4,16,64 --strategies "$strategies" --out "$out/cal" >/dev/null
+[ -f "$out/cal/weighted-bon-2.json" ] || ttc eval data/arith/calibration.jsonl --limit "$calibration" --seed 7 --strategy weighted-best-of-n --n 2 \
   --json "$out/cal/weighted-bon-2.json" --db "$out/cal/weighted-bon-2.db" >/dev/null 2>&1
 ttc sweep run --key confidence-held --data data/arith/heldout.jsonl --limit "$problems" --budgets 4,16,64 --strategies "$strategies" --out "$out/held" >/dev/null
 
@@ -80,13 +81,15 @@ ttc report --sweep confidence-held --sweep-db "$out/held/sweep.db" --out "$out/r
 [ "${SHIPPED:-0}" = 1 ] || exit 0
 echo
 echo "## every cell (search and revisions too), 2 scored probes, budgets in FLOPs: the shipped policy's fit"
-ttc sweep run --key confidence-cal-search --data data/arith/calibration.jsonl --limit "$problems" --budgets 4,16,64 --strategies beam-search,sequential-revisions \
+ttc sweep run --key confidence-cal-search --data data/arith/calibration.jsonl --limit "$calibration" --budgets 4,16,64 --strategies beam-search,sequential-revisions \
   --out "$out/cal-search" >/dev/null
 mkdir -p "$out/cal-all"
 for f in "$out"/cal/*.db "$out"/cal-search/*.db; do [ "$(basename "$f")" = sweep.db ] || ln -sf "$(realpath "$f")" "$out/cal-all/$(basename "$f")"; done
 ttc policy fit --runs "$out/cal-all" --probes weighted-bon-2 --budget-by flops --compare-uniform --budgets 2,4,8,16,32,64 --out "$out/policy-shipped.json" | head -3
 [ -f "$out/shipped-default.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --policy-file "$out/policy-shipped.json" \
   --json "$out/shipped-default.json" --db "$out/shipped-default.db" >/dev/null 2>&1
+[ -f "$out/shipped-n64.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --strategy compute-optimal --n 64 --policy-file "$out/policy-shipped.json" \
+  --json "$out/shipped-n64.json" --db "$out/shipped-n64.db" >/dev/null 2>&1
 for b in $budgets; do
   [ -f "$out/shipped-$b.json" ] || ttc eval data/arith/heldout.jsonl --limit "$problems" --seed 7 --strategy compute-optimal --policy-file "$out/policy-shipped.json" \
     --budget "$b" --budget-unit flops --json "$out/shipped-$b.json" --db "$out/shipped-$b.db" >/dev/null 2>&1 || true
@@ -98,7 +101,7 @@ base = json.load(open(os.path.join(out, "held", "weighted-bon-64.json")))
 bt, bf = base["generated_tokens"] / base["problems"], base["flops"] / base["problems"]
 print("| budget | accuracy | tokens / problem | FLOPs / problem | tokens vs weighted BoN@64 | FLOPs vs weighted BoN@64 |")
 print("|---|---|---|---|---|---|")
-for name, label in [("shipped-default", "default (32 samples' worth of FLOPs)")] + [(f"shipped-{b}", f"{float(b):.2e} FLOPs / problem") for b in budgets]:
+for name, label in [("shipped-default", "default (32 samples' worth of FLOPs)"), ("shipped-n64", "64 samples' worth of FLOPs")] + [(f"shipped-{b}", f"{float(b):.2e} FLOPs / problem") for b in budgets]:
     r = json.load(open(os.path.join(out, name + ".json")))
     if r.get("rejection"):
         print(f"| {label} | refused: {r['rejection']} | | | | |")
