@@ -49,5 +49,9 @@ internal sealed class PrefixCacheReport(ModelCatalog catalog, ILogger<PrefixCach
             logger.LogInformation("prefix cache ({Kind}): {Hit} of {LookedUp} looked-up tokens hit ({Rate}), {Bytes} MB held of {Capacity} MB, {Evictions} evictions",
                 kind, s.HitTokens, s.LookedUpTokens, s.HitRate.ToString("P1", CultureInfo.InvariantCulture), s.Bytes >> 20, s.CapacityBytes >> 20, s.Evictions);
         }
+
+        // The trees' arrays live on the managed heap: beside the process's resident memory this tells them from native memory (ONNX Runtime's).
+        var gc = GC.GetGCMemoryInfo();
+        logger.LogInformation("managed heap: {Heap} MB after the last collection, {Committed} MB committed", gc.HeapSizeBytes >> 20, gc.TotalCommittedBytes >> 20);
     }
 }
