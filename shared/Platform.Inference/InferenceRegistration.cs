@@ -22,6 +22,7 @@ public static class InferenceRegistration
         builder.Services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section)
             .Validate(o => o.ExecutionProvider.ToLowerInvariant() is "cpu" or "cuda", "Inference:ExecutionProvider must be 'cpu' or 'cuda'")
             .Validate(o => o.IntraOpThreads >= 0, "Inference:IntraOpThreads must be >= 0")
+            .Validate(o => o.NativeHeapTrimSeconds >= 0, "Inference:NativeHeapTrimSeconds must be >= 0 (0: never)")
             .Validate(o => o.PrefixCacheMegabytes is >= 0 and <= InferenceOptions.MaxPrefixCacheMegabytes,
                 $"Inference:PrefixCacheMegabytes must be between 0 and {InferenceOptions.MaxPrefixCacheMegabytes}")
             .ValidateOnStart();
@@ -32,6 +33,7 @@ public static class InferenceRegistration
         builder.Services.AddSingleton(sp => new ModelCatalog(
             sp.GetRequiredService<IOptions<ModelsOptions>>().Value, sp.GetRequiredService<IOptions<InferenceOptions>>().Value));
         builder.Services.AddHostedService<PrefixCacheReport>();
+        builder.Services.AddHostedService<NativeHeapTrim>();
         return builder;
     }
 }

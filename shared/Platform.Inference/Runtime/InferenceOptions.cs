@@ -29,6 +29,12 @@ public sealed class InferenceOptions
     public bool KeepFreedNativeMemory { get; set; } = true;
 
     /// <summary>
+    /// With <see cref="KeepFreedNativeMemory"/>, how often the kept memory that is free is handed back to the
+    /// system (<see cref="NativeHeap.Trim"/>); 0 never. Passes reuse freed memory in between.
+    /// </summary>
+    public int NativeHeapTrimSeconds { get; set; } = 60;
+
+    /// <summary>
     /// The shared libraries the CUDA provider needs, checked before it is asked for (default
     /// <see cref="Runtime.CudaLibraries.Required"/>; another ONNX Runtime build may need other versions).
     /// </summary>

@@ -9,7 +9,9 @@ namespace Platform.Inference.Runtime;
 /// same amount of fresh, zeroed pages in again on the next pass. A search runs many short passes, and
 /// there these page faults and the copies into fresh pages took more CPU than the model (decision 0026).
 /// <see cref="KeepFreedMemory"/> serves blocks up to 32 MB from the heap and never trims it: freed memory
-/// is reused, and the process's resident memory stays at its peak instead of falling back.
+/// is reused, and the process's resident memory stays at its peak instead of falling back. <see cref="Trim"/>
+/// hands the free pages back now and then (<see cref="NativeHeapTrim"/>, once a minute by default), so memory
+/// freed after a peak is returned at the cost of faulting it in again once per trim, not once per pass.
 /// </summary>
 public static partial class NativeHeap
 {
@@ -38,6 +40,12 @@ public static partial class NativeHeap
         {
         }
     }
+
+    /// <summary>Returns the heap's free pages to the system (glibc's <c>malloc_trim</c>, every arena) where freed memory is being kept; true if any were returned.</summary>
+    public static bool Trim() => Kept && MallocTrim(0) == 1;
+
+    [LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
 
     [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int Mallopt(int parameter, int value);
